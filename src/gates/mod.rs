@@ -1,0 +1,120 @@
+//! The gates. Each gate module exposes `INPUTS`, `OUTPUTS` and
+//! `run(&RawInputs, &Context) -> Result<Outcome, Error>`; this file dispatches.
+
+pub mod coverage;
+pub mod image;
+pub mod rollout;
+
+use std::path::PathBuf;
+
+use crate::outcome::Outcome;
+use crate::report::github::GitHub;
+use crate::runner::commands::Commands;
+use crate::runner::env::RunnerEnv;
+use crate::runner::event::EventInfo;
+use crate::runner::inputs::{InputError, RawInputs};
+use crate::spec::{InputSpec, OutputSpec};
+
+/// Which gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GateKind {
+    /// Coverage thresholds and diff coverage.
+    Coverage,
+    /// Build, authenticate, push, verify digest.
+    Image,
+    /// Kubernetes rollout.
+    Rollout,
+}
+
+impl GateKind {
+    /// Every gate.
+    pub const ALL: [GateKind; 3] = [GateKind::Coverage, GateKind::Image, GateKind::Rollout];
+
+    /// The name used in `gate:` and as CLI subcommand.
+    pub fn name(self) -> &'static str {
+        match self {
+            GateKind::Coverage => "coverage",
+            GateKind::Image => "image",
+            GateKind::Rollout => "rollout",
+        }
+    }
+
+    /// One line about the gate.
+    pub fn about(self) -> &'static str {
+        match self {
+            GateKind::Coverage => "Enforce line, branch, per-file and diff coverage thresholds on coverage reports",
+            GateKind::Image => "Build a container image, authenticate (ECR, Secrets Manager), push and verify the digest",
+            GateKind::Rollout => "Point Kubernetes workloads at a new image and wait like `kubectl rollout status`",
+        }
+    }
+
+    /// The gate's own inputs (without the common ones).
+    pub fn inputs(self) -> &'static [InputSpec] {
+        match self {
+            GateKind::Coverage => coverage::INPUTS,
+            GateKind::Image => image::INPUTS,
+            GateKind::Rollout => rollout::INPUTS,
+        }
+    }
+
+    /// The gate's own outputs (without the common ones).
+    pub fn outputs(self) -> &'static [OutputSpec] {
+        match self {
+            GateKind::Coverage => coverage::OUTPUTS,
+            GateKind::Image => image::OUTPUTS,
+            GateKind::Rollout => rollout::OUTPUTS,
+        }
+    }
+}
+
+impl std::str::FromStr for GateKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        GateKind::ALL
+            .into_iter()
+            .find(|g| g.name() == s)
+            .ok_or_else(|| "expected one of coverage, image, rollout".to_owned())
+    }
+}
+
+/// What every gate may use: the runner's environment, the event, the GitHub client and
+/// the command writer. Built once in `app`.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// Runner variables.
+    pub env: RunnerEnv,
+    /// The triggering event.
+    pub event: EventInfo,
+    /// GitHub client, when a token and repository are known.
+    pub github: Option<GitHub>,
+    /// Workflow commands (masks, groups).
+    pub commands: Commands,
+    /// The directory relative paths are resolved against (`GITHUB_WORKSPACE` or the cwd).
+    pub workspace: PathBuf,
+}
+
+/// A gate could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum GateError {
+    /// Bad input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// Coverage gate.
+    #[error(transparent)]
+    Coverage(#[from] coverage::Error),
+    /// Image gate.
+    #[error(transparent)]
+    Image(#[from] image::Error),
+    /// Rollout gate.
+    #[error(transparent)]
+    Rollout(#[from] rollout::Error),
+}
+
+/// Run a gate.
+pub async fn run(kind: GateKind, raw: &RawInputs, ctx: &Context) -> Result<Outcome, GateError> {
+    Ok(match kind {
+        GateKind::Coverage => coverage::run(raw, ctx).await?,
+        GateKind::Image => image::run(raw, ctx).await?,
+        GateKind::Rollout => rollout::run(raw, ctx).await?,
+    })
+}

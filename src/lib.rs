@@ -1,0 +1,14 @@
+//! rust-ci-action: coverage, image and rollout gates for GitHub Actions.
+//!
+//! `main` is a thin shell; [`app::run`] turns inputs into an outcome and reports it.
+#![warn(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod app;
+pub mod cli;
+pub mod gates;
+pub mod logging;
+pub mod outcome;
+pub mod report;
+pub mod runner;
+pub mod secret;
+pub mod spec;

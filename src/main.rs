@@ -1,0 +1,92 @@
+//! Thin shell: panic hook, command line, logging, runtime, [`rust_ci_action::app::run`],
+//! exit code. The only place besides `runner::commands` that writes to stdout.
+
+use std::process::ExitCode;
+
+use rust_ci_action::app;
+use rust_ci_action::cli::{self, Invocation};
+use rust_ci_action::logging;
+use rust_ci_action::report::github::RetryPolicy;
+use rust_ci_action::report::render;
+use rust_ci_action::runner::commands::{Commands, Style, format_command};
+use rust_ci_action::runner::env::{RunnerEnv, process_pairs};
+use rust_ci_action::runner::inputs::RawInputs;
+
+fn main() -> ExitCode {
+    let pairs = process_pairs();
+    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    install_panic_hook(env.clone());
+
+    let invocation = match cli::parse(std::env::args_os()) {
+        Ok(i) => i,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let (raw, json) = match &invocation {
+        Invocation::Action => (RawInputs::from_env(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))), false),
+        Invocation::Local { inputs, json, .. } => (RawInputs::from_named(inputs.iter().map(|(k, v)| (k.as_str(), v.as_str()))), *json),
+    };
+    if invocation == Invocation::Action && raw.get("gate").is_none() && !env.on_actions() {
+        let _ = cli::command().print_help();
+        return ExitCode::from(app::EXIT_ERROR);
+    }
+
+    let style = if env.on_actions() { Style::Actions } else { Style::Human };
+    let directives = logging::directives(env.debug(), env.rust_log.as_deref());
+    // On a runner, logs share stdout with workflow commands so groups enclose them;
+    // locally stdout is kept for the summary and `--output json`.
+    if style == Style::Actions {
+        logging::init(app::log_format(&raw), &directives, std::io::stdout);
+    } else {
+        logging::init(app::log_format(&raw), &directives, std::io::stderr);
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            println!("{}", format_command("error", &[("title", "rust-ci-action could not start".into())], &e.to_string()));
+            return ExitCode::from(app::EXIT_ERROR);
+        }
+    };
+    let commands = Commands::stdout(style);
+    let result = runtime.block_on(app::run(env.clone(), raw, commands, RetryPolicy::default()));
+
+    if !env.on_actions() {
+        if json {
+            let map: serde_json::Map<String, serde_json::Value> = result
+                .outputs
+                .iter()
+                .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                .collect();
+            println!("{}", serde_json::Value::Object(map));
+        } else {
+            print!("{}", render::terminal(&result.summary));
+        }
+    }
+    ExitCode::from(result.exit_code)
+}
+
+/// A panic prints one `::error` line, records `result=error` and exits 2.
+fn install_panic_hook(env: RunnerEnv) {
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        println!(
+            "{}",
+            format_command("error", &[("title", "rust-ci-action crashed".into())], &format!("{msg}{place}"))
+        );
+        if let Some(path) = &env.output
+            && let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(path)
+        {
+            let _ = rust_ci_action::runner::outputs::write_outputs(&mut f, &[("result".into(), "error".into())]);
+        }
+        std::process::exit(i32::from(app::EXIT_ERROR));
+    }));
+}

@@ -1,0 +1,237 @@
+//! Reporting a gate's outcome: the check run (octocrab), and when that is not possible,
+//! degraded mode through workflow-command annotations and the job summary.
+//!
+//! Degraded mode exists because fork and Dependabot pull requests get read-only tokens
+//! (403 "Resource not accessible by integration" on check-run creation). The gate's
+//! verdict and exit code never depend on how it was reported.
+
+pub mod check_run;
+pub mod github;
+pub mod render;
+
+use std::collections::BTreeMap;
+
+use crate::outcome::{Annotation, Level, Outcome};
+use crate::runner::commands::Commands;
+use check_run::{CheckRun, Output};
+use github::{GitHub, error_chain};
+use render::Status;
+
+/// The runner shows at most this many annotations per level per step.
+pub const RUNNER_ANNOTATIONS_PER_LEVEL: usize = 10;
+
+/// Where the results are going.
+#[derive(Debug)]
+pub struct Reporter {
+    github: Option<GitHub>,
+    commands: Commands,
+    check_name: String,
+    max_annotations: usize,
+    check: Option<CheckRun>,
+    degraded: Option<String>,
+    warned: bool,
+}
+
+/// What reporting did, for outputs and the job summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Delivery {
+    /// The check run, when one was used.
+    pub check_run: Option<CheckRun>,
+    /// Lines for the job summary about what could not be shown.
+    pub notes: Vec<String>,
+    /// Annotation-carrying requests sent to the check-runs API.
+    pub annotation_requests: usize,
+}
+
+/// Sort annotations most important first: failures before warnings, then priority, then
+/// place, so the selection in degraded mode and under caps is stable.
+pub fn rank(annotations: &mut [Annotation]) {
+    annotations.sort_by(|a, b| {
+        b.level
+            .cmp(&a.level)
+            .then(b.priority.cmp(&a.priority))
+            .then(a.path.cmp(&b.path))
+            .then(a.start_line.cmp(&b.start_line))
+    });
+}
+
+/// Pick at most `per_level` annotations of each level (input already ranked); returns the
+/// picked ones and how many of each level were left out.
+pub fn pick_per_level(annotations: &[Annotation], per_level: usize) -> (Vec<&Annotation>, BTreeMap<Level, usize>) {
+    let mut shown: BTreeMap<Level, usize> = BTreeMap::new();
+    let mut left: BTreeMap<Level, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    for a in annotations {
+        let n = shown.entry(a.level).or_default();
+        if *n < per_level {
+            *n += 1;
+            out.push(a);
+        } else {
+            *left.entry(a.level).or_default() += 1;
+        }
+    }
+    (out, left)
+}
+
+fn now() -> String {
+    jiff::Timestamp::now().to_string()
+}
+
+impl Reporter {
+    /// Start reporting: create the check run `in_progress` when a client and a head
+    /// commit are at hand, otherwise (or when GitHub refuses) go degraded.
+    pub async fn start(
+        github: Option<GitHub>,
+        commands: Commands,
+        check_name: String,
+        max_annotations: usize,
+        head_sha: Option<&str>,
+    ) -> Self {
+        let mut r = Self {
+            github,
+            commands,
+            check_name,
+            max_annotations,
+            check: None,
+            degraded: None,
+            warned: false,
+        };
+        match (&r.github, head_sha) {
+            (None, _) => r.degrade("no GitHub token or repository was given".into()),
+            (Some(_), None) => r.degrade("the commit to attach a check run to is unknown (no event payload and no GITHUB_SHA)".into()),
+            (Some(gh), Some(sha)) => match check_run::create(gh, &r.check_name, sha, &now()).await {
+                Ok(run) => {
+                    tracing::info!("check run {} created: {}", run.id, run.html_url);
+                    r.check = Some(run);
+                }
+                Err(e) => {
+                    let why = if e.is_permission() {
+                        format!("the token cannot create check runs ({}); fork and Dependabot pull requests get read-only tokens", error_chain(&e))
+                    } else {
+                        format!("creating the check run failed ({})", error_chain(&e))
+                    };
+                    r.degrade(why);
+                }
+            },
+        }
+        r
+    }
+
+    fn degrade(&mut self, why: String) {
+        if !self.warned {
+            self.warned = true;
+            let msg = format!("{why}: reporting through annotations and the job summary instead");
+            if self.commands.style() == crate::runner::commands::Style::Actions {
+                self.commands.warning("rust-ci-action", &msg);
+            } else {
+                tracing::debug!("{msg}");
+            }
+        }
+        self.degraded = Some(why);
+    }
+
+    /// The check run in use, if any.
+    pub fn check_run(&self) -> Option<&CheckRun> {
+        self.check.as_ref()
+    }
+
+    /// Deliver the outcome (or the error) and conclude.
+    pub async fn finish(&mut self, status: Status, outcome: Option<&Outcome>, error: Option<&str>) -> Delivery {
+        let mut delivery = Delivery::default();
+        let mut annotations: Vec<Annotation> = outcome.map(|o| o.annotations.clone()).unwrap_or_default();
+        rank(&mut annotations);
+        if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
+            let located: Vec<serde_json::Value> = annotations.iter().filter_map(check_run::annotation_json).collect();
+            let sent = located.len().min(self.max_annotations);
+            if located.len() > sent {
+                delivery.notes.push(format!(
+                    "{} more annotations were not sent to the check run (max-annotations is {}).",
+                    located.len() - sent,
+                    self.max_annotations
+                ));
+            }
+            let output = check_output(outcome, error);
+            let conclusion = match status {
+                Status::Verdict(crate::outcome::Verdict::Pass) => "success",
+                _ => "failure",
+            };
+            match check_run::complete(&gh, &run, &output, &located[..sent], conclusion, &now()).await {
+                Ok(n) => {
+                    delivery.annotation_requests = n;
+                    delivery.check_run = Some(run);
+                    return delivery;
+                }
+                Err(e) => {
+                    self.check = None;
+                    delivery.notes.clear();
+                    self.degrade(format!("updating the check run failed ({})", error_chain(&e)));
+                }
+            }
+        }
+        // Degraded: the runner shows only 10 annotations per level per step.
+        let (picked, left) = pick_per_level(&annotations, RUNNER_ANNOTATIONS_PER_LEVEL);
+        for a in picked {
+            self.commands.annotation(a);
+        }
+        let omitted: usize = left.values().sum();
+        if omitted > 0 && self.commands.style() == crate::runner::commands::Style::Actions {
+            let per: Vec<String> = left.iter().map(|(l, n)| format!("{n} {}", l.api_name())).collect();
+            delivery.notes.push(format!(
+                "{omitted} more annotations ({}) are not shown: the runner displays at most {RUNNER_ANNOTATIONS_PER_LEVEL} per level per step.",
+                per.join(", ")
+            ));
+        }
+        if let Some(why) = &self.degraded
+            && self.commands.style() == crate::runner::commands::Style::Actions
+        {
+            delivery.notes.push(format!("No check run: {why}."));
+        }
+        delivery
+    }
+}
+
+fn check_output(outcome: Option<&Outcome>, error: Option<&str>) -> Output {
+    match (outcome, error) {
+        (Some(o), _) => Output {
+            title: o.title.clone(),
+            summary: render::fit_check_text(&o.summary),
+            text: render::fit_check_text(&o.text),
+        },
+        (None, e) => Output {
+            title: "The gate could not run".into(),
+            summary: render::fit_check_text(e.unwrap_or("unknown error")),
+            text: String::new(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ann(level: Level, line: u32, priority: i64) -> Annotation {
+        Annotation {
+            path: Some("a.rs".into()),
+            start_line: Some(line),
+            end_line: Some(line),
+            level,
+            title: None,
+            message: "m".into(),
+            priority,
+        }
+    }
+
+    #[test]
+    fn degraded_selection_keeps_the_most_important_per_level() {
+        let mut v: Vec<Annotation> = (0..25).map(|i| ann(Level::Warning, i, i64::from(i))).collect();
+        v.extend((0..3).map(|i| ann(Level::Failure, 100 + i, 0)));
+        rank(&mut v);
+        let (picked, left) = pick_per_level(&v, 10);
+        assert_eq!(picked.len(), 13);
+        assert_eq!(picked[0].level, Level::Failure);
+        let lines: Vec<u32> = picked.iter().filter(|a| a.level == Level::Warning).map(|a| a.start_line.unwrap()).collect();
+        assert_eq!(lines, (15..25).rev().collect::<Vec<_>>(), "highest priority warnings first");
+        assert_eq!(left.get(&Level::Warning), Some(&15));
+        assert_eq!(left.get(&Level::Failure), None);
+    }
+}

@@ -1,0 +1,250 @@
+//! Workflow commands (`::error`, `::warning`, `::notice`, `::group::`, `::add-mask::`),
+//! escaped exactly as `@actions/core` escapes them, and their readable local form.
+//!
+//! This is one of the two places allowed to write to stdout (the other is `main`).
+//! Escaping follows `escapeData`/`escapeProperty` in
+//! <https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts>: the message
+//! escapes `%`, `\r`, `\n`; property values additionally `:` and `,`.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use crate::outcome::{Annotation, Level};
+
+/// Escape a command message the way `@actions/core` does.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escape a command property value the way `@actions/core` does.
+pub fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// Format one workflow command line (without the trailing newline).
+pub fn format_command(command: &str, properties: &[(&str, String)], message: &str) -> String {
+    let mut line = format!("::{command}");
+    if !properties.is_empty() {
+        line.push(' ');
+        let props: Vec<String> = properties
+            .iter()
+            .map(|(k, v)| format!("{k}={}", escape_property(v)))
+            .collect();
+        line.push_str(&props.join(","));
+    }
+    line.push_str("::");
+    line.push_str(&escape_data(message));
+    line
+}
+
+/// Format an annotation as an `::error`/`::warning`/`::notice` command, with the property
+/// order `@actions/core` uses (`title`, `file`, `line`, `endLine`).
+pub fn format_annotation(a: &Annotation) -> String {
+    let mut props: Vec<(&str, String)> = Vec::new();
+    if let Some(title) = &a.title {
+        props.push(("title", title.clone()));
+    }
+    if let Some(path) = &a.path {
+        props.push(("file", path.clone()));
+        if let Some(line) = a.start_line {
+            props.push(("line", line.to_string()));
+            if let Some(end) = a.end_line.filter(|e| *e != line) {
+                props.push(("endLine", end.to_string()));
+            }
+        }
+    }
+    format_command(level_command(a.level), &props, &a.message)
+}
+
+fn level_command(level: Level) -> &'static str {
+    match level {
+        Level::Notice => "notice",
+        Level::Warning => "warning",
+        Level::Failure => "error",
+    }
+}
+
+/// How commands are rendered: as workflow commands on a runner, readably elsewhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `GITHUB_ACTIONS=true`: workflow commands the runner interprets.
+    Actions,
+    /// A terminal: plain lines, no masks, no group markers.
+    Human,
+}
+
+/// A shared, cloneable writer of workflow commands.
+#[derive(Clone)]
+pub struct Commands {
+    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    style: Style,
+}
+
+impl std::fmt::Debug for Commands {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Commands").field("style", &self.style).finish()
+    }
+}
+
+impl Commands {
+    /// Commands written to `out` in the given style.
+    pub fn new(out: Box<dyn Write + Send>, style: Style) -> Self {
+        Self {
+            out: Arc::new(Mutex::new(out)),
+            style,
+        }
+    }
+
+    /// Commands to this process's stdout.
+    pub fn stdout(style: Style) -> Self {
+        Self::new(Box::new(std::io::stdout()), style)
+    }
+
+    /// The rendering style.
+    pub fn style(&self) -> Style {
+        self.style
+    }
+
+    fn line(&self, line: &str) {
+        // A poisoned lock or a closed stdout must not take the gate down with it.
+        let mut out = match self.out.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let _ = writeln!(out, "{line}");
+        let _ = out.flush();
+    }
+
+    /// `::add-mask::value`: the runner replaces the value with `***` in every later log line.
+    pub fn add_mask(&self, value: &str) {
+        if self.style == Style::Actions && !value.is_empty() {
+            self.line(&format_command("add-mask", &[], value));
+        }
+    }
+
+    /// Start a collapsible log group.
+    pub fn group(&self, title: &str) {
+        match self.style {
+            Style::Actions => self.line(&format_command("group", &[], title)),
+            Style::Human => self.line(&format!("── {title}")),
+        }
+    }
+
+    /// End the current log group.
+    pub fn endgroup(&self) {
+        if self.style == Style::Actions {
+            self.line("::endgroup::");
+        }
+    }
+
+    /// Emit an annotation.
+    pub fn annotation(&self, a: &Annotation) {
+        match self.style {
+            Style::Actions => self.line(&format_annotation(a)),
+            Style::Human => {
+                let level = match a.level {
+                    Level::Notice => "notice",
+                    Level::Warning => "warning",
+                    Level::Failure => "error",
+                };
+                let place = match (&a.path, a.start_line, a.end_line) {
+                    (Some(p), Some(l), Some(e)) if e != l => format!("{p}:{l}-{e}: "),
+                    (Some(p), Some(l), _) => format!("{p}:{l}: "),
+                    (Some(p), None, _) => format!("{p}: "),
+                    _ => String::new(),
+                };
+                let title = a.title.as_deref().map(|t| format!("{t}: ")).unwrap_or_default();
+                self.line(&format!("{level}: {place}{title}{}", a.message));
+            }
+        }
+    }
+
+    /// An `::error` without a location.
+    pub fn error(&self, title: &str, message: &str) {
+        self.annotation(&Annotation::general(Level::Failure, title, message));
+    }
+
+    /// A `::warning` without a location.
+    pub fn warning(&self, title: &str, message: &str) {
+        self.annotation(&Annotation::general(Level::Warning, title, message));
+    }
+
+    /// Plain text (local mode renders summaries this way).
+    pub fn text(&self, text: &str) {
+        self.line(text.trim_end_matches('\n'));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_like_actions_core() {
+        assert_eq!(escape_data("100% done\r\nnext"), "100%25 done%0D%0Anext");
+        assert_eq!(escape_data("a:b,c"), "a:b,c", "messages keep : and ,");
+        assert_eq!(escape_property("a:b,c%\n"), "a%3Ab%2Cc%25%0A");
+    }
+
+    #[test]
+    fn annotation_line_matches_actions_core_order() {
+        let a = Annotation {
+            path: Some("src/a,b.rs".into()),
+            start_line: Some(3),
+            end_line: Some(5),
+            level: Level::Warning,
+            title: Some("Uncovered: lines".into()),
+            message: "lines 3-5 are not covered\nby tests".into(),
+            priority: 0,
+        };
+        assert_eq!(
+            format_annotation(&a),
+            "::warning title=Uncovered%3A lines,file=src/a%2Cb.rs,line=3,endLine=5::lines 3-5 are not covered%0Aby tests"
+        );
+        let single = Annotation {
+            end_line: Some(3),
+            level: Level::Failure,
+            title: None,
+            ..a
+        };
+        assert_eq!(
+            format_annotation(&single),
+            "::error file=src/a%2Cb.rs,line=3::lines 3-5 are not covered%0Aby tests"
+        );
+        assert_eq!(format_command("add-mask", &[], "s%cr\net"), "::add-mask::s%25cr%0Aet");
+    }
+
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn human_style_has_no_workflow_syntax() {
+        let buf = Buf::default();
+        let c = Commands::new(Box::new(buf.clone()), Style::Human);
+        c.add_mask("secret");
+        c.group("coverage");
+        c.annotation(&Annotation {
+            path: Some("a.rs".into()),
+            start_line: Some(1),
+            end_line: Some(2),
+            level: Level::Warning,
+            title: None,
+            message: "m".into(),
+            priority: 0,
+        });
+        c.endgroup();
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(out, "── coverage\nwarning: a.rs:1-2: m\n");
+    }
+}
