@@ -8,7 +8,7 @@ use rust_ci_action::cli::{self, Invocation};
 use rust_ci_action::logging;
 use rust_ci_action::report::github::RetryPolicy;
 use rust_ci_action::report::render;
-use rust_ci_action::runner::commands::{Commands, Style, format_command};
+use rust_ci_action::runner::commands::{Commands, MaskingWriter, Style, format_command};
 use rust_ci_action::runner::env::{RunnerEnv, process_pairs};
 use rust_ci_action::runner::inputs::RawInputs;
 
@@ -35,13 +35,12 @@ fn main() -> ExitCode {
 
     let style = if env.on_actions() { Style::Actions } else { Style::Human };
     let directives = logging::directives(env.debug(), env.rust_log.as_deref());
+    let commands = Commands::stdout(style);
     // On a runner, logs share stdout with workflow commands so groups enclose them;
-    // locally stdout is kept for the summary and `--output json`.
-    if style == Style::Actions {
-        logging::init(app::log_format(&raw), &directives, std::io::stdout);
-    } else {
-        logging::init(app::log_format(&raw), &directives, std::io::stderr);
-    }
+    // locally stdout is kept for the summary and `--output json`. Masked values are
+    // scrubbed from logs as well.
+    let writer = MaskingWriter::new(commands.masks(), style == Style::Actions);
+    logging::init(app::log_format(&raw), &directives, writer);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -50,7 +49,6 @@ fn main() -> ExitCode {
             return ExitCode::from(app::EXIT_ERROR);
         }
     };
-    let commands = Commands::stdout(style);
     let result = runtime.block_on(app::run(env.clone(), raw, commands, RetryPolicy::default()));
 
     if !env.on_actions() {

@@ -74,7 +74,8 @@ pub fn pick_per_level(annotations: &[Annotation], per_level: usize) -> (Vec<&Ann
 }
 
 fn now() -> String {
-    jiff::Timestamp::now().to_string()
+    // GitHub documents `YYYY-MM-DDTHH:MM:SSZ`; no fractional seconds.
+    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl Reporter {

@@ -7,7 +7,7 @@
 //! escapes `%`, `\r`, `\n`; property values additionally `:` and `,`.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use crate::outcome::{Annotation, Level};
 
@@ -66,6 +66,81 @@ fn level_command(level: Level) -> &'static str {
     }
 }
 
+/// Values registered with `::add-mask::`, also scrubbed by us from everything we write
+/// (commands and logs), so a secret is hidden even off a runner or in an error message
+/// that echoes it.
+#[derive(Debug, Clone, Default)]
+pub struct Masks(Arc<RwLock<Vec<String>>>);
+
+impl Masks {
+    /// Register a value.
+    pub fn add(&self, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let mut v = match self.0.write() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        if !v.iter().any(|m| m == value) {
+            v.push(value.to_owned());
+            // Longest first, so a value containing another is replaced whole.
+            v.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        }
+    }
+
+    /// Replace every registered value with `***`.
+    pub fn redact(&self, text: &str) -> String {
+        let v = match self.0.read() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        let mut out = text.to_owned();
+        for m in v.iter() {
+            if out.contains(m.as_str()) {
+                out = out.replace(m.as_str(), "***");
+            }
+        }
+        out
+    }
+}
+
+/// A log writer that scrubs masked values (for `tracing_subscriber`'s `with_writer`).
+#[derive(Debug, Clone)]
+pub struct MaskingWriter {
+    masks: Masks,
+    stdout: bool,
+}
+
+impl MaskingWriter {
+    /// Logs to stdout (on a runner) or stderr (locally), scrubbed.
+    pub fn new(masks: Masks, stdout: bool) -> Self {
+        Self { masks, stdout }
+    }
+}
+
+impl Write for MaskingWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = self.masks.redact(&String::from_utf8_lossy(buf));
+        if self.stdout {
+            std::io::stdout().lock().write_all(text.as_bytes())?;
+        } else {
+            std::io::stderr().lock().write_all(text.as_bytes())?;
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MaskingWriter {
+    type Writer = MaskingWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
 /// How commands are rendered: as workflow commands on a runner, readably elsewhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Style {
@@ -80,6 +155,7 @@ pub enum Style {
 pub struct Commands {
     out: Arc<Mutex<Box<dyn Write + Send>>>,
     style: Style,
+    masks: Masks,
 }
 
 impl std::fmt::Debug for Commands {
@@ -94,7 +170,13 @@ impl Commands {
         Self {
             out: Arc::new(Mutex::new(out)),
             style,
+            masks: Masks::default(),
         }
+    }
+
+    /// The masks shared with the log writer.
+    pub fn masks(&self) -> Masks {
+        self.masks.clone()
     }
 
     /// Commands to this process's stdout.
@@ -108,6 +190,11 @@ impl Commands {
     }
 
     fn line(&self, line: &str) {
+        let line = self.masks.redact(line);
+        self.raw_line(&line);
+    }
+
+    fn raw_line(&self, line: &str) {
         // A poisoned lock or a closed stdout must not take the gate down with it.
         let mut out = match self.out.lock() {
             Ok(g) => g,
@@ -119,9 +206,13 @@ impl Commands {
 
     /// `::add-mask::value`: the runner replaces the value with `***` in every later log line.
     pub fn add_mask(&self, value: &str) {
-        if self.style == Style::Actions && !value.is_empty() {
-            self.line(&format_command("add-mask", &[], value));
+        if value.is_empty() {
+            return;
         }
+        if self.style == Style::Actions {
+            self.raw_line(&format_command("add-mask", &[], value));
+        }
+        self.masks.add(value);
     }
 
     /// Start a collapsible log group.

@@ -1,0 +1,7 @@
+//! End-to-end tests of the built binary. Tests that need real services (Docker engine,
+//! registry, AWS emulator, fake Kubernetes API, diff-cover) are behind the `services`
+//! feature, which `scripts/test.sh` enables after starting them.
+
+mod common;
+mod foundation;
+mod github_mock;
