@@ -1,0 +1,572 @@
+//! A small Docker Registry HTTP API v2 client: checks credentials before a build, reads a
+//! tag's digest with `HEAD /v2/<name>/manifests/<tag>`, and adds up an image's size.
+//!
+//! It follows the registry's `WWW-Authenticate` challenge as docker does: `Basic` gets the
+//! credentials directly, `Bearer realm=...,service=...,scope=...` gets them exchanged for a
+//! token at the realm (<https://distribution.github.io/distribution/spec/auth/token/>).
+//! Connection failures, 5xx and 429 are retried with exponential backoff.
+//!
+//! Every manifest request sends all four manifest media types in `Accept`: a registry that
+//! gets none of them (distribution 2.8 does this) converts the manifest to schema 1 and
+//! reports the digest of that conversion, which differs from what was pushed.
+//!
+//! Pure parts (challenge parsing, manifest sizes) are separate functions with unit tests;
+//! the network parts run against a real registry in the service tests.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode, header};
+
+use super::auth::Credentials;
+use super::config::Registry;
+use super::plan::Digest;
+
+/// `Accept` for manifests: Docker v2 manifest and manifest list, OCI manifest and index.
+pub const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
+     application/vnd.docker.distribution.manifest.list.v2+json, \
+     application/vnd.oci.image.manifest.v1+json, \
+     application/vnd.oci.image.index.v1+json";
+
+/// The registry did not give us what we asked for.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// No HTTP answer after retries.
+    #[error("registry {registry} did not answer {what}")]
+    Unreachable {
+        /// Registry host.
+        registry: String,
+        /// The request.
+        what: String,
+        /// Transport error.
+        #[source]
+        source: reqwest::Error,
+    },
+    /// The credentials were refused.
+    #[error("registry {registry} refused the credentials (HTTP {status})")]
+    AuthRefused {
+        /// Registry host.
+        registry: String,
+        /// Status of the refusal.
+        status: u16,
+    },
+    /// The registry wants credentials and none were given.
+    #[error("registry {registry} requires authentication and no credentials were given (registry-username/registry-password, registry-secret or ECR)")]
+    AuthRequired {
+        /// Registry host.
+        registry: String,
+    },
+    /// A challenge we cannot follow.
+    #[error("registry {registry} sent an authentication challenge we cannot follow: {challenge}")]
+    Challenge {
+        /// Registry host.
+        registry: String,
+        /// The `WWW-Authenticate` value.
+        challenge: String,
+    },
+    /// Unexpected status.
+    #[error("registry {registry} answered HTTP {status} to {what}")]
+    Status {
+        /// Registry host.
+        registry: String,
+        /// The request.
+        what: String,
+        /// Status.
+        status: u16,
+    },
+    /// The tag or digest does not exist.
+    #[error("registry {registry} has no manifest {name}:{reference}")]
+    NotFound {
+        /// Registry host.
+        registry: String,
+        /// Repository.
+        name: String,
+        /// Tag or digest.
+        reference: String,
+    },
+    /// A body or header we cannot read.
+    #[error("registry {registry} sent an unreadable answer to {what}: {detail}")]
+    Malformed {
+        /// Registry host.
+        registry: String,
+        /// The request.
+        what: String,
+        /// What was wrong.
+        detail: String,
+    },
+}
+
+/// Backoff for transient failures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backoff {
+    /// Attempts in all (1 = no retry).
+    pub attempts: u32,
+    /// First delay; doubled each retry.
+    pub base: Duration,
+    /// Largest delay.
+    pub max: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            attempts: 5,
+            base: Duration::from_millis(500),
+            max: Duration::from_secs(8),
+        }
+    }
+}
+
+impl Backoff {
+    /// Delay before retry number `n` (1-based).
+    pub fn delay(&self, n: u32) -> Duration {
+        self.base.saturating_mul(1 << n.saturating_sub(1).min(16)).min(self.max)
+    }
+}
+
+/// A parsed `WWW-Authenticate` challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Challenge {
+    /// `Basic realm=...`.
+    Basic,
+    /// `Bearer realm=...,service=...,scope=...`.
+    Bearer {
+        /// Token endpoint.
+        realm: String,
+        /// `service` parameter, when given.
+        service: Option<String>,
+        /// `scope` parameter, when given.
+        scope: Option<String>,
+    },
+}
+
+/// Parse a `WWW-Authenticate` value (RFC 7235: scheme, then `key=value` or
+/// `key="quoted, value"` pairs separated by commas).
+pub fn parse_challenge(value: &str) -> Option<Challenge> {
+    let value = value.trim();
+    let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
+    let params = parse_params(rest);
+    let get = |k: &str| params.iter().find(|(pk, _)| pk.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+    if scheme.eq_ignore_ascii_case("basic") {
+        Some(Challenge::Basic)
+    } else if scheme.eq_ignore_ascii_case("bearer") {
+        Some(Challenge::Bearer {
+            realm: get("realm").filter(|r| !r.is_empty())?,
+            service: get("service"),
+            scope: get("scope"),
+        })
+    } else {
+        None
+    }
+}
+
+fn parse_params(s: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut chars = s.chars().peekable();
+    loop {
+        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
+            chars.next();
+        }
+        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
+        if key.trim().is_empty() {
+            break;
+        }
+        if chars.next() != Some('=') {
+            continue;
+        }
+        let mut val = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => val.extend(chars.next()),
+                    '"' => break,
+                    c => val.push(c),
+                }
+            }
+        } else {
+            val = std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect::<String>().trim().to_owned();
+        }
+        out.push((key.trim().to_owned(), val));
+    }
+    out
+}
+
+/// Bytes an image manifest points at: its config plus its layers (compressed, as stored).
+/// For an index, `None` and the child manifest digests to add up instead (attestation
+/// manifests left out).
+pub fn manifest_size(body: &[u8]) -> Result<(Option<u64>, Vec<Digest>), String> {
+    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("manifest is not JSON ({e})"))?;
+    let size = |d: &serde_json::Value| d.get("size").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if let Some(layers) = v.get("layers").and_then(|l| l.as_array()) {
+        let config = v.get("config").map_or(0, size);
+        return Ok((Some(config + layers.iter().map(size).sum::<u64>()), Vec::new()));
+    }
+    if let Some(children) = v.get("manifests").and_then(|m| m.as_array()) {
+        let digests = children
+            .iter()
+            .filter(|c| {
+                c.pointer("/annotations/vnd.docker.reference.type").and_then(|t| t.as_str()) != Some("attestation-manifest")
+            })
+            .filter_map(|c| c.get("digest").and_then(|d| d.as_str()).and_then(Digest::parse))
+            .collect();
+        return Ok((None, digests));
+    }
+    Err("manifest has neither `layers` nor `manifests`".to_owned())
+}
+
+/// A client for one registry.
+#[derive(Debug)]
+pub struct RegistryClient {
+    http: reqwest::Client,
+    registry: Registry,
+    base: String,
+    creds: Option<Credentials>,
+    backoff: Backoff,
+    auth_header: tokio::sync::Mutex<Option<String>>,
+}
+
+/// A response's useful parts.
+struct Answer {
+    status: StatusCode,
+    headers: header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl RegistryClient {
+    /// A client; plain HTTP and no proxy for loopback registries (docker does the same).
+    pub fn new(registry: &Registry, creds: Option<Credentials>, backoff: Backoff) -> Result<Self, reqwest::Error> {
+        let mut b = reqwest::Client::builder()
+            .user_agent(concat!("rust-ci-action/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60));
+        if registry.is_loopback() {
+            b = b.no_proxy();
+        }
+        Ok(Self {
+            http: b.build()?,
+            registry: registry.clone(),
+            base: registry.api_base(),
+            creds,
+            backoff,
+            auth_header: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    fn reg(&self) -> String {
+        self.registry.to_string()
+    }
+
+    /// Check the credentials (or that none are needed) with `GET /v2/`, before anything is
+    /// built, so a wrong password fails fast and nothing is pushed.
+    pub async fn check_auth(&self, name: &str) -> Result<(), Error> {
+        let scope = format!("repository:{name}:pull,push");
+        let a = self.request(Method::GET, "/v2/", &scope, "GET /v2/").await?;
+        match a.status {
+            s if s.is_success() => Ok(()),
+            StatusCode::UNAUTHORIZED if self.creds.is_none() => Err(Error::AuthRequired { registry: self.reg() }),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(Error::AuthRefused {
+                registry: self.reg(),
+                status: a.status.as_u16(),
+            }),
+            s => Err(Error::Status {
+                registry: self.reg(),
+                what: "GET /v2/".into(),
+                status: s.as_u16(),
+            }),
+        }
+    }
+
+    /// The digest the registry serves for `name:reference` (`Docker-Content-Digest` of a
+    /// `HEAD`; computed from a `GET` body when a registry leaves the header out).
+    pub async fn manifest_digest(&self, name: &str, reference: &str) -> Result<Digest, Error> {
+        let what = format!("HEAD /v2/{name}/manifests/{reference}");
+        let path = format!("/v2/{name}/manifests/{reference}");
+        let scope = format!("repository:{name}:pull");
+        let a = self.request(Method::HEAD, &path, &scope, &what).await?;
+        self.expect_found(&a, name, reference, &what)?;
+        if let Some(d) = a.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()) {
+            return Digest::parse(d.trim()).ok_or_else(|| Error::Malformed {
+                registry: self.reg(),
+                what,
+                detail: format!("Docker-Content-Digest {d:?} is not a sha256 digest"),
+            });
+        }
+        let body = self.manifest(name, reference).await?;
+        Ok(Digest::of(&body))
+    }
+
+    /// The manifest bytes of `name:reference`.
+    async fn manifest(&self, name: &str, reference: &str) -> Result<Vec<u8>, Error> {
+        let what = format!("GET /v2/{name}/manifests/{reference}");
+        let path = format!("/v2/{name}/manifests/{reference}");
+        let a = self.request(Method::GET, &path, &format!("repository:{name}:pull"), &what).await?;
+        self.expect_found(&a, name, reference, &what)?;
+        Ok(a.body)
+    }
+
+    /// Size of the image at `digest` (config plus layers, as stored; summed over the
+    /// platforms of an index) and the number of platform manifests. The body is checked
+    /// against the digest, so a registry cannot serve something else under it.
+    pub async fn image_size(&self, name: &str, digest: &Digest) -> Result<(u64, usize), Error> {
+        let body = self.manifest(name, digest.as_str()).await?;
+        self.check_body(&body, digest, name)?;
+        let malformed = |detail: String| Error::Malformed {
+            registry: self.reg(),
+            what: format!("GET /v2/{name}/manifests/{digest}"),
+            detail,
+        };
+        match manifest_size(&body).map_err(malformed)? {
+            (Some(size), _) => Ok((size, 1)),
+            (None, children) => {
+                let mut total = 0;
+                for child in &children {
+                    let body = self.manifest(name, child.as_str()).await?;
+                    self.check_body(&body, child, name)?;
+                    let (size, _) = manifest_size(&body).map_err(|d| Error::Malformed {
+                        registry: self.reg(),
+                        what: format!("GET /v2/{name}/manifests/{child}"),
+                        detail: d,
+                    })?;
+                    total += size.unwrap_or(0);
+                }
+                Ok((total, children.len()))
+            }
+        }
+    }
+
+    fn check_body(&self, body: &[u8], digest: &Digest, name: &str) -> Result<(), Error> {
+        let got = Digest::of(body);
+        if &got == digest {
+            Ok(())
+        } else {
+            Err(Error::Malformed {
+                registry: self.reg(),
+                what: format!("GET /v2/{name}/manifests/{digest}"),
+                detail: format!("the body's digest is {got}"),
+            })
+        }
+    }
+
+    fn expect_found(&self, a: &Answer, name: &str, reference: &str, what: &str) -> Result<(), Error> {
+        match a.status {
+            s if s.is_success() => Ok(()),
+            StatusCode::NOT_FOUND => Err(Error::NotFound {
+                registry: self.reg(),
+                name: name.to_owned(),
+                reference: reference.to_owned(),
+            }),
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if self.creds.is_some() => Err(Error::AuthRefused {
+                registry: self.reg(),
+                status: a.status.as_u16(),
+            }),
+            StatusCode::UNAUTHORIZED => Err(Error::AuthRequired { registry: self.reg() }),
+            s => Err(Error::Status {
+                registry: self.reg(),
+                what: what.to_owned(),
+                status: s.as_u16(),
+            }),
+        }
+    }
+
+    /// Send with retries; on a 401 follow the challenge once and send again.
+    async fn request(&self, method: Method, path: &str, scope: &str, what: &str) -> Result<Answer, Error> {
+        let url = format!("{}{path}", self.base);
+        let mut challenged = false;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let auth = self.auth_header.lock().await.clone();
+            let mut req = self.http.request(method.clone(), &url).header(header::ACCEPT, MANIFEST_ACCEPT);
+            if let Some(a) = &auth {
+                req = req.header(header::AUTHORIZATION, a);
+            }
+            let result = async {
+                let resp = req.send().await?;
+                let status = resp.status();
+                let headers = resp.headers().clone();
+                let body = resp.bytes().await?.to_vec();
+                Ok::<_, reqwest::Error>(Answer { status, headers, body })
+            }
+            .await;
+            let answer = match result {
+                Ok(a) => a,
+                Err(e) if attempt < self.backoff.attempts => {
+                    tracing::debug!("{what}: {e}; retrying");
+                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                    continue;
+                }
+                Err(source) => {
+                    return Err(Error::Unreachable {
+                        registry: self.reg(),
+                        what: what.to_owned(),
+                        source,
+                    });
+                }
+            };
+            let s = answer.status;
+            if (s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS) && attempt < self.backoff.attempts {
+                tracing::debug!("{what}: HTTP {s}; retrying");
+                tokio::time::sleep(self.backoff.delay(attempt)).await;
+                continue;
+            }
+            if s == StatusCode::UNAUTHORIZED && !challenged && self.creds.is_some() {
+                challenged = true;
+                let challenge = answer
+                    .headers
+                    .get(header::WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let new = self.authorize(&challenge, scope).await?;
+                *self.auth_header.lock().await = Some(new);
+                attempt -= 1;
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
+    /// The `Authorization` value answering a challenge.
+    async fn authorize(&self, challenge: &str, scope: &str) -> Result<String, Error> {
+        let Some(creds) = &self.creds else {
+            return Err(Error::AuthRequired { registry: self.reg() });
+        };
+        match parse_challenge(challenge) {
+            Some(Challenge::Basic) => Ok(format!("Basic {}", creds.basic().expose())),
+            Some(Challenge::Bearer { realm, service, scope: given }) => {
+                let scope = given.unwrap_or_else(|| scope.to_owned());
+                let mut query: Vec<(&str, &str)> = vec![("scope", scope.as_str())];
+                if let Some(s) = &service {
+                    query.push(("service", s.as_str()));
+                }
+                let what = format!("the token request to {realm}");
+                let url = reqwest::Url::parse_with_params(&realm, &query).map_err(|_| Error::Challenge {
+                    registry: self.reg(),
+                    challenge: challenge.to_owned(),
+                })?;
+                let mut attempt = 0;
+                let resp = loop {
+                    attempt += 1;
+                    let r = self
+                        .http
+                        .get(url.clone())
+                        .header(header::AUTHORIZATION, format!("Basic {}", creds.basic().expose()))
+                        .send()
+                        .await;
+                    match r {
+                        Ok(r) if (r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS) && attempt < self.backoff.attempts => {}
+                        Ok(r) => break r,
+                        Err(_) if attempt < self.backoff.attempts => {}
+                        Err(source) => {
+                            return Err(Error::Unreachable {
+                                registry: self.reg(),
+                                what,
+                                source,
+                            });
+                        }
+                    }
+                    tokio::time::sleep(self.backoff.delay(attempt)).await;
+                };
+                match resp.status() {
+                    s if s.is_success() => {}
+                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
+                        return Err(Error::AuthRefused {
+                            registry: self.reg(),
+                            status: resp.status().as_u16(),
+                        });
+                    }
+                    s => {
+                        return Err(Error::Status {
+                            registry: self.reg(),
+                            what,
+                            status: s.as_u16(),
+                        });
+                    }
+                }
+                let v: serde_json::Value = resp.json().await.map_err(|e| Error::Malformed {
+                    registry: self.reg(),
+                    what: what.clone(),
+                    detail: e.to_string(),
+                })?;
+                let token = v
+                    .get("token")
+                    .or_else(|| v.get("access_token"))
+                    .and_then(|t| t.as_str())
+                    .ok_or_else(|| Error::Malformed {
+                        registry: self.reg(),
+                        what,
+                        detail: "no `token` in the answer".into(),
+                    })?;
+                Ok(format!("Bearer {token}"))
+            }
+            None => Err(Error::Challenge {
+                registry: self.reg(),
+                challenge: challenge.to_owned(),
+            }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges() {
+        assert_eq!(parse_challenge(r#"Basic realm="ci""#), Some(Challenge::Basic));
+        assert_eq!(
+            parse_challenge(r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#),
+            Some(Challenge::Bearer {
+                realm: "https://auth.docker.io/token".into(),
+                service: Some("registry.docker.io".into()),
+                scope: Some("repository:library/alpine:pull,push".into()),
+            })
+        );
+        assert_eq!(
+            parse_challenge("bearer realm=https://ghcr.io/token, service=ghcr.io"),
+            Some(Challenge::Bearer {
+                realm: "https://ghcr.io/token".into(),
+                service: Some("ghcr.io".into()),
+                scope: None,
+            })
+        );
+        assert_eq!(parse_challenge(r#"Bearer service="x""#), None, "a bearer challenge needs a realm");
+        assert_eq!(parse_challenge("Negotiate"), None);
+        assert_eq!(parse_challenge(""), None);
+    }
+
+    #[test]
+    fn sizes() {
+        let m = br#"{"schemaVersion":2,"config":{"size":100,"digest":"sha256:x"},"layers":[{"size":1000},{"size":24}]}"#;
+        assert_eq!(manifest_size(m).unwrap(), (Some(1124), vec![]));
+        let d1 = "sha256:".to_owned() + &"1".repeat(64);
+        let d2 = "sha256:".to_owned() + &"2".repeat(64);
+        let idx = format!(
+            r#"{{"manifests":[{{"digest":"{d1}","platform":{{"os":"linux"}}}},{{"digest":"{d2}","annotations":{{"vnd.docker.reference.type":"attestation-manifest"}}}}]}}"#
+        );
+        assert_eq!(manifest_size(idx.as_bytes()).unwrap(), (None, vec![Digest::parse(&d1).unwrap()]));
+        assert!(manifest_size(b"{}").is_err());
+        assert!(manifest_size(b"nope").is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let b = Backoff::default();
+        assert_eq!(b.delay(1), Duration::from_millis(500));
+        assert_eq!(b.delay(2), Duration::from_secs(1));
+        assert_eq!(b.delay(10), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn accept_has_all_four_types() {
+        for t in [
+            "application/vnd.docker.distribution.manifest.v2+json",
+            "application/vnd.docker.distribution.manifest.list.v2+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            "application/vnd.oci.image.index.v1+json",
+        ] {
+            assert!(MANIFEST_ACCEPT.contains(t), "{t}");
+        }
+        assert!(!MANIFEST_ACCEPT.contains('\n'));
+    }
+}
