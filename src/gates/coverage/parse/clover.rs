@@ -1,0 +1,262 @@
+//! Clover XML, from OpenClover, istanbul (`--reporter=clover`, so also Jest and Vitest)
+//! and PHPUnit (`--coverage-clover`):
+//! `<coverage><project>[<package>]<file name path><line num type count .../>`.
+//!
+//! A file's path is its `path` attribute when present (istanbul, OpenClover: the full
+//! path), else `name` (PHPUnit writes the full path there). Files under
+//! `<testproject>` (OpenClover's test sources) are not counted, as OpenClover's own
+//! project totals do not count them.
+//!
+//! `<line>` types:
+//! - `stmt`: an executable line, covered iff `count > 0`.
+//! - `method`: counted as an executable line like `stmt`, covered iff `count > 0`.
+//!   OpenClover writes it at the method's declaration line with the number of times
+//!   the method was entered; PHPUnit writes it at the method's first line, *instead
+//!   of* a `stmt` for that line when both exist. Either way it is a source line the run
+//!   did or did not reach, which is what a line gate asks about, so it counts. (This is
+//!   why totals can exceed the `statements` metric of OpenClover and PHPUnit, which
+//!   count methods separately; istanbul never writes `method` lines.)
+//! - `cond`: an executable line with branch data. The attributes mean different
+//!   things per producer, so the producer is recognised by the root's
+//!   `clover="3.2.0"` plus `<project name="All files">`, which istanbul hard-codes:
+//!   - istanbul: `truecount` = covered branch outcomes on the line, `falsecount` =
+//!     uncovered ones (`branches.total - branches.covered`); covered iff `count > 0`.
+//!   - OpenClover and others: `truecount`/`falsecount` = how often the condition was
+//!     true/false, so 2 outcomes, covered = `(truecount > 0) + (falsecount > 0)`, and
+//!     the line is covered iff `count` (when given) or either count is > 0.
+//!
+//! Several elements on one line inside one `<file>` (a statement and a condition, two
+//! conditions) are one record whose branch outcomes add up.
+
+use std::io::BufRead;
+
+use quick_xml::events::BytesStart;
+
+use super::xml::{Ctx, Ev, Xml, attrs, unescape};
+use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, sat_u16};
+use crate::gates::coverage::model::{Format, LineRecord, Report};
+
+/// Parse a Clover XML report.
+pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
+    let xml = Xml::new(reader, origin, "coverage")?;
+    let mut st = State::default();
+    xml.run(|ev, ctx| st.on(ev, ctx))?;
+    st.builder.finish(Format::Clover, origin, Vec::new())
+}
+
+#[derive(Default)]
+struct State {
+    builder: Builder,
+    /// The root says `clover="3.2.0"` (istanbul's constant; needs the project name too).
+    clover_320: bool,
+    /// Whether `cond` lines follow istanbul's meaning.
+    istanbul: bool,
+    /// Path of the open `<file>`.
+    file: Option<String>,
+    lines: Vec<LineRecord>,
+}
+
+impl State {
+    fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
+        match ev {
+            Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
+                if self.file.is_some() && ctx.ancestor(1) == "file" {
+                    let rec = self.line_record(&e, ctx)?;
+                    self.lines.push(rec);
+                }
+            }
+            Ev::Start(e) => match e.name().0 {
+                "coverage" if ctx.ancestor(1).is_empty() => {
+                    let [v] = attrs(ctx, &e, ["clover"])?;
+                    self.clover_320 = v.as_deref() == Some("3.2.0");
+                }
+                "project" => {
+                    let [name] = attrs(ctx, &e, ["name"])?;
+                    self.istanbul = self.clover_320 && name.as_deref() == Some("All files");
+                }
+                "file" if !ctx.inside("testproject") => {
+                    self.file = Some(file_path(&e, ctx)?);
+                    self.lines.clear();
+                }
+                _ => {}
+            },
+            Ev::Empty(e) => {
+                if e.name().0 == "file" && !ctx.inside("testproject") {
+                    let path = file_path(&e, ctx)?;
+                    self.lines.clear();
+                    self.builder.add(&path, &mut self.lines, SameLine::SumBranches);
+                }
+            }
+            Ev::End("file") => {
+                if let Some(path) = self.file.take() {
+                    self.builder.add(&path, &mut self.lines, SameLine::SumBranches);
+                }
+            }
+            Ev::End(_) | Ev::Text(_) => {}
+        }
+        Ok(())
+    }
+
+    fn line_record(&self, e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
+        let [num, kind, count, tc, fc] =
+            attrs(ctx, e, ["num", "type", "count", "truecount", "falsecount"])?;
+        let missing =
+            |attribute| ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "line", attribute });
+        let number = |attribute: &'static str, v: &str| {
+            parse_u32_sat(v.as_bytes()).ok_or_else(|| {
+                ctx.error_at(
+                    e,
+                    ParseErrorKind::InvalidAttribute {
+                        element: "line",
+                        attribute,
+                        value: super::excerpt(v.as_bytes()),
+                        expected: "a non-negative integer",
+                    },
+                )
+            })
+        };
+        let line = number("num", &num.ok_or_else(|| missing("num"))?)?;
+        let count = count.map(|c| number("count", &c)).transpose()?;
+        let is_cond = kind.as_deref() == Some("cond");
+        if !is_cond {
+            // stmt, method, or a type this parser does not know: a plain line.
+            let hits = count.ok_or_else(|| missing("count"))?;
+            return Ok(LineRecord::new(line, hits));
+        }
+        let t = tc.map(|v| number("truecount", &v)).transpose()?.unwrap_or(0);
+        let f = fc.map(|v| number("falsecount", &v)).transpose()?.unwrap_or(0);
+        if self.istanbul {
+            let total = sat_u16(u64::from(t) + u64::from(f));
+            Ok(LineRecord {
+                line,
+                hits: count.unwrap_or(0),
+                branches_covered: sat_u16(u64::from(t)).min(total),
+                branches_total: total,
+            })
+        } else {
+            Ok(LineRecord {
+                line,
+                hits: count.unwrap_or_else(|| t.saturating_add(f)),
+                branches_covered: u16::from(t > 0) + u16::from(f > 0),
+                branches_total: 2,
+            })
+        }
+    }
+}
+
+fn file_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
+    let [path, name] = attrs(ctx, e, ["path", "name"])?;
+    match path.or(name) {
+        Some(raw) => unescape(ctx, e, &raw),
+        None => Err(ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "file", attribute: "name" })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{err, ok, paths, recs, t};
+    use crate::gates::coverage::model::Format;
+
+    const K: Format = Format::Clover;
+
+    #[test]
+    fn istanbul_cond_counts_are_covered_and_uncovered_outcomes() {
+        let r = ok(
+            K,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<coverage generated="1700000000000" clover="3.2.0">
+  <project timestamp="1700000000000" name="All files">
+    <metrics statements="4" coveredstatements="3" conditionals="6" coveredconditionals="3" methods="1" coveredmethods="1" elements="11" coveredelements="7" complexity="0" loc="4" ncloc="4" packages="1" files="1" classes="1"/>
+    <file name="a.js" path="/w/src/a.js">
+      <metrics statements="4" coveredstatements="3" conditionals="6" coveredconditionals="3" methods="1" coveredmethods="1"/>
+      <line num="1" count="1" type="stmt"/>
+      <line num="2" count="1" type="cond" truecount="1" falsecount="1"/>
+      <line num="3" count="0" type="cond" truecount="0" falsecount="2"/>
+      <line num="4" count="5" type="cond" truecount="2" falsecount="0"/>
+    </file>
+  </project>
+</coverage>"#,
+        );
+        assert_eq!(paths(&r), ["/w/src/a.js"]);
+        assert_eq!(t(&r), (3, 4, 3, 6));
+    }
+
+    #[test]
+    fn openclover_cond_counts_are_true_and_false_evaluations() {
+        let r = ok(
+            K,
+            r#"<coverage generated="1" clover="4.5.2"><project timestamp="1" name="demo">
+<package name="com.x"><file name="A.java" path="/w/src/com/x/A.java">
+<class name="A"><metrics statements="2"/></class>
+<line num="3" count="2" type="method" signature="f() : void" visibility="public"/>
+<line num="4" count="2" type="stmt"/>
+<line num="5" truecount="2" falsecount="0" type="cond"/>
+<line num="6" truecount="0" falsecount="0" type="cond"/>
+<line num="6" count="0" type="stmt"/>
+<line num="7" truecount="1" falsecount="3" type="cond"/>
+<line num="7" truecount="0" falsecount="1" type="cond"/>
+</file></package></project>
+<testproject timestamp="1" name="tests"><file name="T.java" path="/w/test/T.java"><line num="1" count="1" type="stmt"/></file></testproject>
+</coverage>"#,
+        );
+        assert_eq!(paths(&r), ["/w/src/com/x/A.java"]);
+        assert_eq!(
+            recs(&r, "/w/src/com/x/A.java"),
+            [(3, 2, 0, 0), (4, 2, 0, 0), (5, 2, 1, 2), (6, 0, 0, 2), (7, 4, 3, 4)]
+        );
+        assert_eq!(t(&r), (4, 5, 4, 8));
+    }
+
+    #[test]
+    fn phpunit_shape_uses_name_as_path() {
+        let r = ok(
+            K,
+            r#"<?xml version="1.0" encoding="UTF-8"?>
+<coverage generated="1700000000">
+  <project timestamp="1700000000">
+    <file name="/w/src/A.php">
+      <class name="A" namespace="global"><metrics complexity="1" methods="1" coveredmethods="0" conditionals="0" coveredconditionals="0" statements="2" coveredstatements="1" elements="3" coveredelements="1"/></class>
+      <line num="5" type="method" name="f" visibility="public" complexity="1" crap="1.04" count="1"/>
+      <line num="7" type="stmt" count="1"/>
+      <line num="8" type="stmt" count="0"/>
+      <metrics loc="10" ncloc="10" classes="1" methods="1" coveredmethods="0" conditionals="0" coveredconditionals="0" statements="2" coveredstatements="1" elements="3" coveredelements="1"/>
+    </file>
+    <metrics files="1" loc="10"/>
+  </project>
+</coverage>"#,
+        );
+        assert_eq!(paths(&r), ["/w/src/A.php"]);
+        assert_eq!(t(&r), (2, 3, 0, 0));
+        assert!(!r.has_branch_data);
+    }
+
+    #[test]
+    fn errors() {
+        let cases: &[(&str, &str)] = &[
+            (
+                "<coverage><project><file path='a'><line count='1'/>",
+                "clover.xml: line 1: <line> element without a num attribute",
+            ),
+            (
+                "<coverage><project><file path='a'>\n<line num='1' type='stmt'/>",
+                "clover.xml: line 2: <line> element without a count attribute",
+            ),
+            (
+                "<coverage><project><file path='a'><line num='1' type='cond' truecount='x'/>",
+                "clover.xml: line 1: <line> element with invalid truecount=\"x\" (expected a non-negative integer)",
+            ),
+            (
+                "<coverage><project><file><line num='1' count='1'/></file></project></coverage>",
+                "clover.xml: line 1: <file> element without a name attribute",
+            ),
+            ("<coverage><project/></coverage>", "clover.xml: no file records"),
+            (
+                "<coverage><project><file path='a'><line num='1' count='1'/></file>",
+                "clover.xml: byte 66: unexpected end of file inside <project>",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(err(K, "clover.xml", input.as_bytes()), *want);
+        }
+    }
+}

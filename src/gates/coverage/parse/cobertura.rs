@@ -1,0 +1,372 @@
+//! Cobertura XML, as written by coverage.py, gcovr, istanbul, cargo-llvm-cov, grcov,
+//! mypy and others: `<sources><source>` roots, then
+//! `<packages><package><classes><class filename=...><lines><line number hits
+//! branch condition-coverage="50% (1/2)"/>`.
+//!
+//! Only `<line>` elements directly under a class's `<lines>` count. The copies under
+//! `<methods><method><lines>` repeat them (coverage.py, istanbul and gcovr all write
+//! both) and are used only for a class that has no `<lines>` of its own. Totals come
+//! from the records, never from `line-rate` or the root's counters.
+
+use std::io::BufRead;
+
+use super::xml::{Ctx, Ev, Xml, attrs, unescape};
+use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat};
+use crate::gates::coverage::model::{Format, LineRecord, Report};
+use quick_xml::events::BytesStart;
+
+/// Parse a Cobertura report.
+pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
+    let xml = Xml::new(reader, origin, "coverage")?;
+    let mut st = State::default();
+    xml.run(|ev, ctx| st.on(ev, ctx))?;
+    let State { builder, sources, .. } = st;
+    builder.finish(Format::Cobertura, origin, sources)
+}
+
+#[derive(Default)]
+struct State {
+    builder: Builder,
+    sources: Vec<String>,
+    /// Text of the `<source>` being read.
+    source: Option<String>,
+    /// Path of the open `<class>`.
+    class: Option<String>,
+    class_has_lines: bool,
+    lines: Vec<LineRecord>,
+    method_lines: Vec<LineRecord>,
+}
+
+impl State {
+    fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
+        match ev {
+            Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
+                if ctx.ancestor(1) != "lines" || self.class.is_none() {
+                    return Ok(());
+                }
+                let target = match ctx.ancestor(2) {
+                    "class" => &mut self.lines,
+                    "method" => &mut self.method_lines,
+                    _ => return Ok(()),
+                };
+                target.push(line_record(&e, ctx)?);
+            }
+            Ev::Start(e) => match e.name().0 {
+                "class" => {
+                    self.class = Some(class_path(&e, ctx)?);
+                    self.class_has_lines = false;
+                    self.lines.clear();
+                    self.method_lines.clear();
+                }
+                "lines" if ctx.ancestor(1) == "class" => self.class_has_lines = true,
+                "source" if ctx.ancestor(1) == "sources" => self.source = Some(String::new()),
+                _ => {}
+            },
+            Ev::Empty(e) => match e.name().0 {
+                "class" => {
+                    let path = class_path(&e, ctx)?;
+                    self.lines.clear();
+                    self.builder.add(&path, &mut self.lines, SameLine::Max);
+                }
+                "lines" if ctx.ancestor(1) == "class" => self.class_has_lines = true,
+                "source" if ctx.ancestor(1) == "sources" => self.sources.push(String::new()),
+                _ => {}
+            },
+            Ev::Text(t) => {
+                if let Some(s) = &mut self.source {
+                    s.push_str(t);
+                }
+            }
+            Ev::End("class") => {
+                if let Some(path) = self.class.take() {
+                    if !self.class_has_lines {
+                        std::mem::swap(&mut self.lines, &mut self.method_lines);
+                    }
+                    self.builder.add(&path, &mut self.lines, SameLine::Max);
+                    self.method_lines.clear();
+                }
+            }
+            Ev::End("source") => {
+                if let Some(s) = self.source.take() {
+                    self.sources.push(s.trim().to_owned());
+                }
+            }
+            Ev::End(_) => {}
+        }
+        Ok(())
+    }
+}
+
+fn class_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
+    let [filename] = attrs(ctx, e, ["filename"])?;
+    let Some(raw) = filename else {
+        return Err(ctx.error_at(
+            e,
+            ParseErrorKind::MissingAttribute { element: "class", attribute: "filename" },
+        ));
+    };
+    unescape(ctx, e, &raw)
+}
+
+fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
+    let [number, hits, cond] = attrs(ctx, e, ["number", "hits", "condition-coverage"])?;
+    let missing = |attribute| {
+        ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "line", attribute })
+    };
+    let invalid = |attribute, value: &str, expected| {
+        ctx.error_at(
+            e,
+            ParseErrorKind::InvalidAttribute {
+                element: "line",
+                attribute,
+                value: super::excerpt(value.as_bytes()),
+                expected,
+            },
+        )
+    };
+    let number = number.ok_or_else(|| missing("number"))?;
+    let line = parse_u32_sat(number.as_bytes())
+        .ok_or_else(|| invalid("number", &number, "a non-negative integer"))?;
+    let hits = hits.ok_or_else(|| missing("hits"))?;
+    let hits = parse_u32_sat(hits.as_bytes())
+        .ok_or_else(|| invalid("hits", &hits, "a non-negative integer"))?;
+    let mut rec = LineRecord::new(line, hits);
+    if let Some(cond) = cond {
+        // "50% (1/2)": the fraction in parentheses is what counts. A value without one
+        // (some writers put only "100%") carries no branch counts.
+        if let Some(open) = cond.find('(') {
+            let inner = cond[open + 1..].strip_suffix(')').map(str::trim);
+            let parsed = inner.and_then(|inner| {
+                let (c, t) = inner.split_once('/')?;
+                Some((parse_u16_sat(c.as_bytes())?, parse_u16_sat(t.as_bytes())?))
+            });
+            let Some((covered, total)) = parsed else {
+                return Err(invalid(
+                    "condition-coverage",
+                    &cond,
+                    "a percentage followed by (covered/total)",
+                ));
+            };
+            rec.branches_total = total;
+            rec.branches_covered = covered.min(total);
+        }
+    }
+    Ok(rec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{err, ok, paths, recs, t};
+    use crate::gates::coverage::model::Format;
+
+    const C: Format = Format::Cobertura;
+
+    fn wrap(classes: &str) -> String {
+        format!(
+            r#"<?xml version="1.0" ?>
+<!DOCTYPE coverage SYSTEM "http://cobertura.sourceforge.net/xml/coverage-04.dtd">
+<coverage line-rate="0.9" branch-rate="0" lines-covered="999" lines-valid="999" version="7.4">
+	<sources>
+		<source>/home/u/proj</source>
+		<source>/home/u/a&amp;b</source>
+	</sources>
+	<packages>
+		<package name="p" line-rate="1">
+			<classes>
+{classes}
+			</classes>
+		</package>
+	</packages>
+</coverage>
+"#
+        )
+    }
+
+    #[test]
+    fn coverage_py_shape_counts_records_not_rates() {
+        let r = ok(
+            C,
+            &wrap(
+                r#"<class name="a.py" filename="pkg/a.py" line-rate="1">
+  <methods/>
+  <lines>
+    <line number="1" hits="1"/>
+    <line number="2" hits="0"/>
+    <line number="4" hits="3" branch="true" condition-coverage="50% (1/2)" missing-branches="6"/>
+  </lines>
+</class>"#,
+            ),
+        );
+        assert_eq!(r.format, Format::Cobertura);
+        assert_eq!(r.sources, ["/home/u/proj", "/home/u/a&b"]);
+        assert_eq!(paths(&r), ["pkg/a.py"]);
+        assert_eq!(recs(&r, "pkg/a.py"), [(1, 1, 0, 0), (2, 0, 0, 0), (4, 3, 1, 2)]);
+        assert_eq!(t(&r), (2, 3, 1, 2));
+        assert!(r.has_branch_data);
+    }
+
+    #[test]
+    fn method_lines_are_not_counted_twice() {
+        // istanbul / gcovr shape: lines under <methods> repeat the class lines.
+        let r = ok(
+            C,
+            &wrap(
+                r#"<class name="a.js" filename="src/a.js" line-rate="0.5" branch-rate="1">
+  <methods>
+    <method name="f" hits="1" signature="()V">
+      <lines><line number="1" hits="1"/></lines>
+    </method>
+  </methods>
+  <lines>
+    <line number="1" hits="1"/>
+    <line number="2" hits="0"/>
+  </lines>
+</class>"#,
+            ),
+        );
+        assert_eq!(t(&r), (1, 2, 0, 0));
+    }
+
+    #[test]
+    fn class_without_lines_uses_method_lines() {
+        let r = ok(
+            C,
+            &wrap(
+                r#"<class name="A" filename="A.java"><methods><method name="f" signature="()V">
+<lines><line number="3" hits="2"/><line number="4" hits="0"/></lines></method></methods></class>"#,
+            ),
+        );
+        assert_eq!(recs(&r, "A.java"), [(3, 2, 0, 0), (4, 0, 0, 0)]);
+    }
+
+    #[test]
+    fn classes_of_the_same_file_merge() {
+        // Several <class> elements with one filename (Java inner classes, C++ gcovr,
+        // mypy modules): each (path, line) once, covered if any copy is.
+        let r = ok(
+            C,
+            &wrap(
+                r#"<class name="A" filename="A.java"><methods/><lines>
+  <line number="5" hits="0"/><line number="6" hits="0" branch="true" condition-coverage="0% (0/2)"/>
+</lines></class>
+<class name="A$1" filename="A.java"><lines>
+  <line number="5" hits="4"/><line number="6" hits="1" branch="true" condition-coverage="50% (1/2)"/><line number="9" hits="1"/>
+</lines></class>
+<class name="B" filename="B.java"><lines/></class>
+<class name="C" filename="C.java"/>"#,
+            ),
+        );
+        assert_eq!(paths(&r), ["A.java", "B.java", "C.java"]);
+        assert_eq!(recs(&r, "A.java"), [(5, 4, 0, 0), (6, 1, 1, 2), (9, 1, 0, 0)]);
+        assert_eq!(t(&r), (3, 3, 1, 2));
+    }
+
+    #[test]
+    fn odd_but_valid_values() {
+        let r = ok(
+            C,
+            &wrap(
+                r#"<class name="x" filename="x&lt;1&gt;.c"><lines>
+  <line number="3" hits="99999999999" branch="true" condition-coverage="100% (4/2)"/>
+  <line number="1" hits="0" branch="true" condition-coverage="100%"/>
+  <line number="2" hits="1" branch="false"></line>
+</lines></class>"#,
+            ),
+        );
+        assert_eq!(
+            recs(&r, "x<1>.c"),
+            [(1, 0, 0, 0), (2, 1, 0, 0), (3, u32::MAX, 2, 2)]
+        );
+    }
+
+    #[test]
+    fn minimal_grcov_and_llvm_cov_shape() {
+        // cargo-llvm-cov / grcov: no <sources> text, no DOCTYPE, single-quoted attrs.
+        let r = ok(
+            C,
+            "<?xml version='1.0'?><coverage lines-valid='2'><sources><source/></sources>\
+             <packages><package name='src'><classes><class name='lib' filename='src/lib.rs'>\
+             <methods/><lines><line number='1' hits='5'/><line number='2' hits='0'/></lines>\
+             </class></classes></package></packages></coverage>",
+        );
+        assert_eq!(r.sources, [""]);
+        assert_eq!(t(&r), (1, 2, 0, 0));
+    }
+
+    #[test]
+    fn errors_say_where_and_what() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "coverage.xml: empty file"),
+            (
+                b"<html><body/></html>",
+                "coverage.xml: line 1: not a coverage report (root element <html>)",
+            ),
+            (
+                b"\x00\x9f\x92\x96garbage\x01",
+                "coverage.xml: not a coverage report (binary data)",
+            ),
+            (
+                b"<?xml version='1.0'?>\n<coverage>\n<packages>\n<package>\n<classes>\n<class name='a' filename='a.py'>\n<lines>\n<line hits='1'/>\n</lines></class></classes></package></packages></coverage>",
+                "coverage.xml: line 8: <line> element without a number attribute",
+            ),
+            (
+                b"<coverage><packages><package><classes><class name='a' filename='a.py'><lines>\n\n<line\n number='x' hits='1'/>",
+                "coverage.xml: line 3: <line> element with invalid number=\"x\" (expected a non-negative integer)",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1'/>",
+                "coverage.xml: line 1: <line> element without a hits attribute",
+            ),
+            (
+                b"<coverage><packages><package><classes><class name='a'><lines/></class></classes></package></packages></coverage>",
+                "coverage.xml: line 1: <class> element without a filename attribute",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1' hits='1' condition-coverage='50% (1of2)'/>",
+                "coverage.xml: line 1: <line> element with invalid condition-coverage=\"50% (1of2)\" (expected a percentage followed by (covered/total))",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1' hits='1'/>",
+                "coverage.xml: byte 95: unexpected end of file inside <lines>",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1' hi",
+                "coverage.xml: byte 87: unexpected end of file inside <lines>",
+            ),
+            (
+                b"<coverage><packages></packages></coverage>",
+                "coverage.xml: no file records",
+            ),
+            (b"<coverage/>", "coverage.xml: no file records"),
+            (
+                b"<?xml version='1.0'?>\n<!DOCTYPE coverage [\n<!ENTITY lol \"lol\">\n<!ENTITY lol2 \"&lol;&lol;\">\n]>\n<coverage/>",
+                "coverage.xml: line 2: DOCTYPE with entity definitions is not allowed",
+            ),
+            (
+                b"<coverage><packages></package></coverage>",
+                "coverage.xml: byte 20: malformed XML: ill-formed document: expected `</packages>`, but `</package>` was found",
+            ),
+            (
+                b"<coverage></coverage><coverage/>",
+                "coverage.xml: line 1: content after the root element (<coverage>)",
+            ),
+            (b"\xff\xfe<\x00c\x00", "coverage.xml: UTF-16 encoding is not supported (convert the report to UTF-8)"),
+            (
+                b"<coverage><sources><source>\xff\xfe</source></sources></coverage>",
+                "coverage.xml: invalid UTF-8 at line 1",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(err(C, "coverage.xml", input), *want, "input: {}", String::from_utf8_lossy(input));
+        }
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let doc = format!("<coverage>{}", "<a>".repeat(1000));
+        assert_eq!(
+            err(C, "c.xml", doc.as_bytes()),
+            "c.xml: line 1: elements nested deeper than 256 levels"
+        );
+    }
+}

@@ -1,0 +1,262 @@
+//! LCOV tracefiles (geninfo/lcov, llvm-cov export, cargo-llvm-cov, grcov, c8/istanbul,
+//! Bun, Deno, ...): `SF:<path>` ... `end_of_record` sections of `KEY:value` lines.
+//!
+//! Counted: `DA:<line>,<hits>[,<checksum>]` (one executable line) and
+//! `BRDA:<line>,<block>,<branch>,<taken>` (one branch outcome; `-` means the block never
+//! ran, so 0 taken but still counted). Several `BRDA`s on a line add up. `LF`/`LH`/
+//! `BRF`/`BRH` summaries, `TN`, `FN*`, `VER` and keys this parser does not know are
+//! ignored. A `BRDA` for a line without a `DA` is dropped, since the model has no
+//! branch-only lines; every common writer emits a `DA` for such lines.
+//!
+//! Negative hit counts (old gcov overflow bug, which lcov itself clamps) read as 0. A
+//! file that ends inside a section (no `end_of_record`) is truncated and an error.
+
+use std::io::BufRead;
+
+use super::{
+    Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, excerpt, looks_binary,
+    parse_u32_sat,
+};
+use crate::gates::coverage::model::{Format, LineRecord, Report};
+
+const DA: &str = "DA:<line>,<hits>";
+const BRDA: &str = "BRDA:<line>,<block>,<branch>,<taken>";
+
+/// One open `SF` section.
+struct Section {
+    path: String,
+    lines: Vec<LineRecord>,
+    /// (line, taken?) per `BRDA`, applied to `lines` at `end_of_record`.
+    branches: Vec<(u32, bool)>,
+}
+
+/// Parse an LCOV tracefile.
+pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
+    let mut lines = LineReader::new(reader);
+    let mut builder = Builder::default();
+    let mut section: Option<Section> = None;
+    // Reused between sections.
+    let mut spare_lines: Vec<LineRecord> = Vec::new();
+    let mut spare_branches: Vec<(u32, bool)> = Vec::new();
+    let mut saw_record = false;
+    loop {
+        let (line_no, line) = match lines.next_line() {
+            Ok(Some(l)) => l,
+            Ok(None) => break,
+            Err(kind) => return Err(ParseError::new(origin, Location::Line(lines.line_no()), kind)),
+        };
+        let first_record = !saw_record;
+        let syntax = |expected: &'static str, line: &[u8]| {
+            let kind = if first_record && looks_binary(line) {
+                ParseErrorKind::NotAReport("binary data".to_owned())
+            } else {
+                ParseErrorKind::Syntax { expected, found: excerpt(line) }
+            };
+            ParseError::new(origin, Location::Line(line_no), kind)
+        };
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            continue;
+        }
+        if trimmed == b"end_of_record" {
+            let Some(mut s) = section.take() else {
+                return Err(syntax("SF:<path> before end_of_record", line));
+            };
+            finish_section(&mut s);
+            builder.add(&s.path, &mut s.lines, SameLine::SumBranches);
+            spare_lines = s.lines;
+            s.branches.clear();
+            spare_branches = s.branches;
+            continue;
+        }
+        let Some(colon) = trimmed.iter().position(|&b| b == b':') else {
+            return Err(syntax("an LCOV record (KEY:value or end_of_record)", line));
+        };
+        let (key, value) = (&trimmed[..colon], &trimmed[colon + 1..]);
+        if key.is_empty() || !key.iter().all(|b| b.is_ascii_uppercase()) {
+            return Err(syntax("an LCOV record (KEY:value or end_of_record)", line));
+        }
+        saw_record = true;
+        match key {
+            b"SF" => {
+                let Ok(path) = std::str::from_utf8(value) else {
+                    return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::InvalidUtf8(line_no)));
+                };
+                // A new SF without end_of_record closes the previous section, as lcov's
+                // own reader does.
+                if let Some(mut s) = section.take() {
+                    finish_section(&mut s);
+                    builder.add(&s.path, &mut s.lines, SameLine::SumBranches);
+                    spare_lines = s.lines;
+                    s.branches.clear();
+                    spare_branches = s.branches;
+                }
+                section = Some(Section {
+                    path: path.to_owned(),
+                    lines: std::mem::take(&mut spare_lines),
+                    branches: std::mem::take(&mut spare_branches),
+                });
+            }
+            b"DA" => {
+                let Some(s) = section.as_mut() else {
+                    return Err(syntax("SF:<path> before DA", line));
+                };
+                let mut parts = value.splitn(3, |&b| b == b',');
+                let parsed = (|| {
+                    let line = parse_u32_sat(parts.next()?)?;
+                    let hits = parse_hits(parts.next()?)?;
+                    Some(LineRecord::new(line, hits))
+                })();
+                let Some(rec) = parsed else {
+                    return Err(syntax(DA, line));
+                };
+                s.lines.push(rec);
+            }
+            b"BRDA" => {
+                let Some(s) = section.as_mut() else {
+                    return Err(syntax("SF:<path> before BRDA", line));
+                };
+                // LCOV 2 allows commas inside <branch> (an expression), so take the
+                // first and the last field.
+                let parsed = (|| {
+                    let first = value.iter().position(|&b| b == b',')?;
+                    let last = value.iter().rposition(|&b| b == b',')?;
+                    if last <= first {
+                        return None;
+                    }
+                    let line = parse_u32_sat(&value[..first])?;
+                    let taken = match value[last + 1..].trim_ascii() {
+                        b"-" => false,
+                        t => parse_hits(t)? > 0,
+                    };
+                    Some((line, taken))
+                })();
+                let Some(br) = parsed else {
+                    return Err(syntax(BRDA, line));
+                };
+                s.branches.push(br);
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = section {
+        return Err(ParseError::new(
+            origin,
+            Location::Byte(lines.bytes_seen()),
+            ParseErrorKind::UnexpectedEof(format!("the SF:{} section (no end_of_record)", excerpt(s.path.as_bytes()))),
+        ));
+    }
+    if lines.line_no() == 0 {
+        return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Empty));
+    }
+    builder.finish(Format::Lcov, origin, Vec::new())
+}
+
+/// A hit count: digits (saturating), or a negative number read as 0.
+fn parse_hits(v: &[u8]) -> Option<u32> {
+    match v.trim_ascii().strip_prefix(b"-") {
+        Some(rest) => parse_u32_sat(rest).map(|_| 0),
+        None => parse_u32_sat(v),
+    }
+}
+
+/// Fold the section's `DA`s and attach its `BRDA`s to them.
+fn finish_section(s: &mut Section) {
+    super::fold_lines(&mut s.lines, SameLine::Max);
+    if s.branches.is_empty() {
+        return;
+    }
+    s.branches.sort_unstable_by_key(|b| b.0);
+    let mut i = 0;
+    for rec in s.lines.iter_mut() {
+        while i < s.branches.len() && s.branches[i].0 < rec.line {
+            i += 1;
+        }
+        let (mut total, mut covered) = (0u16, 0u16);
+        while i < s.branches.len() && s.branches[i].0 == rec.line {
+            total = total.saturating_add(1);
+            covered = covered.saturating_add(u16::from(s.branches[i].1));
+            i += 1;
+        }
+        if total > 0 {
+            rec.branches_total = total;
+            rec.branches_covered = covered.min(total);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_util::{err, ok, paths, recs, t};
+    use crate::gates::coverage::model::Format;
+
+    const L: Format = Format::Lcov;
+
+    #[test]
+    fn geninfo_shape() {
+        let r = ok(
+            L,
+            "TN:unit\nSF:/w/src/a.c\nFN:3,main\nFNDA:1,main\nFNF:1\nFNH:1\n\
+             BRDA:4,0,0,1\nBRDA:4,0,1,0\nBRDA:6,0,0,-\nBRDA:6,0,1,-\nBRDA:9,0,0,1\nBRF:4\nBRH:1\n\
+             DA:3,1\nDA:4,1\nDA:5,0,abcdef\nDA:6,0\nLF:4\nLH:2\nend_of_record\n",
+        );
+        assert_eq!(paths(&r), ["/w/src/a.c"]);
+        // The BRDA on line 9 has no DA: dropped.
+        assert_eq!(recs(&r, "/w/src/a.c"), [(3, 1, 0, 0), (4, 1, 1, 2), (5, 0, 0, 0), (6, 0, 0, 2)]);
+        assert_eq!(t(&r), (2, 4, 1, 4));
+        assert!(r.has_branch_data);
+    }
+
+    #[test]
+    fn repeated_sf_merges_and_crlf_is_fine() {
+        let r = ok(
+            L,
+            "SF:a.rs\r\nDA:1,0\r\nDA:2,0\r\nBRDA:2,0,0,0\r\nBRDA:2,0,1,0\r\nend_of_record\r\n\
+             SF:b.rs\nDA:1,1\nend_of_record\n\
+             SF:a.rs\nDA:2,3\nDA:3,0\nDA:3,2\nBRDA:2,0,0,1\nBRDA:2,0,1,0\nend_of_record\n",
+        );
+        assert_eq!(paths(&r), ["a.rs", "b.rs"]);
+        assert_eq!(recs(&r, "a.rs"), [(1, 0, 0, 0), (2, 3, 1, 2), (3, 2, 0, 0)]);
+        assert_eq!(t(&r), (3, 4, 1, 2));
+    }
+
+    #[test]
+    fn odd_but_valid_values() {
+        let r = ok(
+            L,
+            "VER:2.0\nSF:x.c\nDA:1,-5\nDA:2,18446744073709551616\nBRDA:2,e0,(a < b) == True,3\nFNL:0,1,2\nend_of_record\n",
+        );
+        assert_eq!(recs(&r, "x.c"), [(1, 0, 0, 0), (2, u32::MAX, 1, 1)]);
+    }
+
+    #[test]
+    fn errors() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "lcov.info: empty file"),
+            (b"\n\n", "lcov.info: no file records"),
+            (b"TN:\n", "lcov.info: no file records"),
+            (
+                b"TN:\nSF:a\nDA:1,1\nDA:2,1\nDA:3,1\nDA:4,1\nDA:x,1\nend_of_record\n",
+                "lcov.info: line 7: expected DA:<line>,<hits>, found \"DA:x,1\"",
+            ),
+            (b"SF:a\nDA:1\nend_of_record\n", "lcov.info: line 2: expected DA:<line>,<hits>, found \"DA:1\""),
+            (b"SF:a\nDA:1,1.5\nend_of_record\n", "lcov.info: line 2: expected DA:<line>,<hits>, found \"DA:1,1.5\""),
+            (
+                b"SF:a\nBRDA:1,0,x\nend_of_record\n",
+                "lcov.info: line 2: expected BRDA:<line>,<block>,<branch>,<taken>, found \"BRDA:1,0,x\"",
+            ),
+            (b"DA:1,1\n", "lcov.info: line 1: expected SF:<path> before DA, found \"DA:1,1\""),
+            (b"end_of_record\n", "lcov.info: line 1: expected SF:<path> before end_of_record, found \"end_of_record\""),
+            (
+                b"SF:a\nhello world\n",
+                "lcov.info: line 2: expected an LCOV record (KEY:value or end_of_record), found \"hello world\"",
+            ),
+            (b"SF:a\nDA:1,1\n", "lcov.info: byte 12: unexpected end of file inside the SF:a section (no end_of_record)"),
+            (b"TN:\nSF:\xff\xfe.c\n", "lcov.info: invalid UTF-8 at line 2"),
+            (b"\x7fELF\x02\x01\x01\x00\x00", "lcov.info: line 1: not a coverage report (binary data)"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(err(L, "lcov.info", input), *want, "{}", String::from_utf8_lossy(input));
+        }
+    }
+}

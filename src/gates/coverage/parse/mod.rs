@@ -1,0 +1,554 @@
+//! Streaming parsers for coverage reports: bytes from a [`BufRead`] in, a
+//! [`Report`] out.
+//!
+//! Every parser reads its input once, front to back, with one reused buffer: no parser
+//! holds the whole file or a DOM, so memory follows the number of distinct executable
+//! lines (12 bytes each), not the size of the report. Nothing here opens files, prints or
+//! looks at the environment; the gate does that and hands us a reader and the report's
+//! path for messages.
+//!
+//! Errors say which file, where (1-based line or byte offset) and what was expected. A
+//! truncated or malformed report is an error, never a partial report, and no input makes
+//! a parser panic (the targets in `fuzz/` check that).
+
+pub mod clover;
+pub mod cobertura;
+pub mod detect;
+pub mod go;
+pub mod jacoco;
+pub mod lcov;
+mod xml;
+
+use std::collections::HashMap;
+use std::fmt;
+use std::io::BufRead;
+
+use super::model::{FileReport, Format, LineRecord, Report};
+
+pub use detect::detect;
+
+/// Parse a report of a known format.
+pub fn parse<R: BufRead>(format: Format, reader: R, origin: &str) -> Result<Report, ParseError> {
+    match format {
+        Format::Cobertura => cobertura::parse(reader, origin),
+        Format::Lcov => lcov::parse(reader, origin),
+        Format::Jacoco => jacoco::parse(reader, origin),
+        Format::Clover => clover::parse(reader, origin),
+        Format::Go => go::parse(reader, origin),
+    }
+}
+
+/// Detect the format from the first buffered bytes of `reader` (see [`detect()`]), then
+/// parse. The reader's first `fill_buf` must hold the start of the document, which a
+/// [`std::io::BufReader`] with its default 8 KiB capacity does.
+pub fn parse_auto<R: BufRead>(mut reader: R, origin: &str) -> Result<Report, ParseError> {
+    let head = loop {
+        match reader.fill_buf() {
+            Ok(head) => break head,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Io(e))),
+        }
+    };
+    if head.iter().all(u8::is_ascii_whitespace) {
+        return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Empty));
+    }
+    match detect(head) {
+        Some(format) => parse(format, reader, origin),
+        None => Err(ParseError::new(
+            origin,
+            Location::Whole,
+            ParseErrorKind::NotAReport(if looks_binary(head) {
+                "binary data".to_owned()
+            } else {
+                "unrecognised format; set `format` explicitly".to_owned()
+            }),
+        )),
+    }
+}
+
+/// A report could not be parsed.
+///
+/// Displays as `<origin>[: line N | : byte N]: <what>`, e.g.
+/// `lcov.info: line 7: expected DA:<line>,<hits>, found "DA:x,1"`.
+#[derive(Debug)]
+pub struct ParseError {
+    /// The report's path as given to the parser.
+    pub origin: String,
+    /// Where in the report.
+    pub location: Location,
+    /// What went wrong.
+    pub kind: ParseErrorKind,
+}
+
+impl ParseError {
+    pub(crate) fn new(origin: &str, location: Location, kind: ParseErrorKind) -> Self {
+        ParseError {
+            origin: origin.to_owned(),
+            location,
+            kind,
+        }
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}: {}", self.origin, self.location, self.kind)
+    }
+}
+
+// Written by hand rather than derived: `kind` is part of this error's own message, so
+// making it the `source` would print it twice in a chain. Only the kind's own source
+// (an I/O error) continues the chain.
+impl std::error::Error for ParseError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.kind)
+    }
+}
+
+/// Where in a report an error was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Location {
+    /// The report as a whole.
+    Whole,
+    /// A 1-based line.
+    Line(u64),
+    /// A 0-based byte offset (used where a line is not meaningful, e.g. end of file).
+    Byte(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Whole => Ok(()),
+            Location::Line(n) => write!(f, ": line {n}"),
+            Location::Byte(n) => write!(f, ": byte {n}"),
+        }
+    }
+}
+
+/// What was wrong with a report.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseErrorKind {
+    /// The file has no content (or only whitespace).
+    #[error("empty file")]
+    Empty,
+    /// The content is not a report of the requested format (the detail says what it is).
+    #[error("not a coverage report ({0})")]
+    NotAReport(String),
+    /// An XML DOCTYPE declares entities; refused to rule out entity-expansion attacks.
+    #[error("DOCTYPE with entity definitions is not allowed")]
+    EntityDefinitions,
+    /// The input ended in the middle of something (a truncated report).
+    #[error("unexpected end of file inside {0}")]
+    UnexpectedEof(String),
+    /// A required XML attribute is missing.
+    #[error("<{element}> element without a {attribute} attribute")]
+    MissingAttribute {
+        /// The element's name.
+        element: &'static str,
+        /// The missing attribute.
+        attribute: &'static str,
+    },
+    /// An XML attribute has a value the format does not allow.
+    #[error("<{element}> element with invalid {attribute}={value:?} (expected {expected})")]
+    InvalidAttribute {
+        /// The element's name.
+        element: &'static str,
+        /// The attribute.
+        attribute: &'static str,
+        /// The value found (shortened if long).
+        value: String,
+        /// What the format allows there.
+        expected: &'static str,
+    },
+    /// A line of a text format does not have the expected shape.
+    #[error("expected {expected}, found {found:?}")]
+    Syntax {
+        /// The shape the format requires here.
+        expected: &'static str,
+        /// The line found (shortened if long).
+        found: String,
+    },
+    /// Bytes that are not UTF-8 where text (a path) was required.
+    #[error("invalid UTF-8 at line {0}")]
+    InvalidUtf8(u64),
+    /// The report is UTF-16 encoded; every supported tool writes UTF-8.
+    #[error("UTF-16 encoding is not supported (convert the report to UTF-8)")]
+    Utf16,
+    /// The XML is not well-formed.
+    #[error("malformed XML: {0}")]
+    Xml(String),
+    /// Elements nest deeper than any real report does.
+    #[error("elements nested deeper than {0} levels")]
+    TooDeep(usize),
+    /// Something other than whitespace or comments follows the root element.
+    #[error("content after the root element ({0})")]
+    TrailingContent(String),
+    /// A line of a text format is longer than any real record.
+    #[error("line longer than {0} bytes")]
+    LineTooLong(usize),
+    /// A Go cover profile block spans more lines than any real source file has.
+    #[error("block spans {0} lines (more than {max})", max = go::MAX_BLOCK_LINES)]
+    BlockTooLong(u64),
+    /// The report is well-formed but describes no source file.
+    #[error("no file records")]
+    NoFiles,
+    /// Reading failed.
+    #[error("cannot read the report")]
+    Io(#[source] std::io::Error),
+}
+
+/// Whether bytes look like binary data rather than text (NUL or other control bytes,
+/// or invalid UTF-8 in the first bytes).
+pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(512)];
+    if head
+        .iter()
+        .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)))
+    {
+        return true;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => false,
+        // A multi-byte character cut by the 512-byte window is not binary.
+        Err(e) => e.error_len().is_some(),
+    }
+}
+
+/// Text for an error message: lossy UTF-8, at most 120 characters.
+pub(crate) fn excerpt(bytes: &[u8]) -> String {
+    let s = String::from_utf8_lossy(bytes);
+    let mut out: String = s.chars().take(120).collect();
+    if s.chars().nth(120).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+/// Parse a non-negative decimal integer, saturating at `u32::MAX`. Surrounding ASCII
+/// whitespace is allowed; anything else (sign, fraction, empty) is `None`.
+pub(crate) fn parse_u32_sat(bytes: &[u8]) -> Option<u32> {
+    parse_u64_sat(bytes).map(|v| u32::try_from(v).unwrap_or(u32::MAX))
+}
+
+/// Like [`parse_u32_sat`], saturating at `u16::MAX`.
+pub(crate) fn parse_u16_sat(bytes: &[u8]) -> Option<u16> {
+    parse_u64_sat(bytes).map(|v| u16::try_from(v).unwrap_or(u16::MAX))
+}
+
+/// Like [`parse_u32_sat`], saturating at `u64::MAX`.
+pub(crate) fn parse_u64_sat(bytes: &[u8]) -> Option<u64> {
+    let bytes = bytes.trim_ascii();
+    if bytes.is_empty() {
+        return None;
+    }
+    let mut acc: u64 = 0;
+    for &b in bytes {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        acc = acc.saturating_mul(10).saturating_add(u64::from(b - b'0'));
+    }
+    Some(acc)
+}
+
+/// Saturating conversion for branch counts.
+pub(crate) fn sat_u16(v: u64) -> u16 {
+    u16::try_from(v).unwrap_or(u16::MAX)
+}
+
+/// How records for the same line inside one file section combine before the section
+/// is merged into the report (where [`LineRecord::absorb`] applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SameLine {
+    /// Duplicates of one line (Cobertura, JaCoCo): max of everything.
+    Max,
+    /// Distinct elements on one line (LCOV `BRDA`s, Clover `cond`s): hits max,
+    /// branch outcomes added up.
+    SumBranches,
+}
+
+/// Sort `lines` and fold records of the same line per `rule`.
+pub(crate) fn fold_lines(lines: &mut Vec<LineRecord>, rule: SameLine) {
+    if lines.is_sorted_by(|a, b| a.line < b.line) {
+        return;
+    }
+    lines.sort_by_key(|r| r.line);
+    lines.dedup_by(|later, kept| {
+        if later.line != kept.line {
+            return false;
+        }
+        match rule {
+            SameLine::Max => kept.absorb(later),
+            SameLine::SumBranches => {
+                kept.hits = kept.hits.max(later.hits);
+                kept.branches_total = kept.branches_total.saturating_add(later.branches_total);
+                kept.branches_covered = kept
+                    .branches_covered
+                    .saturating_add(later.branches_covered)
+                    .min(kept.branches_total);
+            }
+        }
+        true
+    });
+}
+
+/// Collects file sections into unique [`FileReport`]s in order of first appearance.
+#[derive(Debug, Default)]
+pub(crate) struct Builder {
+    files: Vec<FileReport>,
+    index: HashMap<String, usize>,
+    has_branch_data: bool,
+}
+
+impl Builder {
+    /// Add one section of `path` (one `<class>`, one `SF` record, ...). `lines` is
+    /// folded per `rule`, merged into the file and left empty for reuse.
+    pub(crate) fn add(&mut self, path: &str, lines: &mut Vec<LineRecord>, rule: SameLine) {
+        fold_lines(lines, rule);
+        if !self.has_branch_data {
+            self.has_branch_data = lines.iter().any(|r| r.branches_total > 0);
+        }
+        match self.index.get(path) {
+            Some(&i) => {
+                if let Some(file) = self.files.get_mut(i) {
+                    super::model::merge_sorted(&mut file.lines, lines);
+                }
+            }
+            None => {
+                self.index.insert(path.to_owned(), self.files.len());
+                self.files.push(FileReport {
+                    path: path.to_owned(),
+                    // `to_vec` allocates exactly `len`: no growth slack kept per file.
+                    lines: lines.to_vec(),
+                });
+            }
+        }
+        lines.clear();
+    }
+
+    /// The finished report, or [`ParseErrorKind::NoFiles`].
+    pub(crate) fn finish(
+        self,
+        format: Format,
+        origin: &str,
+        sources: Vec<String>,
+    ) -> Result<Report, ParseError> {
+        if self.files.is_empty() {
+            return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::NoFiles));
+        }
+        Ok(Report {
+            format,
+            origin: origin.to_owned(),
+            sources,
+            files: self.files,
+            has_branch_data: self.has_branch_data,
+        })
+    }
+}
+
+/// Longest line a text format may have (a path plus a few numbers).
+pub(crate) const MAX_LINE: usize = 1 << 20;
+
+/// Reads a text report line by line into one reused buffer, counting lines and
+/// refusing lines longer than [`MAX_LINE`] (a `read_until` would grow without bound on
+/// a file without newlines).
+pub(crate) struct LineReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line_no: u64,
+    bytes_seen: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    pub(crate) fn new(reader: R) -> Self {
+        LineReader {
+            reader,
+            buf: Vec::with_capacity(256),
+            line_no: 0,
+            bytes_seen: 0,
+        }
+    }
+
+    /// The 1-based number of the line last returned.
+    pub(crate) fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// Total bytes read so far.
+    pub(crate) fn bytes_seen(&self) -> u64 {
+        self.bytes_seen
+    }
+
+    /// The next line (1-based number, bytes without `\n` / `\r\n`), or `None` at
+    /// end of input.
+    pub(crate) fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, ParseErrorKind> {
+        self.buf.clear();
+        let mut any = false;
+        loop {
+            let available = match self.reader.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(ParseErrorKind::Io(e)),
+            };
+            if available.is_empty() {
+                break;
+            }
+            any = true;
+            let (take, done) = match memchr::memchr(b'\n', available) {
+                Some(i) => (i + 1, true),
+                None => (available.len(), false),
+            };
+            let end = if done { take - 1 } else { take };
+            if self.buf.len() + end > MAX_LINE {
+                self.line_no += 1;
+                return Err(ParseErrorKind::LineTooLong(MAX_LINE));
+            }
+            self.buf.extend_from_slice(&available[..end]);
+            self.reader.consume(take);
+            self.bytes_seen += take as u64;
+            if done {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        Ok(Some((self.line_no, &self.buf)))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod test_util {
+    //! Helpers shared by the parsers' tests.
+    use super::*;
+    use crate::gates::coverage::model::Totals;
+
+    /// Parse a string, panicking with the error text on failure.
+    pub(crate) fn ok(format: Format, input: &str) -> Report {
+        match parse(format, input.as_bytes(), "r") {
+            Ok(r) => r,
+            Err(e) => panic!("{format} parse failed: {e}\n--- input:\n{input}"),
+        }
+    }
+
+    /// Parse a string expecting an error; returns its message.
+    pub(crate) fn err(format: Format, origin: &str, input: &[u8]) -> String {
+        match parse(format, input, origin) {
+            Ok(r) => panic!("{format} parse unexpectedly succeeded: {r:?}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// (lines covered, lines total, branches covered, branches total).
+    pub(crate) fn t(r: &Report) -> (u64, u64, u64, u64) {
+        let Totals {
+            lines_covered,
+            lines_total,
+            branches_covered,
+            branches_total,
+        } = r.totals();
+        (lines_covered, lines_total, branches_covered, branches_total)
+    }
+
+    /// One file's records as (line, hits, branches covered, branches total).
+    pub(crate) fn recs(r: &Report, path: &str) -> Vec<(u32, u32, u16, u16)> {
+        let f = r
+            .files
+            .iter()
+            .find(|f| f.path == path)
+            .unwrap_or_else(|| panic!("no file {path} in {:?}", paths(r)));
+        f.lines
+            .iter()
+            .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))
+            .collect()
+    }
+
+    /// The report's paths in order.
+    pub(crate) fn paths(r: &Report) -> Vec<&str> {
+        r.files.iter().map(|f| f.path.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_saturate() {
+        let cases: &[(&str, Option<u32>)] = &[
+            ("0", Some(0)),
+            (" 42 ", Some(42)),
+            ("4294967295", Some(u32::MAX)),
+            ("4294967296", Some(u32::MAX)),
+            ("99999999999999999999999999999", Some(u32::MAX)),
+            ("", None),
+            ("-1", None),
+            ("1.5", None),
+            ("+1", None),
+            ("x", None),
+        ];
+        for (s, want) in cases {
+            assert_eq!(parse_u32_sat(s.as_bytes()), *want, "{s:?}");
+        }
+        assert_eq!(parse_u16_sat(b"70000"), Some(u16::MAX));
+    }
+
+    #[test]
+    fn line_reader_splits_and_bounds() {
+        let mut r = LineReader::new(&b"a\r\nbb\n\nc"[..]);
+        let mut got = vec![];
+        while let Some((_, l)) = r.next_line().unwrap_or_else(|e| panic!("{e}")) {
+            got.push(String::from_utf8_lossy(l).into_owned());
+        }
+        assert_eq!(got, ["a", "bb", "", "c"]);
+        assert_eq!(r.line_no(), 4);
+
+        let long = vec![b'x'; MAX_LINE + 1];
+        let mut r = LineReader::new(&long[..]);
+        assert!(matches!(r.next_line(), Err(ParseErrorKind::LineTooLong(_))));
+    }
+
+    #[test]
+    fn binary_detection() {
+        assert!(looks_binary(b"\x00\x01\x02"));
+        assert!(looks_binary(b"\xff\xfe\xfd garbage"));
+        assert!(!looks_binary("SF:é.rs\n".as_bytes()));
+        assert!(!looks_binary(b"mode: set\n"));
+    }
+
+    #[test]
+    fn parse_auto_detects_and_rejects() {
+        let r = parse_auto(&b"mode: set\na.go:1.1,2.2 1 1\n"[..], "c.out");
+        assert_eq!(r.map(|r| r.format).map_err(|e| e.to_string()), Ok(Format::Go));
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "x: empty file"),
+            (b"  \n", "x: empty file"),
+            (b"\x00\x01\x02\x03", "x: not a coverage report (binary data)"),
+            (
+                b"hello world",
+                "x: not a coverage report (unrecognised format; set `format` explicitly)",
+            ),
+        ];
+        for (input, want) in cases {
+            let got = parse_auto(*input, "x").map(|_| ()).map_err(|e| e.to_string());
+            assert_eq!(got, Err((*want).to_owned()));
+        }
+    }
+
+    #[test]
+    fn io_error_keeps_its_source() {
+        let e = ParseError::new(
+            "c.xml",
+            Location::Whole,
+            ParseErrorKind::Io(std::io::Error::other("disk on fire")),
+        );
+        assert_eq!(e.to_string(), "c.xml: cannot read the report");
+        let src = std::error::Error::source(&e).map(|s| s.to_string());
+        assert_eq!(src.as_deref(), Some("disk on fire"));
+    }
+}
