@@ -4,4 +4,5 @@
 
 mod common;
 mod foundation;
+mod coverage_fixtures;
 mod github_mock;

@@ -7,6 +7,10 @@
 //! `<methods><method><lines>` repeat them (coverage.py, istanbul and gcovr all write
 //! both) and are used only for a class that has no `<lines>` of its own. Totals come
 //! from the records, never from `line-rate` or the root's counters.
+//!
+//! mypy's `--cobertura-xml-report` measures type precision, not tests, and puts a fake
+//! `condition-coverage="50% (1/2)"` on every imprecise line; lines carrying mypy's
+//! `precision` attribute therefore contribute no branch data.
 
 use std::io::BufRead;
 
@@ -109,7 +113,8 @@ fn class_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
 }
 
 fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
-    let [number, hits, cond] = attrs(ctx, e, ["number", "hits", "condition-coverage"])?;
+    let [number, hits, cond, precision] =
+        attrs(ctx, e, ["number", "hits", "condition-coverage", "precision"])?;
     let missing = |attribute| {
         ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "line", attribute })
     };
@@ -131,6 +136,9 @@ fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseErr
     let hits = parse_u32_sat(hits.as_bytes())
         .ok_or_else(|| invalid("hits", &hits, "a non-negative integer"))?;
     let mut rec = LineRecord::new(line, hits);
+    // mypy's type-precision report marks every imprecise line `branch="true"
+    // condition-coverage="50% (1/2)"`: not branches. Only mypy writes `precision`.
+    let cond = if precision.is_some() { None } else { cond };
     if let Some(cond) = cond {
         // "50% (1/2)": the fraction in parentheses is what counts. A value without one
         // (some writers put only "100%") carries no branch counts.
@@ -277,6 +285,20 @@ mod tests {
             recs(&r, "x<1>.c"),
             [(1, 0, 0, 0), (2, 1, 0, 0), (3, u32::MAX, 2, 2)]
         );
+    }
+
+    #[test]
+    fn mypy_precision_lines_have_no_branches() {
+        let r = ok(
+            C,
+            &wrap(
+                r#"<class complexity="1.0" filename="m.py" name="m.py" branch-rate="0" line-rate="1"><methods/><lines>
+<line branch="true" hits="1" number="21" precision="imprecise" condition-coverage="50% (1/2)"/>
+<line branch="false" hits="0" number="22" precision="any"/></lines></class>"#,
+            ),
+        );
+        assert_eq!(t(&r), (1, 2, 0, 0));
+        assert!(!r.has_branch_data);
     }
 
     #[test]

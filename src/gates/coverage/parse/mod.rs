@@ -198,6 +198,44 @@ pub enum ParseErrorKind {
     Io(#[source] std::io::Error),
 }
 
+/// Describe the first broken model invariant of `report`, if any: file paths unique,
+/// lines sorted and unique, branch outcomes covered ≤ total, `has_branch_data`
+/// consistent with the records. Every parser's output must pass; the fuzz targets and
+/// tests call this.
+pub fn invariant_violation(report: &Report) -> Option<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut any_branch = false;
+    for f in &report.files {
+        if !seen.insert(f.path.as_str()) {
+            return Some(format!("duplicate path {:?}", f.path));
+        }
+        if !f.lines.is_sorted_by(|a, b| a.line < b.line) {
+            return Some(format!("lines of {:?} not sorted and unique", f.path));
+        }
+        for l in &f.lines {
+            if l.branches_covered > l.branches_total {
+                return Some(format!("{}:{} covers more branches than it has", f.path, l.line));
+            }
+            any_branch |= l.branches_total > 0;
+        }
+    }
+    if any_branch != report.has_branch_data {
+        return Some("has_branch_data disagrees with the records".to_owned());
+    }
+    if report.files.is_empty() {
+        return Some("a report without files".to_owned());
+    }
+    None
+}
+
+/// Panic if [`invariant_violation`] finds something; for fuzz targets.
+#[allow(clippy::panic)]
+pub fn check_invariants(report: &Report) {
+    if let Some(v) = invariant_violation(report) {
+        panic!("model invariant broken: {v}");
+    }
+}
+
 /// Whether bytes look like binary data rather than text (NUL or other control bytes,
 /// or invalid UTF-8 in the first bytes).
 pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
