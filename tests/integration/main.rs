@@ -6,3 +6,4 @@ mod common;
 mod foundation;
 mod coverage_fixtures;
 mod github_mock;
+mod distribution;
