@@ -181,6 +181,10 @@ fn finish(env: &RunnerEnv, commands: &Commands, outs: Vec<(String, String)>, md:
         commands.error("rust-ci-action could not write outputs", &format!("{}: {e}", path.display()));
         exit_code = EXIT_ERROR;
     }
+    // Scrub every masked value from what we write, whatever echoed it.
+    let masks = commands.masks();
+    let md = masks.redact(&md);
+    let outs: Vec<(String, String)> = outs.into_iter().map(|(k, v)| (k, masks.redact(&v))).collect();
     let mut md_out = md.clone();
     if let Some(path) = &env.step_summary {
         let already = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);

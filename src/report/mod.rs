@@ -151,7 +151,20 @@ impl Reporter {
                     self.max_annotations
                 ));
             }
-            let output = check_output(outcome, error);
+            let masks = self.commands.masks();
+            let mut output = check_output(outcome, error);
+            output.title = masks.redact(&output.title);
+            output.summary = masks.redact(&output.summary);
+            output.text = masks.redact(&output.text);
+            let located: Vec<serde_json::Value> = located
+                .into_iter()
+                .map(|mut a| {
+                    if let Some(m) = a.get("message").and_then(|m| m.as_str()).map(|m| masks.redact(m)) {
+                        a["message"] = serde_json::Value::String(m);
+                    }
+                    a
+                })
+                .collect();
             let conclusion = match status {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",

@@ -77,7 +77,7 @@ pub fn terminal(markdown: &str) -> String {
         if line.trim_start().starts_with("|") && line.contains("---") {
             continue;
         }
-        let line = line.strip_prefix("## ").or_else(|| line.strip_prefix("### ")).map_or(line.clone(), |l| l.to_uppercase());
+        let line = line.strip_prefix("## ").or_else(|| line.strip_prefix("### ")).map_or(line.clone(), str::to_owned);
         out.push_str(&line);
         out.push('\n');
     }
@@ -91,7 +91,7 @@ mod tests {
     #[test]
     fn terminal_drops_markup() {
         let md = "## Coverage\n\n| file | % |\n|---|---|\n| a | 1 |\n<details><summary>More</summary>\n\n**x**\n</details>\n";
-        assert_eq!(terminal(md), "COVERAGE\n\n| file | % |\n| a | 1 |\nMore\n\nx\n");
+        assert_eq!(terminal(md), "Coverage\n\n| file | % |\n| a | 1 |\nMore\n\nx\n");
     }
 
     #[test]

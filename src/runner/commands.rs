@@ -179,9 +179,13 @@ impl Commands {
         self.masks.clone()
     }
 
-    /// Commands to this process's stdout.
+    /// Commands to this process's stdout on a runner; locally to stderr, so stdout
+    /// carries only the summary (or `--output json`).
     pub fn stdout(style: Style) -> Self {
-        Self::new(Box::new(std::io::stdout()), style)
+        match style {
+            Style::Actions => Self::new(Box::new(std::io::stdout()), style),
+            Style::Human => Self::new(Box::new(std::io::stderr()), style),
+        }
     }
 
     /// The rendering style.

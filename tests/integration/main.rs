@@ -4,6 +4,8 @@
 
 mod common;
 mod foundation;
+mod coverage;
 mod coverage_fixtures;
 mod github_mock;
+#[cfg(feature = "services")] mod image;
 mod distribution;

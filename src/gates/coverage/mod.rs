@@ -2,13 +2,30 @@
 //! thresholds, annotate uncovered changed lines. This file is the only part of the gate
 //! that touches files, processes (git) or the network.
 
+pub mod config;
+pub mod diff;
+pub mod evaluate;
 pub mod model;
 pub mod parse;
+pub mod paths;
+
+use std::collections::BTreeSet;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+use globset::GlobSetBuilder;
 
 use crate::gates::Context;
 use crate::outcome::Outcome;
-use crate::runner::inputs::RawInputs;
+use crate::report::github::{ApiError, GitHub};
+use crate::runner::inputs::{InputError, RawInputs};
 use crate::spec::{InputSpec, OutputSpec};
+use config::CoverageConfig;
+use diff::{ChangedLines, DiffError};
+use evaluate::{DiffState, EvalError, Merged};
+use model::Format;
+use parse::ParseError;
+use paths::{Mapped, PathMapper};
 
 /// Default report locations, tried when `files` is not given.
 pub const DEFAULT_FILES: &[&str] = &[
@@ -55,12 +72,296 @@ pub const OUTPUTS: &[OutputSpec] = &[
 /// The coverage gate could not do its job.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Not built yet.
-    #[error("the coverage gate is not available in this build")]
-    Unavailable,
+    /// Bad input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// No report matched.
+    #[error("no coverage report found in {dir}: tried {patterns}")]
+    NoReports {
+        /// Directory searched.
+        dir: String,
+        /// The patterns, comma-separated.
+        patterns: String,
+    },
+    /// A glob is not valid.
+    #[error("input `files`: {pattern:?} is not a valid glob")]
+    Glob {
+        /// The pattern.
+        pattern: String,
+        /// Why.
+        #[source]
+        source: globset::Error,
+    },
+    /// A report could not be read.
+    #[error("{path}: cannot read")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The format could not be told from the content.
+    #[error("{path}: not a coverage report this gate reads (Cobertura, LCOV, JaCoCo, Clover, Go profile); set `format` if it is one")]
+    UnknownFormat {
+        /// The file.
+        path: String,
+    },
+    /// A report is malformed.
+    #[error(transparent)]
+    Parse(#[from] ParseError),
+    /// The reports lack data a threshold needs.
+    #[error(transparent)]
+    Eval(#[from] EvalError),
+    /// A diff is malformed.
+    #[error(transparent)]
+    Diff(#[from] DiffError),
+    /// `diff-threshold` was asked for but changed lines are not available.
+    #[error("diff-threshold is set but the changed lines are unknown: {0}")]
+    DiffUnavailable(String),
 }
 
 /// Run the coverage gate.
-pub async fn run(_raw: &RawInputs, _ctx: &Context) -> Result<Outcome, Error> {
-    Err(Error::Unavailable)
+pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
+    let cfg = CoverageConfig::try_from(raw)?;
+    let ws = ctx.workspace.clone();
+    let reports = find_reports(&ws, &cfg.files, cfg.default_files)?;
+    let tracked = tracked_files(&ws).await;
+    let mapper = PathMapper::new(&ws.display().to_string(), tracked, cfg.path_prefix.clone(), cfg.source_root.clone());
+    let forced = cfg.format;
+    let ws_for_names = ws.clone();
+    let merged = tokio::task::spawn_blocking(move || read_reports(&reports, forced, &mapper, &ws_for_names))
+        .await
+        .map_err(|e| Error::Read { path: "reports".into(), source: std::io::Error::other(e.to_string()) })??;
+    let diff = changed_lines(ctx, &cfg).await?;
+    if let DiffState::Off(why) = &diff {
+        tracing::info!("diff coverage off: {why}");
+    }
+    let ev = evaluate::evaluate(&merged, &diff, &cfg)?;
+    tracing::info!(
+        "line coverage {}% ({}/{}), {} files",
+        config::show_percent(ev.lines.0, ev.lines.1),
+        ev.lines.0,
+        ev.lines.1,
+        merged.files.len()
+    );
+    Ok(evaluate::outcome(&ev, &merged, &diff, &cfg, 60_000))
+}
+
+fn has_glob_chars(p: &str) -> bool {
+    p.contains(['*', '?', '[', '{'])
+}
+
+/// Resolve report patterns in `ws`. A user pattern that matches nothing is an error (a
+/// typo would otherwise pass silently); of the defaults, at least one must match.
+fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut found: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut unmatched: Vec<&str> = Vec::new();
+    let mut globs: Vec<(usize, &str)> = Vec::new();
+    for (i, p) in patterns.iter().enumerate() {
+        if has_glob_chars(p) {
+            globs.push((i, p));
+            continue;
+        }
+        let path = ws.join(p);
+        if path.is_file() {
+            found.insert(path);
+        } else {
+            unmatched.push(p);
+        }
+    }
+    if !globs.is_empty() {
+        let mut b = GlobSetBuilder::new();
+        let ws_str = ws.display().to_string().replace('\\', "/");
+        for (_, g) in &globs {
+            let rel = g.strip_prefix(&format!("{ws_str}/")).unwrap_or(g).trim_start_matches("./");
+            let glob = globset::GlobBuilder::new(rel).literal_separator(true).build().map_err(|source| Error::Glob { pattern: (*g).to_owned(), source })?;
+            b.add(glob);
+        }
+        let set = b.build().map_err(|source| Error::Glob { pattern: String::new(), source })?;
+        let mut hit = vec![false; globs.len()];
+        let walker = walkdir::WalkDir::new(ws).follow_links(false).into_iter().filter_entry(|e| {
+            let n = e.file_name().to_string_lossy();
+            !(e.file_type().is_dir() && (n == ".git" || n == "node_modules"))
+        });
+        for entry in walker.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
+            let Ok(rel) = entry.path().strip_prefix(ws) else { continue };
+            let rel = rel.to_string_lossy().replace('\\', "/");
+            let matches = set.matches(&rel);
+            for m in &matches {
+                hit[*m] = true;
+            }
+            if !matches.is_empty() {
+                found.insert(entry.path().to_path_buf());
+            }
+        }
+        unmatched.extend(globs.iter().zip(&hit).filter(|(_, h)| !**h).map(|((_, g), _)| *g));
+    }
+    let dir = ws.display().to_string();
+    if found.is_empty() || (!defaults && !unmatched.is_empty()) {
+        let tried: Vec<&str> = if defaults || found.is_empty() { patterns.iter().map(String::as_str).collect() } else { unmatched };
+        return Err(Error::NoReports { dir, patterns: tried.join(", ") });
+    }
+    Ok(found.into_iter().collect())
+}
+
+/// Files git tracks in `ws` (the universe report paths are matched against); without
+/// git, the files on disk.
+async fn tracked_files(ws: &Path) -> Vec<String> {
+    let out = tokio::process::Command::new("git")
+        .arg("-C")
+        .arg(ws)
+        .args(["ls-files", "-z"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await;
+    match out {
+        Ok(o) if o.status.success() => o
+            .stdout
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| std::str::from_utf8(s).ok().map(str::to_owned))
+            .collect(),
+        _ => {
+            tracing::debug!("not a git checkout: matching report paths against files on disk");
+            walkdir::WalkDir::new(ws)
+                .into_iter()
+                .filter_entry(|e| !(e.file_type().is_dir() && matches!(e.file_name().to_str(), Some(".git" | "node_modules" | "target"))))
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .filter_map(|e| e.path().strip_prefix(ws).ok().and_then(|p| p.to_str()).map(|p| p.replace('\\', "/")))
+                .take(200_000)
+                .collect()
+        }
+    }
+}
+
+/// Read, detect and parse every report, and merge them under repository paths.
+fn read_reports(files: &[PathBuf], forced: Option<Format>, mapper: &PathMapper, ws: &Path) -> Result<Merged, Error> {
+    let mut merged = Merged::default();
+    for path in files {
+        // Messages name the report as the user wrote it: relative to the workspace.
+        let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
+        let read_err = |source| Error::Read { path: shown.clone(), source };
+        let file = std::fs::File::open(path).map_err(read_err)?;
+        let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+        let format = match forced {
+            Some(f) => f,
+            None => {
+                let head = reader.fill_buf().map_err(read_err)?;
+                if head.is_empty() {
+                    // Let the parser produce its "empty file" error with position.
+                    Format::Cobertura
+                } else {
+                    parse::detect(head).ok_or_else(|| Error::UnknownFormat { path: shown.clone() })?
+                }
+            }
+        };
+        let report = parse::parse(format, reader, &shown)?;
+        tracing::info!("{shown}: {format}, {} files", report.files.len());
+        merged.has_branch_data |= report.has_branch_data;
+        merged.reports.push((shown.clone(), format.to_string()));
+        for f in report.files {
+            match mapper.map(&f.path, &report.sources) {
+                Mapped::Repo(p) => merged.add(p, f, true),
+                Mapped::Unmapped(p) => merged.add(p, f, false),
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Run git in the workspace; `None` when it fails.
+async fn git(ws: &Path, args: &[&str]) -> Option<String> {
+    let out = tokio::process::Command::new("git")
+        .arg("-C")
+        .arg(ws)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .await
+        .ok()?;
+    if out.status.success() {
+        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        tracing::debug!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        None
+    }
+}
+
+/// The changed lines: `git diff base...HEAD` when the base is in the clone; otherwise (a
+/// shallow clone, `fetch-depth: 1`) the pull-request files API.
+async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result<DiffState, Error> {
+    let pr = ctx.event.pull_request.as_ref();
+    let base = cfg.base_ref.clone().or_else(|| pr.map(|p| p.base_sha.clone())).or_else(|| {
+        (ctx.event.name == "merge_group").then(|| ctx.event.base_sha.clone()).flatten()
+    });
+    let Some(base) = base else {
+        return Ok(DiffState::Off("no pull request and no `base-ref`".into()));
+    };
+    let ws = &ctx.workspace;
+    let mut candidates = vec![base.clone()];
+    if !base.starts_with("origin/") {
+        candidates.push(format!("origin/{base}"));
+    }
+    for c in &candidates {
+        if git(ws, &["rev-parse", "--verify", "--quiet", &format!("{c}^{{commit}}")]).await.is_none() {
+            continue;
+        }
+        let range = format!("{c}...HEAD");
+        if let Some(text) = git(ws, &["-c", "diff.mnemonicprefix=no", "-c", "diff.noprefix=no", "diff", "--no-color", "--no-ext-diff", "-M", "-U0", &range]).await {
+            let origin = format!("git diff {range}");
+            let lines = diff::parse_git_diff(&text, &origin)?;
+            return Ok(DiffState::Available { lines, source: format!("`{origin}`"), unknown: vec![] });
+        }
+    }
+    let why_git = format!("the base `{base}` is not in this clone (shallow checkout? `fetch-depth: 0` fetches it)");
+    let unavailable = |why: String| {
+        if cfg.diff_threshold.is_some() { Err(Error::DiffUnavailable(why)) } else { Ok(DiffState::Off(why)) }
+    };
+    let (Some(pr), Some(gh)) = (pr, ctx.github.as_ref()) else {
+        return unavailable(format!("{why_git}, and there is no pull request and token to ask the API"));
+    };
+    match pull_request_files(gh, pr.number).await {
+        Ok((lines, unknown)) => {
+            tracing::info!("{why_git}: changed lines taken from the pull request files API");
+            Ok(DiffState::Available { lines, source: format!("the pull request files API (#{})", pr.number), unknown })
+        }
+        Err(PrFilesError::Api(e)) => unavailable(format!("{why_git}, and the pull request files API failed: {}", crate::report::github::error_chain(&e))),
+        Err(PrFilesError::Diff(e)) => Err(Error::Diff(e)),
+    }
+}
+
+enum PrFilesError {
+    Api(ApiError),
+    Diff(DiffError),
+}
+
+/// `GET /repos/{owner}/{repo}/pulls/{n}/files`, every page (the API lists at most 3,000
+/// files), each `patch` parsed for added lines.
+async fn pull_request_files(gh: &GitHub, number: u64) -> Result<(ChangedLines, Vec<String>), PrFilesError> {
+    let first = gh.repo_path(&format!("/pulls/{number}/files?per_page=100"));
+    let items = gh.get_all_pages(&first, 30).await.map_err(PrFilesError::Api)?;
+    let mut lines = ChangedLines::new();
+    let mut unknown = Vec::new();
+    for item in items {
+        let Some(name) = item.get("filename").and_then(|v| v.as_str()) else { continue };
+        if item.get("status").and_then(|v| v.as_str()) == Some("removed") {
+            continue;
+        }
+        match item.get("patch").and_then(|v| v.as_str()) {
+            Some(patch) => {
+                let added = diff::added_lines(patch, &format!("pulls/{number}/files: {name}")).map_err(PrFilesError::Diff)?;
+                if !added.is_empty() {
+                    lines.insert(name.to_owned(), added);
+                }
+            }
+            None => {
+                if item.get("additions").and_then(|v| v.as_u64()).unwrap_or(0) > 0 {
+                    unknown.push(name.to_owned());
+                }
+            }
+        }
+    }
+    Ok((lines, unknown))
 }

@@ -1,0 +1,194 @@
+//! Typed coverage-gate configuration from raw inputs (stage two of input handling).
+
+use std::fmt;
+use std::str::FromStr;
+
+use super::model::Format;
+use crate::runner::inputs::{InputError, RawInputs};
+
+/// A percentage between 0 and 100 held exactly as `mantissa / 10^scale`, so comparisons
+/// never go through floating point (`82.5` is `825 / 10^1`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Percent {
+    mantissa: u64,
+    scale: u32,
+}
+
+impl Percent {
+    /// `covered / total ≥ self`, decided in integers: `covered × 100 × 10^scale ≥ mantissa × total`.
+    pub fn met_by(self, covered: u64, total: u64) -> bool {
+        let lhs = u128::from(covered) * 100 * 10u128.pow(self.scale);
+        let rhs = u128::from(self.mantissa) * u128::from(total);
+        lhs >= rhs
+    }
+}
+
+impl FromStr for Percent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim().trim_end_matches('%').trim();
+        let (int, frac) = t.split_once('.').unwrap_or((t, ""));
+        let ok = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit()) && frac.len() <= 6 && int.len() <= 3;
+        if !ok {
+            return Err("a percentage such as `80` or `82.5` (at most 6 decimals)".into());
+        }
+        let digits = format!("{int}{frac}");
+        let mantissa: u64 = digits.parse().map_err(|_| "a percentage".to_owned())?;
+        let scale = u32::try_from(frac.len()).map_err(|_| "a percentage".to_owned())?;
+        let p = Percent { mantissa, scale };
+        if mantissa > 100 * 10u64.pow(scale) {
+            return Err("a percentage between 0 and 100".into());
+        }
+        Ok(p)
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.scale == 0 {
+            return write!(f, "{}%", self.mantissa);
+        }
+        let div = 10u64.pow(self.scale);
+        let frac = format!("{:0width$}", self.mantissa % div, width = self.scale as usize);
+        write!(f, "{}.{}%", self.mantissa / div, frac.trim_end_matches('0'))
+    }
+}
+
+/// `covered / total` as a percentage with two decimals, rounded down so that a shown
+/// `80.00%` never hides a value below 80.
+pub fn show_percent(covered: u64, total: u64) -> String {
+    if total == 0 {
+        return String::new();
+    }
+    let hundredths = u128::from(covered) * 10_000 / u128::from(total);
+    format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// Which uncovered lines become annotations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Annotate {
+    /// Uncovered lines the change added.
+    Changed,
+    /// Every uncovered line.
+    All,
+    /// None.
+    None,
+}
+
+/// The coverage gate's configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CoverageConfig {
+    /// Patterns (paths or globs) of reports.
+    pub files: Vec<String>,
+    /// Whether `files` came from the defaults.
+    pub default_files: bool,
+    /// Forced format, `None` for auto-detection.
+    pub format: Option<Format>,
+    /// Minimum line coverage.
+    pub threshold: Option<Percent>,
+    /// Minimum branch coverage.
+    pub branch_threshold: Option<Percent>,
+    /// Minimum line coverage per file.
+    pub file_threshold: Option<Percent>,
+    /// Minimum coverage of changed executable lines.
+    pub diff_threshold: Option<Percent>,
+    /// What to diff against.
+    pub base_ref: Option<String>,
+    /// Annotation scope.
+    pub annotate: Annotate,
+    /// Prefix to add to report paths.
+    pub path_prefix: Option<String>,
+    /// Prefix to strip from report paths.
+    pub source_root: Option<String>,
+}
+
+impl TryFrom<&RawInputs> for CoverageConfig {
+    type Error = InputError;
+    fn try_from(raw: &RawInputs) -> Result<Self, InputError> {
+        let files = raw.multiline("files");
+        let default_files = files.is_empty();
+        let percent = |name: &str| -> Result<Option<Percent>, InputError> {
+            raw.get(name)
+                .map(|v| v.parse::<Percent>().map_err(|e| InputError::invalid(name, v, format!("expected {e}"))))
+                .transpose()
+        };
+        let format = match raw.get("format") {
+            None | Some("auto") => None,
+            Some(v) => Some(v.parse::<Format>().map_err(|_| {
+                InputError::invalid("format", v, "expected one of auto, cobertura, lcov, jacoco, clover, go")
+            })?),
+        };
+        let annotate = match raw.get("annotate") {
+            None | Some("changed") => Annotate::Changed,
+            Some("all") => Annotate::All,
+            Some("none") => Annotate::None,
+            Some(v) => return Err(InputError::invalid("annotate", v, "expected one of changed, all, none")),
+        };
+        Ok(Self {
+            files: if default_files {
+                super::DEFAULT_FILES.iter().map(|s| (*s).to_owned()).collect()
+            } else {
+                files
+            },
+            default_files,
+            format,
+            threshold: percent("threshold")?,
+            branch_threshold: percent("branch-threshold")?,
+            file_threshold: percent("file-threshold")?,
+            diff_threshold: percent("diff-threshold")?,
+            base_ref: raw.get("base-ref").map(str::to_owned),
+            annotate,
+            path_prefix: raw.get("path-prefix").map(|s| s.replace('\\', "/").trim_matches('/').to_owned()).filter(|s| !s.is_empty()),
+            source_root: raw.get("source-root").map(|s| s.replace('\\', "/").trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percent_parses_exactly() {
+        for (s, shown) in [("80", "80%"), ("82.5", "82.5%"), ("0", "0%"), ("100", "100%"), ("33.333333", "33.333333%"), ("75%", "75%"), ("82.50", "82.5%")] {
+            assert_eq!(s.parse::<Percent>().unwrap().to_string(), shown, "{s}");
+        }
+        for bad in ["", "abc", "-1", "100.1", "101", "1e2", "80.1234567", ".5", "8 0", "NaN"] {
+            assert!(bad.parse::<Percent>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn threshold_comparison_is_exact() {
+        let p: Percent = "82.5".parse().unwrap();
+        assert!(p.met_by(825, 1000));
+        assert!(!p.met_by(824, 1000));
+        // 2/3 = 66.666…% : a float rounded to 66.67 would pass 66.67; exact does not.
+        let p: Percent = "66.67".parse().unwrap();
+        assert!(!p.met_by(2, 3));
+        assert!("66.666666".parse::<Percent>().unwrap().met_by(2, 3));
+        assert!("0".parse::<Percent>().unwrap().met_by(0, 10));
+        assert!("100".parse::<Percent>().unwrap().met_by(u64::MAX, u64::MAX));
+    }
+
+    #[test]
+    fn shown_percent_rounds_down() {
+        assert_eq!(show_percent(79_996, 100_000), "79.99");
+        assert_eq!(show_percent(2, 3), "66.66");
+        assert_eq!(show_percent(1, 1), "100.00");
+        assert_eq!(show_percent(0, 0), "");
+    }
+
+    #[test]
+    fn config_errors_name_the_input() {
+        let raw = RawInputs::from_named([("threshold", "lots")]);
+        let e = CoverageConfig::try_from(&raw).unwrap_err().to_string();
+        assert!(e.starts_with("input `threshold`: expected a percentage"), "{e}");
+        let raw = RawInputs::from_named([("annotate", "some")]);
+        assert!(CoverageConfig::try_from(&raw).unwrap_err().to_string().contains("input `annotate`"));
+        let raw = RawInputs::from_named([("format", "xml")]);
+        assert!(CoverageConfig::try_from(&raw).unwrap_err().to_string().contains("input `format`"));
+        let cfg = CoverageConfig::try_from(&RawInputs::default()).unwrap();
+        assert!(cfg.default_files && cfg.files.len() == 8 && cfg.annotate == Annotate::Changed);
+    }
+}
