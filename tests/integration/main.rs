@@ -6,6 +6,8 @@ mod common;
 mod foundation;
 mod coverage;
 mod coverage_fixtures;
+#[cfg(feature = "services")]
+mod diff_cover;
 mod github_mock;
 #[cfg(feature = "services")] mod image;
 mod distribution;
