@@ -399,6 +399,47 @@ fn kubeconfig_message(e: &KubeconfigError) -> String {
     }
 }
 
+/// Register the kubeconfig's credentials as masks before anything could log them.
+///
+/// The `kubeconfig` input as a whole is masked by `app` (it is a secret input), but when it
+/// is base64 the decoded tokens are different strings, and a `kubeconfig-path` file is not
+/// an input at all. Only credential values are masked: masking every line would also hide
+/// harmless text such as `namespace: default` everywhere in the log.
+fn mask_credentials(kc: &Kubeconfig, ctx: &Context) {
+    const SECRET_KEYS: &[&str] = &["token", "password", "client-key-data", "id-token", "refresh-token", "access-token", "client-secret"];
+    fn walk(v: &serde_json::Value, secret: bool, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::String(s) if secret && !s.is_empty() => out.push(s.clone()),
+            serde_json::Value::Object(m) => {
+                for (k, child) in m {
+                    walk(child, secret || SECRET_KEYS.contains(&k.as_str()), out);
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|c| walk(c, secret, out)),
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for user in &kc.auth_infos {
+        if let Some(info) = &user.auth_info {
+            let value = serde_json::to_value(info).unwrap_or_default();
+            walk(&value, false, &mut found);
+            // `exec` environment values and `auth-provider` config often hold secrets too
+            // (but not the command name: masking `aws` would blank it all over the log).
+            for env in value.pointer("/exec/env").and_then(serde_json::Value::as_array).into_iter().flatten() {
+                walk(env.get("value").unwrap_or(&serde_json::Value::Null), true, &mut found);
+            }
+            if let Some(config) = value.pointer("/auth-provider/config") {
+                walk(config, true, &mut found);
+            }
+        }
+    }
+    // Very short values would blank common words; real credentials are long.
+    for m in found.iter().filter(|s| s.len() >= 6).flat_map(|s| mask_values(s)) {
+        ctx.commands.add_mask(&m);
+    }
+}
+
 async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config, Error> {
     let opts = KubeConfigOptions {
         context: cfg.context.clone(),
@@ -413,11 +454,9 @@ async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config,
     };
     match &cfg.kubeconfig {
         KubeconfigSource::Inline(text) => {
-            for m in mask_values(text.expose()) {
-                ctx.commands.add_mask(&m);
-            }
             let from = "the `kubeconfig` input".to_owned();
             let kc = from_file(from.clone(), Kubeconfig::from_yaml(text.expose()))?;
+            mask_credentials(&kc, ctx);
             kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| Error::Kubeconfig {
                 from,
                 message: kubeconfig_message(&e),
@@ -427,6 +466,7 @@ async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config,
             let path = if p.is_absolute() { p.clone() } else { ctx.workspace.join(p) };
             let from = format!("`{}`", path.display());
             let kc = from_file(from.clone(), Kubeconfig::read_from(&path))?;
+            mask_credentials(&kc, ctx);
             kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| Error::Kubeconfig {
                 from,
                 message: kubeconfig_message(&e),
