@@ -1,0 +1,13 @@
+//! One integration binary: the fake judged by the real kubectl and by kube-rs.
+//!
+//! Every test starts its own fake on an ephemeral port and drives the simulated clock itself;
+//! kubectl's own `--timeout` is the only wall-clock limit, used where the scenario is about a
+//! timeout. Tests that need kubectl fail (never skip) when it is missing.
+
+#![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
+
+mod common;
+mod deployment;
+mod kube_rs;
+mod wire;
+mod workloads;
