@@ -329,6 +329,9 @@ async fn image_pull_failure_ends_in_progress_deadline_exceeded() {
     assert!(run.summary.contains("`ImagePullBackOff`") || run.summary.contains("`ErrImagePull`"), "{}", run.summary);
     assert!(run.summary.contains("**ReplicaSets**"), "{}", run.summary);
     assert!(run.summary.contains("**Recent events**"), "{}", run.summary);
+    assert!(run.summary.contains("Warning Failed pod/api-"), "{}", run.summary);
+    assert!(!run.summary.contains("Started container api"), "only the new pods' events: {}", run.summary);
+    assert!(api["progression"].as_str().unwrap_or_default().starts_with("0 → 1/3 updated"), "{api}");
     assert_eq!(run.output("rolled-back"), Some("false"));
     assert_eq!(c.image_of("Deployment", "api"), "example.com/api:2-pull-error", "no rollback unless asked");
 
@@ -671,4 +674,69 @@ async fn kubeconfig_path_and_base64_inputs_work_and_never_leak() {
         .input("image", "example.com/api:1");
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemonset_rollback_restores_the_previous_controller_revision() {
+    let manifests = [daemonset("agent", "example.com/agent:1")];
+    let ours = cluster(&manifests).await;
+    let theirs = cluster(&manifests).await;
+    let h = ours
+        .gate("daemonset/agent", "example.com/agent:2-crash")
+        .input("timeout", "3s")
+        .input("rollback-on-failure", "true");
+    let (run, _) = drive(
+        &ours,
+        h,
+        Drive {
+            seconds: 2.0,
+            every: Duration::from_millis(200),
+            max_ticks: 100,
+            ..Drive::default()
+        },
+    )
+    .await;
+    run.assert_code(1);
+    let res = results(&run);
+    let agent = result_for(&res, "default/daemonset/agent");
+    assert_eq!(agent["status"], "timeout", "{agent}");
+    assert_eq!(agent["rollback"]["to_revision"], 1, "{agent}");
+    assert_eq!(agent["rollback"]["ok"], true, "{agent}");
+    assert_eq!(run.output("rolled-back"), Some("true"));
+    assert_eq!(ours.image_of("DaemonSet", "agent"), "example.com/agent:1");
+
+    let (code, text) = theirs.kubectl(&["set", "image", "daemonset/agent", "agent=example.com/agent:2-crash"]);
+    assert_eq!(code, 0, "{text}");
+    theirs.fake.settle(2.0, 10);
+    let (code, text) = theirs.kubectl(&["rollout", "undo", "daemonset/agent"]);
+    assert_eq!(code, 0, "{text}");
+    assert_eq!(
+        ours.object("DaemonSet", "agent")["spec"]["template"],
+        theirs.object("DaemonSet", "agent")["spec"]["template"],
+        "the restored template equals kubectl's"
+    );
+    assert_eq!(ours.kubectl_status("daemonset/agent", "5s").0, 0, "healthy again after the rollback");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn eks_token_from_the_aws_credential_chain() {
+    const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
+    let h = c
+        .gate("deployment/api", "example.com/api:2")
+        .input("eks-cluster", "demo-cluster")
+        .input("aws-region", "eu-west-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        .env("AWS_SESSION_TOKEN", "")
+        .env("AWS_PROFILE", "")
+        .env("AWS_CONFIG_FILE", c.dir.path().join("no-aws-config").display().to_string())
+        .env("AWS_SHARED_CREDENTIALS_FILE", c.dir.path().join("no-aws-credentials").display().to_string())
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    let (run, _) = drive(&c, h, Drive::default()).await;
+    run.assert_code(0);
+    // The token was built and masked before use; the secret key never shows.
+    assert!(run.stdout.contains("::add-mask::k8s-aws-v1."), "{run}");
+    assert!(!run.all_text().contains(SECRET_KEY), "{run}");
+    assert!(!run.all_text().lines().any(|l| !l.starts_with("::add-mask::") && l.contains("k8s-aws-v1.")), "{run}");
 }

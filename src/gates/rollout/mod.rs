@@ -710,8 +710,9 @@ async fn wait_for<K: Workloadish>(cluster: &Cluster, w: &Workload, min_generatio
         if waited.observed_after.is_none() && obj.observed_generation() >= min_generation {
             waited.observed_after = Some(started.elapsed());
         }
+        // Counts from before the controller saw our change describe the old rollout.
         let progress = obj.progress();
-        if waited.progression.last() != Some(&progress) {
+        if obj.observed_generation() >= min_generation && waited.progression.last() != Some(&progress) {
             waited.progression.push(progress);
         }
         let state = status::evaluate(&obj, min_generation);
@@ -757,6 +758,10 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
         }
     };
     let mut replicasets: Vec<ReplicaSet> = Vec::new();
+    // Events of the workload, its new ReplicaSet and the new revision's pods: the old
+    // ones' start-up events are noise here.
+    let mut event_objects: BTreeSet<(String, String)> = BTreeSet::new();
+    event_objects.insert((obj.kind_name().to_owned(), w.name.clone()));
     let (new_pods, rs_refs): (Vec<&Pod>, Vec<ReplicaSet>) = match obj {
         Obj::Deployment(d) => {
             let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), &w.namespace);
@@ -765,8 +770,11 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
                 Err(e) => gaps.push(format!("could not list ReplicaSets: {}", api_failure(&e).message)),
             }
             let owned: Vec<ReplicaSet> = explain::owned_replicasets(d, &replicasets).into_iter().cloned().collect();
-            let new_uid = explain::new_replicaset(d, &replicasets).and_then(|rs| rs.metadata.uid.clone());
-            let pods = explain::pods_owned_by(new_uid.as_deref(), &all_pods);
+            let new_rs = explain::new_replicaset(d, &replicasets);
+            if let Some(rs) = new_rs {
+                event_objects.insert(("ReplicaSet".into(), rs.metadata.name.clone().unwrap_or_default()));
+            }
+            let pods = explain::pods_owned_by(new_rs.and_then(|rs| rs.metadata.uid.as_deref()), &all_pods);
             (pods, owned)
         }
         Obj::StatefulSet(s) => {
@@ -778,13 +786,8 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
             (explain::pods_at_revision(d.metadata.uid.as_deref(), rev.as_deref(), &all_pods), Vec::new())
         }
     };
-    let mut objects: BTreeSet<(String, String)> = BTreeSet::new();
-    objects.insert((obj.kind_name().to_owned(), w.name.clone()));
-    for rs in &rs_refs {
-        objects.insert(("ReplicaSet".into(), rs.metadata.name.clone().unwrap_or_default()));
-    }
-    for p in &all_pods {
-        objects.insert(("Pod".into(), p.metadata.name.clone().unwrap_or_default()));
+    for p in &new_pods {
+        event_objects.insert(("Pod".into(), p.metadata.name.clone().unwrap_or_default()));
     }
     let events_api: Api<Event> = Api::namespaced(client.clone(), &w.namespace);
     let events = match events_api.list(&ListParams::default().limit(1000)).await {
@@ -794,7 +797,7 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
             Vec::new()
         }
     };
-    let relevant = explain::relevant_events(&events, &objects, explain::MAX_EVENTS);
+    let relevant = explain::relevant_events(&events, &event_objects, explain::MAX_EVENTS);
     let log = match explain::log_target(&new_pods) {
         Some(t) => {
             let params = LogParams {

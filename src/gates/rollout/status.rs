@@ -60,6 +60,8 @@ pub trait RolloutObject {
     const KIND: WorkloadKind;
     /// kubectl's verdict on this object.
     fn kubectl_status(&self) -> RolloutState;
+    /// `metadata.name`.
+    fn name(&self) -> &str;
     /// `metadata.generation` (0 when absent, as Go reads it).
     fn generation(&self) -> i64;
     /// `status.observedGeneration` (0 when absent).
@@ -104,7 +106,11 @@ pub fn evaluate<K: RolloutObject>(obj: &K, min_generation: i64) -> RolloutState 
         // The controller observed the paused spec and will not roll it out: kubectl would
         // wait out its timeout; a gate should say why at once.
         RolloutState::Progressing(msg) if obj.paused() && obj.observed_generation() >= obj.generation() => {
-            RolloutState::Failed(format!("deployment is paused, so the new template will not roll out ({msg})"))
+            let _ = msg;
+            RolloutState::Failed(format!(
+                "deployment \"{}\" is paused, so its new template will not roll out (resume it with `kubectl rollout resume`)",
+                obj.name()
+            ))
         }
         other => other,
     }
@@ -119,6 +125,9 @@ impl RolloutObject for Deployment {
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_deployment_status(self)
+    }
+    fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
     }
     fn generation(&self) -> i64 {
         self.metadata.generation.unwrap_or(0)
@@ -148,6 +157,9 @@ impl RolloutObject for StatefulSet {
     fn kubectl_status(&self) -> RolloutState {
         kubectl_statefulset_status(self)
     }
+    fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
+    }
     fn generation(&self) -> i64 {
         self.metadata.generation.unwrap_or(0)
     }
@@ -176,6 +188,9 @@ impl RolloutObject for DaemonSet {
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_daemonset_status(self)
+    }
+    fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
     }
     fn generation(&self) -> i64 {
         self.metadata.generation.unwrap_or(0)
@@ -481,7 +496,10 @@ status:
     fn evaluate_fails_a_paused_deployment_once_observed() {
         let paused = deploy("  paused: true", 4, "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 0\n  availableReplicas: 3");
         match evaluate(&paused, 4) {
-            Failed(m) => assert!(m.starts_with("deployment is paused"), "{m}"),
+            Failed(m) => assert_eq!(
+                m,
+                "deployment \"api\" is paused, so its new template will not roll out (resume it with `kubectl rollout resume`)"
+            ),
             other => panic!("{other:?}"),
         }
         let not_observed = deploy("  paused: true", 5, "  observedGeneration: 4");
