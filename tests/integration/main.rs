@@ -11,3 +11,4 @@ mod diff_cover;
 mod github_mock;
 #[cfg(feature = "services")] mod image;
 mod distribution;
+#[cfg(feature = "services")] mod rollout;
