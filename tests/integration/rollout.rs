@@ -740,3 +740,44 @@ async fn eks_token_from_the_aws_credential_chain() {
     assert!(!run.all_text().contains(SECRET_KEY), "{run}");
     assert!(!run.all_text().lines().any(|l| !l.starts_with("::add-mask::") && l.contains("k8s-aws-v1.")), "{run}");
 }
+
+/// The kind workflow's fixtures (tests/fixtures/rollout/) and success inputs, against the
+/// fake: every fixture parses and the gate rolls the three kinds out. (The fake serves no
+/// Services: the StatefulSet's headless Service is skipped.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kind_workflow_fixtures_roll_out_on_the_fake() {
+    let dir = crate::common::repo_root().join("tests/fixtures/rollout");
+    let mut objects = Vec::new();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("fixtures").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+        let text = std::fs::read_to_string(f).expect("read fixture");
+        let docs = fake_kube::scenario::parse_manifests(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        objects.extend(docs.into_iter().filter(|o| o["kind"] != "Service"));
+    }
+    assert_eq!(objects.len(), 5, "namespace, two deployments, a statefulset, a daemonset");
+    let scenario = Scenario {
+        objects,
+        ..Scenario::new()
+    };
+    let fake = FakeKube::start(scenario).await.expect("start fake-kube");
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let kubeconfig = fake.write_kubeconfig(tmp.path()).expect("kubeconfig");
+    let c = Cluster { fake, dir: tmp, kubeconfig };
+    let h = c
+        .gate("deployment/web\nstatefulset/db\ndaemonset/agent", "registry.k8s.io/pause:3.10")
+        .input("namespace", "rollout-e2e")
+        .input("timeout", "3m");
+    let (run, _) = drive(&c, h, Drive::default()).await;
+    run.assert_code(0);
+    assert_eq!(run.output("previous-image"), Some("registry.k8s.io/pause:3.9"));
+    assert_eq!(run.output("revision"), Some("2"));
+    let res = results(&run);
+    let names: Vec<&str> = res.iter().filter_map(|r| r["workload"].as_str()).collect();
+    assert_eq!(names, ["rollout-e2e/deployment/web", "rollout-e2e/statefulset/db", "rollout-e2e/daemonset/agent"]);
+    assert!(res.iter().all(|r| r["status"] == "complete"), "{res:?}");
+    for w in ["deployment/web", "statefulset/db", "daemonset/agent"] {
+        let (code, text) = c.kubectl(&["-n", "rollout-e2e", "rollout", "status", w, "--timeout", "5s"]);
+        assert_eq!(code, 0, "{w}: {text}");
+    }
+}
