@@ -484,7 +484,7 @@ async fn paused_deployment_does_not_progress_until_resumed() {
     );
 
     let waiting = h
-        .kubectl(&["rollout", "status", "deployment/api", "--timeout=2s"])
+        .kubectl(&["rollout", "status", "deployment/api", "--timeout=5s"])
         .await
         .expect_code(1);
     assert_eq!(
@@ -626,7 +626,7 @@ async fn slow_pods_outlast_the_rollout_timeout_then_become_ready() {
     .expect_code(0);
     h.fake.settle(1.0, 10);
     let timed_out = h
-        .kubectl(&["rollout", "status", "deployment/api", "--timeout=3s"])
+        .kubectl(&["rollout", "status", "deployment/api", "--timeout=5s"])
         .await
         .expect_code(1);
     assert_eq!(

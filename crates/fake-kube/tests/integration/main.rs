@@ -6,6 +6,7 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod binary;
 mod common;
 mod deployment;
 mod kube_rs;

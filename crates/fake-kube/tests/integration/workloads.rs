@@ -195,6 +195,29 @@ async fn statefulset_partition_and_on_delete() {
         on_delete.stderr.trim(),
         "error: rollout status is only available for RollingUpdate strategy type"
     );
+    // OnDelete replaces nothing by itself; a deleted pod comes back at the update revision.
+    h.kubectl(&[
+        "set",
+        "image",
+        "statefulset/web",
+        "nginx=registry.example/nginx:1.29",
+    ])
+    .await
+    .expect_code(0);
+    h.fake.settle(1.0, 20);
+    let image = |pod: &str| {
+        h.fake
+            .get("v1", "Pod", "default", pod)
+            .and_then(|p| {
+                p.pointer("/spec/containers/0/image")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(image("web-0"), "registry.example/nginx:1.27");
+    h.kubectl(&["delete", "pod", "web-0"]).await.expect_code(0);
+    h.tick_until(1.0, 10, |_| image("web-0") == "registry.example/nginx:1.29");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -302,7 +325,7 @@ async fn daemonset_with_crashing_pods_never_finishes() {
     .expect_code(0);
     h.fake.settle(1.0, 8);
     let run = h
-        .kubectl(&["rollout", "status", "daemonset/agent", "--timeout=2s"])
+        .kubectl(&["rollout", "status", "daemonset/agent", "--timeout=5s"])
         .await
         .expect_code(1);
     assert_eq!(
