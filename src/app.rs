@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use crate::gates::{self, Context, GateKind};
 use crate::logging::LogFormat;
 use crate::outcome::Outcome;
+use crate::report::Reporter;
 use crate::report::github::{GitHub, RetryPolicy, error_chain};
 use crate::report::render::{self, Status};
-use crate::report::Reporter;
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;
 use crate::runner::inputs::{InputError, RawInputs};
@@ -51,18 +51,25 @@ impl TryFrom<&RawInputs> for CommonConfig {
         Ok(Self {
             gate,
             token: raw.get("github-token").map(|t| Secret::new(t.to_owned())),
-            check_name: raw
-                .get("check-name")
-                .map_or_else(|| format!("rust-ci-action / {}", gate.name()), str::to_owned),
-            max_annotations: raw.parse("max-annotations", "a whole number")?.unwrap_or(1000),
-            log_format: raw.parse("log-format", "`text` or `json`")?.unwrap_or_default(),
+            check_name: raw.get("check-name").map_or_else(
+                || format!("rust-ci-action / {}", gate.name()),
+                str::to_owned,
+            ),
+            max_annotations: raw
+                .parse("max-annotations", "a whole number")?
+                .unwrap_or(1000),
+            log_format: raw
+                .parse("log-format", "`text` or `json`")?
+                .unwrap_or_default(),
         })
     }
 }
 
 /// The log format asked for, read before anything else so logging can start.
 pub fn log_format(raw: &RawInputs) -> LogFormat {
-    raw.get("log-format").and_then(|v| v.parse().ok()).unwrap_or_default()
+    raw.get("log-format")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_default()
 }
 
 /// What a run produced.
@@ -92,25 +99,35 @@ pub fn mask_secrets(raw: &RawInputs, env: &RunnerEnv, commands: &Commands) {
 }
 
 /// Run once. `retry` lets tests shorten backoff.
-pub async fn run(env: RunnerEnv, raw: RawInputs, commands: Commands, retry: RetryPolicy) -> RunResult {
+pub async fn run(
+    env: RunnerEnv,
+    raw: RawInputs,
+    commands: Commands,
+    retry: RetryPolicy,
+) -> RunResult {
     mask_secrets(&raw, &env, &commands);
     let common = match CommonConfig::try_from(&raw) {
         Ok(c) => c,
         Err(e) => return early_error(&env, &commands, "rust-ci-action", &e.to_string()),
     };
-    let token = common.token.clone().or_else(|| env.token.clone().map(Secret::new));
+    let token = common
+        .token
+        .clone()
+        .or_else(|| env.token.clone().map(Secret::new));
     let event = match crate::runner::event::load(&env) {
         Ok(e) => e,
         Err(e) => return early_error(&env, &commands, &common.check_name, &error_chain(&e)),
     };
     let github = match (&token, env.owner_repo()) {
-        (Some(t), Some((owner, repo))) => match GitHub::new(&env.api_url(), t, &owner, &repo, retry) {
-            Ok(gh) => Some(gh),
-            Err(e) => {
-                tracing::warn!("{}", error_chain(&e));
-                None
+        (Some(t), Some((owner, repo))) => {
+            match GitHub::new(&env.api_url(), t, &owner, &repo, retry) {
+                Ok(gh) => Some(gh),
+                Err(e) => {
+                    tracing::warn!("{}", error_chain(&e));
+                    None
+                }
             }
-        },
+        }
         _ => None,
     };
     let head_sha = event.head_sha.clone();
@@ -145,19 +162,33 @@ pub async fn run(env: RunnerEnv, raw: RawInputs, commands: Commands, retry: Retr
     if let Some(e) = &error {
         commands.error(&format!("{} could not run", common.check_name), e);
     }
-    let delivery = reporter.finish(status, outcome.as_ref(), error.as_deref()).await;
+    let delivery = reporter
+        .finish(status, outcome.as_ref(), error.as_deref())
+        .await;
     let mut outs = vec![("result".to_owned(), status.result().to_owned())];
     if let Some(o) = &outcome {
         outs.extend(o.outputs.iter().cloned());
     }
     let check = delivery.check_run.as_ref();
-    outs.push(("check-run-id".into(), check.map(|c| c.id.to_string()).unwrap_or_default()));
-    outs.push(("check-run-url".into(), check.map(|c| c.html_url.clone()).unwrap_or_default()));
+    outs.push((
+        "check-run-id".into(),
+        check.map(|c| c.id.to_string()).unwrap_or_default(),
+    ));
+    outs.push((
+        "check-run-url".into(),
+        check.map(|c| c.html_url.clone()).unwrap_or_default(),
+    ));
     let mut notes = delivery.notes.clone();
     if let Some(c) = check {
         notes.push(format!("Check run: {}", c.html_url));
     }
-    let md = render::job_summary(&common.check_name, status, outcome.as_ref(), error.as_deref(), &notes);
+    let md = render::job_summary(
+        &common.check_name,
+        status,
+        outcome.as_ref(),
+        error.as_deref(),
+        &notes,
+    );
     let exit_code = match status {
         Status::Verdict(crate::outcome::Verdict::Pass) => EXIT_PASS,
         Status::Verdict(crate::outcome::Verdict::Fail) => EXIT_FAIL,
@@ -169,28 +200,51 @@ pub async fn run(env: RunnerEnv, raw: RawInputs, commands: Commands, retry: Retr
 fn early_error(env: &RunnerEnv, commands: &Commands, name: &str, message: &str) -> RunResult {
     commands.error(&format!("{name} could not run"), message);
     let md = render::job_summary(name, Status::Error, None, Some(message), &[]);
-    finish(env, commands, vec![("result".into(), "error".into())], md, EXIT_ERROR)
+    finish(
+        env,
+        commands,
+        vec![("result".into(), "error".into())],
+        md,
+        EXIT_ERROR,
+    )
 }
 
 /// Write outputs and the summary where the runner wants them. Failing to write them is
 /// itself an error (exit 2): a step whose outputs vanish would mislead the workflow.
-fn finish(env: &RunnerEnv, commands: &Commands, outs: Vec<(String, String)>, md: String, mut exit_code: u8) -> RunResult {
+fn finish(
+    env: &RunnerEnv,
+    commands: &Commands,
+    outs: Vec<(String, String)>,
+    md: String,
+    mut exit_code: u8,
+) -> RunResult {
     if let Some(path) = &env.output
         && let Err(e) = append_file(path, |f| outputs::write_outputs(f, &outs))
     {
-        commands.error("rust-ci-action could not write outputs", &format!("{}: {e}", path.display()));
+        commands.error(
+            "rust-ci-action could not write outputs",
+            &format!("{}: {e}", path.display()),
+        );
         exit_code = EXIT_ERROR;
     }
     // Scrub every masked value from what we write, whatever echoed it.
     let masks = commands.masks();
     let md = masks.redact(&md);
-    let outs: Vec<(String, String)> = outs.into_iter().map(|(k, v)| (k, masks.redact(&v))).collect();
+    let outs: Vec<(String, String)> = outs
+        .into_iter()
+        .map(|(k, v)| (k, masks.redact(&v)))
+        .collect();
     let mut md_out = md.clone();
     if let Some(path) = &env.step_summary {
-        let already = std::fs::metadata(path).map(|m| m.len() as usize).unwrap_or(0);
+        let already = std::fs::metadata(path)
+            .map(|m| m.len() as usize)
+            .unwrap_or(0);
         md_out = summary::fit_step_summary(&md, already);
         if let Err(e) = append_file(path, |f| summary::append(f, &md_out)) {
-            commands.error("rust-ci-action could not write the job summary", &format!("{}: {e}", path.display()));
+            commands.error(
+                "rust-ci-action could not write the job summary",
+                &format!("{}: {e}", path.display()),
+            );
             exit_code = EXIT_ERROR;
         }
     }
@@ -201,8 +255,14 @@ fn finish(env: &RunnerEnv, commands: &Commands, outs: Vec<(String, String)>, md:
     }
 }
 
-fn append_file(path: &std::path::Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> std::io::Result<()> {
-    let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+fn append_file(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
     write(&mut f)?;
     f.flush()
 }

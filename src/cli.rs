@@ -29,9 +29,14 @@ fn input_arg(spec: &InputSpec) -> Arg {
         help.push_str(&format!(" [default: {d}]"));
     }
     if spec.secret {
-        help.push_str(" Prefer the INPUT_ environment variable: flags are visible in process listings.");
+        help.push_str(
+            " Prefer the INPUT_ environment variable: flags are visible in process listings.",
+        );
     }
-    let arg = Arg::new(spec.name).long(spec.name).value_name("VALUE").help(help);
+    let arg = Arg::new(spec.name)
+        .long(spec.name)
+        .value_name("VALUE")
+        .help(help);
     if spec.multiline {
         arg.action(ArgAction::Append)
     } else {
@@ -47,7 +52,11 @@ pub fn command() -> Command {
         .subcommand_required(false);
     for gate in GateKind::ALL {
         let mut sub = Command::new(gate.name()).about(gate.about());
-        for spec in gate.inputs().iter().chain(COMMON_INPUTS.iter().filter(|s| s.name != "gate")) {
+        for spec in gate
+            .inputs()
+            .iter()
+            .chain(COMMON_INPUTS.iter().filter(|s| s.name != "gate"))
+        {
             sub = sub.arg(input_arg(spec));
         }
         sub = sub.arg(
@@ -93,7 +102,16 @@ mod tests {
     #[test]
     fn flags_map_to_inputs() {
         let inv = parse([
-            "rust-ci-action", "coverage", "--files", "a.xml", "--files", "b.info", "--threshold", "80", "--output", "json",
+            "rust-ci-action",
+            "coverage",
+            "--files",
+            "a.xml",
+            "--files",
+            "b.info",
+            "--threshold",
+            "80",
+            "--output",
+            "json",
         ])
         .unwrap();
         assert_eq!(
@@ -117,7 +135,11 @@ mod tests {
         for gate in GateKind::ALL {
             let sub = command().find_subcommand(gate.name()).cloned().unwrap();
             for spec in gate.inputs() {
-                assert!(sub.get_arguments().any(|a| a.get_long() == Some(spec.name)), "{}", spec.name);
+                assert!(
+                    sub.get_arguments().any(|a| a.get_long() == Some(spec.name)),
+                    "{}",
+                    spec.name
+                );
             }
         }
         let err = parse(["rust-ci-action", "coverage", "--thresold", "1"]).unwrap_err();

@@ -1,5 +1,6 @@
 //! Thin shell: panic hook, command line, logging, runtime, [`rust_ci_action::app::run`],
 //! exit code. The only place besides `runner::commands` that writes to stdout.
+#![allow(clippy::print_stdout)]
 
 use std::process::ExitCode;
 
@@ -25,15 +26,25 @@ fn main() -> ExitCode {
         }
     };
     let (raw, json) = match &invocation {
-        Invocation::Action => (RawInputs::from_env(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))), false),
-        Invocation::Local { inputs, json, .. } => (RawInputs::from_named(inputs.iter().map(|(k, v)| (k.as_str(), v.as_str()))), *json),
+        Invocation::Action => (
+            RawInputs::from_env(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            false,
+        ),
+        Invocation::Local { inputs, json, .. } => (
+            RawInputs::from_named(inputs.iter().map(|(k, v)| (k.as_str(), v.as_str()))),
+            *json,
+        ),
     };
     if invocation == Invocation::Action && raw.get("gate").is_none() && !env.on_actions() {
         let _ = cli::command().print_help();
         return ExitCode::from(app::EXIT_ERROR);
     }
 
-    let style = if env.on_actions() { Style::Actions } else { Style::Human };
+    let style = if env.on_actions() {
+        Style::Actions
+    } else {
+        Style::Human
+    };
     let directives = logging::directives(env.debug(), env.rust_log.as_deref());
     let commands = Commands::stdout(style);
     // On a runner, logs share stdout with workflow commands so groups enclose them;
@@ -42,10 +53,20 @@ fn main() -> ExitCode {
     let writer = MaskingWriter::new(commands.masks(), style == Style::Actions);
     logging::init(app::log_format(&raw), &directives, writer);
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
-            println!("{}", format_command("error", &[("title", "rust-ci-action could not start".into())], &e.to_string()));
+            println!(
+                "{}",
+                format_command(
+                    "error",
+                    &[("title", "rust-ci-action could not start".into())],
+                    &e.to_string()
+                )
+            );
             return ExitCode::from(app::EXIT_ERROR);
         }
     };
@@ -75,15 +96,28 @@ fn install_panic_hook(env: RunnerEnv) {
             .map(|s| (*s).to_owned())
             .or_else(|| info.payload().downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "unknown panic".to_owned());
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         println!(
             "{}",
-            format_command("error", &[("title", "rust-ci-action crashed".into())], &format!("{msg}{place}"))
+            format_command(
+                "error",
+                &[("title", "rust-ci-action crashed".into())],
+                &format!("{msg}{place}")
+            )
         );
         if let Some(path) = &env.output
-            && let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(path)
+            && let Ok(mut f) = std::fs::OpenOptions::new()
+                .append(true)
+                .create(true)
+                .open(path)
         {
-            let _ = rust_ci_action::runner::outputs::write_outputs(&mut f, &[("result".into(), "error".into())]);
+            let _ = rust_ci_action::runner::outputs::write_outputs(
+                &mut f,
+                &[("result".into(), "error".into())],
+            );
         }
         std::process::exit(i32::from(app::EXIT_ERROR));
     }));

@@ -42,9 +42,15 @@ impl GateKind {
     /// One line about the gate.
     pub fn about(self) -> &'static str {
         match self {
-            GateKind::Coverage => "Enforce line, branch, per-file and diff coverage thresholds on coverage reports",
-            GateKind::Image => "Build a container image, authenticate (ECR, Secrets Manager), push and verify the digest",
-            GateKind::Rollout => "Point Kubernetes workloads at a new image and wait like `kubectl rollout status`",
+            GateKind::Coverage => {
+                "Enforce line, branch, per-file and diff coverage thresholds on coverage reports"
+            }
+            GateKind::Image => {
+                "Build a container image, authenticate (ECR, Secrets Manager), push and verify the digest"
+            }
+            GateKind::Rollout => {
+                "Point Kubernetes workloads at a new image and wait like `kubectl rollout status`"
+            }
         }
     }
 

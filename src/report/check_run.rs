@@ -22,7 +22,12 @@ pub struct CheckRun {
 }
 
 /// Create a check run `in_progress`.
-pub async fn create(gh: &GitHub, name: &str, head_sha: &str, started_at: &str) -> Result<CheckRun, ApiError> {
+pub async fn create(
+    gh: &GitHub,
+    name: &str,
+    head_sha: &str,
+    started_at: &str,
+) -> Result<CheckRun, ApiError> {
     let path = gh.repo_path("/check-runs");
     let body = json!({
         "name": name,
@@ -31,11 +36,15 @@ pub async fn create(gh: &GitHub, name: &str, head_sha: &str, started_at: &str) -
         "started_at": started_at,
     });
     let resp = gh.send(Method::POST, &path, Some(&body)).await?;
-    let id = resp.body.get("id").and_then(Value::as_u64).ok_or_else(|| ApiError::Decode {
-        method: Method::POST,
-        path: path.clone(),
-        reason: "no `id` in the created check run".into(),
-    })?;
+    let id = resp
+        .body
+        .get("id")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| ApiError::Decode {
+            method: Method::POST,
+            path: path.clone(),
+            reason: "no `id` in the created check run".into(),
+        })?;
     let html_url = resp
         .body
         .get("html_url")
@@ -114,7 +123,8 @@ pub async fn complete(
         None => (&[][..], &[][..]),
     };
     for batch in earlier {
-        gh.send(Method::PATCH, &path, Some(&json!({ "output": out(batch) }))).await?;
+        gh.send(Method::PATCH, &path, Some(&json!({ "output": out(batch) })))
+            .await?;
     }
     let body = json!({
         "status": "completed",

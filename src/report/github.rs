@@ -136,8 +136,18 @@ pub enum RetryDecision {
 }
 
 /// Decide whether a status is worth retrying, from the status, headers and body message.
-pub fn classify(status: StatusCode, headers: &HeaderMap, message: &str, now_epoch: u64) -> RetryDecision {
-    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+pub fn classify(
+    status: StatusCode,
+    headers: &HeaderMap,
+    message: &str,
+    now_epoch: u64,
+) -> RetryDecision {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
     let retry_after = header("retry-after").and_then(|v| v.parse::<u64>().ok());
     let reset_wait = || {
         header("x-ratelimit-reset")
@@ -225,7 +235,9 @@ impl GitHub {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let result = tokio::time::timeout(self.policy.request_timeout, self.once(&method, path, body)).await;
+            let result =
+                tokio::time::timeout(self.policy.request_timeout, self.once(&method, path, body))
+                    .await;
             let decision;
             let error = match result {
                 Ok(Ok(resp)) if resp.status.is_success() => return Ok(resp),
@@ -275,7 +287,11 @@ impl GitHub {
                 tracing::debug!(%error, attempt, "giving up");
                 return Err(error);
             }
-            tracing::warn!("{error}; retrying in {:.1}s (attempt {attempt} of {})", wait.as_secs_f64(), self.policy.max_attempts);
+            tracing::warn!(
+                "{error}; retrying in {:.1}s (attempt {attempt} of {})",
+                wait.as_secs_f64(),
+                self.policy.max_attempts
+            );
             tokio::time::sleep(wait).await;
             waited += wait;
         }
@@ -323,7 +339,11 @@ impl GitHub {
     }
 
     /// GET every page of a list endpoint (following `Link: rel="next"`), up to `max_pages`.
-    pub async fn get_all_pages(&self, first: &str, max_pages: usize) -> Result<Vec<Value>, ApiError> {
+    pub async fn get_all_pages(
+        &self,
+        first: &str,
+        max_pages: usize,
+    ) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();
         let mut next = Some(first.to_owned());
         let mut pages = 0;
@@ -375,7 +395,12 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_owned())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_owned()
+            })
     })
 }
 
@@ -409,15 +434,63 @@ mod tests {
     fn retry_classification() {
         let none = HeaderMap::new();
         let cases: Vec<(StatusCode, HeaderMap, &str, RetryDecision)> = vec![
-            (StatusCode::INTERNAL_SERVER_ERROR, none.clone(), "", RetryDecision::Backoff),
-            (StatusCode::BAD_GATEWAY, headers(&[("retry-after", "3")]), "", RetryDecision::After(Duration::from_secs(3))),
-            (StatusCode::TOO_MANY_REQUESTS, headers(&[("retry-after", "7")]), "", RetryDecision::After(Duration::from_secs(7))),
-            (StatusCode::TOO_MANY_REQUESTS, none.clone(), "", RetryDecision::Backoff),
-            (StatusCode::FORBIDDEN, none.clone(), "You have exceeded a secondary rate limit. Please wait a few minutes", RetryDecision::Backoff),
-            (StatusCode::FORBIDDEN, headers(&[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "1010")]), "API rate limit exceeded", RetryDecision::After(Duration::from_secs(11))),
-            (StatusCode::FORBIDDEN, none.clone(), "Resource not accessible by integration", RetryDecision::Stop),
-            (StatusCode::NOT_FOUND, none.clone(), "Not Found", RetryDecision::Stop),
-            (StatusCode::UNPROCESSABLE_ENTITY, none.clone(), "Validation Failed", RetryDecision::Stop),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                none.clone(),
+                "",
+                RetryDecision::Backoff,
+            ),
+            (
+                StatusCode::BAD_GATEWAY,
+                headers(&[("retry-after", "3")]),
+                "",
+                RetryDecision::After(Duration::from_secs(3)),
+            ),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                headers(&[("retry-after", "7")]),
+                "",
+                RetryDecision::After(Duration::from_secs(7)),
+            ),
+            (
+                StatusCode::TOO_MANY_REQUESTS,
+                none.clone(),
+                "",
+                RetryDecision::Backoff,
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                none.clone(),
+                "You have exceeded a secondary rate limit. Please wait a few minutes",
+                RetryDecision::Backoff,
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                headers(&[
+                    ("x-ratelimit-remaining", "0"),
+                    ("x-ratelimit-reset", "1010"),
+                ]),
+                "API rate limit exceeded",
+                RetryDecision::After(Duration::from_secs(11)),
+            ),
+            (
+                StatusCode::FORBIDDEN,
+                none.clone(),
+                "Resource not accessible by integration",
+                RetryDecision::Stop,
+            ),
+            (
+                StatusCode::NOT_FOUND,
+                none.clone(),
+                "Not Found",
+                RetryDecision::Stop,
+            ),
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                none.clone(),
+                "Validation Failed",
+                RetryDecision::Stop,
+            ),
         ];
         for (status, h, msg, want) in cases {
             assert_eq!(classify(status, &h, msg, 1000), want, "{status} {msg}");

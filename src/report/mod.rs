@@ -57,7 +57,10 @@ pub fn rank(annotations: &mut [Annotation]) {
 
 /// Pick at most `per_level` annotations of each level (input already ranked); returns the
 /// picked ones and how many of each level were left out.
-pub fn pick_per_level(annotations: &[Annotation], per_level: usize) -> (Vec<&Annotation>, BTreeMap<Level, usize>) {
+pub fn pick_per_level(
+    annotations: &[Annotation],
+    per_level: usize,
+) -> (Vec<&Annotation>, BTreeMap<Level, usize>) {
     let mut shown: BTreeMap<Level, usize> = BTreeMap::new();
     let mut left: BTreeMap<Level, usize> = BTreeMap::new();
     let mut out = Vec::new();
@@ -75,7 +78,9 @@ pub fn pick_per_level(annotations: &[Annotation], per_level: usize) -> (Vec<&Ann
 
 fn now() -> String {
     // GitHub documents `YYYY-MM-DDTHH:MM:SSZ`; no fractional seconds.
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 impl Reporter {
@@ -137,12 +142,21 @@ impl Reporter {
     }
 
     /// Deliver the outcome (or the error) and conclude.
-    pub async fn finish(&mut self, status: Status, outcome: Option<&Outcome>, error: Option<&str>) -> Delivery {
+    pub async fn finish(
+        &mut self,
+        status: Status,
+        outcome: Option<&Outcome>,
+        error: Option<&str>,
+    ) -> Delivery {
         let mut delivery = Delivery::default();
-        let mut annotations: Vec<Annotation> = outcome.map(|o| o.annotations.clone()).unwrap_or_default();
+        let mut annotations: Vec<Annotation> =
+            outcome.map(|o| o.annotations.clone()).unwrap_or_default();
         rank(&mut annotations);
         if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
-            let located: Vec<serde_json::Value> = annotations.iter().filter_map(check_run::annotation_json).collect();
+            let located: Vec<serde_json::Value> = annotations
+                .iter()
+                .filter_map(check_run::annotation_json)
+                .collect();
             let sent = located.len().min(self.max_annotations);
             if located.len() > sent {
                 delivery.notes.push(format!(
@@ -159,7 +173,11 @@ impl Reporter {
             let located: Vec<serde_json::Value> = located
                 .into_iter()
                 .map(|mut a| {
-                    if let Some(m) = a.get("message").and_then(|m| m.as_str()).map(|m| masks.redact(m)) {
+                    if let Some(m) = a
+                        .get("message")
+                        .and_then(|m| m.as_str())
+                        .map(|m| masks.redact(m))
+                    {
                         a["message"] = serde_json::Value::String(m);
                     }
                     a
@@ -169,7 +187,9 @@ impl Reporter {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",
             };
-            match check_run::complete(&gh, &run, &output, &located[..sent], conclusion, &now()).await {
+            match check_run::complete(&gh, &run, &output, &located[..sent], conclusion, &now())
+                .await
+            {
                 Ok(n) => {
                     delivery.annotation_requests = n;
                     delivery.check_run = Some(run);
@@ -178,7 +198,10 @@ impl Reporter {
                 Err(e) => {
                     self.check = None;
                     delivery.notes.clear();
-                    self.degrade(format!("updating the check run failed ({})", error_chain(&e)));
+                    self.degrade(format!(
+                        "updating the check run failed ({})",
+                        error_chain(&e)
+                    ));
                 }
             }
         }
@@ -189,7 +212,10 @@ impl Reporter {
         }
         let omitted: usize = left.values().sum();
         if omitted > 0 && self.commands.style() == crate::runner::commands::Style::Actions {
-            let per: Vec<String> = left.iter().map(|(l, n)| format!("{n} {}", l.api_name())).collect();
+            let per: Vec<String> = left
+                .iter()
+                .map(|(l, n)| format!("{n} {}", l.api_name()))
+                .collect();
             delivery.notes.push(format!(
                 "{omitted} more annotations ({}) are not shown: the runner displays at most {RUNNER_ANNOTATIONS_PER_LEVEL} per level per step.",
                 per.join(", ")
@@ -237,14 +263,24 @@ mod tests {
 
     #[test]
     fn degraded_selection_keeps_the_most_important_per_level() {
-        let mut v: Vec<Annotation> = (0..25).map(|i| ann(Level::Warning, i, i64::from(i))).collect();
+        let mut v: Vec<Annotation> = (0..25)
+            .map(|i| ann(Level::Warning, i, i64::from(i)))
+            .collect();
         v.extend((0..3).map(|i| ann(Level::Failure, 100 + i, 0)));
         rank(&mut v);
         let (picked, left) = pick_per_level(&v, 10);
         assert_eq!(picked.len(), 13);
         assert_eq!(picked[0].level, Level::Failure);
-        let lines: Vec<u32> = picked.iter().filter(|a| a.level == Level::Warning).map(|a| a.start_line.unwrap()).collect();
-        assert_eq!(lines, (15..25).rev().collect::<Vec<_>>(), "highest priority warnings first");
+        let lines: Vec<u32> = picked
+            .iter()
+            .filter(|a| a.level == Level::Warning)
+            .map(|a| a.start_line.unwrap())
+            .collect();
+        assert_eq!(
+            lines,
+            (15..25).rev().collect::<Vec<_>>(),
+            "highest priority warnings first"
+        );
         assert_eq!(left.get(&Level::Warning), Some(&15));
         assert_eq!(left.get(&Level::Failure), None);
     }

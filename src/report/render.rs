@@ -9,7 +9,11 @@ pub const CHECK_TEXT_LIMIT: usize = 65_535;
 
 /// Cut to the check-run limit (counting bytes, which is never fewer than characters).
 pub fn fit_check_text(text: &str) -> String {
-    fit(text, CHECK_TEXT_LIMIT, "in the check run's 65,535-character limit")
+    fit(
+        text,
+        CHECK_TEXT_LIMIT,
+        "in the check run's 65,535-character limit",
+    )
 }
 
 /// How the run ended, for headings.
@@ -39,7 +43,13 @@ impl Status {
 }
 
 /// The job summary for an outcome (or an error message), plus reporting notes.
-pub fn job_summary(check_name: &str, status: Status, outcome: Option<&Outcome>, error: Option<&str>, notes: &[String]) -> String {
+pub fn job_summary(
+    check_name: &str,
+    status: Status,
+    outcome: Option<&Outcome>,
+    error: Option<&str>,
+    notes: &[String],
+) -> String {
     let mut md = format!("## {} {check_name}: {}\n\n", status.icon(), status.result());
     if let Some(o) = outcome {
         md.push_str(&format!("**{}**\n\n", o.title));
@@ -77,7 +87,10 @@ pub fn terminal(markdown: &str) -> String {
         if line.trim_start().starts_with("|") && line.contains("---") {
             continue;
         }
-        let line = line.strip_prefix("## ").or_else(|| line.strip_prefix("### ")).map_or(line.clone(), str::to_owned);
+        let line = line
+            .strip_prefix("## ")
+            .or_else(|| line.strip_prefix("### "))
+            .map_or(line.clone(), str::to_owned);
         out.push_str(&line);
         out.push('\n');
     }
@@ -91,7 +104,10 @@ mod tests {
     #[test]
     fn terminal_drops_markup() {
         let md = "## Coverage\n\n| file | % |\n|---|---|\n| a | 1 |\n<details><summary>More</summary>\n\n**x**\n</details>\n";
-        assert_eq!(terminal(md), "Coverage\n\n| file | % |\n| a | 1 |\nMore\n\nx\n");
+        assert_eq!(
+            terminal(md),
+            "Coverage\n\n| file | % |\n| a | 1 |\nMore\n\nx\n"
+        );
     }
 
     #[test]

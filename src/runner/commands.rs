@@ -160,7 +160,9 @@ pub struct Commands {
 
 impl std::fmt::Debug for Commands {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Commands").field("style", &self.style).finish()
+        f.debug_struct("Commands")
+            .field("style", &self.style)
+            .finish()
     }
 }
 
@@ -250,7 +252,11 @@ impl Commands {
                     (Some(p), None, _) => format!("{p}: "),
                     _ => String::new(),
                 };
-                let title = a.title.as_deref().map(|t| format!("{t}: ")).unwrap_or_default();
+                let title = a
+                    .title
+                    .as_deref()
+                    .map(|t| format!("{t}: "))
+                    .unwrap_or_default();
                 self.line(&format!("{level}: {place}{title}{}", a.message));
             }
         }
@@ -308,7 +314,10 @@ mod tests {
             format_annotation(&single),
             "::error file=src/a%2Cb.rs,line=3::lines 3-5 are not covered%0Aby tests"
         );
-        assert_eq!(format_command("add-mask", &[], "s%cr\net"), "::add-mask::s%25cr%0Aet");
+        assert_eq!(
+            format_command("add-mask", &[], "s%cr\net"),
+            "::add-mask::s%25cr%0Aet"
+        );
     }
 
     #[derive(Clone, Default)]

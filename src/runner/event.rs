@@ -131,6 +131,29 @@ impl EventInfo {
     }
 }
 
+/// Read and resolve the event named by the runner environment. A missing payload file is
+/// not an error (local runs); an unreadable or invalid one is.
+pub fn load(env: &crate::runner::env::RunnerEnv) -> Result<EventInfo, EventError> {
+    let payload = match &env.event_path {
+        Some(p) => match std::fs::read(p) {
+            Ok(bytes) => Some((p.display().to_string(), bytes)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(EventError::Read {
+                    path: p.display().to_string(),
+                    source,
+                });
+            }
+        },
+        None => None,
+    };
+    EventInfo::resolve(
+        env.event_name.as_deref(),
+        payload.as_ref().map(|(p, b)| (p.as_str(), b.as_slice())),
+        env.sha.as_deref(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,7 +166,10 @@ mod tests {
             .map(|e| {
                 let p = e.unwrap().path();
                 let name = p.file_name().unwrap().to_string_lossy().into_owned();
-                (name, serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap())
+                (
+                    name,
+                    serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap(),
+                )
             })
             .collect();
         out.sort_by(|a, b| a.0.cmp(&b.0));
@@ -153,13 +179,20 @@ mod tests {
     #[test]
     fn every_shared_payload_resolves() {
         let events = shared_events();
-        assert!(events.len() >= 30, "expected the shared payloads, got {}", events.len());
+        assert!(
+            events.len() >= 30,
+            "expected the shared payloads, got {}",
+            events.len()
+        );
         for (file, v) in &events {
             let kind = file.split('.').next().unwrap();
             let info = EventInfo::from_value(kind, v, Some("f00d"));
             match kind {
                 "pull_request" => {
-                    let pr = info.pull_request.as_ref().unwrap_or_else(|| panic!("{file}"));
+                    let pr = info
+                        .pull_request
+                        .as_ref()
+                        .unwrap_or_else(|| panic!("{file}"));
                     assert_eq!(pr.number, v["number"].as_u64().unwrap(), "{file}");
                     assert_eq!(Some(&pr.head_sha), info.head_sha.as_ref(), "{file}");
                     assert_eq!(pr.head_sha, v["pull_request"]["head"]["sha"], "{file}");
@@ -170,12 +203,25 @@ mod tests {
                     assert_eq!(pr.from_fork, !same, "{file}");
                 }
                 "merge_group" => {
-                    assert_eq!(info.head_sha.as_deref(), v["merge_group"]["head_sha"].as_str());
-                    assert_eq!(info.base_sha.as_deref(), v["merge_group"]["base_sha"].as_str());
+                    assert_eq!(
+                        info.head_sha.as_deref(),
+                        v["merge_group"]["head_sha"].as_str()
+                    );
+                    assert_eq!(
+                        info.base_sha.as_deref(),
+                        v["merge_group"]["base_sha"].as_str()
+                    );
                     assert!(info.pull_request.is_none());
                 }
                 "push" => {
-                    assert_eq!(info.head_sha.as_deref(), v["after"].as_str().filter(|s| *s != NULL_SHA).or(Some("f00d")), "{file}");
+                    assert_eq!(
+                        info.head_sha.as_deref(),
+                        v["after"]
+                            .as_str()
+                            .filter(|s| *s != NULL_SHA)
+                            .or(Some("f00d")),
+                        "{file}"
+                    );
                     let before = v["before"].as_str().filter(|s| *s != NULL_SHA);
                     assert_eq!(info.base_sha.as_deref(), before, "{file}");
                 }
@@ -198,7 +244,12 @@ mod tests {
         let info = EventInfo::from_value("pull_request_target", &v, None);
         assert!(info.pull_request.unwrap().from_fork);
         v["pull_request"]["head"]["repo"] = Value::Null;
-        assert!(EventInfo::from_value("pull_request", &v, None).pull_request.unwrap().from_fork);
+        assert!(
+            EventInfo::from_value("pull_request", &v, None)
+                .pull_request
+                .unwrap()
+                .from_fork
+        );
     }
 
     #[test]
@@ -208,27 +259,4 @@ mod tests {
         let err = EventInfo::resolve(None, Some(("/e.json", b"{not json")), None).unwrap_err();
         assert!(err.to_string().contains("/e.json"), "{err}");
     }
-}
-
-/// Read and resolve the event named by the runner environment. A missing payload file is
-/// not an error (local runs); an unreadable or invalid one is.
-pub fn load(env: &crate::runner::env::RunnerEnv) -> Result<EventInfo, EventError> {
-    let payload = match &env.event_path {
-        Some(p) => match std::fs::read(p) {
-            Ok(bytes) => Some((p.display().to_string(), bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(source) => {
-                return Err(EventError::Read {
-                    path: p.display().to_string(),
-                    source,
-                });
-            }
-        },
-        None => None,
-    };
-    EventInfo::resolve(
-        env.event_name.as_deref(),
-        payload.as_ref().map(|(p, b)| (p.as_str(), b.as_slice())),
-        env.sha.as_deref(),
-    )
 }

@@ -181,7 +181,11 @@ mod tests {
         ]);
         assert_eq!(r.get("max-annotations"), Some("12"));
         assert_eq!(r.get("check name"), Some("x"), "spaces become underscores");
-        assert_eq!(r.get("check-name"), None, "hyphens are kept, not turned into underscores");
+        assert_eq!(
+            r.get("check-name"),
+            None,
+            "hyphens are kept, not turned into underscores"
+        );
         assert_eq!(r.get("empty"), None, "whitespace-only means not given");
         assert_eq!(r.get("github-token"), None);
         assert_eq!(r.keys().count(), 2);
@@ -224,12 +228,16 @@ mod tests {
     #[test]
     fn parse_and_require_name_the_input() {
         let r = raw(&[("INPUT_MAX-ANNOTATIONS", "lots")]);
-        let err = r.parse::<u32>("max-annotations", "a whole number").unwrap_err();
+        let err = r
+            .parse::<u32>("max-annotations", "a whole number")
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "input `max-annotations`: expected a whole number, found \"lots\""
         );
-        let err = r.require("gate", "one of coverage, image, rollout").unwrap_err();
+        let err = r
+            .require("gate", "one of coverage, image, rollout")
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "input `gate` is required: one of coverage, image, rollout"

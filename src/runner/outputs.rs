@@ -76,7 +76,10 @@ mod tests {
         let mut draws = vec!["ghadelimiter_b".to_owned(), "ghadelimiter_a".to_owned()];
         let evil = "x\nghadelimiter_a\nresult<<ghadelimiter_a\npass";
         let block = format_output("msg", evil, || draws.pop().unwrap());
-        assert_eq!(block, format!("msg<<ghadelimiter_b\n{evil}\nghadelimiter_b\n"));
+        assert_eq!(
+            block,
+            format!("msg<<ghadelimiter_b\n{evil}\nghadelimiter_b\n")
+        );
         assert_eq!(
             parse_output_file(&block),
             vec![("msg".to_owned(), evil.to_owned())]

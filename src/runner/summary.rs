@@ -16,9 +16,8 @@ pub fn fit(text: &str, limit: usize, what: &str) -> String {
         return text.to_owned();
     }
     // Reserve room for the note; it names the omitted byte count, at most 20 digits.
-    let note_for = |omitted: usize| {
-        format!("\n\n_… cut here: {omitted} more bytes did not fit {what}._\n")
-    };
+    let note_for =
+        |omitted: usize| format!("\n\n_… cut here: {omitted} more bytes did not fit {what}._\n");
     let reserve = note_for(usize::MAX).len();
     let budget = limit.saturating_sub(reserve);
     let mut cut = budget.min(text.len());
@@ -73,7 +72,11 @@ mod tests {
         let last = out.trim_end().lines().last().unwrap();
         assert!(last.contains("more bytes did not fit"), "{last}");
         let body = out.split("\n\n_… cut here").next().unwrap();
-        assert!(body.ends_with("✅ |"), "cut mid-line: {:?}", &body[body.len() - 40..]);
+        assert!(
+            body.ends_with("✅ |"),
+            "cut mid-line: {:?}",
+            &body[body.len() - 40..]
+        );
     }
 
     #[test]

@@ -27,17 +27,27 @@ pub struct Run {
 impl Run {
     /// One output's value.
     pub fn output(&self, name: &str) -> Option<&str> {
-        self.outputs.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.outputs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// Every channel joined, for secret scans.
     pub fn all_text(&self) -> String {
-        format!("{}\n{}\n{}\n{}", self.stdout, self.stderr, self.outputs_raw, self.summary)
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.stdout, self.stderr, self.outputs_raw, self.summary
+        )
     }
 
     /// Lines of stdout starting with `::error`.
     pub fn errors(&self) -> Vec<&str> {
-        self.stdout.lines().filter(|l| l.starts_with("::error")).collect()
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with("::error"))
+            .collect()
     }
 
     /// Panic with every channel shown unless the exit code matches.
@@ -68,7 +78,17 @@ pub struct Harness {
 }
 
 const SCRUB: &[&str] = &["GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_"];
-const SCRUB_EXACT: &[&str] = &["CI", "RUST_LOG", "HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "NO_PROXY", "no_proxy"];
+const SCRUB_EXACT: &[&str] = &[
+    "CI",
+    "RUST_LOG",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "no_proxy",
+];
 
 impl Harness {
     /// A run as an action step: `GITHUB_ACTIONS=true`, temp output and summary files.
@@ -113,7 +133,8 @@ impl Harness {
 
     /// Add command-line arguments.
     pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
-        self.args.extend(args.into_iter().map(|s| s.as_ref().to_owned()));
+        self.args
+            .extend(args.into_iter().map(|s| s.as_ref().to_owned()));
         self
     }
 
@@ -131,7 +152,9 @@ impl Harness {
     /// Run the binary to completion.
     pub fn run(&self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rust-ci-action"));
-        cmd.args(&self.args).current_dir(&self.cwd).stdin(Stdio::null());
+        cmd.args(&self.args)
+            .current_dir(&self.cwd)
+            .stdin(Stdio::null());
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().into_owned();
             if SCRUB.iter().any(|p| k.starts_with(p)) || SCRUB_EXACT.contains(&k.as_str()) {
@@ -142,7 +165,8 @@ impl Harness {
             cmd.env(k, v);
         }
         let out = cmd.output().expect("run rust-ci-action");
-        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
         let outputs_raw = read("github_output");
         Run {
             code: out.status.code().unwrap_or(-1),

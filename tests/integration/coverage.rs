@@ -24,7 +24,11 @@ fn git(dir: &Path, args: &[&str]) -> String {
         .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
         .output()
         .expect("git");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 
@@ -37,9 +41,13 @@ struct PrRepo {
 }
 
 fn cobertura(files: &[(&str, &[(u32, u32)])]) -> String {
-    let mut x = String::from("<?xml version=\"1.0\" ?>\n<coverage version=\"7.6\" line-rate=\"0.99\" branch-rate=\"0\" lines-covered=\"999\" lines-valid=\"1000\">\n<sources><source>.</source></sources>\n<packages><package name=\"src\"><classes>\n");
+    let mut x = String::from(
+        "<?xml version=\"1.0\" ?>\n<coverage version=\"7.6\" line-rate=\"0.99\" branch-rate=\"0\" lines-covered=\"999\" lines-valid=\"1000\">\n<sources><source>.</source></sources>\n<packages><package name=\"src\"><classes>\n",
+    );
     for (name, lines) in files {
-        x.push_str(&format!("<class name=\"{name}\" filename=\"{name}\" line-rate=\"1\"><methods/><lines>\n"));
+        x.push_str(&format!(
+            "<class name=\"{name}\" filename=\"{name}\" line-rate=\"1\"><methods/><lines>\n"
+        ));
         for (n, h) in *lines {
             x.push_str(&format!("<line number=\"{n}\" hits=\"{h}\"/>\n"));
         }
@@ -60,7 +68,10 @@ fn pr_repo() -> PrRepo {
     git(d, &["commit", "-q", "-m", "base"]);
     let base = git(d, &["rev-parse", "HEAD"]);
     git(d, &["checkout", "-q", "-b", "feature"]);
-    let head_src: String = base_src + &(11..=16).map(|i| format!("added{i} = {i}\n")).collect::<String>();
+    let head_src: String = base_src
+        + &(11..=16)
+            .map(|i| format!("added{i} = {i}\n"))
+            .collect::<String>();
     std::fs::write(d.join("src/app.py"), head_src).unwrap();
     std::fs::write(d.join("src/new.py"), "a = 1\n# comment\nb = 2\n").unwrap();
     git(d, &["add", "."]);
@@ -68,13 +79,37 @@ fn pr_repo() -> PrRepo {
     let head = git(d, &["rev-parse", "HEAD"]);
     // Lines 1-10 covered except 4; added 11-16: 11,12 covered, 13,14 not, 15 not
     // executable, 16 not; new.py: 1 covered, 3 not.
-    let app: Vec<(u32, u32)> = vec![(1, 1), (2, 1), (3, 1), (4, 0), (5, 1), (6, 1), (7, 1), (8, 1), (9, 1), (10, 1), (11, 2), (12, 1), (13, 0), (14, 0), (16, 0)];
-    std::fs::write(d.join("coverage.xml"), cobertura(&[("src/app.py", &app), ("src/new.py", &[(1, 1), (3, 0)])])).unwrap();
+    let app: Vec<(u32, u32)> = vec![
+        (1, 1),
+        (2, 1),
+        (3, 1),
+        (4, 0),
+        (5, 1),
+        (6, 1),
+        (7, 1),
+        (8, 1),
+        (9, 1),
+        (10, 1),
+        (11, 2),
+        (12, 1),
+        (13, 0),
+        (14, 0),
+        (16, 0),
+    ];
+    std::fs::write(
+        d.join("coverage.xml"),
+        cobertura(&[("src/app.py", &app), ("src/new.py", &[(1, 1), (3, 0)])]),
+    )
+    .unwrap();
     PrRepo { dir, base, head }
 }
 
 fn event(dir: &Path, repo: &PrRepo, fork: bool) -> PathBuf {
-    let mut v: Value = serde_json::from_slice(&std::fs::read(shared_dir().join("github-events/pull_request.synchronize.22.json")).unwrap()).unwrap();
+    let mut v: Value = serde_json::from_slice(
+        &std::fs::read(shared_dir().join("github-events/pull_request.synchronize.22.json"))
+            .unwrap(),
+    )
+    .unwrap();
     v["pull_request"]["base"]["sha"] = json!(repo.base);
     v["pull_request"]["head"]["sha"] = json!(repo.head);
     if fork {
@@ -101,31 +136,91 @@ fn action(mock: &MockGitHub, repo: &PrRepo, workspace: &Path, fork: bool) -> Har
 }
 
 fn outputs(run: &Run, names: &[&str]) -> Vec<(String, String)> {
-    names.iter().map(|n| ((*n).to_owned(), run.output(n).unwrap_or("<missing>").to_owned())).collect()
+    names
+        .iter()
+        .map(|n| {
+            (
+                (*n).to_owned(),
+                run.output(n).unwrap_or("<missing>").to_owned(),
+            )
+        })
+        .collect()
 }
 
 #[test]
 fn pull_request_with_full_history_gates_diff_and_annotates_changed_lines() {
     let repo = pr_repo();
     let mock = MockGitHub::start();
-    let run = action(&mock, &repo, repo.dir.path(), false).input("threshold", "70").input("diff-threshold", "50").run();
+    let run = action(&mock, &repo, repo.dir.path(), false)
+        .input("threshold", "70")
+        .input("diff-threshold", "50")
+        .run();
     run.assert_code(1);
     mock.assert_valid();
     assert_eq!(
-        outputs(&run, &["result", "line-coverage", "lines-covered", "lines-total", "branch-coverage", "diff-coverage", "diff-lines-covered", "diff-lines-total"]),
-        [("result", "fail"), ("line-coverage", "70.58"), ("lines-covered", "12"), ("lines-total", "17"), ("branch-coverage", ""), ("diff-coverage", "42.85"), ("diff-lines-covered", "3"), ("diff-lines-total", "7")]
-            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        outputs(
+            &run,
+            &[
+                "result",
+                "line-coverage",
+                "lines-covered",
+                "lines-total",
+                "branch-coverage",
+                "diff-coverage",
+                "diff-lines-covered",
+                "diff-lines-total"
+            ]
+        ),
+        [
+            ("result", "fail"),
+            ("line-coverage", "70.58"),
+            ("lines-covered", "12"),
+            ("lines-total", "17"),
+            ("branch-coverage", ""),
+            ("diff-coverage", "42.85"),
+            ("diff-lines-covered", "3"),
+            ("diff-lines-total", "7")
+        ]
+        .map(|(a, b)| (a.to_owned(), b.to_owned()))
     );
-    assert!(mock.requests().iter().all(|r| !r.path.contains("/pulls/")), "full history: no API diff");
-    let anns: Vec<Value> = mock.requests().iter().filter_map(|r| r.body.as_ref()?.pointer("/output/annotations").cloned()).flat_map(|a| a.as_array().unwrap().clone()).collect();
-    let spans: Vec<(String, u64, u64)> = anns.iter().map(|a| (a["path"].as_str().unwrap().to_owned(), a["start_line"].as_u64().unwrap(), a["end_line"].as_u64().unwrap())).collect();
+    assert!(
+        mock.requests().iter().all(|r| !r.path.contains("/pulls/")),
+        "full history: no API diff"
+    );
+    let anns: Vec<Value> = mock
+        .requests()
+        .iter()
+        .filter_map(|r| r.body.as_ref()?.pointer("/output/annotations").cloned())
+        .flat_map(|a| a.as_array().unwrap().clone())
+        .collect();
+    let spans: Vec<(String, u64, u64)> = anns
+        .iter()
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_owned(),
+                a["start_line"].as_u64().unwrap(),
+                a["end_line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
     // 13-16 is one range (15 is not executable); line 4 is uncovered but unchanged.
-    assert_eq!(spans, vec![("src/app.py".into(), 13, 16), ("src/new.py".into(), 3, 3)]);
+    assert_eq!(
+        spans,
+        vec![("src/app.py".into(), 13, 16), ("src/new.py".into(), 3, 3)]
+    );
     assert!(anns.iter().all(|a| a["annotation_level"] == "warning"));
     let last = mock.requests().last().unwrap().body.clone().unwrap();
     assert_eq!(last["conclusion"], "failure");
-    assert!(run.summary.contains("| Diff coverage | 42.85% (3/7 changed lines) | 50% | ❌ fail |"), "{run}");
-    assert!(run.summary.contains("| Line coverage | 70.58% (12/17 lines) | 70% | ✅ pass |"), "{run}");
+    assert!(
+        run.summary
+            .contains("| Diff coverage | 42.85% (3/7 changed lines) | 50% | ❌ fail |"),
+        "{run}"
+    );
+    assert!(
+        run.summary
+            .contains("| Line coverage | 70.58% (12/17 lines) | 70% | ✅ pass |"),
+        "{run}"
+    );
 }
 
 #[test]
@@ -133,10 +228,19 @@ fn shallow_clone_falls_back_to_the_pull_request_files_api_with_the_same_numbers(
     let repo = pr_repo();
     let shallow = tempfile::tempdir().unwrap();
     let url = format!("file://{}", repo.dir.path().display());
-    git(shallow.path(), &["clone", "-q", "--depth", "1", "--branch", "feature", &url, "w"]);
+    git(
+        shallow.path(),
+        &[
+            "clone", "-q", "--depth", "1", "--branch", "feature", &url, "w",
+        ],
+    );
     let ws = shallow.path().join("w");
     assert_eq!(git(&ws, &["rev-parse", "--is-shallow-repository"]), "true");
-    std::fs::copy(repo.dir.path().join("coverage.xml"), ws.join("coverage.xml")).unwrap();
+    std::fs::copy(
+        repo.dir.path().join("coverage.xml"),
+        ws.join("coverage.xml"),
+    )
+    .unwrap();
     // Serve the same diff as GitHub would, one file per page.
     let files: Vec<Value> = ["src/app.py", "src/new.py"]
         .iter()
@@ -148,13 +252,24 @@ fn shallow_clone_falls_back_to_the_pull_request_files_api_with_the_same_numbers(
         .collect();
     let mock = MockGitHub::start();
     mock.pr_files(files.into_iter().map(|f| vec![f]).collect());
-    let run = action(&mock, &repo, &ws, false).input("diff-threshold", "50").run();
+    let run = action(&mock, &repo, &ws, false)
+        .input("diff-threshold", "50")
+        .run();
     run.assert_code(1);
     mock.assert_valid();
     assert_eq!(run.output("diff-lines-covered"), Some("3"), "{run}");
     assert_eq!(run.output("diff-lines-total"), Some("7"));
-    let pages: Vec<String> = mock.requests().iter().filter(|r| r.path.contains("/pulls/2/files")).map(|r| r.query.clone()).collect();
-    assert_eq!(pages, vec!["per_page=100".to_owned(), "per_page=100&page=2".to_owned()], "paginated");
+    let pages: Vec<String> = mock
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/pulls/2/files"))
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(
+        pages,
+        vec!["per_page=100".to_owned(), "per_page=100&page=2".to_owned()],
+        "paginated"
+    );
     assert!(run.summary.contains("pull request files API"), "{run}");
 }
 
@@ -162,17 +277,44 @@ fn shallow_clone_falls_back_to_the_pull_request_files_api_with_the_same_numbers(
 fn fork_pull_request_still_gates_with_the_same_exit_code() {
     let repo = pr_repo();
     let mock = MockGitHub::start();
-    mock.fault(Fault { method: "POST", path_contains: "/check-runs", status: 403, headers: vec![], body: json!({"message": "Resource not accessible by integration"}), times: 10 });
-    let run = action(&mock, &repo, repo.dir.path(), true).input("diff-threshold", "50").run();
+    mock.fault(Fault {
+        method: "POST",
+        path_contains: "/check-runs",
+        status: 403,
+        headers: vec![],
+        body: json!({"message": "Resource not accessible by integration"}),
+        times: 10,
+    });
+    let run = action(&mock, &repo, repo.dir.path(), true)
+        .input("diff-threshold", "50")
+        .run();
     run.assert_code(1);
     assert_eq!(run.output("result"), Some("fail"));
     assert_eq!(run.output("check-run-id"), Some(""));
-    let warnings: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::warning")).collect();
-    assert!(warnings.iter().any(|l| l.contains("file=src/app.py,line=13,endLine=16")), "{run}");
-    assert_eq!(warnings.iter().filter(|l| l.contains("Resource not accessible")).count(), 1, "{run}");
+    let warnings: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::warning"))
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|l| l.contains("file=src/app.py,line=13,endLine=16")),
+        "{run}"
+    );
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|l| l.contains("Resource not accessible"))
+            .count(),
+        1,
+        "{run}"
+    );
     assert!(run.summary.contains("No check run"), "{run}");
     // Same repository, passing thresholds: exit 0 even though reporting is degraded.
-    let run = action(&mock, &repo, repo.dir.path(), true).input("diff-threshold", "40").run();
+    let run = action(&mock, &repo, repo.dir.path(), true)
+        .input("diff-threshold", "40")
+        .run();
     run.assert_code(0);
 }
 
@@ -187,7 +329,11 @@ fn no_pull_request_means_diff_coverage_is_off_and_said_so() {
         .run();
     run.assert_code(0);
     assert_eq!(run.output("diff-coverage"), Some(""));
-    assert!(run.summary.contains("off: no pull request and no `base-ref`"), "{run}");
+    assert!(
+        run.summary
+            .contains("off: no pull request and no `base-ref`"),
+        "{run}"
+    );
     // base-ref turns it on without an event.
     let run = Harness::new()
         .cwd(repo.dir.path())
@@ -199,7 +345,12 @@ fn no_pull_request_means_diff_coverage_is_off_and_said_so() {
     assert_eq!(run.output("diff-lines-total"), Some("7"), "{run}");
     // Exactness: 12/17 = 70.588…% fails 70.59 and passes 70.588.
     for (t, code) in [("70.59", 1), ("70.588", 0)] {
-        let run = Harness::new().cwd(repo.dir.path()).env("GITHUB_WORKSPACE", repo.dir.path().display().to_string()).input("gate", "coverage").input("threshold", t).run();
+        let run = Harness::new()
+            .cwd(repo.dir.path())
+            .env("GITHUB_WORKSPACE", repo.dir.path().display().to_string())
+            .input("gate", "coverage")
+            .input("threshold", t)
+            .run();
         run.assert_code(code);
     }
 }
@@ -208,14 +359,34 @@ fn no_pull_request_means_diff_coverage_is_off_and_said_so() {
 fn local_cli_runs_the_readme_sample_and_prints_json() {
     let run = Harness::local()
         .cwd(repo_root())
-        .args(["coverage", "--files", "examples/coverage/coverage.xml", "--threshold", "50", "--output", "json"])
+        .args([
+            "coverage",
+            "--files",
+            "examples/coverage/coverage.xml",
+            "--threshold",
+            "50",
+            "--output",
+            "json",
+        ])
         .run();
     assert!(run.code == 0 || run.code == 1, "{run}");
     let v: Value = serde_json::from_str(run.stdout.trim()).unwrap_or_else(|e| panic!("{e}\n{run}"));
     assert_eq!(v["result"], if run.code == 0 { "pass" } else { "fail" });
     assert!(v["lines-total"].as_str().unwrap().parse::<u64>().unwrap() > 0);
-    assert!(!run.stdout.contains("::"), "no workflow commands off Actions\n{run}");
-    let text = Harness::local().cwd(repo_root()).args(["coverage", "--files", "examples/coverage/coverage.xml", "--threshold", "50"]).run();
+    assert!(
+        !run.stdout.contains("::"),
+        "no workflow commands off Actions\n{run}"
+    );
+    let text = Harness::local()
+        .cwd(repo_root())
+        .args([
+            "coverage",
+            "--files",
+            "examples/coverage/coverage.xml",
+            "--threshold",
+            "50",
+        ])
+        .run();
     assert!(text.stdout.contains("Line coverage"), "{text}");
     assert!(!text.stdout.contains("|---"), "{text}");
 }
@@ -232,26 +403,43 @@ fn bad_reports_exit_2_with_one_error_naming_the_file() {
         ("malformed", b"<?xml version=\"1.0\"?>\n<coverage>\n<packages><package><classes><class filename=\"a.py\"><lines><line number=\"x\" hits=\"1\"/></lines></class></classes></package></packages></coverage>".to_vec(), "coverage.xml"),
     ];
     for (what, bytes, file) in cases {
-        let h = Harness::new().input("gate", "coverage").input("files", file).input("threshold", "1");
+        let h = Harness::new()
+            .input("gate", "coverage")
+            .input("files", file)
+            .input("threshold", "1");
         std::fs::write(h.path(file), &bytes).unwrap();
         let run = h.run();
         run.assert_code(2);
         assert_eq!(run.output("result"), Some("error"), "{what}\n{run}");
         assert_eq!(run.errors().len(), 1, "{what}\n{run}");
-        assert!(run.errors()[0].contains("coverage.xml"), "{what}: the error names the file\n{run}");
+        assert!(
+            run.errors()[0].contains("coverage.xml"),
+            "{what}: the error names the file\n{run}"
+        );
         assert!(!run.stdout.contains("panicked"), "{what}\n{run}");
     }
-    let run = Harness::new().input("gate", "coverage").input("files", "reports/**/*.xml\nmissing.info").run();
+    let run = Harness::new()
+        .input("gate", "coverage")
+        .input("files", "reports/**/*.xml\nmissing.info")
+        .run();
     run.assert_code(2);
-    assert!(run.errors()[0].contains("reports/**/*.xml, missing.info"), "{run}");
+    assert!(
+        run.errors()[0].contains("reports/**/*.xml, missing.info"),
+        "{run}"
+    );
     let run = Harness::new().input("gate", "coverage").run();
     run.assert_code(2);
-    assert!(run.errors()[0].contains("coverage.xml, cobertura.xml"), "default patterns listed\n{run}");
+    assert!(
+        run.errors()[0].contains("coverage.xml, cobertura.xml"),
+        "default patterns listed\n{run}"
+    );
 }
 
 #[test]
 fn branch_threshold_without_branch_data_is_an_error() {
-    let h = Harness::new().input("gate", "coverage").input("branch-threshold", "50");
+    let h = Harness::new()
+        .input("gate", "coverage")
+        .input("branch-threshold", "50");
     std::fs::write(h.path("coverage.xml"), cobertura(&[("a.py", &[(1, 1)])])).unwrap();
     let run = h.run();
     run.assert_code(2);
@@ -264,15 +452,32 @@ fn token_never_leaks_through_pass_fail_and_api_errors() {
     let mock = MockGitHub::start();
     for (threshold, fault) in [("10", false), ("99", false), ("10", true)] {
         if fault {
-            mock.fault(Fault { method: "PATCH", path_contains: "/check-runs/", status: 502, headers: vec![], body: json!({"message": format!("bad {TOKEN}")}), times: 100 });
+            mock.fault(Fault {
+                method: "PATCH",
+                path_contains: "/check-runs/",
+                status: 502,
+                headers: vec![],
+                body: json!({"message": format!("bad {TOKEN}")}),
+                times: 100,
+            });
         }
-        let run = action(&mock, &repo, repo.dir.path(), false).env("RUNNER_DEBUG", "1").input("threshold", threshold).run();
+        let run = action(&mock, &repo, repo.dir.path(), false)
+            .env("RUNNER_DEBUG", "1")
+            .input("threshold", threshold)
+            .run();
         let mask_line = format!("::add-mask::{TOKEN}");
         assert!(run.stdout.starts_with(&mask_line), "{run}");
-        assert!(!run.all_text().replacen(&mask_line, "", 1).contains(TOKEN), "{run}");
+        assert!(
+            !run.all_text().replacen(&mask_line, "", 1).contains(TOKEN),
+            "{run}"
+        );
     }
     for r in mock.requests() {
-        let rest: Vec<_> = r.headers.iter().filter(|(k, _)| *k != "authorization").collect();
+        let rest: Vec<_> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| *k != "authorization")
+            .collect();
         assert!(!format!("{rest:?}{}{}{}", r.path, r.query, r.body_text).contains(TOKEN));
     }
 }

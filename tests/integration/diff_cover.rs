@@ -16,10 +16,25 @@ fn diff_coverage_matches_diff_cover() {
     let dir = tempfile::tempdir().unwrap();
     let repo = dir.path().join("repo");
     let fixtures = repo_root().join("tests/fixtures/diff");
-    let st = Command::new("bash").arg(fixtures.join("make_repo.sh")).arg(&repo).status().expect("bash");
-    assert!(st.success(), "make_repo.sh failed: is coverage.py installed (scripts/test.sh)?");
-    let out = Command::new("python3").arg(fixtures.join("diff_cover_totals.py")).arg(&repo).output().expect("python3");
-    assert!(out.status.success(), "diff-cover failed (installed by scripts/test.sh?): {}", String::from_utf8_lossy(&out.stderr));
+    let st = Command::new("bash")
+        .arg(fixtures.join("make_repo.sh"))
+        .arg(&repo)
+        .status()
+        .expect("bash");
+    assert!(
+        st.success(),
+        "make_repo.sh failed: is coverage.py installed (scripts/test.sh)?"
+    );
+    let out = Command::new("python3")
+        .arg(fixtures.join("diff_cover_totals.py"))
+        .arg(&repo)
+        .output()
+        .expect("python3");
+    assert!(
+        out.status.success(),
+        "diff-cover failed (installed by scripts/test.sh?): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let theirs: Value = serde_json::from_slice(&out.stdout).expect("diff-cover JSON");
 
     let mock = MockGitHub::start();
@@ -38,8 +53,16 @@ fn diff_coverage_matches_diff_cover() {
     mock.assert_valid();
     let total = theirs["total_num_lines"].as_u64().unwrap();
     let violations = theirs["total_num_violations"].as_u64().unwrap();
-    assert_eq!(run.output("diff-lines-total"), Some(total.to_string().as_str()), "{run}");
-    assert_eq!(run.output("diff-lines-covered"), Some((total - violations).to_string().as_str()), "{run}");
+    assert_eq!(
+        run.output("diff-lines-total"),
+        Some(total.to_string().as_str()),
+        "{run}"
+    );
+    assert_eq!(
+        run.output("diff-lines-covered"),
+        Some((total - violations).to_string().as_str()),
+        "{run}"
+    );
 
     // Every diff-cover violation lies in one of our annotation ranges, and every range
     // starts and ends on a violation line.
@@ -48,7 +71,13 @@ fn diff_coverage_matches_diff_cover() {
         .iter()
         .filter_map(|r| r.body.as_ref()?.pointer("/output/annotations").cloned())
         .flat_map(|a| a.as_array().unwrap().clone())
-        .map(|a| (a["path"].as_str().unwrap().to_owned(), a["start_line"].as_u64().unwrap(), a["end_line"].as_u64().unwrap()))
+        .map(|a| {
+            (
+                a["path"].as_str().unwrap().to_owned(),
+                a["start_line"].as_u64().unwrap(),
+                a["end_line"].as_u64().unwrap(),
+            )
+        })
         .collect();
     let mut expected: BTreeSet<(String, u64)> = BTreeSet::new();
     for (path, stats) in theirs["src_stats"].as_object().unwrap() {
@@ -58,9 +87,15 @@ fn diff_coverage_matches_diff_cover() {
     }
     assert!(!expected.is_empty());
     for (p, l) in &expected {
-        assert!(ranges.iter().any(|(rp, s, e)| rp == p && s <= l && l <= e), "diff-cover violation {p}:{l} not annotated; ours: {ranges:?}");
+        assert!(
+            ranges.iter().any(|(rp, s, e)| rp == p && s <= l && l <= e),
+            "diff-cover violation {p}:{l} not annotated; ours: {ranges:?}"
+        );
     }
     for (p, s, e) in &ranges {
-        assert!(expected.contains(&(p.clone(), *s)) && expected.contains(&(p.clone(), *e)), "range {p}:{s}-{e} not bounded by diff-cover violations {expected:?}");
+        assert!(
+            expected.contains(&(p.clone(), *s)) && expected.contains(&(p.clone(), *e)),
+            "range {p}:{s}-{e} not bounded by diff-cover violations {expected:?}"
+        );
     }
 }

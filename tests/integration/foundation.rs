@@ -56,7 +56,11 @@ fn synthetic(n: usize) -> Outcome {
                 path: Some(format!("src/f{}.rs", i % 7)),
                 start_line: Some(u32::try_from(i).unwrap() + 1),
                 end_line: Some(u32::try_from(i).unwrap() + 2),
-                level: if i % 10 == 0 { Level::Failure } else { Level::Warning },
+                level: if i % 10 == 0 {
+                    Level::Failure
+                } else {
+                    Level::Warning
+                },
                 title: Some("Uncovered".into()),
                 message: format!("lines {} are not covered", i + 1),
                 priority: i64::try_from(i).unwrap(),
@@ -67,14 +71,33 @@ fn synthetic(n: usize) -> Outcome {
 }
 
 /// Run the reporter in-process with a synthetic outcome.
-fn report(mock: &MockGitHub, outcome: &Outcome, max: usize) -> (rust_ci_action::report::Delivery, String) {
+fn report(
+    mock: &MockGitHub,
+    outcome: &Outcome,
+    max: usize,
+) -> (rust_ci_action::report::Delivery, String) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let buf = Buf::default();
     let commands = Commands::new(Box::new(buf.clone()), Style::Actions);
     let delivery = rt.block_on(async {
-        let gh = GitHub::new(&mock.url, &Secret::new(TOKEN.to_owned()), "octo", "hello", fast()).unwrap();
-        let mut r = Reporter::start(Some(gh), commands, "rust-ci-action / test".into(), max, Some("ec26c3e57ca3a959ca5aad62de7213c562f8c821")).await;
-        r.finish(Status::Verdict(outcome.verdict), Some(outcome), None).await
+        let gh = GitHub::new(
+            &mock.url,
+            &Secret::new(TOKEN.to_owned()),
+            "octo",
+            "hello",
+            fast(),
+        )
+        .unwrap();
+        let mut r = Reporter::start(
+            Some(gh),
+            commands,
+            "rust-ci-action / test".into(),
+            max,
+            Some("ec26c3e57ca3a959ca5aad62de7213c562f8c821"),
+        )
+        .await;
+        r.finish(Status::Verdict(outcome.verdict), Some(outcome), None)
+            .await
     });
     (delivery, buf.text())
 }
@@ -82,7 +105,13 @@ fn report(mock: &MockGitHub, outcome: &Outcome, max: usize) -> (rust_ci_action::
 fn annotation_requests(mock: &MockGitHub) -> Vec<usize> {
     mock.requests()
         .iter()
-        .filter_map(|r| r.body.as_ref()?.pointer("/output/annotations")?.as_array().map(Vec::len))
+        .filter_map(|r| {
+            r.body
+                .as_ref()?
+                .pointer("/output/annotations")?
+                .as_array()
+                .map(Vec::len)
+        })
         .collect()
 }
 
@@ -96,14 +125,36 @@ fn thousand_annotations_take_twenty_requests_of_fifty() {
     assert_eq!(delivery.annotation_requests, 20);
     let reqs = mock.requests();
     assert_eq!(reqs.len(), 21, "one create and twenty updates");
+    assert_eq!(
+        reqs[0].operation.as_deref(),
+        Some("POST /repos/{owner}/{repo}/check-runs")
+    );
+    assert!(
+        reqs[1..].iter().all(|r| r.operation.as_deref()
+            == Some("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}"))
+    );
     assert_eq!(reqs[0].body.as_ref().unwrap()["status"], "in_progress");
-    assert_eq!(reqs[0].body.as_ref().unwrap()["head_sha"], "ec26c3e57ca3a959ca5aad62de7213c562f8c821");
+    assert_eq!(
+        reqs[0].body.as_ref().unwrap()["head_sha"],
+        "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
+    );
     let last = reqs.last().unwrap().body.clone().unwrap();
     assert_eq!(last["status"], "completed");
     assert_eq!(last["conclusion"], "failure");
-    assert!(reqs[1..20].iter().all(|r| r.body.as_ref().unwrap().get("conclusion").is_none()), "earlier batches do not conclude");
-    assert!(!out.contains("::warning"), "no degraded-mode warning: {out}");
-    assert_eq!(reqs[0].headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
+    assert!(
+        reqs[1..20]
+            .iter()
+            .all(|r| r.body.as_ref().unwrap().get("conclusion").is_none()),
+        "earlier batches do not conclude"
+    );
+    assert!(
+        !out.contains("::warning"),
+        "no degraded-mode warning: {out}"
+    );
+    assert_eq!(
+        reqs[0].headers.get("authorization").map(String::as_str),
+        Some(format!("Bearer {TOKEN}").as_str())
+    );
 }
 
 #[test]
@@ -112,15 +163,33 @@ fn max_annotations_caps_and_says_so() {
     let (delivery, _) = report(&mock, &synthetic(120), 100);
     mock.assert_valid();
     assert_eq!(annotation_requests(&mock), vec![50, 50]);
-    assert!(delivery.notes.iter().any(|n| n.contains("20 more annotations were not sent")), "{:?}", delivery.notes);
+    assert!(
+        delivery
+            .notes
+            .iter()
+            .any(|n| n.contains("20 more annotations were not sent")),
+        "{:?}",
+        delivery.notes
+    );
 }
 
 #[test]
 fn server_error_then_success_is_retried() {
     let mock = MockGitHub::start();
-    mock.fault(Fault { method: "POST", path_contains: "/check-runs", status: 500, headers: vec![], body: json!({"message": "Server Error"}), times: 1 });
+    mock.fault(Fault {
+        method: "POST",
+        path_contains: "/check-runs",
+        status: 500,
+        headers: vec![],
+        body: json!({"message": "Server Error"}),
+        times: 1,
+    });
     let (delivery, _) = report(&mock, &synthetic(3), 1000);
-    let posts = mock.requests().iter().filter(|r| r.method == "POST").count();
+    let posts = mock
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST")
+        .count();
     assert_eq!(posts, 2, "500 then success");
     assert!(delivery.check_run.is_some());
 }
@@ -128,14 +197,28 @@ fn server_error_then_success_is_retried() {
 #[test]
 fn too_many_requests_honours_retry_after() {
     let mock = MockGitHub::start();
-    mock.fault(Fault { method: "PATCH", path_contains: "/check-runs/", status: 429, headers: vec![("retry-after", "1".into())], body: json!({"message": "Too Many Requests"}), times: 1 });
+    mock.fault(Fault {
+        method: "PATCH",
+        path_contains: "/check-runs/",
+        status: 429,
+        headers: vec![("retry-after", "1".into())],
+        body: json!({"message": "Too Many Requests"}),
+        times: 1,
+    });
     let started = std::time::Instant::now();
     let (delivery, _) = report(&mock, &synthetic(3), 1000);
-    let patches = mock.requests().iter().filter(|r| r.method == "PATCH").count();
+    let patches = mock
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PATCH")
+        .count();
     assert_eq!(patches, 2, "429 then success");
     assert!(delivery.check_run.is_some());
     // Not a timing assertion on speed: Retry-After is a lower bound we must respect.
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited at least Retry-After");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited at least Retry-After"
+    );
 }
 
 #[test]
@@ -150,30 +233,68 @@ fn secondary_rate_limit_403_is_retried() {
         times: 2,
     });
     let (delivery, _) = report(&mock, &synthetic(1), 1000);
-    assert_eq!(mock.requests().iter().filter(|r| r.method == "POST").count(), 3);
+    assert_eq!(
+        mock.requests()
+            .iter()
+            .filter(|r| r.method == "POST")
+            .count(),
+        3
+    );
     assert!(delivery.check_run.is_some());
 }
 
 #[test]
 fn fork_token_403_degrades_without_retrying() {
     let mock = MockGitHub::start();
-    mock.fault(Fault { method: "POST", path_contains: "/check-runs", status: 403, headers: vec![], body: json!({"message": "Resource not accessible by integration"}), times: 1 });
+    mock.fault(Fault {
+        method: "POST",
+        path_contains: "/check-runs",
+        status: 403,
+        headers: vec![],
+        body: json!({"message": "Resource not accessible by integration"}),
+        times: 1,
+    });
     let (delivery, out) = report(&mock, &synthetic(40), 1000);
-    assert_eq!(mock.requests().len(), 1, "a permission error is not retried");
+    assert_eq!(
+        mock.requests().len(),
+        1,
+        "a permission error is not retried"
+    );
     assert!(delivery.check_run.is_none());
     let warnings: Vec<&str> = out.lines().filter(|l| l.starts_with("::warning")).collect();
     let errors: Vec<&str> = out.lines().filter(|l| l.starts_with("::error")).collect();
     // one degraded-mode notice + 10 annotations per level
     assert_eq!(warnings.len(), 11, "{out}");
     assert_eq!(errors.len(), 4, "{out}");
-    assert_eq!(warnings.iter().filter(|l| l.contains("Resource not accessible")).count(), 1, "warn once");
-    assert!(delivery.notes.iter().any(|n| n.contains("26 more annotations (26 warning)")), "{:?}", delivery.notes);
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|l| l.contains("Resource not accessible"))
+            .count(),
+        1,
+        "warn once"
+    );
+    assert!(
+        delivery
+            .notes
+            .iter()
+            .any(|n| n.contains("26 more annotations (26 warning)")),
+        "{:?}",
+        delivery.notes
+    );
 }
 
 #[test]
 fn client_errors_are_not_retried() {
     let mock = MockGitHub::start();
-    mock.fault(Fault { method: "POST", path_contains: "/check-runs", status: 422, headers: vec![], body: json!({"message": "Validation Failed"}), times: 5 });
+    mock.fault(Fault {
+        method: "POST",
+        path_contains: "/check-runs",
+        status: 422,
+        headers: vec![],
+        body: json!({"message": "Validation Failed"}),
+        times: 5,
+    });
     let (delivery, _) = report(&mock, &synthetic(1), 1000);
     assert_eq!(mock.requests().len(), 1);
     assert!(delivery.check_run.is_none());
@@ -182,7 +303,14 @@ fn client_errors_are_not_retried() {
 #[test]
 fn retries_stop_within_the_budget() {
     let mock = MockGitHub::start();
-    mock.fault(Fault { method: "POST", path_contains: "/check-runs", status: 502, headers: vec![], body: json!({"message": "Bad Gateway"}), times: 100 });
+    mock.fault(Fault {
+        method: "POST",
+        path_contains: "/check-runs",
+        status: 502,
+        headers: vec![],
+        body: json!({"message": "Bad Gateway"}),
+        times: 100,
+    });
     let (delivery, out) = report(&mock, &synthetic(1), 1000);
     assert_eq!(mock.requests().len(), 4, "max_attempts");
     assert!(delivery.check_run.is_none());
@@ -195,7 +323,11 @@ fn enterprise_server_prefix_is_honoured() {
     let (delivery, _) = report(&mock, &synthetic(2), 1000);
     mock.assert_valid();
     assert!(delivery.check_run.is_some());
-    assert!(mock.requests().iter().all(|r| r.path.starts_with("/repos/octo/hello/check-runs")));
+    assert!(
+        mock.requests()
+            .iter()
+            .all(|r| r.path.starts_with("/repos/octo/hello/check-runs"))
+    );
 }
 
 fn pr_event(dir: &std::path::Path) -> std::path::PathBuf {
@@ -225,8 +357,15 @@ fn tool_error_exits_2_with_result_error_and_a_failed_check_run() {
     assert_eq!(run.errors().len(), 1, "one ::error\n{run}");
     mock.assert_valid();
     let reqs = mock.requests();
-    assert_eq!(reqs[0].body.as_ref().unwrap()["head_sha"], "ec26c3e57ca3a959ca5aad62de7213c562f8c821", "PR head, not GITHUB_SHA");
-    assert_eq!(reqs.last().unwrap().body.as_ref().unwrap()["conclusion"], "failure");
+    assert_eq!(
+        reqs[0].body.as_ref().unwrap()["head_sha"],
+        "ec26c3e57ca3a959ca5aad62de7213c562f8c821",
+        "PR head, not GITHUB_SHA"
+    );
+    assert_eq!(
+        reqs.last().unwrap().body.as_ref().unwrap()["conclusion"],
+        "failure"
+    );
     assert!(run.output("check-run-id").is_some_and(|v| !v.is_empty()));
     assert!(run.summary.contains("could not run"), "{run}");
 }
@@ -263,7 +402,11 @@ fn no_token_degrades_and_warns_once() {
         .run();
     run.assert_code(2);
     assert!(mock.requests().is_empty());
-    let warns: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::warning")).collect();
+    let warns: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::warning"))
+        .collect();
     assert_eq!(warns.len(), 1, "{run}");
     assert!(warns[0].contains("no GitHub token"), "{run}");
     assert_eq!(run.output("check-run-id"), Some(""));
@@ -280,30 +423,59 @@ fn proxy_variables_are_honoured() {
     run.assert_code(2);
     let reqs = mock.requests();
     assert!(!reqs.is_empty(), "requests went through the proxy\n{run}");
-    assert_eq!(reqs[0].headers.get("host").map(String::as_str), Some("api.github.invalid"));
+    assert_eq!(
+        reqs[0].headers.get("host").map(String::as_str),
+        Some("api.github.invalid")
+    );
     let run = action(&mock)
         .env("GITHUB_API_URL", "http://api.github.invalid")
         .env("HTTP_PROXY", mock.url.clone())
         .env("NO_PROXY", "api.github.invalid")
         .input("gate", "image")
         .run();
-    assert_eq!(mock.requests().len(), reqs.len(), "NO_PROXY bypasses the proxy\n{run}");
+    assert_eq!(
+        mock.requests().len(),
+        reqs.len(),
+        "NO_PROXY bypasses the proxy\n{run}"
+    );
 }
 
 #[test]
 fn token_never_leaks_in_any_channel() {
     let mock = MockGitHub::start();
     for debug in ["0", "1"] {
-        mock.fault(Fault { method: "PATCH", path_contains: "/check-runs/", status: 500, headers: vec![], body: json!({"message": format!("echo {TOKEN}")}), times: 1 });
-        let run = action(&mock).env("RUNNER_DEBUG", debug).input("gate", "image").run();
+        mock.fault(Fault {
+            method: "PATCH",
+            path_contains: "/check-runs/",
+            status: 500,
+            headers: vec![],
+            body: json!({"message": format!("echo {TOKEN}")}),
+            times: 1,
+        });
+        let run = action(&mock)
+            .env("RUNNER_DEBUG", debug)
+            .input("gate", "image")
+            .run();
         let mask_line = format!("::add-mask::{TOKEN}");
-        assert!(run.stdout.starts_with(&mask_line), "the token is masked before anything else\n{run}");
+        assert!(
+            run.stdout.starts_with(&mask_line),
+            "the token is masked before anything else\n{run}"
+        );
         let rest = run.all_text().replacen(&mask_line, "", 1);
         assert!(!rest.contains(TOKEN), "token leaked (debug={debug})\n{run}");
-        assert!(run.stdout.contains("***"), "the echoed token was scrubbed\n{run}");
+        assert!(
+            run.stdout.contains("***"),
+            "the echoed token was scrubbed\n{run}"
+        );
     }
     for r in mock.requests() {
-        let without_auth: Vec<(&String, &String)> = r.headers.iter().filter(|(k, _)| *k != "authorization").collect();
-        assert!(!format!("{without_auth:?} {} {} {}", r.path, r.query, r.body_text).contains(TOKEN));
+        let without_auth: Vec<(&String, &String)> = r
+            .headers
+            .iter()
+            .filter(|(k, _)| *k != "authorization")
+            .collect();
+        assert!(
+            !format!("{without_auth:?} {} {} {}", r.path, r.query, r.body_text).contains(TOKEN)
+        );
     }
 }

@@ -85,8 +85,10 @@ pub struct MockGitHub {
 
 fn load_operations() -> Vec<Operation> {
     let path = shared_dir().join("github-openapi/api.github.com.subset.json");
-    let spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .expect("OpenAPI JSON");
+    let spec: Value = serde_json::from_slice(
+        &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .expect("OpenAPI JSON");
     let mut ops = Vec::new();
     for (p, item) in spec["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
@@ -119,16 +121,29 @@ fn matches(template: &[String], path: &str) -> bool {
 }
 
 fn example(op: &Operation, status: &str) -> Value {
-    let content = op.spec.pointer(&format!("/responses/{status}/content/application~1json"));
+    let content = op
+        .spec
+        .pointer(&format!("/responses/{status}/content/application~1json"));
     content
-        .and_then(|c| c.get("example").cloned().or_else(|| c.get("examples").and_then(|e| e.as_object()).and_then(|e| e.values().last()).and_then(|e| e.get("value").cloned())))
+        .and_then(|c| {
+            c.get("example").cloned().or_else(|| {
+                c.get("examples")
+                    .and_then(|e| e.as_object())
+                    .and_then(|e| e.values().last())
+                    .and_then(|e| e.get("value").cloned())
+            })
+        })
         .unwrap_or(Value::Null)
 }
 
 impl MockGitHub {
     /// Start on a free port; `prefix` is the API path prefix (`""`, or `/api/v3` as GHES).
     pub fn start_with_prefix(prefix: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let shared = Arc::new(Shared {
             state: Mutex::new(MockState {
                 next_id: 4,
@@ -138,15 +153,23 @@ impl MockGitHub {
             ops: load_operations(),
             base_url: Mutex::new(String::new()),
         });
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
         let addr: SocketAddr = listener.local_addr().expect("addr");
-        let app = axum::Router::new().fallback(handle).with_state(shared.clone());
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(shared.clone());
         runtime.spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
         let url = format!("http://{addr}{prefix}");
         *shared.base_url.lock().unwrap() = format!("http://{addr}");
-        Self { shared, url, _runtime: runtime }
+        Self {
+            shared,
+            url,
+            _runtime: runtime,
+        }
     }
 
     /// Start with the github.com layout.
@@ -179,23 +202,47 @@ impl MockGitHub {
     #[track_caller]
     pub fn assert_valid(&self) {
         let v = self.violations();
-        assert!(v.is_empty(), "requests that do not match GitHub's OpenAPI description:\n{}", v.join("\n"));
+        assert!(
+            v.is_empty(),
+            "requests that do not match GitHub's OpenAPI description:\n{}",
+            v.join("\n")
+        );
     }
 }
 
-async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let prefix = shared.state.lock().unwrap().prefix.clone();
     let full_path = uri.path().to_owned();
-    let path = full_path.strip_prefix(&prefix).unwrap_or(&full_path).to_owned();
+    let path = full_path
+        .strip_prefix(&prefix)
+        .unwrap_or(&full_path)
+        .to_owned();
     let body_text = String::from_utf8_lossy(&body).into_owned();
-    let body_json: Option<Value> = if body.is_empty() { None } else { serde_json::from_slice(&body).ok() };
-    let op = shared.ops.iter().find(|o| o.method == method.as_str() && matches(&o.template, &path));
+    let body_json: Option<Value> = if body.is_empty() {
+        None
+    } else {
+        serde_json::from_slice(&body).ok()
+    };
+    let op = shared
+        .ops
+        .iter()
+        .find(|o| o.method == method.as_str() && matches(&o.template, &path));
     let mut violations = Vec::new();
     if !full_path.starts_with(&prefix) {
-        violations.push(format!("{method} {full_path}: outside the API prefix {prefix}"));
+        violations.push(format!(
+            "{method} {full_path}: outside the API prefix {prefix}"
+        ));
     }
     match op {
-        None => violations.push(format!("{method} {path}: no such operation in the description")),
+        None => violations.push(format!(
+            "{method} {path}: no such operation in the description"
+        )),
         Some(op) => {
             if let Some(v) = &op.validator {
                 match &body_json {
@@ -225,19 +272,35 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
     });
     if !violations.is_empty() {
         st.violations.extend(violations.iter().cloned());
-        return (StatusCode::UNPROCESSABLE_ENTITY, axum::Json(json!({"message": "Validation Failed", "errors": violations}))).into_response();
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            axum::Json(json!({"message": "Validation Failed", "errors": violations})),
+        )
+            .into_response();
     }
-    if let Some(i) = st.faults.iter().position(|f| f.method == method.as_str() && path.contains(f.path_contains) && f.times > 0) {
+    if let Some(i) = st
+        .faults
+        .iter()
+        .position(|f| f.method == method.as_str() && path.contains(f.path_contains) && f.times > 0)
+    {
         let f = &mut st.faults[i];
         f.times -= 1;
-        let mut resp = (StatusCode::from_u16(f.status).expect("status"), axum::Json(f.body.clone())).into_response();
+        let mut resp = (
+            StatusCode::from_u16(f.status).expect("status"),
+            axum::Json(f.body.clone()),
+        )
+            .into_response();
         for (k, v) in &f.headers {
             resp.headers_mut().insert(*k, v.parse().expect("header"));
         }
         return resp;
     }
     let Some(op) = op else {
-        return (StatusCode::NOT_FOUND, axum::Json(json!({"message": "Not Found"}))).into_response();
+        return (
+            StatusCode::NOT_FOUND,
+            axum::Json(json!({"message": "Not Found"})),
+        )
+            .into_response();
     };
     let base = shared.base_url.lock().unwrap().clone();
     match op.key.as_str() {
@@ -251,12 +314,20 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
             v["head_sha"] = b["head_sha"].clone();
             v["status"] = b.get("status").cloned().unwrap_or(json!("queued"));
             v["conclusion"] = Value::Null;
-            v["html_url"] = json!(format!("https://github.com{}/runs/{id}", path.trim_end_matches("/check-runs").trim_start_matches("/repos")));
+            v["html_url"] = json!(format!(
+                "https://github.com{}/runs/{id}",
+                path.trim_end_matches("/check-runs")
+                    .trim_start_matches("/repos")
+            ));
             (StatusCode::CREATED, axum::Json(v)).into_response()
         }
         "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}" => {
             let mut v = example(op, "200");
-            let id: u64 = path.rsplit('/').next().and_then(|s| s.parse().ok()).unwrap_or(0);
+            let id: u64 = path
+                .rsplit('/')
+                .next()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
             v["id"] = json!(id);
             (StatusCode::OK, axum::Json(v)).into_response()
         }
@@ -270,8 +341,12 @@ async fn handle(State(shared): State<Arc<Shared>>, method: Method, uri: Uri, hea
             let items = pages.get(page - 1).cloned().unwrap_or_default();
             let mut resp = (StatusCode::OK, axum::Json(Value::Array(items))).into_response();
             if page < pages.len() {
-                let link = format!("<{base}{prefix}{path}?per_page=100&page={}>; rel=\"next\"", page + 1);
-                resp.headers_mut().insert("link", link.parse().expect("link"));
+                let link = format!(
+                    "<{base}{prefix}{path}?per_page=100&page={}>; rel=\"next\"",
+                    page + 1
+                );
+                resp.headers_mut()
+                    .insert("link", link.parse().expect("link"));
             }
             resp
         }

@@ -28,7 +28,11 @@ impl FromStr for Percent {
     fn from_str(s: &str) -> Result<Self, String> {
         let t = s.trim().trim_end_matches('%').trim();
         let (int, frac) = t.split_once('.').unwrap_or((t, ""));
-        let ok = !int.is_empty() && int.bytes().all(|b| b.is_ascii_digit()) && frac.bytes().all(|b| b.is_ascii_digit()) && frac.len() <= 6 && int.len() <= 3;
+        let ok = !int.is_empty()
+            && int.bytes().all(|b| b.is_ascii_digit())
+            && frac.bytes().all(|b| b.is_ascii_digit())
+            && frac.len() <= 6
+            && int.len() <= 3;
         if !ok {
             return Err("a percentage such as `80` or `82.5` (at most 6 decimals)".into());
         }
@@ -49,7 +53,11 @@ impl fmt::Display for Percent {
             return write!(f, "{}%", self.mantissa);
         }
         let div = 10u64.pow(self.scale);
-        let frac = format!("{:0width$}", self.mantissa % div, width = self.scale as usize);
+        let frac = format!(
+            "{:0width$}",
+            self.mantissa % div,
+            width = self.scale as usize
+        );
         write!(f, "{}.{}%", self.mantissa / div, frac.trim_end_matches('0'))
     }
 }
@@ -109,24 +117,40 @@ impl TryFrom<&RawInputs> for CoverageConfig {
         let default_files = files.is_empty();
         let percent = |name: &str| -> Result<Option<Percent>, InputError> {
             raw.get(name)
-                .map(|v| v.parse::<Percent>().map_err(|e| InputError::invalid(name, v, format!("expected {e}"))))
+                .map(|v| {
+                    v.parse::<Percent>()
+                        .map_err(|e| InputError::invalid(name, v, format!("expected {e}")))
+                })
                 .transpose()
         };
         let format = match raw.get("format") {
             None | Some("auto") => None,
             Some(v) => Some(v.parse::<Format>().map_err(|_| {
-                InputError::invalid("format", v, "expected one of auto, cobertura, lcov, jacoco, clover, go")
+                InputError::invalid(
+                    "format",
+                    v,
+                    "expected one of auto, cobertura, lcov, jacoco, clover, go",
+                )
             })?),
         };
         let annotate = match raw.get("annotate") {
             None | Some("changed") => Annotate::Changed,
             Some("all") => Annotate::All,
             Some("none") => Annotate::None,
-            Some(v) => return Err(InputError::invalid("annotate", v, "expected one of changed, all, none")),
+            Some(v) => {
+                return Err(InputError::invalid(
+                    "annotate",
+                    v,
+                    "expected one of changed, all, none",
+                ));
+            }
         };
         Ok(Self {
             files: if default_files {
-                super::DEFAULT_FILES.iter().map(|s| (*s).to_owned()).collect()
+                super::DEFAULT_FILES
+                    .iter()
+                    .map(|s| (*s).to_owned())
+                    .collect()
             } else {
                 files
             },
@@ -138,8 +162,14 @@ impl TryFrom<&RawInputs> for CoverageConfig {
             diff_threshold: percent("diff-threshold")?,
             base_ref: raw.get("base-ref").map(str::to_owned),
             annotate,
-            path_prefix: raw.get("path-prefix").map(|s| s.replace('\\', "/").trim_matches('/').to_owned()).filter(|s| !s.is_empty()),
-            source_root: raw.get("source-root").map(|s| s.replace('\\', "/").trim_end_matches('/').to_owned()).filter(|s| !s.is_empty()),
+            path_prefix: raw
+                .get("path-prefix")
+                .map(|s| s.replace('\\', "/").trim_matches('/').to_owned())
+                .filter(|s| !s.is_empty()),
+            source_root: raw
+                .get("source-root")
+                .map(|s| s.replace('\\', "/").trim_end_matches('/').to_owned())
+                .filter(|s| !s.is_empty()),
         })
     }
 }
@@ -150,10 +180,29 @@ mod tests {
 
     #[test]
     fn percent_parses_exactly() {
-        for (s, shown) in [("80", "80%"), ("82.5", "82.5%"), ("0", "0%"), ("100", "100%"), ("33.333333", "33.333333%"), ("75%", "75%"), ("82.50", "82.5%")] {
+        for (s, shown) in [
+            ("80", "80%"),
+            ("82.5", "82.5%"),
+            ("0", "0%"),
+            ("100", "100%"),
+            ("33.333333", "33.333333%"),
+            ("75%", "75%"),
+            ("82.50", "82.5%"),
+        ] {
             assert_eq!(s.parse::<Percent>().unwrap().to_string(), shown, "{s}");
         }
-        for bad in ["", "abc", "-1", "100.1", "101", "1e2", "80.1234567", ".5", "8 0", "NaN"] {
+        for bad in [
+            "",
+            "abc",
+            "-1",
+            "100.1",
+            "101",
+            "1e2",
+            "80.1234567",
+            ".5",
+            "8 0",
+            "NaN",
+        ] {
             assert!(bad.parse::<Percent>().is_err(), "{bad}");
         }
     }
@@ -183,11 +232,24 @@ mod tests {
     fn config_errors_name_the_input() {
         let raw = RawInputs::from_named([("threshold", "lots")]);
         let e = CoverageConfig::try_from(&raw).unwrap_err().to_string();
-        assert!(e.starts_with("input `threshold`: expected a percentage"), "{e}");
+        assert!(
+            e.starts_with("input `threshold`: expected a percentage"),
+            "{e}"
+        );
         let raw = RawInputs::from_named([("annotate", "some")]);
-        assert!(CoverageConfig::try_from(&raw).unwrap_err().to_string().contains("input `annotate`"));
+        assert!(
+            CoverageConfig::try_from(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("input `annotate`")
+        );
         let raw = RawInputs::from_named([("format", "xml")]);
-        assert!(CoverageConfig::try_from(&raw).unwrap_err().to_string().contains("input `format`"));
+        assert!(
+            CoverageConfig::try_from(&raw)
+                .unwrap_err()
+                .to_string()
+                .contains("input `format`")
+        );
         let cfg = CoverageConfig::try_from(&RawInputs::default()).unwrap();
         assert!(cfg.default_files && cfg.files.len() == 8 && cfg.annotate == Annotate::Changed);
     }

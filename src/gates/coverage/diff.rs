@@ -180,8 +180,14 @@ Binary files a/img.png and b/img.png differ
     #[test]
     fn api_patch_with_context() {
         let patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -20,2 +21,3 @@ fn x()\n q\n+r\n s";
-        assert_eq!(added_lines(patch, "pulls/1/files: a.rs").unwrap(), BTreeSet::from([2, 3, 22]));
+        assert_eq!(
+            added_lines(patch, "pulls/1/files: a.rs").unwrap(),
+            BTreeSet::from([2, 3, 22])
+        );
         let err = added_lines("@@ nonsense @@\n+a", "pulls/1/files: a.rs").unwrap_err();
-        assert_eq!(err.to_string(), "pulls/1/files: a.rs: line 1: expected a hunk header `@@ -a,b +c,d @@`, found \"@@ nonsense @@\"");
+        assert_eq!(
+            err.to_string(),
+            "pulls/1/files: a.rs: line 1: expected a hunk header `@@ -a,b +c,d @@`, found \"@@ nonsense @@\""
+        );
     }
 }

@@ -91,7 +91,9 @@ pub struct Check {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum EvalError {
     /// Branch threshold without branch data.
-    #[error("branch-threshold is {0} but the reports have no branch data (absent branch data is not 0%)")]
+    #[error(
+        "branch-threshold is {0} but the reports have no branch data (absent branch data is not 0%)"
+    )]
     NoBranchData(Percent),
     /// Threshold on an empty report.
     #[error("the reports have no executable lines, so {0} cannot be checked")]
@@ -130,7 +132,10 @@ fn line_counts(lines: &[LineRecord]) -> (u64, u64, u64, u64) {
 
 /// Group `selected` uncovered lines into ranges: contiguous, or separated only by lines the
 /// report does not list (non-executable). `lines` is sorted.
-pub fn uncovered_ranges(lines: &[LineRecord], selected: impl Fn(&LineRecord) -> bool) -> Vec<(u32, u32)> {
+pub fn uncovered_ranges(
+    lines: &[LineRecord],
+    selected: impl Fn(&LineRecord) -> bool,
+) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = Vec::new();
     let mut open: Option<(u32, u32)> = None;
     for l in lines {
@@ -148,7 +153,11 @@ pub fn uncovered_ranges(lines: &[LineRecord], selected: impl Fn(&LineRecord) -> 
 }
 
 /// Evaluate.
-pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Result<Evaluation, EvalError> {
+pub fn evaluate(
+    merged: &Merged,
+    diff: &DiffState,
+    cfg: &CoverageConfig,
+) -> Result<Evaluation, EvalError> {
     let changed: Option<&ChangedLines> = match diff {
         DiffState::Available { lines, .. } => Some(lines),
         DiffState::Off(_) => None,
@@ -180,7 +189,14 @@ pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Resu
             diff_tot.1 += d.1;
         }
         let below = t > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(c, t));
-        rows.push(FileRow { path: path.clone(), covered: c, total: t, branches: (bc, bt), diff: fdiff.filter(|d| d.1 > 0), below });
+        rows.push(FileRow {
+            path: path.clone(),
+            covered: c,
+            total: t,
+            branches: (bc, bt),
+            diff: fdiff.filter(|d| d.1 > 0),
+            below,
+        });
         let ranges = match (cfg.annotate, file_changed) {
             (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
             (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
@@ -190,8 +206,16 @@ pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Resu
             continue; // GitHub cannot place annotations on files it does not know.
         }
         for (s, e) in ranges {
-            let what = if s == e { format!("Line {s} is") } else { format!("Lines {s}-{e} are") };
-            let changed_note = if file_changed.is_some() { " (changed in this pull request)" } else { "" };
+            let what = if s == e {
+                format!("Line {s} is")
+            } else {
+                format!("Lines {s}-{e} are")
+            };
+            let changed_note = if file_changed.is_some() {
+                " (changed in this pull request)"
+            } else {
+                ""
+            };
             annotations.push(Annotation {
                 path: Some(path.clone()),
                 start_line: Some(s),
@@ -208,11 +232,19 @@ pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Resu
     let mut checks = Vec::new();
     let measured = |c: u64, t: u64, unit: &str| format!("{}% ({c}/{t} {unit})", show_percent(c, t));
     if lines.1 == 0 && (cfg.threshold.is_some() || cfg.file_threshold.is_some()) {
-        return Err(EvalError::NoLines(if cfg.threshold.is_some() { "threshold" } else { "file-threshold" }));
+        return Err(EvalError::NoLines(if cfg.threshold.is_some() {
+            "threshold"
+        } else {
+            "file-threshold"
+        }));
     }
     checks.push(Check {
         name: "Line coverage",
-        measured: if lines.1 == 0 { "no executable lines".into() } else { measured(lines.0, lines.1, "lines") },
+        measured: if lines.1 == 0 {
+            "no executable lines".into()
+        } else {
+            measured(lines.0, lines.1, "lines")
+        },
         threshold: cfg.threshold,
         pass: cfg.threshold.map(|p| p.met_by(lines.0, lines.1)),
     });
@@ -224,7 +256,12 @@ pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Resu
             threshold: p,
             pass: p.map(|p| p.met_by(branches.0, branches.1)),
         }),
-        (false, None) => checks.push(Check { name: "Branch coverage", measured: "not measured".into(), threshold: None, pass: None }),
+        (false, None) => checks.push(Check {
+            name: "Branch coverage",
+            measured: "not measured".into(),
+            threshold: None,
+            pass: None,
+        }),
     }
     let diff_measured = match diff {
         DiffState::Off(why) => format!("off: {why}"),
@@ -237,7 +274,9 @@ pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Resu
         threshold: cfg.diff_threshold,
         // No changed executable lines: nothing to hold to the threshold.
         pass: match diff {
-            DiffState::Available { .. } => cfg.diff_threshold.map(|p| diff_tot.1 == 0 || p.met_by(diff_tot.0, diff_tot.1)),
+            DiffState::Available { .. } => cfg
+                .diff_threshold
+                .map(|p| diff_tot.1 == 0 || p.met_by(diff_tot.0, diff_tot.1)),
             DiffState::Off(_) => None,
         },
     });
@@ -245,18 +284,25 @@ pub fn evaluate(merged: &Merged, diff: &DiffState, cfg: &CoverageConfig) -> Resu
         let below = rows.iter().filter(|r| r.below).count();
         checks.push(Check {
             name: "Every file",
-            measured: format!("{below} of {} files below", rows.iter().filter(|r| r.total > 0).count()),
+            measured: format!(
+                "{below} of {} files below",
+                rows.iter().filter(|r| r.total > 0).count()
+            ),
             threshold: Some(p),
             pass: Some(below == 0),
         });
     }
     // Changed files first, then worst coverage first, then path.
     rows.sort_by(|a, b| {
-        b.diff.is_some().cmp(&a.diff.is_some()).then_with(|| {
-            let ra = u128::from(a.covered) * u128::from(b.total.max(1));
-            let rb = u128::from(b.covered) * u128::from(a.total.max(1));
-            ra.cmp(&rb)
-        }).then_with(|| a.path.cmp(&b.path))
+        b.diff
+            .is_some()
+            .cmp(&a.diff.is_some())
+            .then_with(|| {
+                let ra = u128::from(a.covered) * u128::from(b.total.max(1));
+                let rb = u128::from(b.covered) * u128::from(a.total.max(1));
+                ra.cmp(&rb)
+            })
+            .then_with(|| a.path.cmp(&b.path))
     });
     Ok(Evaluation {
         checks,
@@ -273,9 +319,19 @@ fn esc(path: &str) -> String {
 }
 
 /// Turn an evaluation into the gate's outcome.
-pub fn outcome(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &CoverageConfig, text_budget: usize) -> Outcome {
+pub fn outcome(
+    ev: &Evaluation,
+    merged: &Merged,
+    diff: &DiffState,
+    cfg: &CoverageConfig,
+    text_budget: usize,
+) -> Outcome {
     let failed: Vec<&Check> = ev.checks.iter().filter(|c| c.pass == Some(false)).collect();
-    let verdict = if failed.is_empty() { Verdict::Pass } else { Verdict::Fail };
+    let verdict = if failed.is_empty() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
     let pct = |(c, t): (u64, u64)| show_percent(c, t);
     let mut title = format!("Line coverage {}%", pct(ev.lines));
     if ev.lines.1 == 0 {
@@ -286,54 +342,94 @@ pub fn outcome(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &Coverag
     }
     if !failed.is_empty() {
         let names: Vec<&str> = failed.iter().map(|c| c.name).collect();
-        let _ = write!(title, ": below threshold ({})", names.join(", ").to_lowercase());
+        let _ = write!(
+            title,
+            ": below threshold ({})",
+            names.join(", ").to_lowercase()
+        );
     }
 
-    let mut summary = String::from("| Check | Measured | Threshold | Result |\n|---|---|---|---|\n");
+    let mut summary =
+        String::from("| Check | Measured | Threshold | Result |\n|---|---|---|---|\n");
     for c in &ev.checks {
         let result = match c.pass {
             Some(true) => "✅ pass",
             Some(false) => "❌ fail",
             None => "—",
         };
-        let th = c.threshold.map(|p| p.to_string()).unwrap_or_else(|| "—".into());
+        let th = c
+            .threshold
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "—".into());
         let _ = writeln!(summary, "| {} | {} | {th} | {result} |", c.name, c.measured);
     }
-    let reports: Vec<String> = merged.reports.iter().map(|(p, f)| format!("`{}` ({f})", esc(p))).collect();
+    let reports: Vec<String> = merged
+        .reports
+        .iter()
+        .map(|(p, f)| format!("`{}` ({f})", esc(p)))
+        .collect();
     let _ = write!(summary, "\nReports: {}.", reports.join(", "));
-    if let DiffState::Available { source, unknown, .. } = diff {
+    if let DiffState::Available {
+        source, unknown, ..
+    } = diff
+    {
         let _ = write!(summary, " Changed lines from {source}.");
         if !unknown.is_empty() {
-            let _ = write!(summary, " {} changed files had no patch (binary or too large) and were left out of diff coverage.", unknown.len());
+            let _ = write!(
+                summary,
+                " {} changed files had no patch (binary or too large) and were left out of diff coverage.",
+                unknown.len()
+            );
         }
     }
     summary.push('\n');
     if !merged.unmapped.is_empty() {
-        let list: Vec<String> = merged.unmapped.iter().take(20).map(|p| format!("`{}`", esc(p))).collect();
+        let list: Vec<String> = merged
+            .unmapped
+            .iter()
+            .take(20)
+            .map(|p| format!("`{}`", esc(p)))
+            .collect();
         let more = merged.unmapped.len().saturating_sub(20);
         let _ = writeln!(
             summary,
             "\n{} report paths did not match a file in the repository (set `path-prefix` or `source-root`): {}{}",
             merged.unmapped.len(),
             list.join(", "),
-            if more > 0 { format!(" and {more} more") } else { String::new() }
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
         );
     }
     let annotated = ev.annotations.len();
     if annotated > 0 {
-        let _ = writeln!(summary, "\n{annotated} uncovered ranges annotated ({}).", match cfg.annotate {
-            Annotate::Changed => "changed lines",
-            Annotate::All => "all lines",
-            Annotate::None => "none",
-        });
+        let _ = writeln!(
+            summary,
+            "\n{annotated} uncovered ranges annotated ({}).",
+            match cfg.annotate {
+                Annotate::Changed => "changed lines",
+                Annotate::All => "all lines",
+                Annotate::None => "none",
+            }
+        );
     }
 
     let has_diff = ev.rows.iter().any(|r| r.diff.is_some());
     let mut text = String::new();
     let header = format!(
         "| File | Lines | Line % |{}{}\n|---|---|---|{}{}\n",
-        if ev.branches.is_some() { " Branch % |" } else { "" },
-        if has_diff { " Changed lines covered |" } else { "" },
+        if ev.branches.is_some() {
+            " Branch % |"
+        } else {
+            ""
+        },
+        if has_diff {
+            " Changed lines covered |"
+        } else {
+            ""
+        },
         if ev.branches.is_some() { "---|" } else { "" },
         if has_diff { "---|" } else { "" },
     );
@@ -346,13 +442,30 @@ pub fn outcome(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &Coverag
             if r.below { " ⚠️" } else { "" },
             r.covered,
             r.total,
-            if r.total == 0 { "—".into() } else { format!("{}%", pct((r.covered, r.total))) }
+            if r.total == 0 {
+                "—".into()
+            } else {
+                format!("{}%", pct((r.covered, r.total)))
+            }
         );
         if ev.branches.is_some() {
-            let _ = write!(row, " {} |", if r.branches.1 == 0 { "—".into() } else { format!("{}%", pct(r.branches)) });
+            let _ = write!(
+                row,
+                " {} |",
+                if r.branches.1 == 0 {
+                    "—".into()
+                } else {
+                    format!("{}%", pct(r.branches))
+                }
+            );
         }
         if has_diff {
-            let _ = write!(row, " {} |", r.diff.map_or_else(|| "—".into(), |d| format!("{}/{} ({}%)", d.0, d.1, pct(d))));
+            let _ = write!(
+                row,
+                " {} |",
+                r.diff
+                    .map_or_else(|| "—".into(), |d| format!("{}/{} ({}%)", d.0, d.1, pct(d)))
+            );
         }
         row.push('\n');
         if text.len() + row.len() > text_budget {
@@ -362,7 +475,11 @@ pub fn outcome(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &Coverag
         shown += 1;
     }
     if shown < ev.rows.len() {
-        let _ = writeln!(text, "\n… and {} more files (worst and changed files are listed first).", ev.rows.len() - shown);
+        let _ = writeln!(
+            text,
+            "\n… and {} more files (worst and changed files are listed first).",
+            ev.rows.len() - shown
+        );
     }
 
     let opt = |v: Option<(u64, u64)>, f: fn((u64, u64)) -> String| v.map(f).unwrap_or_default();
@@ -370,18 +487,48 @@ pub fn outcome(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &Coverag
         ("line-coverage".to_owned(), pct(ev.lines)),
         ("lines-covered".to_owned(), ev.lines.0.to_string()),
         ("lines-total".to_owned(), ev.lines.1.to_string()),
-        ("branch-coverage".to_owned(), opt(ev.branches, |b| show_percent(b.0, b.1))),
-        ("branches-covered".to_owned(), opt(ev.branches, |b| b.0.to_string())),
-        ("branches-total".to_owned(), opt(ev.branches, |b| b.1.to_string())),
-        ("diff-coverage".to_owned(), opt(ev.diff, |d| show_percent(d.0, d.1))),
-        ("diff-lines-covered".to_owned(), opt(ev.diff, |d| d.0.to_string())),
-        ("diff-lines-total".to_owned(), opt(ev.diff, |d| d.1.to_string())),
+        (
+            "branch-coverage".to_owned(),
+            opt(ev.branches, |b| show_percent(b.0, b.1)),
+        ),
+        (
+            "branches-covered".to_owned(),
+            opt(ev.branches, |b| b.0.to_string()),
+        ),
+        (
+            "branches-total".to_owned(),
+            opt(ev.branches, |b| b.1.to_string()),
+        ),
+        (
+            "diff-coverage".to_owned(),
+            opt(ev.diff, |d| show_percent(d.0, d.1)),
+        ),
+        (
+            "diff-lines-covered".to_owned(),
+            opt(ev.diff, |d| d.0.to_string()),
+        ),
+        (
+            "diff-lines-total".to_owned(),
+            opt(ev.diff, |d| d.1.to_string()),
+        ),
         (
             "files-below-threshold".to_owned(),
-            ev.rows.iter().filter(|r| r.below).map(|r| r.path.as_str()).collect::<Vec<_>>().join("\n"),
+            ev.rows
+                .iter()
+                .filter(|r| r.below)
+                .map(|r| r.path.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
         ),
     ];
-    Outcome { verdict, title, summary, text, annotations: ev.annotations.clone(), outputs }
+    Outcome {
+        verdict,
+        title,
+        summary,
+        text,
+        annotations: ev.annotations.clone(),
+        outputs,
+    }
 }
 
 #[cfg(test)]
@@ -390,14 +537,29 @@ mod tests {
     use crate::runner::inputs::RawInputs;
 
     fn rec(line: u32, hits: u32) -> LineRecord {
-        LineRecord { line, hits, branches_covered: 0, branches_total: 0 }
+        LineRecord {
+            line,
+            hits,
+            branches_covered: 0,
+            branches_total: 0,
+        }
     }
 
     #[test]
     fn ranges_span_non_executable_lines_but_not_covered_ones() {
-        let lines = [rec(1, 0), rec(2, 0), rec(5, 0), rec(6, 3), rec(7, 0), rec(10, 0)];
+        let lines = [
+            rec(1, 0),
+            rec(2, 0),
+            rec(5, 0),
+            rec(6, 3),
+            rec(7, 0),
+            rec(10, 0),
+        ];
         assert_eq!(uncovered_ranges(&lines, |_| true), vec![(1, 5), (7, 10)]);
-        assert_eq!(uncovered_ranges(&lines, |l| l.line != 2), vec![(1, 1), (5, 5), (7, 10)]);
+        assert_eq!(
+            uncovered_ranges(&lines, |l| l.line != 2),
+            vec![(1, 1), (5, 5), (7, 10)]
+        );
     }
 
     fn cfg(pairs: &[(&str, &str)]) -> CoverageConfig {
@@ -406,35 +568,86 @@ mod tests {
 
     fn merged() -> Merged {
         let mut m = Merged::default();
-        m.add("a.py".into(), FileReport { path: "a.py".into(), lines: vec![rec(1, 1), rec(2, 0), rec(3, 0), rec(4, 1)] }, true);
-        m.add("b.py".into(), FileReport { path: "b.py".into(), lines: vec![rec(1, 1), rec(2, 1)] }, true);
+        m.add(
+            "a.py".into(),
+            FileReport {
+                path: "a.py".into(),
+                lines: vec![rec(1, 1), rec(2, 0), rec(3, 0), rec(4, 1)],
+            },
+            true,
+        );
+        m.add(
+            "b.py".into(),
+            FileReport {
+                path: "b.py".into(),
+                lines: vec![rec(1, 1), rec(2, 1)],
+            },
+            true,
+        );
         // b.py again from another report: line 3 new, line 2 uncovered there but covered here
-        m.add("b.py".into(), FileReport { path: "x".into(), lines: vec![rec(2, 0), rec(3, 0)] }, true);
+        m.add(
+            "b.py".into(),
+            FileReport {
+                path: "x".into(),
+                lines: vec![rec(2, 0), rec(3, 0)],
+            },
+            true,
+        );
         m
     }
 
     #[test]
     fn totals_thresholds_and_diff() {
         let m = merged();
-        let diff = DiffState::Available { lines: ChangedLines::from([("a.py".into(), BTreeSet::from([2, 3, 4, 9]))]), source: "git".into(), unknown: vec![] };
-        let ev = evaluate(&m, &diff, &cfg(&[("threshold", "57"), ("diff-threshold", "34"), ("file-threshold", "60")])).unwrap();
+        let diff = DiffState::Available {
+            lines: ChangedLines::from([("a.py".into(), BTreeSet::from([2, 3, 4, 9]))]),
+            source: "git".into(),
+            unknown: vec![],
+        };
+        let ev = evaluate(
+            &m,
+            &diff,
+            &cfg(&[
+                ("threshold", "57"),
+                ("diff-threshold", "34"),
+                ("file-threshold", "60"),
+            ]),
+        )
+        .unwrap();
         assert_eq!(ev.lines, (4, 7), "b.py:2 counted once and covered");
         assert_eq!(ev.diff, Some((1, 3)), "line 9 is not executable");
         let pass: Vec<Option<bool>> = ev.checks.iter().map(|c| c.pass).collect();
         assert_eq!(pass, vec![Some(true), None, Some(false), Some(false)]);
         assert_eq!(ev.rows[0].path, "a.py", "changed file first");
         assert_eq!(ev.annotations.len(), 1);
-        assert_eq!((ev.annotations[0].start_line, ev.annotations[0].end_line), (Some(2), Some(3)));
+        assert_eq!(
+            (ev.annotations[0].start_line, ev.annotations[0].end_line),
+            (Some(2), Some(3))
+        );
         let o = outcome(&ev, &m, &diff, &cfg(&[]), 60_000);
         assert_eq!(o.verdict, Verdict::Fail);
-        assert!(o.outputs.contains(&("diff-coverage".into(), "33.33".into())));
-        assert!(o.outputs.contains(&("branch-coverage".into(), String::new())));
-        assert!(o.outputs.contains(&("files-below-threshold".into(), "a.py".into())));
+        assert!(
+            o.outputs
+                .contains(&("diff-coverage".into(), "33.33".into()))
+        );
+        assert!(
+            o.outputs
+                .contains(&("branch-coverage".into(), String::new()))
+        );
+        assert!(
+            o.outputs
+                .contains(&("files-below-threshold".into(), "a.py".into()))
+        );
     }
 
     #[test]
     fn branch_threshold_without_branch_data_is_an_error() {
-        let e = evaluate(&merged(), &DiffState::Off("no pull request".into()), &cfg(&[("branch-threshold", "50")])).unwrap_err();
+        let e = evaluate(
+            &merged(),
+            &DiffState::Off("no pull request".into()),
+            &cfg(&[("branch-threshold", "50")]),
+        )
+        .unwrap_err();
         assert_eq!(e, EvalError::NoBranchData("50".parse().unwrap()));
     }
 
@@ -442,7 +655,14 @@ mod tests {
     fn text_respects_its_budget() {
         let mut m = Merged::default();
         for i in 0..2000 {
-            m.add(format!("src/file{i:04}.py"), FileReport { path: String::new(), lines: vec![rec(1, i % 2)] }, true);
+            m.add(
+                format!("src/file{i:04}.py"),
+                FileReport {
+                    path: String::new(),
+                    lines: vec![rec(1, i % 2)],
+                },
+                true,
+            );
         }
         let c = cfg(&[]);
         let diff = DiffState::Off("x".into());

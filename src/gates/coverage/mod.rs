@@ -57,16 +57,46 @@ pub const INPUTS: &[InputSpec] = &[
 
 /// The coverage gate's outputs.
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "line-coverage", description: "Line coverage in percent, two decimals." },
-    OutputSpec { name: "lines-covered", description: "Executable lines hit at least once." },
-    OutputSpec { name: "lines-total", description: "Executable lines." },
-    OutputSpec { name: "branch-coverage", description: "Branch coverage in percent; empty when the reports have no branch data." },
-    OutputSpec { name: "branches-covered", description: "Branch outcomes taken; empty when not measured." },
-    OutputSpec { name: "branches-total", description: "Branch outcomes; empty when not measured." },
-    OutputSpec { name: "diff-coverage", description: "Coverage of the changed executable lines in percent; empty without a diff." },
-    OutputSpec { name: "diff-lines-covered", description: "Changed executable lines covered; empty without a diff." },
-    OutputSpec { name: "diff-lines-total", description: "Changed executable lines; empty without a diff." },
-    OutputSpec { name: "files-below-threshold", description: "Files under `file-threshold`, one per line." },
+    OutputSpec {
+        name: "line-coverage",
+        description: "Line coverage in percent, two decimals.",
+    },
+    OutputSpec {
+        name: "lines-covered",
+        description: "Executable lines hit at least once.",
+    },
+    OutputSpec {
+        name: "lines-total",
+        description: "Executable lines.",
+    },
+    OutputSpec {
+        name: "branch-coverage",
+        description: "Branch coverage in percent; empty when the reports have no branch data.",
+    },
+    OutputSpec {
+        name: "branches-covered",
+        description: "Branch outcomes taken; empty when not measured.",
+    },
+    OutputSpec {
+        name: "branches-total",
+        description: "Branch outcomes; empty when not measured.",
+    },
+    OutputSpec {
+        name: "diff-coverage",
+        description: "Coverage of the changed executable lines in percent; empty without a diff.",
+    },
+    OutputSpec {
+        name: "diff-lines-covered",
+        description: "Changed executable lines covered; empty without a diff.",
+    },
+    OutputSpec {
+        name: "diff-lines-total",
+        description: "Changed executable lines; empty without a diff.",
+    },
+    OutputSpec {
+        name: "files-below-threshold",
+        description: "Files under `file-threshold`, one per line.",
+    },
 ];
 
 /// The coverage gate could not do its job.
@@ -102,7 +132,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// The format could not be told from the content.
-    #[error("{path}: not a coverage report this gate reads (Cobertura, LCOV, JaCoCo, Clover, Go profile); set `format` if it is one")]
+    #[error(
+        "{path}: not a coverage report this gate reads (Cobertura, LCOV, JaCoCo, Clover, Go profile); set `format` if it is one"
+    )]
     UnknownFormat {
         /// The file.
         path: String,
@@ -127,12 +159,21 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let ws = ctx.workspace.clone();
     let reports = find_reports(&ws, &cfg.files, cfg.default_files)?;
     let tracked = tracked_files(&ws).await;
-    let mapper = PathMapper::new(&ws.display().to_string(), tracked, cfg.path_prefix.clone(), cfg.source_root.clone());
+    let mapper = PathMapper::new(
+        &ws.display().to_string(),
+        tracked,
+        cfg.path_prefix.clone(),
+        cfg.source_root.clone(),
+    );
     let forced = cfg.format;
     let ws_for_names = ws.clone();
-    let merged = tokio::task::spawn_blocking(move || read_reports(&reports, forced, &mapper, &ws_for_names))
-        .await
-        .map_err(|e| Error::Read { path: "reports".into(), source: std::io::Error::other(e.to_string()) })??;
+    let merged =
+        tokio::task::spawn_blocking(move || read_reports(&reports, forced, &mapper, &ws_for_names))
+            .await
+            .map_err(|e| Error::Read {
+                path: "reports".into(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
     let diff = changed_lines(ctx, &cfg).await?;
     if let DiffState::Off(why) = &diff {
         tracing::info!("diff coverage off: {why}");
@@ -174,18 +215,38 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         let mut b = GlobSetBuilder::new();
         let ws_str = ws.display().to_string().replace('\\', "/");
         for (_, g) in &globs {
-            let rel = g.strip_prefix(&format!("{ws_str}/")).unwrap_or(g).trim_start_matches("./");
-            let glob = globset::GlobBuilder::new(rel).literal_separator(true).build().map_err(|source| Error::Glob { pattern: (*g).to_owned(), source })?;
+            let rel = g
+                .strip_prefix(&format!("{ws_str}/"))
+                .unwrap_or(g)
+                .trim_start_matches("./");
+            let glob = globset::GlobBuilder::new(rel)
+                .literal_separator(true)
+                .build()
+                .map_err(|source| Error::Glob {
+                    pattern: (*g).to_owned(),
+                    source,
+                })?;
             b.add(glob);
         }
-        let set = b.build().map_err(|source| Error::Glob { pattern: String::new(), source })?;
+        let set = b.build().map_err(|source| Error::Glob {
+            pattern: String::new(),
+            source,
+        })?;
         let mut hit = vec![false; globs.len()];
-        let walker = walkdir::WalkDir::new(ws).follow_links(false).into_iter().filter_entry(|e| {
-            let n = e.file_name().to_string_lossy();
-            !(e.file_type().is_dir() && (n == ".git" || n == "node_modules"))
-        });
-        for entry in walker.filter_map(Result::ok).filter(|e| e.file_type().is_file()) {
-            let Ok(rel) = entry.path().strip_prefix(ws) else { continue };
+        let walker = walkdir::WalkDir::new(ws)
+            .follow_links(false)
+            .into_iter()
+            .filter_entry(|e| {
+                let n = e.file_name().to_string_lossy();
+                !(e.file_type().is_dir() && (n == ".git" || n == "node_modules"))
+            });
+        for entry in walker
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+        {
+            let Ok(rel) = entry.path().strip_prefix(ws) else {
+                continue;
+            };
             let rel = rel.to_string_lossy().replace('\\', "/");
             let matches = set.matches(&rel);
             for m in &matches {
@@ -195,12 +256,25 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
                 found.insert(entry.path().to_path_buf());
             }
         }
-        unmatched.extend(globs.iter().zip(&hit).filter(|(_, h)| !**h).map(|((_, g), _)| *g));
+        unmatched.extend(
+            globs
+                .iter()
+                .zip(&hit)
+                .filter(|(_, h)| !**h)
+                .map(|((_, g), _)| *g),
+        );
     }
     let dir = ws.display().to_string();
     if found.is_empty() || (!defaults && !unmatched.is_empty()) {
-        let tried: Vec<&str> = if defaults || found.is_empty() { patterns.iter().map(String::as_str).collect() } else { unmatched };
-        return Err(Error::NoReports { dir, patterns: tried.join(", ") });
+        let tried: Vec<&str> = if defaults || found.is_empty() {
+            patterns.iter().map(String::as_str).collect()
+        } else {
+            unmatched
+        };
+        return Err(Error::NoReports {
+            dir,
+            patterns: tried.join(", "),
+        });
     }
     Ok(found.into_iter().collect())
 }
@@ -226,10 +300,22 @@ async fn tracked_files(ws: &Path) -> Vec<String> {
             tracing::debug!("not a git checkout: matching report paths against files on disk");
             walkdir::WalkDir::new(ws)
                 .into_iter()
-                .filter_entry(|e| !(e.file_type().is_dir() && matches!(e.file_name().to_str(), Some(".git" | "node_modules" | "target"))))
+                .filter_entry(|e| {
+                    !(e.file_type().is_dir()
+                        && matches!(
+                            e.file_name().to_str(),
+                            Some(".git" | "node_modules" | "target")
+                        ))
+                })
                 .filter_map(Result::ok)
                 .filter(|e| e.file_type().is_file())
-                .filter_map(|e| e.path().strip_prefix(ws).ok().and_then(|p| p.to_str()).map(|p| p.replace('\\', "/")))
+                .filter_map(|e| {
+                    e.path()
+                        .strip_prefix(ws)
+                        .ok()
+                        .and_then(|p| p.to_str())
+                        .map(|p| p.replace('\\', "/"))
+                })
                 .take(200_000)
                 .collect()
         }
@@ -237,12 +323,20 @@ async fn tracked_files(ws: &Path) -> Vec<String> {
 }
 
 /// Read, detect and parse every report, and merge them under repository paths.
-fn read_reports(files: &[PathBuf], forced: Option<Format>, mapper: &PathMapper, ws: &Path) -> Result<Merged, Error> {
+fn read_reports(
+    files: &[PathBuf],
+    forced: Option<Format>,
+    mapper: &PathMapper,
+    ws: &Path,
+) -> Result<Merged, Error> {
     let mut merged = Merged::default();
     for path in files {
         // Messages name the report as the user wrote it: relative to the workspace.
         let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
-        let read_err = |source| Error::Read { path: shown.clone(), source };
+        let read_err = |source| Error::Read {
+            path: shown.clone(),
+            source,
+        };
         let file = std::fs::File::open(path).map_err(read_err)?;
         let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
         let format = match forced {
@@ -253,7 +347,9 @@ fn read_reports(files: &[PathBuf], forced: Option<Format>, mapper: &PathMapper, 
                     // Let the parser produce its "empty file" error with position.
                     Format::Cobertura
                 } else {
-                    parse::detect(head).ok_or_else(|| Error::UnknownFormat { path: shown.clone() })?
+                    parse::detect(head).ok_or_else(|| Error::UnknownFormat {
+                        path: shown.clone(),
+                    })?
                 }
             }
         };
@@ -284,7 +380,11 @@ async fn git(ws: &Path, args: &[&str]) -> Option<String> {
     if out.status.success() {
         Some(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        tracing::debug!("git {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        tracing::debug!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
         None
     }
 }
@@ -293,9 +393,15 @@ async fn git(ws: &Path, args: &[&str]) -> Option<String> {
 /// shallow clone, `fetch-depth: 1`) the pull-request files API.
 async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result<DiffState, Error> {
     let pr = ctx.event.pull_request.as_ref();
-    let base = cfg.base_ref.clone().or_else(|| pr.map(|p| p.base_sha.clone())).or_else(|| {
-        (ctx.event.name == "merge_group").then(|| ctx.event.base_sha.clone()).flatten()
-    });
+    let base = cfg
+        .base_ref
+        .clone()
+        .or_else(|| pr.map(|p| p.base_sha.clone()))
+        .or_else(|| {
+            (ctx.event.name == "merge_group")
+                .then(|| ctx.event.base_sha.clone())
+                .flatten()
+        });
     let Some(base) = base else {
         return Ok(DiffState::Off("no pull request and no `base-ref`".into()));
     };
@@ -305,29 +411,75 @@ async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result<DiffState,
         candidates.push(format!("origin/{base}"));
     }
     for c in &candidates {
-        if git(ws, &["rev-parse", "--verify", "--quiet", &format!("{c}^{{commit}}")]).await.is_none() {
+        if git(
+            ws,
+            &[
+                "rev-parse",
+                "--verify",
+                "--quiet",
+                &format!("{c}^{{commit}}"),
+            ],
+        )
+        .await
+        .is_none()
+        {
             continue;
         }
         let range = format!("{c}...HEAD");
-        if let Some(text) = git(ws, &["-c", "diff.mnemonicprefix=no", "-c", "diff.noprefix=no", "diff", "--no-color", "--no-ext-diff", "-M", "-U0", &range]).await {
+        if let Some(text) = git(
+            ws,
+            &[
+                "-c",
+                "diff.mnemonicprefix=no",
+                "-c",
+                "diff.noprefix=no",
+                "diff",
+                "--no-color",
+                "--no-ext-diff",
+                "-M",
+                "-U0",
+                &range,
+            ],
+        )
+        .await
+        {
             let origin = format!("git diff {range}");
             let lines = diff::parse_git_diff(&text, &origin)?;
-            return Ok(DiffState::Available { lines, source: format!("`{origin}`"), unknown: vec![] });
+            return Ok(DiffState::Available {
+                lines,
+                source: format!("`{origin}`"),
+                unknown: vec![],
+            });
         }
     }
-    let why_git = format!("the base `{base}` is not in this clone (shallow checkout? `fetch-depth: 0` fetches it)");
+    let why_git = format!(
+        "the base `{base}` is not in this clone (shallow checkout? `fetch-depth: 0` fetches it)"
+    );
     let unavailable = |why: String| {
-        if cfg.diff_threshold.is_some() { Err(Error::DiffUnavailable(why)) } else { Ok(DiffState::Off(why)) }
+        if cfg.diff_threshold.is_some() {
+            Err(Error::DiffUnavailable(why))
+        } else {
+            Ok(DiffState::Off(why))
+        }
     };
     let (Some(pr), Some(gh)) = (pr, ctx.github.as_ref()) else {
-        return unavailable(format!("{why_git}, and there is no pull request and token to ask the API"));
+        return unavailable(format!(
+            "{why_git}, and there is no pull request and token to ask the API"
+        ));
     };
     match pull_request_files(gh, pr.number).await {
         Ok((lines, unknown)) => {
             tracing::info!("{why_git}: changed lines taken from the pull request files API");
-            Ok(DiffState::Available { lines, source: format!("the pull request files API (#{})", pr.number), unknown })
+            Ok(DiffState::Available {
+                lines,
+                source: format!("the pull request files API (#{})", pr.number),
+                unknown,
+            })
         }
-        Err(PrFilesError::Api(e)) => unavailable(format!("{why_git}, and the pull request files API failed: {}", crate::report::github::error_chain(&e))),
+        Err(PrFilesError::Api(e)) => unavailable(format!(
+            "{why_git}, and the pull request files API failed: {}",
+            crate::report::github::error_chain(&e)
+        )),
         Err(PrFilesError::Diff(e)) => Err(Error::Diff(e)),
     }
 }
@@ -339,19 +491,28 @@ enum PrFilesError {
 
 /// `GET /repos/{owner}/{repo}/pulls/{n}/files`, every page (the API lists at most 3,000
 /// files), each `patch` parsed for added lines.
-async fn pull_request_files(gh: &GitHub, number: u64) -> Result<(ChangedLines, Vec<String>), PrFilesError> {
+async fn pull_request_files(
+    gh: &GitHub,
+    number: u64,
+) -> Result<(ChangedLines, Vec<String>), PrFilesError> {
     let first = gh.repo_path(&format!("/pulls/{number}/files?per_page=100"));
-    let items = gh.get_all_pages(&first, 30).await.map_err(PrFilesError::Api)?;
+    let items = gh
+        .get_all_pages(&first, 30)
+        .await
+        .map_err(PrFilesError::Api)?;
     let mut lines = ChangedLines::new();
     let mut unknown = Vec::new();
     for item in items {
-        let Some(name) = item.get("filename").and_then(|v| v.as_str()) else { continue };
+        let Some(name) = item.get("filename").and_then(|v| v.as_str()) else {
+            continue;
+        };
         if item.get("status").and_then(|v| v.as_str()) == Some("removed") {
             continue;
         }
         match item.get("patch").and_then(|v| v.as_str()) {
             Some(patch) => {
-                let added = diff::added_lines(patch, &format!("pulls/{number}/files: {name}")).map_err(PrFilesError::Diff)?;
+                let added = diff::added_lines(patch, &format!("pulls/{number}/files: {name}"))
+                    .map_err(PrFilesError::Diff)?;
                 if !added.is_empty() {
                     lines.insert(name.to_owned(), added);
                 }

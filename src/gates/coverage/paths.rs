@@ -35,7 +35,11 @@ pub fn normalize(p: &str) -> String {
         }
     }
     let joined = parts.join("/");
-    if absolute { format!("/{joined}") } else { joined }
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
 }
 
 fn is_absolute(p: &str) -> bool {
@@ -54,7 +58,12 @@ pub struct PathMapper {
 
 impl PathMapper {
     /// A mapper for `workspace` (absolute) whose tracked files are `tracked` (relative).
-    pub fn new(workspace: &str, tracked: impl IntoIterator<Item = String>, path_prefix: Option<String>, source_root: Option<String>) -> Self {
+    pub fn new(
+        workspace: &str,
+        tracked: impl IntoIterator<Item = String>,
+        path_prefix: Option<String>,
+        source_root: Option<String>,
+    ) -> Self {
         let tracked: BTreeSet<String> = tracked.into_iter().map(|t| normalize(&t)).collect();
         let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
         for t in &tracked {
@@ -101,7 +110,11 @@ impl PathMapper {
         }
         candidates.push(p.clone());
         for c in &candidates {
-            let rel = if is_absolute(c) { self.relative_to_workspace(c) } else { Some(c.clone()) };
+            let rel = if is_absolute(c) {
+                self.relative_to_workspace(c)
+            } else {
+                Some(c.clone())
+            };
             if let Some(rel) = rel
                 && self.tracked.contains(&rel)
             {
@@ -112,13 +125,21 @@ impl PathMapper {
             return Mapped::Repo(found);
         }
         // Nothing tracked matched: still give a workspace-relative path when possible.
-        let shown = if is_absolute(&p) { self.relative_to_workspace(&p).unwrap_or(p) } else { p };
+        let shown = if is_absolute(&p) {
+            self.relative_to_workspace(&p).unwrap_or(p)
+        } else {
+            p
+        };
         Mapped::Unmapped(shown)
     }
 
     /// The one tracked file ending with the longest suffix of `p` that matches at all.
     fn unique_suffix(&self, p: &str) -> Option<String> {
-        let parts: Vec<&str> = p.trim_start_matches('/').split('/').filter(|s| !s.is_empty() && *s != "..").collect();
+        let parts: Vec<&str> = p
+            .trim_start_matches('/')
+            .split('/')
+            .filter(|s| !s.is_empty() && *s != "..")
+            .collect();
         let name = parts.last()?;
         let same_name = self.by_name.get(*name)?;
         for k in 0..parts.len() {
@@ -144,8 +165,15 @@ mod tests {
     fn mapper(prefix: Option<&str>, root: Option<&str>) -> PathMapper {
         PathMapper::new(
             "/home/runner/work/app/app",
-            ["src/app/main.py", "src/app/util.py", "lib/util.py", "src/main/java/com/acme/Foo.java", "pkg/server/http.go", "web/src/index.ts"]
-                .map(String::from),
+            [
+                "src/app/main.py",
+                "src/app/util.py",
+                "lib/util.py",
+                "src/main/java/com/acme/Foo.java",
+                "pkg/server/http.go",
+                "web/src/index.ts",
+            ]
+            .map(String::from),
             prefix.map(String::from),
             root.map(String::from),
         )
@@ -155,16 +183,52 @@ mod tests {
     fn mapping_table() {
         let m = mapper(None, None);
         let cases: &[(&str, &[&str], Mapped)] = &[
-            ("app/main.py", &["/home/runner/work/app/app/src"], Mapped::Repo("src/app/main.py".into())),
-            ("src/app/main.py", &[], Mapped::Repo("src/app/main.py".into())),
-            ("./src/app/../app/main.py", &[], Mapped::Repo("src/app/main.py".into())),
-            ("/home/runner/work/app/app/lib/util.py", &[], Mapped::Repo("lib/util.py".into())),
-            ("C:\\a\\app\\app\\web\\src\\index.ts", &[], Mapped::Repo("web/src/index.ts".into())),
-            ("com/acme/Foo.java", &[], Mapped::Repo("src/main/java/com/acme/Foo.java".into())),
-            ("github.com/acme/app/pkg/server/http.go", &[], Mapped::Repo("pkg/server/http.go".into())),
-            ("/build/other/machine/src/app/util.py", &[], Mapped::Repo("src/app/util.py".into())),
+            (
+                "app/main.py",
+                &["/home/runner/work/app/app/src"],
+                Mapped::Repo("src/app/main.py".into()),
+            ),
+            (
+                "src/app/main.py",
+                &[],
+                Mapped::Repo("src/app/main.py".into()),
+            ),
+            (
+                "./src/app/../app/main.py",
+                &[],
+                Mapped::Repo("src/app/main.py".into()),
+            ),
+            (
+                "/home/runner/work/app/app/lib/util.py",
+                &[],
+                Mapped::Repo("lib/util.py".into()),
+            ),
+            (
+                "C:\\a\\app\\app\\web\\src\\index.ts",
+                &[],
+                Mapped::Repo("web/src/index.ts".into()),
+            ),
+            (
+                "com/acme/Foo.java",
+                &[],
+                Mapped::Repo("src/main/java/com/acme/Foo.java".into()),
+            ),
+            (
+                "github.com/acme/app/pkg/server/http.go",
+                &[],
+                Mapped::Repo("pkg/server/http.go".into()),
+            ),
+            (
+                "/build/other/machine/src/app/util.py",
+                &[],
+                Mapped::Repo("src/app/util.py".into()),
+            ),
             ("util.py", &[], Mapped::Unmapped("util.py".into())),
-            ("/home/runner/work/app/app/gen/x.py", &[], Mapped::Unmapped("gen/x.py".into())),
+            (
+                "/home/runner/work/app/app/gen/x.py",
+                &[],
+                Mapped::Unmapped("gen/x.py".into()),
+            ),
         ];
         for (raw, sources, want) in cases {
             let sources: Vec<String> = sources.iter().map(|s| (*s).to_owned()).collect();
@@ -174,8 +238,14 @@ mod tests {
 
     #[test]
     fn prefix_and_source_root() {
-        assert_eq!(mapper(Some("src"), None).map("app/util.py", &[]), Mapped::Repo("src/app/util.py".into()));
-        assert_eq!(mapper(None, Some("/ci/build")).map("/ci/build/lib/util.py", &[]), Mapped::Repo("lib/util.py".into()));
+        assert_eq!(
+            mapper(Some("src"), None).map("app/util.py", &[]),
+            Mapped::Repo("src/app/util.py".into())
+        );
+        assert_eq!(
+            mapper(None, Some("/ci/build")).map("/ci/build/lib/util.py", &[]),
+            Mapped::Repo("lib/util.py".into())
+        );
     }
 
     #[test]
