@@ -80,11 +80,17 @@ struct Cluster {
 }
 
 async fn cluster(manifests: &[String]) -> Cluster {
-    let scenario = Scenario::new().with_manifests(&manifests.join("---\n")).expect("manifests");
+    let scenario = Scenario::new()
+        .with_manifests(&manifests.join("---\n"))
+        .expect("manifests");
     let fake = FakeKube::start(scenario).await.expect("start fake-kube");
     let dir = tempfile::tempdir().expect("temp dir");
     let kubeconfig = fake.write_kubeconfig(dir.path()).expect("kubeconfig");
-    Cluster { fake, dir, kubeconfig }
+    Cluster {
+        fake,
+        dir,
+        kubeconfig,
+    }
 }
 
 impl Cluster {
@@ -94,7 +100,10 @@ impl Cluster {
             .env("GITHUB_REPOSITORY", "o/r")
             .env("GITHUB_RUN_ID", "77")
             .env("HOME", self.dir.path().display().to_string())
-            .env("KUBECONFIG", self.dir.path().join("absent").display().to_string())
+            .env(
+                "KUBECONFIG",
+                self.dir.path().join("absent").display().to_string(),
+            )
             .input("gate", "rollout")
             .input("kubeconfig", self.fake.kubeconfig("default"))
             .input("workloads", workloads)
@@ -103,7 +112,9 @@ impl Cluster {
     }
 
     fn object(&self, kind: &str, name: &str) -> Value {
-        self.fake.get("apps/v1", kind, "default", name).unwrap_or(Value::Null)
+        self.fake
+            .get("apps/v1", kind, "default", name)
+            .unwrap_or(Value::Null)
     }
 
     fn image_of(&self, kind: &str, name: &str) -> String {
@@ -120,7 +131,10 @@ impl Cluster {
     }
 
     fn kubectl(&self, args: &[&str]) -> (i32, String) {
-        assert!(Path::new(KUBECTL).exists(), "kubectl is required at {KUBECTL} to judge the rollout gate");
+        assert!(
+            Path::new(KUBECTL).exists(),
+            "kubectl is required at {KUBECTL} to judge the rollout gate"
+        );
         let out = Command::new(KUBECTL)
             .args(args)
             .arg("--kubeconfig")
@@ -130,7 +144,11 @@ impl Cluster {
             .env("HOME", self.dir.path())
             .output()
             .expect("run kubectl");
-        let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
         (out.status.code().unwrap_or(-1), text)
     }
 }
@@ -186,7 +204,10 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
     let started = Instant::now();
     // Tick only once the gate is watching: before that, nothing would change anyway, and a
     // disruption must hit a live watch.
-    while c.fake.watches().is_empty() && !handle.is_finished() && started.elapsed() < Duration::from_secs(30) {
+    while c.fake.watches().is_empty()
+        && !handle.is_finished()
+        && started.elapsed() < Duration::from_secs(30)
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     while !handle.is_finished() && driven.ticks < d.max_ticks {
@@ -195,7 +216,8 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
             c.fake.tick(d.seconds);
             driven.ticks += 1;
             if let Some(name) = d.watch_complete {
-                let dep: k8s_openapi::api::apps::v1::Deployment = serde_json::from_value(c.object("Deployment", name)).expect("deployment");
+                let dep: k8s_openapi::api::apps::v1::Deployment =
+                    serde_json::from_value(c.object("Deployment", name)).expect("deployment");
                 if matches!(
                     rust_ci_action::gates::rollout::status::kubectl_deployment_status(&dep),
                     rust_ci_action::gates::rollout::status::RolloutState::Complete(_)
@@ -224,12 +246,21 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
 }
 
 fn results(run: &Run) -> Vec<Value> {
-    let text = run.output("results").unwrap_or_else(|| panic!("no results output\n{run}"));
-    serde_json::from_str::<Value>(text).expect("results JSON").as_array().cloned().unwrap_or_default()
+    let text = run
+        .output("results")
+        .unwrap_or_else(|| panic!("no results output\n{run}"));
+    serde_json::from_str::<Value>(text)
+        .expect("results JSON")
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn result_for<'a>(results: &'a [Value], workload: &str) -> &'a Value {
-    results.iter().find(|r| r["workload"] == workload).unwrap_or_else(|| panic!("no result for {workload}: {results:?}"))
+    results
+        .iter()
+        .find(|r| r["workload"] == workload)
+        .unwrap_or_else(|| panic!("no result for {workload}: {results:?}"))
 }
 
 /// The gate's verdict and kubectl's must agree: 0 ↔ 0, 1 ↔ non-zero.
@@ -237,14 +268,20 @@ fn result_for<'a>(results: &'a [Value], workload: &str) -> &'a Value {
 fn assert_agrees(run: &Run, kubectl: &(i32, String)) {
     let gate_ok = run.code == 0;
     let kubectl_ok = kubectl.0 == 0;
-    assert_eq!(gate_ok, kubectl_ok, "gate and kubectl disagree\nkubectl exit {}: {}\n{run}", kubectl.0, kubectl.1);
+    assert_eq!(
+        gate_ok, kubectl_ok,
+        "gate and kubectl disagree\nkubectl exit {}: {}\n{run}",
+        kubectl.0, kubectl.1
+    );
 }
 
 fn requests_matching(c: &Cluster, method: &str, path_part: &str, query_part: &str) -> usize {
     c.fake
         .requests()
         .iter()
-        .filter(|r| r.method == method && r.path.contains(path_part) && r.query.contains(query_part))
+        .filter(|r| {
+            r.method == method && r.path.contains(path_part) && r.query.contains(query_part)
+        })
         .count()
 }
 
@@ -273,18 +310,48 @@ async fn success_in_several_steps_is_noticed_within_a_second() {
     assert_eq!(api["status"], "complete");
     assert_eq!(api["patched"], true);
     let progression = api["progression"].as_str().unwrap_or_default();
-    assert!(progression.matches('→').count() >= 2, "several steps expected: {progression}");
-    assert!(progression.ends_with("3/3 updated, 3/3 available"), "{progression}");
-    assert!(run.summary.contains("| `default/deployment/api` | ✅ rolled out |"), "{}", run.summary);
-    assert!(driven.ticks >= 3, "the rollout took several ticks: {driven:?}");
+    assert!(
+        progression.matches('→').count() >= 2,
+        "several steps expected: {progression}"
+    );
+    assert!(
+        progression.ends_with("3/3 updated, 3/3 available"),
+        "{progression}"
+    );
+    assert!(
+        run.summary
+            .contains("| `default/deployment/api` | ✅ rolled out |"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        driven.ticks >= 3,
+        "the rollout took several ticks: {driven:?}"
+    );
 
     // The patch: strategic merge on the container by name, our field manager, the run URL.
-    let patches: Vec<_> = c.fake.requests().into_iter().filter(|r| r.method == "PATCH").collect();
+    let patches: Vec<_> = c
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
     assert_eq!(patches.len(), 1, "{patches:?}");
-    assert_eq!(patches[0].content_type.as_deref(), Some("application/strategic-merge-patch+json"));
-    assert!(patches[0].query.contains("fieldManager=rust-ci-action"), "{}", patches[0].query);
-    let body: Value = serde_json::from_str(patches[0].body.as_deref().unwrap_or("{}")).expect("patch body");
-    assert_eq!(body["spec"]["template"]["spec"]["containers"], serde_json::json!([{"name": "api", "image": "example.com/api:2"}]));
+    assert_eq!(
+        patches[0].content_type.as_deref(),
+        Some("application/strategic-merge-patch+json")
+    );
+    assert!(
+        patches[0].query.contains("fieldManager=rust-ci-action"),
+        "{}",
+        patches[0].query
+    );
+    let body: Value =
+        serde_json::from_str(patches[0].body.as_deref().unwrap_or("{}")).expect("patch body");
+    assert_eq!(
+        body["spec"]["template"]["spec"]["containers"],
+        serde_json::json!([{"name": "api", "image": "example.com/api:2"}])
+    );
     assert_eq!(
         c.object("Deployment", "api")["metadata"]["annotations"]["kubernetes.io/change-cause"],
         "https://github.com/o/r/actions/runs/77"
@@ -295,17 +362,36 @@ async fn success_in_several_steps_is_noticed_within_a_second() {
     assert!(requests_matching(&c, "GET", "/deployments", "watch=true") >= 1);
 
     // Completion latency: from the tick that completed the rollout to the gate noticing.
-    let noticed: jiff::Timestamp = api["finished_at"].as_str().and_then(|s| s.parse().ok()).expect("finished_at");
-    let before = driven.completed_before.expect("the fake completed the rollout");
+    let noticed: jiff::Timestamp = api["finished_at"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("finished_at");
+    let before = driven
+        .completed_before
+        .expect("the fake completed the rollout");
     let latency = noticed.duration_since(before);
-    eprintln!("rollout completion latency (fake marks complete -> gate notices): {} ms", latency.as_millis());
-    assert!(latency.as_secs_f64() < 1.0, "completion noticed {latency:?} after the fake completed it");
+    eprintln!(
+        "rollout completion latency (fake marks complete -> gate notices): {} ms",
+        latency.as_millis()
+    );
+    assert!(
+        latency.as_secs_f64() < 1.0,
+        "completion noticed {latency:?} after the fake completed it"
+    );
 
     let kubectl = c.kubectl_status("deployment/api", "5s");
     assert_agrees(&run, &kubectl);
-    assert!(kubectl.1.contains("successfully rolled out"), "{}", kubectl.1);
+    assert!(
+        kubectl.1.contains("successfully rolled out"),
+        "{}",
+        kubectl.1
+    );
     let history = c.kubectl(&["rollout", "history", "deployment/api"]);
-    assert!(history.1.contains("https://github.com/o/r/actions/runs/77"), "{}", history.1);
+    assert!(
+        history.1.contains("https://github.com/o/r/actions/runs/77"),
+        "{}",
+        history.1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -319,25 +405,60 @@ async fn image_pull_failure_ends_in_progress_deadline_exceeded() {
     let api = result_for(&res, "default/deployment/api");
     assert_eq!(api["status"], "failed");
     let reason = api["reason"].as_str().unwrap_or_default();
-    assert!(reason.contains("exceeded its progress deadline"), "{reason}");
-    assert!(reason.contains("ImagePullBackOff") || reason.contains("ErrImagePull"), "{reason}");
+    assert!(
+        reason.contains("exceeded its progress deadline"),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("ImagePullBackOff") || reason.contains("ErrImagePull"),
+        "{reason}"
+    );
     let errors = run.errors();
     assert!(
-        errors.iter().any(|e| e.contains("title=Rollout failed%3A default/deployment/api") && e.contains("ImagePull")),
+        errors.iter().any(
+            |e| e.contains("title=Rollout failed%3A default/deployment/api")
+                && e.contains("ImagePull")
+        ),
         "{errors:#?}"
     );
-    assert!(run.summary.contains("`ImagePullBackOff`") || run.summary.contains("`ErrImagePull`"), "{}", run.summary);
+    assert!(
+        run.summary.contains("`ImagePullBackOff`") || run.summary.contains("`ErrImagePull`"),
+        "{}",
+        run.summary
+    );
     assert!(run.summary.contains("**ReplicaSets**"), "{}", run.summary);
     assert!(run.summary.contains("**Recent events**"), "{}", run.summary);
-    assert!(run.summary.contains("Warning Failed pod/api-"), "{}", run.summary);
-    assert!(!run.summary.contains("Started container api"), "only the new pods' events: {}", run.summary);
-    assert!(api["progression"].as_str().unwrap_or_default().starts_with("0 → 1/3 updated"), "{api}");
+    assert!(
+        run.summary.contains("Warning Failed pod/api-"),
+        "{}",
+        run.summary
+    );
+    assert!(
+        !run.summary.contains("Started container api"),
+        "only the new pods' events: {}",
+        run.summary
+    );
+    assert!(
+        api["progression"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("0 → 1/3 updated"),
+        "{api}"
+    );
     assert_eq!(run.output("rolled-back"), Some("false"));
-    assert_eq!(c.image_of("Deployment", "api"), "example.com/api:2-pull-error", "no rollback unless asked");
+    assert_eq!(
+        c.image_of("Deployment", "api"),
+        "example.com/api:2-pull-error",
+        "no rollback unless asked"
+    );
 
     let kubectl = c.kubectl_status("deployment/api", "5s");
     assert_agrees(&run, &kubectl);
-    assert!(kubectl.1.contains("exceeded its progress deadline"), "{}", kubectl.1);
+    assert!(
+        kubectl.1.contains("exceeded its progress deadline"),
+        "{}",
+        kubectl.1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -347,10 +468,24 @@ async fn crash_loop_is_explained_with_the_log_tail() {
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(1);
     let res = results(&run);
-    let reason = result_for(&res, "default/deployment/api")["reason"].as_str().unwrap_or_default().to_owned();
-    assert!(reason.contains("CrashLoopBackOff") || reason.contains("Error"), "{reason}");
-    assert!(run.summary.contains("**Last log lines of `api-"), "the crashed container's log: {}", run.summary);
-    assert!(run.errors().iter().any(|e| e.contains("log of api-")), "{:#?}", run.errors());
+    let reason = result_for(&res, "default/deployment/api")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        reason.contains("CrashLoopBackOff") || reason.contains("Error"),
+        "{reason}"
+    );
+    assert!(
+        run.summary.contains("**Last log lines of `api-"),
+        "the crashed container's log: {}",
+        run.summary
+    );
+    assert!(
+        run.errors().iter().any(|e| e.contains("log of api-")),
+        "{:#?}",
+        run.errors()
+    );
     let kubectl = c.kubectl_status("deployment/api", "5s");
     assert_agrees(&run, &kubectl);
 }
@@ -363,9 +498,15 @@ async fn paused_deployment_fails_at_once() {
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(1);
     let res = results(&run);
-    let reason = result_for(&res, "default/deployment/api")["reason"].as_str().unwrap_or_default().to_owned();
+    let reason = result_for(&res, "default/deployment/api")["reason"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
     assert!(reason.contains("paused"), "{reason}");
-    assert!(started.elapsed() < Duration::from_secs(15), "did not wait out the 20s timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "did not wait out the 20s timeout"
+    );
     // kubectl just waits on a paused deployment; with a timeout it fails too.
     let kubectl = c.kubectl_status("deployment/api", "2s");
     assert_agrees(&run, &kubectl);
@@ -389,7 +530,10 @@ async fn dropped_watch_mid_rollout_resumes() {
     run.assert_code(0);
     assert!(driven.ticks >= 3, "{driven:?}");
     let watches = requests_matching(&c, "GET", "/deployments", "watch=true");
-    assert!(watches >= 2, "the gate re-watched after the drop ({watches} watch requests)");
+    assert!(
+        watches >= 2,
+        "the gate re-watched after the drop ({watches} watch requests)"
+    );
     assert_agrees(&run, &c.kubectl_status("deployment/api", "5s"));
 }
 
@@ -413,16 +557,23 @@ async fn gone_410_on_resume_relists() {
         .fake
         .requests()
         .iter()
-        .filter(|r| r.method == "GET" && r.path.ends_with("/deployments") && !r.query.contains("watch=true"))
+        .filter(|r| {
+            r.method == "GET" && r.path.ends_with("/deployments") && !r.query.contains("watch=true")
+        })
         .count();
-    assert!(lists >= 2, "after the 410 the gate listed again ({lists} lists)");
+    assert!(
+        lists >= 2,
+        "after the 410 the gate listed again ({lists} lists)"
+    );
     assert_agrees(&run, &c.kubectl_status("deployment/api", "5s"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_rollout_beyond_the_timeout_fails() {
     let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
-    let h = c.gate("deployment/api", "example.com/api:2-slow").input("timeout", "3s");
+    let h = c
+        .gate("deployment/api", "example.com/api:2-slow")
+        .input("timeout", "3s");
     let (run, _) = drive(
         &c,
         h,
@@ -437,7 +588,13 @@ async fn slow_rollout_beyond_the_timeout_fails() {
     let res = results(&run);
     let api = result_for(&res, "default/deployment/api");
     assert_eq!(api["status"], "timeout");
-    assert!(api["reason"].as_str().unwrap_or_default().starts_with("timed out after 3s"), "{api}");
+    assert!(
+        api["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("timed out after 3s"),
+        "{api}"
+    );
     let kubectl = c.kubectl_status("deployment/api", "2s");
     assert_agrees(&run, &kubectl);
     assert!(kubectl.1.contains("timed out"), "{}", kubectl.1);
@@ -445,8 +602,15 @@ async fn slow_rollout_beyond_the_timeout_fails() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn statefulset_and_daemonset_roll_out() {
-    let c = cluster(&[statefulset("db", "example.com/db:1"), daemonset("agent", "example.com/agent:1")]).await;
-    let h = c.gate("statefulset/db\ndefault/daemonset/agent", "example.com/shared:2");
+    let c = cluster(&[
+        statefulset("db", "example.com/db:1"),
+        daemonset("agent", "example.com/agent:1"),
+    ])
+    .await;
+    let h = c.gate(
+        "statefulset/db\ndefault/daemonset/agent",
+        "example.com/shared:2",
+    );
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(0);
     let res = results(&run);
@@ -461,8 +625,16 @@ async fn statefulset_and_daemonset_roll_out() {
     let k2 = c.kubectl_status("daemonset/agent", "5s");
     assert_agrees(&run, &k1);
     assert_agrees(&run, &k2);
-    assert!(k1.1.contains("partitioned roll out complete: 2 new pods have been updated"), "{}", k1.1);
-    assert!(k2.1.contains("daemon set \"agent\" successfully rolled out"), "{}", k2.1);
+    assert!(
+        k1.1.contains("partitioned roll out complete: 2 new pods have been updated"),
+        "{}",
+        k1.1
+    );
+    assert!(
+        k2.1.contains("daemon set \"agent\" successfully rolled out"),
+        "{}",
+        k2.1
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -471,7 +643,9 @@ async fn rollback_on_failure_restores_what_kubectl_undo_would() {
     let manifests = [deployment("api", "example.com/api:1", "")];
     let ours = cluster(&manifests).await;
     let theirs = cluster(&manifests).await;
-    let h = ours.gate("deployment/api", "example.com/api:2-pull-error").input("rollback-on-failure", "true");
+    let h = ours
+        .gate("deployment/api", "example.com/api:2-pull-error")
+        .input("rollback-on-failure", "true");
     let (run, _) = drive(&ours, h, Drive::default()).await;
     run.assert_code(1);
     assert_eq!(run.output("rolled-back"), Some("true"), "{run}");
@@ -479,11 +653,20 @@ async fn rollback_on_failure_restores_what_kubectl_undo_would() {
     let api = result_for(&res, "default/deployment/api");
     assert_eq!(api["rollback"]["to_revision"], 1, "{api}");
     assert_eq!(api["rolled_back"], true);
-    assert!(run.stdout.contains("::notice title=Rolled back%3A default/deployment/api"), "{run}");
+    assert!(
+        run.stdout
+            .contains("::notice title=Rolled back%3A default/deployment/api"),
+        "{run}"
+    );
     assert_eq!(ours.image_of("Deployment", "api"), "example.com/api:1");
 
     // The same failure, undone by kubectl.
-    let (code, text) = theirs.kubectl(&["set", "image", "deployment/api", "api=example.com/api:2-pull-error"]);
+    let (code, text) = theirs.kubectl(&[
+        "set",
+        "image",
+        "deployment/api",
+        "api=example.com/api:2-pull-error",
+    ]);
     assert_eq!(code, 0, "{text}");
     theirs.fake.settle(5.0, 30);
     let (code, text) = theirs.kubectl(&["rollout", "undo", "deployment/api"]);
@@ -491,7 +674,10 @@ async fn rollback_on_failure_restores_what_kubectl_undo_would() {
     theirs.fake.settle(5.0, 30);
     let ours_template = &ours.object("Deployment", "api")["spec"]["template"];
     let theirs_template = &theirs.object("Deployment", "api")["spec"]["template"];
-    assert_eq!(ours_template, theirs_template, "the restored template equals kubectl's");
+    assert_eq!(
+        ours_template, theirs_template,
+        "the restored template equals kubectl's"
+    );
 
     // After the rollback the workload is healthy again, and kubectl agrees.
     let kubectl = ours.kubectl_status("deployment/api", "5s");
@@ -527,12 +713,34 @@ async fn two_workloads_concurrently_one_failing_names_which() {
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(1);
     let res = results(&run);
-    assert_eq!(result_for(&res, "default/deployment/api")["status"], "failed");
-    assert_eq!(result_for(&res, "default/deployment/web")["status"], "complete");
-    assert_eq!(result_for(&res, "default/deployment/web")["container"], "web");
-    assert_eq!(c.object("Deployment", "web")["spec"]["template"]["spec"]["containers"][1]["image"], "example.com/sidecar:1");
-    assert!(run.errors().iter().any(|e| e.contains("Rollout failed%3A default/deployment/api")), "{run}");
-    assert!(!run.errors().iter().any(|e| e.contains("Rollout failed%3A default/deployment/web")), "{run}");
+    assert_eq!(
+        result_for(&res, "default/deployment/api")["status"],
+        "failed"
+    );
+    assert_eq!(
+        result_for(&res, "default/deployment/web")["status"],
+        "complete"
+    );
+    assert_eq!(
+        result_for(&res, "default/deployment/web")["container"],
+        "web"
+    );
+    assert_eq!(
+        c.object("Deployment", "web")["spec"]["template"]["spec"]["containers"][1]["image"],
+        "example.com/sidecar:1"
+    );
+    assert!(
+        run.errors()
+            .iter()
+            .any(|e| e.contains("Rollout failed%3A default/deployment/api")),
+        "{run}"
+    );
+    assert!(
+        !run.errors()
+            .iter()
+            .any(|e| e.contains("Rollout failed%3A default/deployment/web")),
+        "{run}"
+    );
     assert_agrees(&run, &c.kubectl_status("deployment/api", "2s"));
     assert_eq!(c.kubectl_status("deployment/web", "5s").0, 0);
 }
@@ -550,7 +758,9 @@ async fn tool_errors_exit_2_before_anything_changes() {
         namespace: Some("default".into()),
         name: Some("locked".into()),
     });
-    c.fake.create(&deployment("locked", "example.com/api:1", "")).expect("create");
+    c.fake
+        .create(&deployment("locked", "example.com/api:1", ""))
+        .expect("create");
     c.fake.settle(1.0, 50);
 
     struct Case {
@@ -562,15 +772,20 @@ async fn tool_errors_exit_2_before_anything_changes() {
     let cases = vec![
         Case {
             name: "bad kubeconfig",
-            harness: c.gate("deployment/api", "example.com/api:2").input("kubeconfig", "apiVersion: v1\nkind: Config\nclusters: 7\n"),
+            harness: c
+                .gate("deployment/api", "example.com/api:2")
+                .input("kubeconfig", "apiVersion: v1\nkind: Config\nclusters: 7\n"),
             expect: "could not load the kubeconfig from the `kubeconfig` input",
             kubectl_target: "",
         },
         Case {
             name: "unreachable cluster",
-            harness: c
-                .gate("deployment/api", "example.com/api:2")
-                .input("kubeconfig", c.fake.kubeconfig("default").replace(&c.fake.url(), "http://127.0.0.1:9")),
+            harness: c.gate("deployment/api", "example.com/api:2").input(
+                "kubeconfig",
+                c.fake
+                    .kubeconfig("default")
+                    .replace(&c.fake.url(), "http://127.0.0.1:9"),
+            ),
             expect: "cannot reach the Kubernetes API at http://127.0.0.1:9",
             kubectl_target: "",
         },
@@ -588,7 +803,9 @@ async fn tool_errors_exit_2_before_anything_changes() {
         },
         Case {
             name: "container not found",
-            harness: c.gate("deployment/api", "example.com/api:2").input("container", "web"),
+            harness: c
+                .gate("deployment/api", "example.com/api:2")
+                .input("container", "web"),
             expect: "no container named `web` (containers: api)",
             kubectl_target: "",
         },
@@ -611,14 +828,35 @@ async fn tool_errors_exit_2_before_anything_changes() {
         assert_eq!(run.code, 2, "{}: {run}", case.name);
         assert_eq!(run.output("result"), Some("error"), "{}", case.name);
         let errors = run.errors();
-        assert_eq!(errors.len(), 1, "{}: one ::error line: {errors:#?}", case.name);
-        assert!(errors[0].contains(case.expect), "{}: {}", case.name, errors[0]);
+        assert_eq!(
+            errors.len(),
+            1,
+            "{}: one ::error line: {errors:#?}",
+            case.name
+        );
+        assert!(
+            errors[0].contains(case.expect),
+            "{}: {}",
+            case.name,
+            errors[0]
+        );
         if case.name == "forbidden patch" {
             // `api` was patched before `locked` was refused: the error says so.
-            assert!(errors[0].contains("already patched before this error (still in place): default/deployment/api"), "{}", errors[0]);
+            assert!(
+                errors[0].contains(
+                    "already patched before this error (still in place): default/deployment/api"
+                ),
+                "{}",
+                errors[0]
+            );
             assert_eq!(c.image_of("Deployment", "api"), "example.com/api:2");
         } else {
-            assert_eq!(requests_matching(&c, "PATCH", "", ""), 0, "{}: nothing patched", case.name);
+            assert_eq!(
+                requests_matching(&c, "PATCH", "", ""),
+                0,
+                "{}: nothing patched",
+                case.name
+            );
         }
         if !case.kubectl_target.is_empty() {
             let (code, text) = c.kubectl_status(case.kubectl_target, "2s");
@@ -635,23 +873,42 @@ async fn tool_errors_exit_2_before_anything_changes() {
         .env("HOME", c.dir.path())
         .output()
         .expect("kubectl");
-    assert!(!out.status.success(), "kubectl rejects the bad kubeconfig too");
+    assert!(
+        !out.status.success(),
+        "kubectl rejects the bad kubeconfig too"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kubeconfig_path_and_base64_inputs_work_and_never_leak() {
     use base64::Engine as _;
     let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
-    let secret_kc = c.fake.kubeconfig("default").replace("fake-token", "s3cr3t-t0ken-value");
+    let secret_kc = c
+        .fake
+        .kubeconfig("default")
+        .replace("fake-token", "s3cr3t-t0ken-value");
     let b64 = base64::engine::general_purpose::STANDARD.encode(&secret_kc);
-    let h = c.gate("deployment/api", "example.com/api:1").input("kubeconfig", &b64);
+    let h = c
+        .gate("deployment/api", "example.com/api:1")
+        .input("kubeconfig", &b64);
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(0);
     // The decoded kubeconfig's lines are registered as masks; nothing else shows them.
-    assert!(run.stdout.contains("::add-mask::s3cr3t-t0ken-value"), "{run}");
-    let leaks: Vec<&str> = run.all_text().lines().filter(|l| !l.starts_with("::add-mask::") && l.contains("s3cr3t")).map(|_| "leak").collect();
+    assert!(
+        run.stdout.contains("::add-mask::s3cr3t-t0ken-value"),
+        "{run}"
+    );
+    let leaks: Vec<&str> = run
+        .all_text()
+        .lines()
+        .filter(|l| !l.starts_with("::add-mask::") && l.contains("s3cr3t"))
+        .map(|_| "leak")
+        .collect();
     assert!(leaks.is_empty(), "{run}");
-    let logged = c.fake.requests().iter().any(|r| r.body.as_deref().unwrap_or("").contains("s3cr3t") || r.query.contains("s3cr3t"));
+    let logged =
+        c.fake.requests().iter().any(|r| {
+            r.body.as_deref().unwrap_or("").contains("s3cr3t") || r.query.contains("s3cr3t")
+        });
     assert!(!logged, "the token never travels in a request body or URL");
 
     let path = c.dir.path().join("kc.yaml");
@@ -705,7 +962,12 @@ async fn daemonset_rollback_restores_the_previous_controller_revision() {
     assert_eq!(run.output("rolled-back"), Some("true"));
     assert_eq!(ours.image_of("DaemonSet", "agent"), "example.com/agent:1");
 
-    let (code, text) = theirs.kubectl(&["set", "image", "daemonset/agent", "agent=example.com/agent:2-crash"]);
+    let (code, text) = theirs.kubectl(&[
+        "set",
+        "image",
+        "daemonset/agent",
+        "agent=example.com/agent:2-crash",
+    ]);
     assert_eq!(code, 0, "{text}");
     theirs.fake.settle(2.0, 10);
     let (code, text) = theirs.kubectl(&["rollout", "undo", "daemonset/agent"]);
@@ -715,7 +977,11 @@ async fn daemonset_rollback_restores_the_previous_controller_revision() {
         theirs.object("DaemonSet", "agent")["spec"]["template"],
         "the restored template equals kubectl's"
     );
-    assert_eq!(ours.kubectl_status("daemonset/agent", "5s").0, 0, "healthy again after the rollback");
+    assert_eq!(
+        ours.kubectl_status("daemonset/agent", "5s").0,
+        0,
+        "healthy again after the rollback"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -730,15 +996,30 @@ async fn eks_token_from_the_aws_credential_chain() {
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .env("AWS_SESSION_TOKEN", "")
         .env("AWS_PROFILE", "")
-        .env("AWS_CONFIG_FILE", c.dir.path().join("no-aws-config").display().to_string())
-        .env("AWS_SHARED_CREDENTIALS_FILE", c.dir.path().join("no-aws-credentials").display().to_string())
+        .env(
+            "AWS_CONFIG_FILE",
+            c.dir.path().join("no-aws-config").display().to_string(),
+        )
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            c.dir
+                .path()
+                .join("no-aws-credentials")
+                .display()
+                .to_string(),
+        )
         .env("AWS_EC2_METADATA_DISABLED", "true");
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(0);
     // The token was built and masked before use; the secret key never shows.
     assert!(run.stdout.contains("::add-mask::k8s-aws-v1."), "{run}");
     assert!(!run.all_text().contains(SECRET_KEY), "{run}");
-    assert!(!run.all_text().lines().any(|l| !l.starts_with("::add-mask::") && l.contains("k8s-aws-v1.")), "{run}");
+    assert!(
+        !run.all_text()
+            .lines()
+            .any(|l| !l.starts_with("::add-mask::") && l.contains("k8s-aws-v1.")),
+        "{run}"
+    );
 }
 
 /// The kind workflow's fixtures (tests/fixtures/rollout/) and success inputs, against the
@@ -748,14 +1029,25 @@ async fn eks_token_from_the_aws_credential_chain() {
 async fn kind_workflow_fixtures_roll_out_on_the_fake() {
     let dir = crate::common::repo_root().join("tests/fixtures/rollout");
     let mut objects = Vec::new();
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).expect("fixtures").filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     files.sort();
-    for f in files.iter().filter(|f| f.extension().is_some_and(|e| e == "yaml")) {
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+    {
         let text = std::fs::read_to_string(f).expect("read fixture");
-        let docs = fake_kube::scenario::parse_manifests(&text).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let docs = fake_kube::scenario::parse_manifests(&text)
+            .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
         objects.extend(docs.into_iter().filter(|o| o["kind"] != "Service"));
     }
-    assert_eq!(objects.len(), 5, "namespace, two deployments, a statefulset, a daemonset");
+    assert_eq!(
+        objects.len(),
+        5,
+        "namespace, two deployments, a statefulset, a daemonset"
+    );
     let scenario = Scenario {
         objects,
         ..Scenario::new()
@@ -763,21 +1055,46 @@ async fn kind_workflow_fixtures_roll_out_on_the_fake() {
     let fake = FakeKube::start(scenario).await.expect("start fake-kube");
     let tmp = tempfile::tempdir().expect("temp dir");
     let kubeconfig = fake.write_kubeconfig(tmp.path()).expect("kubeconfig");
-    let c = Cluster { fake, dir: tmp, kubeconfig };
+    let c = Cluster {
+        fake,
+        dir: tmp,
+        kubeconfig,
+    };
     let h = c
-        .gate("deployment/web\nstatefulset/db\ndaemonset/agent", "registry.k8s.io/pause:3.10")
+        .gate(
+            "deployment/web\nstatefulset/db\ndaemonset/agent",
+            "registry.k8s.io/pause:3.10",
+        )
         .input("namespace", "rollout-e2e")
         .input("timeout", "3m");
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(0);
-    assert_eq!(run.output("previous-image"), Some("registry.k8s.io/pause:3.9"));
+    assert_eq!(
+        run.output("previous-image"),
+        Some("registry.k8s.io/pause:3.9")
+    );
     assert_eq!(run.output("revision"), Some("2"));
     let res = results(&run);
     let names: Vec<&str> = res.iter().filter_map(|r| r["workload"].as_str()).collect();
-    assert_eq!(names, ["rollout-e2e/deployment/web", "rollout-e2e/statefulset/db", "rollout-e2e/daemonset/agent"]);
+    assert_eq!(
+        names,
+        [
+            "rollout-e2e/deployment/web",
+            "rollout-e2e/statefulset/db",
+            "rollout-e2e/daemonset/agent"
+        ]
+    );
     assert!(res.iter().all(|r| r["status"] == "complete"), "{res:?}");
     for w in ["deployment/web", "statefulset/db", "daemonset/agent"] {
-        let (code, text) = c.kubectl(&["-n", "rollout-e2e", "rollout", "status", w, "--timeout", "5s"]);
+        let (code, text) = c.kubectl(&[
+            "-n",
+            "rollout-e2e",
+            "rollout",
+            "status",
+            w,
+            "--timeout",
+            "5s",
+        ]);
         assert_eq!(code, 0, "{w}: {text}");
     }
 }

@@ -45,7 +45,9 @@ impl FromStr for WorkloadKind {
             "deployment" | "deployments" | "deploy" => Ok(WorkloadKind::Deployment),
             "statefulset" | "statefulsets" | "sts" => Ok(WorkloadKind::StatefulSet),
             "daemonset" | "daemonsets" | "ds" => Ok(WorkloadKind::DaemonSet),
-            _ => Err(format!("unknown workload kind `{s}`: expected deployment, statefulset or daemonset")),
+            _ => Err(format!(
+                "unknown workload kind `{s}`: expected deployment, statefulset or daemonset"
+            )),
         }
     }
 }
@@ -111,7 +113,8 @@ impl fmt::Display for Workload {
 pub fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !s.starts_with('-')
         && !s.ends_with('-')
 }
@@ -267,7 +270,10 @@ impl FromStr for ImageRef {
         // `:` is a registry port.
         let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
         let (repository, tag) = match name_tag[last_slash..].rfind(':') {
-            Some(i) => (&name_tag[..last_slash + i], Some(&name_tag[last_slash + i + 1..])),
+            Some(i) => (
+                &name_tag[..last_slash + i],
+                Some(&name_tag[last_slash + i + 1..]),
+            ),
             None => (name_tag, None),
         };
         if let Some(t) = tag {
@@ -288,15 +294,18 @@ fn check_digest(d: &str) -> Result<(), String> {
         .split_once(':')
         .ok_or_else(|| format!("digest `{d}` is not `algorithm:hex`"))?;
     let alg_ok = !alg.is_empty()
-        && alg
-            .split(['+', '.', '-', '_'])
-            .all(|c| c.chars().next().is_some_and(|f| f.is_ascii_alphabetic()) && c.chars().all(|ch| ch.is_ascii_alphanumeric()));
+        && alg.split(['+', '.', '-', '_']).all(|c| {
+            c.chars().next().is_some_and(|f| f.is_ascii_alphabetic())
+                && c.chars().all(|ch| ch.is_ascii_alphanumeric())
+        });
     let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
     if !alg_ok || !hex_ok {
         return Err(format!("digest `{d}` is not `algorithm:hex`"));
     }
     if alg == "sha256" && (hex.len() != 64 || hex.bytes().any(|b| b.is_ascii_uppercase())) {
-        return Err(format!("digest `{d}`: sha256 needs 64 lower-case hex digits"));
+        return Err(format!(
+            "digest `{d}`: sha256 needs 64 lower-case hex digits"
+        ));
     }
     Ok(())
 }
@@ -307,7 +316,13 @@ fn check_tag(t: &str) -> Result<(), String> {
         && t.len() <= 128
         && t.bytes().next().is_some_and(word)
         && t.bytes().all(|b| word(b) || b == b'.' || b == b'-');
-    if ok { Ok(()) } else { Err(format!("tag `{t}` is not valid (letters, digits, `_`, `.`, `-`; at most 128)")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "tag `{t}` is not valid (letters, digits, `_`, `.`, `-`; at most 128)"
+        ))
+    }
 }
 
 fn check_repository(repo: &str) -> Result<(), String> {
@@ -316,7 +331,11 @@ fn check_repository(repo: &str) -> Result<(), String> {
     }
     let mut parts: Vec<&str> = repo.split('/').collect();
     // The first part is a registry host when it looks like one (Docker's rule).
-    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost" || parts[0].bytes().any(|b| b.is_ascii_uppercase())) {
+    if parts.len() > 1
+        && (parts[0].contains(['.', ':'])
+            || parts[0] == "localhost"
+            || parts[0].bytes().any(|b| b.is_ascii_uppercase()))
+    {
         check_domain(parts[0])?;
         parts.remove(0);
     }
@@ -392,7 +411,11 @@ fn is_path_component(p: &str) -> bool {
 
 /// Which container of the pod template to update: the one asked for, else the only one,
 /// else the one named like the workload.
-pub fn choose_container(names: &[String], wanted: Option<&str>, workload_name: &str) -> Result<String, ContainerChoice> {
+pub fn choose_container(
+    names: &[String],
+    wanted: Option<&str>,
+    workload_name: &str,
+) -> Result<String, ContainerChoice> {
     if let Some(w) = wanted {
         return if names.iter().any(|n| n == w) {
             Ok(w.to_owned())
@@ -413,7 +436,9 @@ pub fn choose_container(names: &[String], wanted: Option<&str>, workload_name: &
             .iter()
             .find(|n| *n == workload_name)
             .cloned()
-            .ok_or_else(|| ContainerChoice::Ambiguous { names: names.to_vec() }),
+            .ok_or_else(|| ContainerChoice::Ambiguous {
+                names: names.to_vec(),
+            }),
     }
 }
 
@@ -508,7 +533,13 @@ impl TryFrom<&RawInputs> for RolloutConfig {
     fn try_from(raw: &RawInputs) -> Result<Self, InputError> {
         let kubeconfig = if let Some(k) = raw.get("kubeconfig") {
             // The value itself must never appear in an error message.
-            let text = decode_kubeconfig(k).map_err(|m| InputError::invalid("kubeconfig", "***", format!("expected kubeconfig YAML or its base64, found {m}")))?;
+            let text = decode_kubeconfig(k).map_err(|m| {
+                InputError::invalid(
+                    "kubeconfig",
+                    "***",
+                    format!("expected kubeconfig YAML or its base64, found {m}"),
+                )
+            })?;
             KubeconfigSource::Inline(Secret::new(text))
         } else if let Some(p) = raw.get("kubeconfig-path") {
             KubeconfigSource::Path(PathBuf::from(p))
@@ -517,7 +548,11 @@ impl TryFrom<&RawInputs> for RolloutConfig {
         };
         let namespace = raw.get("namespace").unwrap_or("default");
         if !is_dns_label(namespace) {
-            return Err(InputError::invalid("namespace", namespace, "expected a namespace name"));
+            return Err(InputError::invalid(
+                "namespace",
+                namespace,
+                "expected a namespace name",
+            ));
         }
         let lines = raw.multiline("workloads");
         if lines.is_empty() {
@@ -528,25 +563,40 @@ impl TryFrom<&RawInputs> for RolloutConfig {
         }
         let mut workloads: Vec<Workload> = Vec::new();
         for line in &lines {
-            let w = Workload::parse(line, namespace).map_err(|m| InputError::invalid("workloads", line, m))?;
+            let w = Workload::parse(line, namespace)
+                .map_err(|m| InputError::invalid("workloads", line, m))?;
             if workloads.contains(&w) {
-                return Err(InputError::invalid("workloads", line, format!("{w} is listed twice")));
+                return Err(InputError::invalid(
+                    "workloads",
+                    line,
+                    format!("{w} is listed twice"),
+                ));
             }
             workloads.push(w);
         }
         let image_text = raw.require("image", "the full image reference to roll out")?;
-        let image: ImageRef = image_text
-            .parse()
-            .map_err(|m: String| InputError::invalid("image", image_text, format!("expected an image reference: {m}")))?;
+        let image: ImageRef = image_text.parse().map_err(|m: String| {
+            InputError::invalid(
+                "image",
+                image_text,
+                format!("expected an image reference: {m}"),
+            )
+        })?;
         let container = raw.get("container").map(str::to_owned);
         if let Some(c) = &container
             && !is_dns_label(c)
         {
-            return Err(InputError::invalid("container", c, "expected a container name"));
+            return Err(InputError::invalid(
+                "container",
+                c,
+                "expected a container name",
+            ));
         }
         let timeout = match raw.get("timeout") {
             None => WaitTimeout(Duration::from_secs(300)),
-            Some(t) => t.parse().map_err(|m: String| InputError::invalid("timeout", t, format!("expected {m}")))?,
+            Some(t) => t
+                .parse()
+                .map_err(|m: String| InputError::invalid("timeout", t, format!("expected {m}")))?,
         };
         let eks = raw.get("eks-cluster").map(|c| EksTarget {
             cluster: c.to_owned(),
@@ -583,21 +633,61 @@ mod tests {
             ("other/deployment/web.v2", "other/deployment/web.v2"),
         ];
         for (line, want) in cases {
-            assert_eq!(Workload::parse(line, "prod").unwrap().to_string(), want, "{line}");
+            assert_eq!(
+                Workload::parse(line, "prod").unwrap().to_string(),
+                want,
+                "{line}"
+            );
         }
-        for bad in ["api", "pod/api", "a/b/c/d", "deployment/API", "deployment/", "Prod/deployment/api", "deployment/-x"] {
+        for bad in [
+            "api",
+            "pod/api",
+            "a/b/c/d",
+            "deployment/API",
+            "deployment/",
+            "Prod/deployment/api",
+            "deployment/-x",
+        ] {
             assert!(Workload::parse(bad, "prod").is_err(), "{bad}");
         }
-        assert_eq!(Workload::parse("sts/db", "x").unwrap().short(), "statefulset/db");
+        assert_eq!(
+            Workload::parse("sts/db", "x").unwrap().short(),
+            "statefulset/db"
+        );
     }
 
     #[test]
     fn durations_follow_go_syntax() {
-        for (s, secs) in [("5m", 300), ("90s", 90), ("1h30m", 5400), ("1m30s", 90), ("2h", 7200), (" 45s ", 45)] {
-            assert_eq!(s.parse::<WaitTimeout>().unwrap().get(), Duration::from_secs(secs), "{s}");
+        for (s, secs) in [
+            ("5m", 300),
+            ("90s", 90),
+            ("1h30m", 5400),
+            ("1m30s", 90),
+            ("2h", 7200),
+            (" 45s ", 45),
+        ] {
+            assert_eq!(
+                s.parse::<WaitTimeout>().unwrap().get(),
+                Duration::from_secs(secs),
+                "{s}"
+            );
         }
-        assert_eq!("1500ms".parse::<WaitTimeout>().unwrap().get(), Duration::from_millis(1500));
-        for bad in ["", "5", "m", "5x", "0s", "-5m", "1.5m", "7h", "5m ago", "99999999999999999999h"] {
+        assert_eq!(
+            "1500ms".parse::<WaitTimeout>().unwrap().get(),
+            Duration::from_millis(1500)
+        );
+        for bad in [
+            "",
+            "5",
+            "m",
+            "5x",
+            "0s",
+            "-5m",
+            "1.5m",
+            "7h",
+            "5m ago",
+            "99999999999999999999h",
+        ] {
             assert!(bad.parse::<WaitTimeout>().is_err(), "{bad}");
         }
     }
@@ -635,15 +725,25 @@ mod tests {
             "ghcr.io/o/my---app",
         ];
         for g in good {
-            assert!(g.parse::<ImageRef>().is_ok(), "{g}: {:?}", g.parse::<ImageRef>());
+            assert!(
+                g.parse::<ImageRef>().is_ok(),
+                "{g}: {:?}",
+                g.parse::<ImageRef>()
+            );
         }
         let with_digest = format!("123456789012.dkr.ecr.eu-west-1.amazonaws.com/api:v2@{digest}");
         let r: ImageRef = with_digest.parse().unwrap();
-        assert_eq!(r.repository(), "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api");
+        assert_eq!(
+            r.repository(),
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com/api"
+        );
         assert_eq!(r.tag(), Some("v2"));
         assert_eq!(r.digest(), Some(digest));
         let port: ImageRef = "localhost:5000/api".parse().unwrap();
-        assert_eq!((port.repository(), port.tag()), ("localhost:5000/api", None));
+        assert_eq!(
+            (port.repository(), port.tag()),
+            ("localhost:5000/api", None)
+        );
 
         let bad = [
             "",
@@ -671,12 +771,23 @@ mod tests {
     #[test]
     fn container_choice() {
         let names = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
-        assert_eq!(choose_container(&names(&["app"]), None, "api"), Ok("app".into()));
-        assert_eq!(choose_container(&names(&["sidecar", "api"]), None, "api"), Ok("api".into()));
-        assert_eq!(choose_container(&names(&["sidecar", "api"]), Some("sidecar"), "api"), Ok("sidecar".into()));
+        assert_eq!(
+            choose_container(&names(&["app"]), None, "api"),
+            Ok("app".into())
+        );
+        assert_eq!(
+            choose_container(&names(&["sidecar", "api"]), None, "api"),
+            Ok("api".into())
+        );
+        assert_eq!(
+            choose_container(&names(&["sidecar", "api"]), Some("sidecar"), "api"),
+            Ok("sidecar".into())
+        );
         assert_eq!(
             choose_container(&names(&["a", "b"]), None, "api"),
-            Err(ContainerChoice::Ambiguous { names: names(&["a", "b"]) })
+            Err(ContainerChoice::Ambiguous {
+                names: names(&["a", "b"])
+            })
         );
         assert_eq!(
             choose_container(&names(&["a"]), Some("c"), "api"),
@@ -694,7 +805,11 @@ mod tests {
         let b64 = base64::engine::general_purpose::STANDARD.encode(yaml);
         assert_eq!(decode_kubeconfig(&b64).unwrap(), yaml);
         let wrapped = format!("{}\n{}\n", &b64[..10], &b64[10..]);
-        assert_eq!(decode_kubeconfig(&wrapped).unwrap(), yaml, "line-wrapped base64 (base64 without -w0)");
+        assert_eq!(
+            decode_kubeconfig(&wrapped).unwrap(),
+            yaml,
+            "line-wrapped base64 (base64 without -w0)"
+        );
         let url = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(yaml);
         assert_eq!(decode_kubeconfig(&url).unwrap(), yaml);
         assert!(decode_kubeconfig("////").is_err(), "not UTF-8");
@@ -718,7 +833,13 @@ mod tests {
             ("kubeconfig-path", "/tmp/kc"),
         ]))
         .unwrap();
-        assert_eq!(c.workloads.iter().map(ToString::to_string).collect::<Vec<_>>(), ["prod/deployment/api", "other/statefulset/db"]);
+        assert_eq!(
+            c.workloads
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
+            ["prod/deployment/api", "other/statefulset/db"]
+        );
         assert_eq!(c.timeout.get(), Duration::from_secs(90));
         assert!(c.rollback_on_failure);
         assert_eq!(c.kubeconfig, KubeconfigSource::Path("/tmp/kc".into()));
@@ -730,7 +851,8 @@ mod tests {
             })
         );
 
-        let d = RolloutConfig::try_from(&raw(&[("workloads", "deploy/api"), ("image", "api:1")])).unwrap();
+        let d = RolloutConfig::try_from(&raw(&[("workloads", "deploy/api"), ("image", "api:1")]))
+            .unwrap();
         assert_eq!(d.timeout.get(), Duration::from_secs(300), "default 5m");
         assert_eq!(d.workloads[0].namespace, "default");
         assert_eq!(d.kubeconfig, KubeconfigSource::Default);
@@ -743,25 +865,71 @@ mod tests {
         let cases: &[(&[(&str, &str)], &str)] = &[
             (&[("image", "api:1")], "input `workloads` is required"),
             (&[("workloads", "deploy/api")], "input `image` is required"),
-            (&[("workloads", "deploy/api"), ("image", "API:1")], "input `image`"),
-            (&[("workloads", "pod/api"), ("image", "api:1")], "unknown workload kind `pod`"),
-            (&[("workloads", "deploy/api\ndeployment/api"), ("image", "api:1")], "listed twice"),
-            (&[("workloads", "deploy/api"), ("image", "api:1"), ("timeout", "5")], "input `timeout`"),
-            (&[("workloads", "deploy/api"), ("image", "api:1"), ("rollback-on-failure", "yes")], "rollback-on-failure"),
-            (&[("workloads", "deploy/api"), ("image", "api:1"), ("container", "Web")], "input `container`"),
-            (&[("workloads", "deploy/api"), ("image", "api:1"), ("namespace", "Prod")], "input `namespace`"),
+            (
+                &[("workloads", "deploy/api"), ("image", "API:1")],
+                "input `image`",
+            ),
+            (
+                &[("workloads", "pod/api"), ("image", "api:1")],
+                "unknown workload kind `pod`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api\ndeployment/api"),
+                    ("image", "api:1"),
+                ],
+                "listed twice",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("timeout", "5"),
+                ],
+                "input `timeout`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("rollback-on-failure", "yes"),
+                ],
+                "rollback-on-failure",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("container", "Web"),
+                ],
+                "input `container`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("namespace", "Prod"),
+                ],
+                "input `namespace`",
+            ),
         ];
         for (pairs, want) in cases {
-            let err = RolloutConfig::try_from(&raw(pairs)).unwrap_err().to_string();
+            let err = RolloutConfig::try_from(&raw(pairs))
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{pairs:?}: {err}");
         }
     }
 
     #[test]
     fn a_bad_kubeconfig_is_never_echoed() {
-        let err = RolloutConfig::try_from(&raw(&[("workloads", "deploy/api"), ("image", "api:1"), ("kubeconfig", "c2VjcmV0/w==")]))
-            .unwrap_err()
-            .to_string();
+        let err = RolloutConfig::try_from(&raw(&[
+            ("workloads", "deploy/api"),
+            ("image", "api:1"),
+            ("kubeconfig", "c2VjcmV0/w=="),
+        ]))
+        .unwrap_err()
+        .to_string();
         assert!(!err.contains("c2VjcmV0"), "{err}");
         assert!(err.contains("input `kubeconfig`"), "{err}");
     }

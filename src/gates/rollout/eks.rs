@@ -11,7 +11,9 @@
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign};
+use aws_sigv4::http_request::{
+    SignableBody, SignableRequest, SignatureLocation, SigningSettings, sign,
+};
 use aws_sigv4::sign::v4;
 use base64::Engine as _;
 
@@ -52,20 +54,35 @@ pub struct EksToken {
 
 /// The regional STS endpoint (`sts.<region>.amazonaws.com`, `.com.cn` in China).
 pub fn sts_host(region: &str) -> Result<String, EksError> {
-    let ok = !region.is_empty() && region.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if !ok {
         return Err(EksError::Region(region.to_owned()));
     }
-    let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
+    let suffix = if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
+    };
     Ok(format!("sts.{region}.{suffix}"))
 }
 
 /// The presigned `GetCallerIdentity` URL.
-pub fn presigned_url(cluster: &str, region: &str, credentials: &Credentials, now: SystemTime) -> Result<String, EksError> {
+pub fn presigned_url(
+    cluster: &str,
+    region: &str,
+    credentials: &Credentials,
+    now: SystemTime,
+) -> Result<String, EksError> {
     if cluster.is_empty() || !cluster.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(EksError::ClusterName(cluster.to_owned()));
     }
-    let url = format!("https://{}/?Action=GetCallerIdentity&Version=2011-06-15", sts_host(region)?);
+    let url = format!(
+        "https://{}/?Action=GetCallerIdentity&Version=2011-06-15",
+        sts_host(region)?
+    );
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
     settings.expires_in = Some(Duration::from_secs(60));
@@ -80,8 +97,16 @@ pub fn presigned_url(cluster: &str, region: &str, credentials: &Credentials, now
         .map_err(|e| EksError::Sign(Box::new(e)))?
         .into();
     let headers = [(CLUSTER_HEADER, cluster)];
-    let signable = SignableRequest::new("GET", url.as_str(), headers.into_iter(), SignableBody::Bytes(&[])).map_err(|e| EksError::Sign(Box::new(e)))?;
-    let (instructions, _signature) = sign(signable, &params).map_err(|e| EksError::Sign(Box::new(e)))?.into_parts();
+    let signable = SignableRequest::new(
+        "GET",
+        url.as_str(),
+        headers.into_iter(),
+        SignableBody::Bytes(&[]),
+    )
+    .map_err(|e| EksError::Sign(Box::new(e)))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|e| EksError::Sign(Box::new(e)))?
+        .into_parts();
     let mut request = http::Request::builder()
         .method("GET")
         .uri(url.as_str())
@@ -92,7 +117,12 @@ pub fn presigned_url(cluster: &str, region: &str, credentials: &Credentials, now
 }
 
 /// The bearer token for `cluster`.
-pub fn token(cluster: &str, region: &str, credentials: &Credentials, now: SystemTime) -> Result<EksToken, EksError> {
+pub fn token(
+    cluster: &str,
+    region: &str,
+    credentials: &Credentials,
+    now: SystemTime,
+) -> Result<EksToken, EksError> {
     let url = presigned_url(cluster, region, credentials, now)?;
     let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url.as_bytes());
     Ok(EksToken {
@@ -106,7 +136,13 @@ mod tests {
     use super::*;
 
     fn creds(session: Option<&str>) -> Credentials {
-        Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", session.map(str::to_owned), None, "test")
+        Credentials::new(
+            "AKIDEXAMPLE",
+            "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+            session.map(str::to_owned),
+            None,
+            "test",
+        )
     }
 
     fn at(secs: u64) -> SystemTime {
@@ -126,8 +162,12 @@ mod tests {
     #[test]
     fn presigned_url_has_the_shape_the_authenticator_checks() {
         // 2024-01-02T03:04:05Z
-        let url = presigned_url("prod-cluster", "eu-west-1", &creds(None), at(1_704_164_645)).unwrap();
-        assert!(url.starts_with("https://sts.eu-west-1.amazonaws.com/?"), "{url}");
+        let url =
+            presigned_url("prod-cluster", "eu-west-1", &creds(None), at(1_704_164_645)).unwrap();
+        assert!(
+            url.starts_with("https://sts.eu-west-1.amazonaws.com/?"),
+            "{url}"
+        );
         let q = query(&url);
         let get = |k: &str| q.iter().find(|(key, _)| key == k).map(|(_, v)| v.as_str());
         assert_eq!(get("Action"), Some("GetCallerIdentity"));
@@ -135,7 +175,10 @@ mod tests {
         assert_eq!(get("X-Amz-Algorithm"), Some("AWS4-HMAC-SHA256"));
         assert_eq!(get("X-Amz-Expires"), Some("60"));
         assert_eq!(get("X-Amz-Date"), Some("20240102T030405Z"));
-        assert_eq!(get("X-Amz-Credential"), Some("AKIDEXAMPLE%2F20240102%2Feu-west-1%2Fsts%2Faws4_request"));
+        assert_eq!(
+            get("X-Amz-Credential"),
+            Some("AKIDEXAMPLE%2F20240102%2Feu-west-1%2Fsts%2Faws4_request")
+        );
         assert_eq!(get("X-Amz-SignedHeaders"), Some("host%3Bx-k8s-aws-id"));
         let sig = get("X-Amz-Signature").unwrap();
         assert_eq!(sig.len(), 64);
@@ -146,16 +189,34 @@ mod tests {
     #[test]
     fn the_signature_is_deterministic_and_binds_cluster_and_time() {
         let a = presigned_url("c1", "us-east-1", &creds(None), at(1_700_000_000)).unwrap();
-        assert_eq!(a, presigned_url("c1", "us-east-1", &creds(None), at(1_700_000_000)).unwrap());
-        assert_ne!(a, presigned_url("c2", "us-east-1", &creds(None), at(1_700_000_000)).unwrap());
-        assert_ne!(a, presigned_url("c1", "us-east-1", &creds(None), at(1_700_000_001)).unwrap());
+        assert_eq!(
+            a,
+            presigned_url("c1", "us-east-1", &creds(None), at(1_700_000_000)).unwrap()
+        );
+        assert_ne!(
+            a,
+            presigned_url("c2", "us-east-1", &creds(None), at(1_700_000_000)).unwrap()
+        );
+        assert_ne!(
+            a,
+            presigned_url("c1", "us-east-1", &creds(None), at(1_700_000_001)).unwrap()
+        );
     }
 
     #[test]
     fn session_tokens_travel_in_the_query() {
-        let url = presigned_url("c", "us-east-1", &creds(Some("FwoGZXIvYXdzEJr//session")), at(1_700_000_000)).unwrap();
+        let url = presigned_url(
+            "c",
+            "us-east-1",
+            &creds(Some("FwoGZXIvYXdzEJr//session")),
+            at(1_700_000_000),
+        )
+        .unwrap();
         let q = query(&url);
-        let tok = q.iter().find(|(k, _)| k == "X-Amz-Security-Token").map(|(_, v)| v.as_str());
+        let tok = q
+            .iter()
+            .find(|(k, _)| k == "X-Amz-Security-Token")
+            .map(|(_, v)| v.as_str());
         assert_eq!(tok, Some("FwoGZXIvYXdzEJr%2F%2Fsession"));
     }
 
@@ -165,16 +226,27 @@ mod tests {
         let t = token("prod-cluster", "eu-west-1", &creds(None), now).unwrap();
         let text = t.token.expose();
         let body = text.strip_prefix(TOKEN_PREFIX).unwrap();
-        assert!(!body.contains('=') && !body.contains('+') && !body.contains('/'), "{body}");
-        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(body).unwrap();
-        assert_eq!(String::from_utf8(decoded).unwrap(), presigned_url("prod-cluster", "eu-west-1", &creds(None), now).unwrap());
+        assert!(
+            !body.contains('=') && !body.contains('+') && !body.contains('/'),
+            "{body}"
+        );
+        let decoded = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(decoded).unwrap(),
+            presigned_url("prod-cluster", "eu-west-1", &creds(None), now).unwrap()
+        );
         assert_eq!(t.expires_at, now + Duration::from_secs(900));
         assert_eq!(format!("{:?}", t.token), "***");
     }
 
     #[test]
     fn hosts_and_bad_names() {
-        assert_eq!(sts_host("cn-north-1").unwrap(), "sts.cn-north-1.amazonaws.com.cn");
+        assert_eq!(
+            sts_host("cn-north-1").unwrap(),
+            "sts.cn-north-1.amazonaws.com.cn"
+        );
         assert!(sts_host("evil.com/x").is_err());
         assert!(presigned_url("bad name", "us-east-1", &creds(None), at(0)).is_err());
         assert!(presigned_url("", "us-east-1", &creds(None), at(0)).is_err());

@@ -46,10 +46,17 @@ pub fn selector_query(sel: &LabelSelector) -> Option<String> {
 }
 
 fn revision_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<i64> {
-    meta.annotations.as_ref()?.get(REVISION_ANNOTATION)?.parse().ok()
+    meta.annotations
+        .as_ref()?
+        .get(REVISION_ANNOTATION)?
+        .parse()
+        .ok()
 }
 
-fn controlled_by(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta, uid: Option<&str>) -> bool {
+fn controlled_by(
+    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    uid: Option<&str>,
+) -> bool {
     let Some(uid) = uid else { return false };
     meta.owner_references
         .iter()
@@ -60,7 +67,10 @@ fn controlled_by(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMe
 /// The Deployment's ReplicaSets, newest revision first.
 pub fn owned_replicasets<'a>(deploy: &Deployment, rss: &'a [ReplicaSet]) -> Vec<&'a ReplicaSet> {
     let uid = deploy.metadata.uid.as_deref();
-    let mut owned: Vec<&ReplicaSet> = rss.iter().filter(|rs| controlled_by(&rs.metadata, uid)).collect();
+    let mut owned: Vec<&ReplicaSet> = rss
+        .iter()
+        .filter(|rs| controlled_by(&rs.metadata, uid))
+        .collect();
     owned.sort_by_key(|rs| std::cmp::Reverse(revision_of(&rs.metadata).unwrap_or(0)));
     owned
 }
@@ -70,19 +80,27 @@ pub fn new_replicaset<'a>(deploy: &Deployment, rss: &'a [ReplicaSet]) -> Option<
     let rev = revision_of(&deploy.metadata);
     let owned = owned_replicasets(deploy, rss);
     match rev {
-        Some(r) => owned.into_iter().find(|rs| revision_of(&rs.metadata) == Some(r)),
+        Some(r) => owned
+            .into_iter()
+            .find(|rs| revision_of(&rs.metadata) == Some(r)),
         None => owned.into_iter().next(),
     }
 }
 
 /// Pods controlled by an owner (a ReplicaSet, StatefulSet or DaemonSet).
 pub fn pods_owned_by<'a>(owner_uid: Option<&str>, pods: &'a [Pod]) -> Vec<&'a Pod> {
-    pods.iter().filter(|p| controlled_by(&p.metadata, owner_uid)).collect()
+    pods.iter()
+        .filter(|p| controlled_by(&p.metadata, owner_uid))
+        .collect()
 }
 
 /// StatefulSet/DaemonSet pods at a controller revision (`controller-revision-hash` label),
 /// or all of the owner's pods when the revision is unknown.
-pub fn pods_at_revision<'a>(owner_uid: Option<&str>, revision: Option<&str>, pods: &'a [Pod]) -> Vec<&'a Pod> {
+pub fn pods_at_revision<'a>(
+    owner_uid: Option<&str>,
+    revision: Option<&str>,
+    pods: &'a [Pod],
+) -> Vec<&'a Pod> {
     let owned = pods_owned_by(owner_uid, pods);
     let Some(rev) = revision else { return owned };
     let at: Vec<&Pod> = owned
@@ -133,7 +151,11 @@ const BENIGN_WAITING: &[&str] = &["ContainerCreating", "PodInitializing"];
 fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
     let state = cs.state.as_ref();
     let last = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref());
-    let restarts = if cs.restart_count > 0 { format!(" (restarted {} times)", cs.restart_count) } else { String::new() };
+    let restarts = if cs.restart_count > 0 {
+        format!(" (restarted {} times)", cs.restart_count)
+    } else {
+        String::new()
+    };
     let last_exit = last
         .map(|t| {
             let reason = t.reason.clone().unwrap_or_else(|| "Error".into());
@@ -147,7 +169,11 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
         }
         let mut message = w.message.clone().unwrap_or_default();
         if !last_exit.is_empty() {
-            message = if message.is_empty() { last_exit } else { format!("{message}; {last_exit}") };
+            message = if message.is_empty() {
+                last_exit
+            } else {
+                format!("{message}; {last_exit}")
+            };
         }
         return Some(PodProblem {
             pod: pod.to_owned(),
@@ -160,7 +186,11 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
         && t.exit_code != 0
     {
         let reason = t.reason.clone().unwrap_or_else(|| "Error".into());
-        let msg = t.message.clone().map(|m| format!("{m}; ")).unwrap_or_default();
+        let msg = t
+            .message
+            .clone()
+            .map(|m| format!("{m}; "))
+            .unwrap_or_default();
         return Some(PodProblem {
             pod: pod.to_owned(),
             container: Some(cs.name.clone()),
@@ -171,8 +201,13 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
     if state.and_then(|s| s.running.as_ref()).is_some() && !cs.ready {
         // Running but not ready: a failing readiness probe, or restarts after OOM kills.
         let (reason, message) = match last {
-            Some(t) if t.reason.as_deref() == Some("OOMKilled") => ("OOMKilled".to_owned(), format!("{last_exit}{restarts}")),
-            _ => ("NotReady".to_owned(), format!("running but not ready{restarts}")),
+            Some(t) if t.reason.as_deref() == Some("OOMKilled") => {
+                ("OOMKilled".to_owned(), format!("{last_exit}{restarts}"))
+            }
+            _ => (
+                "NotReady".to_owned(),
+                format!("running but not ready{restarts}"),
+            ),
         };
         return Some(PodProblem {
             pod: pod.to_owned(),
@@ -188,7 +223,9 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
 pub fn pod_problems(pod: &Pod) -> Vec<PodProblem> {
     let name = pod.metadata.name.clone().unwrap_or_default();
     let mut out = Vec::new();
-    let Some(status) = &pod.status else { return out };
+    let Some(status) = &pod.status else {
+        return out;
+    };
     if status.phase.as_deref() == Some("Failed") {
         out.push(PodProblem {
             pod: name.clone(),
@@ -207,7 +244,12 @@ pub fn pod_problems(pod: &Pod) -> Vec<PodProblem> {
             });
         }
     }
-    for cs in status.init_container_statuses.iter().flatten().chain(status.container_statuses.iter().flatten()) {
+    for cs in status
+        .init_container_statuses
+        .iter()
+        .flatten()
+        .chain(status.container_statuses.iter().flatten())
+    {
         out.extend(container_problem(&name, cs));
     }
     out
@@ -230,11 +272,22 @@ pub struct LogTarget {
 pub fn log_target(pods: &[&Pod]) -> Option<LogTarget> {
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let statuses = pod.status.iter().flat_map(|s| s.init_container_statuses.iter().flatten().chain(s.container_statuses.iter().flatten()));
+        let statuses = pod.status.iter().flat_map(|s| {
+            s.init_container_statuses
+                .iter()
+                .flatten()
+                .chain(s.container_statuses.iter().flatten())
+        });
         for cs in statuses {
             let state = cs.state.as_ref();
-            let terminated_now = state.and_then(|s| s.terminated.as_ref()).is_some_and(|t| t.exit_code != 0);
-            let crashed_before = cs.last_state.as_ref().and_then(|s| s.terminated.as_ref()).is_some();
+            let terminated_now = state
+                .and_then(|s| s.terminated.as_ref())
+                .is_some_and(|t| t.exit_code != 0);
+            let crashed_before = cs
+                .last_state
+                .as_ref()
+                .and_then(|s| s.terminated.as_ref())
+                .is_some();
             if terminated_now {
                 return Some(LogTarget {
                     pod: name,
@@ -279,12 +332,19 @@ pub fn tail_log(text: &str, max_lines: usize, max_bytes: usize) -> String {
 
 /// Events about the given objects (`(kind, name)` pairs), oldest first, at most `max`
 /// (the most recent ones).
-pub fn relevant_events<'a>(events: &'a [Event], objects: &BTreeSet<(String, String)>, max: usize) -> Vec<&'a Event> {
+pub fn relevant_events<'a>(
+    events: &'a [Event],
+    objects: &BTreeSet<(String, String)>,
+    max: usize,
+) -> Vec<&'a Event> {
     let mut ev: Vec<&Event> = events
         .iter()
         .filter(|e| {
             let o = &e.involved_object;
-            objects.contains(&(o.kind.clone().unwrap_or_default(), o.name.clone().unwrap_or_default()))
+            objects.contains(&(
+                o.kind.clone().unwrap_or_default(),
+                o.name.clone().unwrap_or_default(),
+            ))
         })
         .collect();
     ev.sort_by_key(|e| event_time(e));
@@ -303,7 +363,11 @@ fn event_time(e: &Event) -> Option<jiff::Timestamp> {
 /// `Warning BackOff pod/api-1: Back-off pulling image "x" (x4)`.
 pub fn event_line(e: &Event) -> String {
     let o = &e.involved_object;
-    let count = e.count.filter(|c| *c > 1).map(|c| format!(" (x{c})")).unwrap_or_default();
+    let count = e
+        .count
+        .filter(|c| *c > 1)
+        .map(|c| format!(" (x{c})"))
+        .unwrap_or_default();
     format!(
         "{} {} {}/{}: {}{count}",
         e.type_.as_deref().unwrap_or("Normal"),
@@ -317,13 +381,20 @@ pub fn event_line(e: &Event) -> String {
 /// `api-7c9d (revision 4, example.com/api:2): 3 desired, 3 current, 1 ready`.
 pub fn replicaset_line(rs: &ReplicaSet) -> String {
     let name = rs.metadata.name.as_deref().unwrap_or("");
-    let rev = revision_of(&rs.metadata).map(|r| format!("revision {r}")).unwrap_or_else(|| "no revision".into());
+    let rev = revision_of(&rs.metadata)
+        .map(|r| format!("revision {r}"))
+        .unwrap_or_else(|| "no revision".into());
     let images: Vec<String> = rs
         .spec
         .as_ref()
         .and_then(|s| s.template.as_ref())
         .and_then(|t| t.spec.as_ref())
-        .map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect())
+        .map(|s| {
+            s.containers
+                .iter()
+                .filter_map(|c| c.image.clone())
+                .collect()
+        })
         .unwrap_or_default();
     let desired = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
     let st = rs.status.clone().unwrap_or_default();
@@ -343,7 +414,10 @@ pub fn pod_line(p: &Pod) -> String {
     let ready = cs.iter().filter(|c| c.ready).count();
     let total = p.spec.as_ref().map_or(cs.len(), |s| s.containers.len());
     let restarts: i32 = cs.iter().map(|c| c.restart_count).sum();
-    format!("{name} {} {ready}/{total} ready, {restarts} restarts", st.phase.as_deref().unwrap_or("Unknown"))
+    format!(
+        "{name} {} {ready}/{total} ready, {restarts} restarts",
+        st.phase.as_deref().unwrap_or("Unknown")
+    )
 }
 
 fn one_line(s: &str) -> String {
@@ -376,7 +450,11 @@ impl Explanation {
         if reasons.is_empty() {
             self.verdict.clone()
         } else {
-            format!("{} ({})", self.verdict, reasons.into_iter().collect::<Vec<_>>().join(", "))
+            format!(
+                "{} ({})",
+                self.verdict,
+                reasons.into_iter().collect::<Vec<_>>().join(", ")
+            )
         }
     }
 
@@ -390,14 +468,21 @@ impl Explanation {
                 md.push_str(&format!(
                     "| `{}` | {} | `{}` | {} |\n",
                     p.pod,
-                    p.container.as_deref().map(|c| format!("`{c}`")).unwrap_or_default(),
+                    p.container
+                        .as_deref()
+                        .map(|c| format!("`{c}`"))
+                        .unwrap_or_default(),
                     p.reason,
                     cell(&p.message)
                 ));
             }
             md.push('\n');
         }
-        for (title, lines) in [("Pods", &self.pods), ("ReplicaSets", &self.replicasets), ("Recent events", &self.events)] {
+        for (title, lines) in [
+            ("Pods", &self.pods),
+            ("ReplicaSets", &self.replicasets),
+            ("Recent events", &self.events),
+        ] {
             if lines.is_empty() {
                 continue;
             }
@@ -408,8 +493,15 @@ impl Explanation {
             md.push('\n');
         }
         if let Some((t, text)) = &self.log {
-            let which = if t.previous { " (previous instance)" } else { "" };
-            md.push_str(&format!("**Last log lines of `{}` container `{}`{which}**\n\n", t.pod, t.container));
+            let which = if t.previous {
+                " (previous instance)"
+            } else {
+                ""
+            };
+            md.push_str(&format!(
+                "**Last log lines of `{}` container `{}`{which}**\n\n",
+                t.pod, t.container
+            ));
             let fence = if text.contains("```") { "~~~~" } else { "```" };
             md.push_str(&format!("{fence}text\n{text}\n{fence}\n\n"));
         }
@@ -423,10 +515,25 @@ impl Explanation {
     pub fn annotation(&self) -> String {
         let mut lines = vec![self.verdict.clone()];
         lines.extend(self.problems.iter().take(MAX_PODS).map(PodProblem::line));
-        let warnings: Vec<&String> = self.events.iter().filter(|e| e.starts_with("Warning")).collect();
-        lines.extend(warnings.iter().rev().take(5).rev().map(|e| format!("event: {e}")));
+        let warnings: Vec<&String> = self
+            .events
+            .iter()
+            .filter(|e| e.starts_with("Warning"))
+            .collect();
+        lines.extend(
+            warnings
+                .iter()
+                .rev()
+                .take(5)
+                .rev()
+                .map(|e| format!("event: {e}")),
+        );
         if let Some((t, text)) = &self.log {
-            let which = if t.previous { ", previous instance" } else { "" };
+            let which = if t.previous {
+                ", previous instance"
+            } else {
+                ""
+            };
             lines.push(format!("log of {}/{}{which}:", t.pod, t.container));
             lines.push(text.clone());
         }
@@ -439,7 +546,13 @@ fn cell(s: &str) -> String {
 }
 
 /// Build the explanation from what was read. `pods` are the new revision's pods.
-pub fn explain(verdict: &str, pods: &[&Pod], replicasets: &[&ReplicaSet], events: &[&Event], log: Option<(LogTarget, String)>) -> Explanation {
+pub fn explain(
+    verdict: &str,
+    pods: &[&Pod],
+    replicasets: &[&ReplicaSet],
+    events: &[&Event],
+    log: Option<(LogTarget, String)>,
+) -> Explanation {
     Explanation {
         verdict: verdict.to_owned(),
         problems: pods.iter().flat_map(|p| pod_problems(p)).collect(),
@@ -550,17 +663,35 @@ status:
     #[test]
     fn pod_problems_name_the_reason() {
         let cases = [
-            (PULL, vec!["api-7c9d-x1/api: ImagePullBackOff: Back-off pulling image \"example.com/api:pull-error\""]),
+            (
+                PULL,
+                vec![
+                    "api-7c9d-x1/api: ImagePullBackOff: Back-off pulling image \"example.com/api:pull-error\"",
+                ],
+            ),
             (
                 CRASH,
-                vec!["api-7c9d-x2/api: CrashLoopBackOff: back-off 1m20s restarting failed container=api pod=api-7c9d-x2; last exit: Error, exit code 1 (restarted 4 times)"],
+                vec![
+                    "api-7c9d-x2/api: CrashLoopBackOff: back-off 1m20s restarting failed container=api pod=api-7c9d-x2; last exit: Error, exit code 1 (restarted 4 times)",
+                ],
             ),
-            (OOM, vec!["api-7c9d-x3/api: OOMKilled: last exit: OOMKilled, exit code 137 (restarted 2 times)"]),
-            (UNSCHEDULABLE, vec!["api-7c9d-x4: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."]),
+            (
+                OOM,
+                vec![
+                    "api-7c9d-x3/api: OOMKilled: last exit: OOMKilled, exit code 137 (restarted 2 times)",
+                ],
+            ),
+            (
+                UNSCHEDULABLE,
+                vec!["api-7c9d-x4: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."],
+            ),
             (HEALTHY, vec![]),
         ];
         for (yaml, want) in cases {
-            let got: Vec<String> = pod_problems(&pod(yaml)).iter().map(PodProblem::line).collect();
+            let got: Vec<String> = pod_problems(&pod(yaml))
+                .iter()
+                .map(PodProblem::line)
+                .collect();
             assert_eq!(got, want);
         }
     }
@@ -571,18 +702,30 @@ status:
             "metadata: {name: p}\nstatus:\n  phase: Pending\n  containerStatuses:\n  - {name: a, image: x, imageID: '', ready: false, restartCount: 0, state: {waiting: {reason: ContainerCreating}}}\n",
         );
         assert!(pod_problems(&creating).is_empty());
-        let evicted = pod("metadata: {name: p}\nstatus: {phase: Failed, reason: Evicted, message: 'The node was low on resource: memory.'}\n");
-        assert_eq!(pod_problems(&evicted)[0].line(), "p: Evicted: The node was low on resource: memory.");
+        let evicted = pod(
+            "metadata: {name: p}\nstatus: {phase: Failed, reason: Evicted, message: 'The node was low on resource: memory.'}\n",
+        );
+        assert_eq!(
+            pod_problems(&evicted)[0].line(),
+            "p: Evicted: The node was low on resource: memory."
+        );
         let init = pod(
             "metadata: {name: p}\nstatus:\n  phase: Pending\n  initContainerStatuses:\n  - {name: migrate, image: x, imageID: '', ready: false, restartCount: 0, state: {terminated: {exitCode: 2, reason: Error}}}\n",
         );
-        assert_eq!(pod_problems(&init)[0].line(), "p/migrate: Error: exit code 2");
+        assert_eq!(
+            pod_problems(&init)[0].line(),
+            "p/migrate: Error: exit code 2"
+        );
     }
 
     #[test]
     fn log_target_prefers_the_crashed_instance() {
         let (crash, pull, oom, healthy) = (pod(CRASH), pod(PULL), pod(OOM), pod(HEALTHY));
-        assert_eq!(log_target(&[&pull]), None, "an image that never pulled has no log");
+        assert_eq!(
+            log_target(&[&pull]),
+            None,
+            "an image that never pulled has no log"
+        );
         assert_eq!(
             log_target(&[&pull, &crash]),
             Some(LogTarget {
@@ -591,7 +734,11 @@ status:
                 previous: true
             })
         );
-        assert_eq!(log_target(&[&oom]).map(|t| t.previous), Some(true), "running again but not ready: the killed instance");
+        assert_eq!(
+            log_target(&[&oom]).map(|t| t.previous),
+            Some(true),
+            "running again but not ready: the killed instance"
+        );
         assert_eq!(log_target(&[&healthy]), None);
     }
 
@@ -601,7 +748,9 @@ status:
         let t = tail_log(&log, 20, 4096);
         assert_eq!(t.lines().count(), 20);
         assert!(t.starts_with("line 31\n") && t.ends_with("line 50"), "{t}");
-        let long: String = (0..20).map(|i| format!("{i}:{}\n", "x".repeat(400))).collect();
+        let long: String = (0..20)
+            .map(|i| format!("{i}:{}\n", "x".repeat(400)))
+            .collect();
         let t = tail_log(&long, 20, 4096);
         assert!(t.len() <= 4096, "{}", t.len());
         assert!(t.starts_with("10:"), "cut at a line start: {}", &t[..10]);
@@ -617,7 +766,10 @@ status:
             "matchLabels: {app: api, tier: web}\nmatchExpressions:\n- {key: env, operator: In, values: [prod, stage]}\n- {key: canary, operator: DoesNotExist}\n- {key: team, operator: Exists}\n- {key: zone, operator: NotIn, values: [a]}\n",
         )
         .unwrap();
-        assert_eq!(selector_query(&sel).unwrap(), "app=api,tier=web,env in (prod,stage),!canary,team,zone notin (a)");
+        assert_eq!(
+            selector_query(&sel).unwrap(),
+            "app=api,tier=web,env in (prod,stage),!canary,team,zone notin (a)"
+        );
         assert_eq!(selector_query(&LabelSelector::default()), None);
     }
 
@@ -645,11 +797,26 @@ status: {{replicas: 1, readyReplicas: 0}}
             "metadata: {name: api, uid: d1, annotations: {deployment.kubernetes.io/revision: '4'}}\nspec: {selector: {}, template: {}}\n",
         )
         .unwrap();
-        let rss = vec![rs("api-old", "d1", 3, "api:1"), rs("api-new", "d1", 4, "api:2"), rs("other", "d2", 9, "x")];
-        assert_eq!(new_replicaset(&d, &rss).and_then(|r| r.metadata.name.clone()).as_deref(), Some("api-new"));
-        let owned: Vec<_> = owned_replicasets(&d, &rss).iter().filter_map(|r| r.metadata.name.clone()).collect();
+        let rss = vec![
+            rs("api-old", "d1", 3, "api:1"),
+            rs("api-new", "d1", 4, "api:2"),
+            rs("other", "d2", 9, "x"),
+        ];
+        assert_eq!(
+            new_replicaset(&d, &rss)
+                .and_then(|r| r.metadata.name.clone())
+                .as_deref(),
+            Some("api-new")
+        );
+        let owned: Vec<_> = owned_replicasets(&d, &rss)
+            .iter()
+            .filter_map(|r| r.metadata.name.clone())
+            .collect();
         assert_eq!(owned, ["api-new", "api-old"]);
-        assert_eq!(replicaset_line(&rss[1]), "api-new (revision 4, api:2): 1 desired, 1 current, 0 ready");
+        assert_eq!(
+            replicaset_line(&rss[1]),
+            "api-new (revision 4, api:2): 1 desired, 1 current, 0 ready"
+        );
         let pods = vec![pod(PULL), pod(HEALTHY)];
         assert_eq!(pods_owned_by(Some("rs-new"), &pods).len(), 1);
     }
@@ -663,16 +830,47 @@ status: {{replicas: 1, readyReplicas: 0}}
             .unwrap()
         };
         let events = vec![
-            ev("api-7c9d-x1", "Pod", "2025-01-01T00:00:03Z", "Failed", "Warning"),
-            ev("api", "Deployment", "2025-01-01T00:00:01Z", "ScalingReplicaSet", "Normal"),
-            ev("unrelated", "Pod", "2025-01-01T00:00:02Z", "Killing", "Normal"),
-            ev("api-7c9d", "ReplicaSet", "2025-01-01T00:00:02Z", "SuccessfulCreate", "Normal"),
+            ev(
+                "api-7c9d-x1",
+                "Pod",
+                "2025-01-01T00:00:03Z",
+                "Failed",
+                "Warning",
+            ),
+            ev(
+                "api",
+                "Deployment",
+                "2025-01-01T00:00:01Z",
+                "ScalingReplicaSet",
+                "Normal",
+            ),
+            ev(
+                "unrelated",
+                "Pod",
+                "2025-01-01T00:00:02Z",
+                "Killing",
+                "Normal",
+            ),
+            ev(
+                "api-7c9d",
+                "ReplicaSet",
+                "2025-01-01T00:00:02Z",
+                "SuccessfulCreate",
+                "Normal",
+            ),
         ];
-        let objects: BTreeSet<(String, String)> = [("Deployment", "api"), ("ReplicaSet", "api-7c9d"), ("Pod", "api-7c9d-x1")]
-            .iter()
-            .map(|(k, n)| ((*k).to_owned(), (*n).to_owned()))
+        let objects: BTreeSet<(String, String)> = [
+            ("Deployment", "api"),
+            ("ReplicaSet", "api-7c9d"),
+            ("Pod", "api-7c9d-x1"),
+        ]
+        .iter()
+        .map(|(k, n)| ((*k).to_owned(), (*n).to_owned()))
+        .collect();
+        let lines: Vec<String> = relevant_events(&events, &objects, 2)
+            .into_iter()
+            .map(event_line)
             .collect();
-        let lines: Vec<String> = relevant_events(&events, &objects, 2).into_iter().map(event_line).collect();
         assert_eq!(
             lines,
             [
@@ -690,17 +888,44 @@ status: {{replicas: 1, readyReplicas: 0}}
             container: "api".into(),
             previous: true,
         };
-        let mut e = explain("deployment \"api\" exceeded its progress deadline", &[&p1, &p2], &[], &[], Some((target, "panic: boom | here".into())));
-        e.events = vec!["Warning Failed pod/api-7c9d-x1: ErrImagePull".into(), "Normal Pulling pod/x: y".into()];
-        assert_eq!(e.headline(), "deployment \"api\" exceeded its progress deadline (CrashLoopBackOff, ImagePullBackOff)");
+        let mut e = explain(
+            "deployment \"api\" exceeded its progress deadline",
+            &[&p1, &p2],
+            &[],
+            &[],
+            Some((target, "panic: boom | here".into())),
+        );
+        e.events = vec![
+            "Warning Failed pod/api-7c9d-x1: ErrImagePull".into(),
+            "Normal Pulling pod/x: y".into(),
+        ];
+        assert_eq!(
+            e.headline(),
+            "deployment \"api\" exceeded its progress deadline (CrashLoopBackOff, ImagePullBackOff)"
+        );
         let md = e.markdown();
-        assert!(md.contains("| `api-7c9d-x1` | `api` | `ImagePullBackOff` |"), "{md}");
-        assert!(md.contains("**Last log lines of `api-7c9d-x2` container `api` (previous instance)**"), "{md}");
+        assert!(
+            md.contains("| `api-7c9d-x1` | `api` | `ImagePullBackOff` |"),
+            "{md}"
+        );
+        assert!(
+            md.contains("**Last log lines of `api-7c9d-x2` container `api` (previous instance)**"),
+            "{md}"
+        );
         assert!(md.contains("```text\npanic: boom | here\n```"), "{md}");
         let a = e.annotation();
         assert!(a.starts_with("deployment \"api\" exceeded its progress deadline\napi-7c9d-x1/api: ImagePullBackOff"), "{a}");
-        assert!(a.contains("event: Warning Failed pod/api-7c9d-x1: ErrImagePull"), "{a}");
-        assert!(!a.contains("Normal Pulling"), "only warnings go to the annotation: {a}");
-        assert!(a.ends_with("log of api-7c9d-x2/api, previous instance:\npanic: boom | here"), "{a}");
+        assert!(
+            a.contains("event: Warning Failed pod/api-7c9d-x1: ErrImagePull"),
+            "{a}"
+        );
+        assert!(
+            !a.contains("Normal Pulling"),
+            "only warnings go to the annotation: {a}"
+        );
+        assert!(
+            a.ends_with("log of api-7c9d-x2/api, previous instance:\npanic: boom | here"),
+            "{a}"
+        );
     }
 }

@@ -27,7 +27,9 @@ use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::apps::v1::{
+    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
+};
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, LogParams, Patch, PatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
@@ -38,7 +40,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use self::config::{KubeconfigSource, RolloutConfig, Workload, WorkloadKind, choose_container, format_duration};
+use self::config::{
+    KubeconfigSource, RolloutConfig, Workload, WorkloadKind, choose_container, format_duration,
+};
 use self::explain::Explanation;
 use self::report::{RollbackReport, SmokeReport, Status, WorkloadReport};
 use self::status::{Progress, RolloutObject, RolloutState};
@@ -66,10 +70,22 @@ pub const INPUTS: &[InputSpec] = &[
 
 /// The rollout gate's outputs.
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "revision", description: "New revision of the (first) workload." },
-    OutputSpec { name: "previous-image", description: "Image the (first) workload ran before." },
-    OutputSpec { name: "rolled-back", description: "`true` when a failed rollout was rolled back." },
-    OutputSpec { name: "results", description: "JSON: per workload status, durations and reason." },
+    OutputSpec {
+        name: "revision",
+        description: "New revision of the (first) workload.",
+    },
+    OutputSpec {
+        name: "previous-image",
+        description: "Image the (first) workload ran before.",
+    },
+    OutputSpec {
+        name: "rolled-back",
+        description: "`true` when a failed rollout was rolled back.",
+    },
+    OutputSpec {
+        name: "results",
+        description: "JSON: per workload status, durations and reason.",
+    },
 ];
 
 /// Field manager recorded on our patches (`kubectl set image` uses `kubectl-set`).
@@ -171,7 +187,9 @@ pub enum Error {
         workload: String,
     },
     /// Several containers and none chosen.
-    #[error("{workload} has several containers ({names}) and none is named like it: choose one with the `container` input")]
+    #[error(
+        "{workload} has several containers ({names}) and none is named like it: choose one with the `container` input"
+    )]
     ContainerAmbiguous {
         /// The workload.
         workload: String,
@@ -179,7 +197,9 @@ pub enum Error {
         names: String,
     },
     /// OnDelete (kubectl cannot follow it either).
-    #[error("{workload}: {message}; it uses the OnDelete update strategy, which a rollout cannot wait for")]
+    #[error(
+        "{workload}: {message}; it uses the OnDelete update strategy, which a rollout cannot wait for"
+    )]
     Unsupported {
         /// The workload.
         workload: String,
@@ -222,7 +242,11 @@ fn api_failure(e: &kube::Error) -> ApiFailure {
     match e {
         kube::Error::Api(s) => ApiFailure {
             code: Some(s.code),
-            message: if s.message.is_empty() { format!("{} ({})", s.reason, s.code) } else { s.message.clone() },
+            message: if s.message.is_empty() {
+                format!("{} ({})", s.reason, s.code)
+            } else {
+                s.message.clone()
+            },
             connection: false,
         },
         kube::Error::HyperError(_) | kube::Error::Service(_) => {
@@ -261,7 +285,10 @@ impl Applied {
         if self.0.is_empty() {
             String::new()
         } else {
-            format!("; already patched before this error (still in place): {}", self.0.join(", "))
+            format!(
+                "; already patched before this error (still in place): {}",
+                self.0.join(", ")
+            )
         }
     }
 }
@@ -323,7 +350,9 @@ impl Drop for EksRefresher {
     }
 }
 
-async fn eks_credentials(region: Option<&str>) -> Result<(aws_credential_types::Credentials, String), String> {
+async fn eks_credentials(
+    region: Option<&str>,
+) -> Result<(aws_credential_types::Credentials, String), String> {
     use aws_credential_types::provider::ProvideCredentials;
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(r) = region {
@@ -334,8 +363,13 @@ async fn eks_credentials(region: Option<&str>) -> Result<(aws_credential_types::
         .region()
         .map(ToString::to_string)
         .ok_or("no AWS region: give the `aws-region` input or set AWS_REGION")?;
-    let provider = sdk.credentials_provider().ok_or("no AWS credential provider is configured")?;
-    let creds = provider.provide_credentials().await.map_err(|e| crate::report::github::error_chain(&e))?;
+    let provider = sdk
+        .credentials_provider()
+        .ok_or("no AWS credential provider is configured")?;
+    let creds = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| crate::report::github::error_chain(&e))?;
     Ok((creds, region))
 }
 
@@ -355,15 +389,29 @@ fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
     std::fs::rename(&tmp, path)
 }
 
-async fn start_eks(target: &config::EksTarget, ctx: &Context) -> Result<(EksRefresher, PathBuf), Error> {
+async fn start_eks(
+    target: &config::EksTarget,
+    ctx: &Context,
+) -> Result<(EksRefresher, PathBuf), Error> {
     let fail = |message: String| Error::Eks {
         cluster: target.cluster.clone(),
         message,
     };
-    let (creds, region) = eks_credentials(target.region.as_deref()).await.map_err(fail)?;
-    let tok = eks::token(&target.cluster, &region, &creds, std::time::SystemTime::now()).map_err(|e| fail(crate::report::github::error_chain(&e)))?;
+    let (creds, region) = eks_credentials(target.region.as_deref())
+        .await
+        .map_err(fail)?;
+    let tok = eks::token(
+        &target.cluster,
+        &region,
+        &creds,
+        std::time::SystemTime::now(),
+    )
+    .map_err(|e| fail(crate::report::github::error_chain(&e)))?;
     ctx.commands.add_mask(tok.token.expose());
-    let dir = tempfile::Builder::new().prefix("rust-ci-action-eks").tempdir().map_err(|e| fail(e.to_string()))?;
+    let dir = tempfile::Builder::new()
+        .prefix("rust-ci-action-eks")
+        .tempdir()
+        .map_err(|e| fail(e.to_string()))?;
     let path = dir.path().join("token");
     write_private(&path, tok.token.expose()).map_err(|e| fail(e.to_string()))?;
     let (cluster, commands, file) = (target.cluster.clone(), ctx.commands.clone(), path.clone());
@@ -372,7 +420,8 @@ async fn start_eks(target: &config::EksTarget, ctx: &Context) -> Result<(EksRefr
         loop {
             tokio::time::sleep(eks::REFRESH_EVERY).await;
             let fresh = match eks_credentials(region_in.as_deref()).await {
-                Ok((c, r)) => eks::token(&cluster, &r, &c, std::time::SystemTime::now()).map_err(|e| e.to_string()),
+                Ok((c, r)) => eks::token(&cluster, &r, &c, std::time::SystemTime::now())
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
             match fresh {
@@ -406,7 +455,15 @@ fn kubeconfig_message(e: &KubeconfigError) -> String {
 /// an input at all. Only credential values are masked: masking every line would also hide
 /// harmless text such as `namespace: default` everywhere in the log.
 fn mask_credentials(kc: &Kubeconfig, ctx: &Context) {
-    const SECRET_KEYS: &[&str] = &["token", "password", "client-key-data", "id-token", "refresh-token", "access-token", "client-secret"];
+    const SECRET_KEYS: &[&str] = &[
+        "token",
+        "password",
+        "client-key-data",
+        "id-token",
+        "refresh-token",
+        "access-token",
+        "client-secret",
+    ];
     fn walk(v: &serde_json::Value, secret: bool, out: &mut Vec<String>) {
         match v {
             serde_json::Value::String(s) if secret && !s.is_empty() => out.push(s.clone()),
@@ -426,8 +483,17 @@ fn mask_credentials(kc: &Kubeconfig, ctx: &Context) {
             walk(&value, false, &mut found);
             // `exec` environment values and `auth-provider` config often hold secrets too
             // (but not the command name: masking `aws` would blank it all over the log).
-            for env in value.pointer("/exec/env").and_then(serde_json::Value::as_array).into_iter().flatten() {
-                walk(env.get("value").unwrap_or(&serde_json::Value::Null), true, &mut found);
+            for env in value
+                .pointer("/exec/env")
+                .and_then(serde_json::Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                walk(
+                    env.get("value").unwrap_or(&serde_json::Value::Null),
+                    true,
+                    &mut found,
+                );
             }
             if let Some(config) = value.pointer("/auth-provider/config") {
                 walk(config, true, &mut found);
@@ -435,7 +501,11 @@ fn mask_credentials(kc: &Kubeconfig, ctx: &Context) {
         }
     }
     // Very short values would blank common words; real credentials are long.
-    for m in found.iter().filter(|s| s.len() >= 6).flat_map(|s| mask_values(s)) {
+    for m in found
+        .iter()
+        .filter(|s| s.len() >= 6)
+        .flat_map(|s| mask_values(s))
+    {
         ctx.commands.add_mask(&m);
     }
 }
@@ -457,25 +527,35 @@ async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config,
             let from = "the `kubeconfig` input".to_owned();
             let kc = from_file(from.clone(), Kubeconfig::from_yaml(text.expose()))?;
             mask_credentials(&kc, ctx);
-            kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| Error::Kubeconfig {
-                from,
-                message: kubeconfig_message(&e),
-            })
+            kube::Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| Error::Kubeconfig {
+                    from,
+                    message: kubeconfig_message(&e),
+                })
         }
         KubeconfigSource::Path(p) => {
-            let path = if p.is_absolute() { p.clone() } else { ctx.workspace.join(p) };
+            let path = if p.is_absolute() {
+                p.clone()
+            } else {
+                ctx.workspace.join(p)
+            };
             let from = format!("`{}`", path.display());
             let kc = from_file(from.clone(), Kubeconfig::read_from(&path))?;
             mask_credentials(&kc, ctx);
-            kube::Config::from_custom_kubeconfig(kc, &opts).await.map_err(|e| Error::Kubeconfig {
-                from,
-                message: kubeconfig_message(&e),
-            })
+            kube::Config::from_custom_kubeconfig(kc, &opts)
+                .await
+                .map_err(|e| Error::Kubeconfig {
+                    from,
+                    message: kubeconfig_message(&e),
+                })
         }
         KubeconfigSource::Default => match kube::Config::from_kubeconfig(&opts).await {
             Ok(c) => Ok(c),
             // Nothing found at KUBECONFIG or ~/.kube/config: try the service account.
-            Err(e @ (KubeconfigError::FindPath | KubeconfigError::ReadConfig(..))) if cfg.context.is_none() => {
+            Err(e @ (KubeconfigError::FindPath | KubeconfigError::ReadConfig(..)))
+                if cfg.context.is_none() =>
+            {
                 kube::Config::incluster().map_err(|ie| Error::NoClusterAccess {
                     kubeconfig: kubeconfig_message(&e),
                     in_cluster: crate::report::github::error_chain(&ie),
@@ -502,7 +582,11 @@ async fn connect(cfg: &RolloutConfig, ctx: &Context) -> Result<Cluster, Error> {
         };
         refresher = Some(r);
     }
-    let url = config.cluster_url.to_string().trim_end_matches('/').to_owned();
+    let url = config
+        .cluster_url
+        .to_string()
+        .trim_end_matches('/')
+        .to_owned();
     let client = Client::try_from(config).map_err(|e| Error::Client(api_failure(&e).message))?;
     Ok(Cluster {
         client,
@@ -512,8 +596,30 @@ async fn connect(cfg: &RolloutConfig, ctx: &Context) -> Result<Cluster, Error> {
 }
 
 /// A workload kind the gate can drive.
-trait Workloadish: RolloutObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Serialize + Debug + Send + Sync + 'static {}
-impl<T> Workloadish for T where T: RolloutObject + Resource<Scope = NamespaceResourceScope, DynamicType = ()> + Clone + DeserializeOwned + Serialize + Debug + Send + Sync + 'static {}
+trait Workloadish:
+    RolloutObject
+    + Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+    + Clone
+    + DeserializeOwned
+    + Serialize
+    + Debug
+    + Send
+    + Sync
+    + 'static
+{
+}
+impl<T> Workloadish for T where
+    T: RolloutObject
+        + Resource<Scope = NamespaceResourceScope, DynamicType = ()>
+        + Clone
+        + DeserializeOwned
+        + Serialize
+        + Debug
+        + Send
+        + Sync
+        + 'static
+{
+}
 
 /// What preflight learned about one workload.
 #[derive(Debug, Clone)]
@@ -527,13 +633,25 @@ struct Prepared {
 fn container_names<K: Workloadish>(obj: &K) -> Vec<(String, Option<String>)> {
     obj.template()
         .and_then(|t| t.spec.as_ref())
-        .map(|s| s.containers.iter().map(|c| (c.name.clone(), c.image.clone())).collect())
+        .map(|s| {
+            s.containers
+                .iter()
+                .map(|c| (c.name.clone(), c.image.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
-async fn preflight<K: Workloadish>(cluster: &Cluster, w: &Workload, cfg: &RolloutConfig) -> Result<Prepared, Error> {
+async fn preflight<K: Workloadish>(
+    cluster: &Cluster,
+    w: &Workload,
+    cfg: &RolloutConfig,
+) -> Result<Prepared, Error> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &w.namespace);
-    let obj = api.get(&w.name).await.map_err(|e| cluster.error("get", w, &e, &Applied::default()))?;
+    let obj = api
+        .get(&w.name)
+        .await
+        .map_err(|e| cluster.error("get", w, &e, &Applied::default()))?;
     if let Some(message) = obj.unsupported_strategy() {
         return Err(Error::Unsupported {
             workload: w.to_string(),
@@ -542,19 +660,28 @@ async fn preflight<K: Workloadish>(cluster: &Cluster, w: &Workload, cfg: &Rollou
     }
     let containers = container_names(&obj);
     let names: Vec<String> = containers.iter().map(|(n, _)| n.clone()).collect();
-    let container = choose_container(&names, cfg.container.as_deref(), &w.name).map_err(|c| match c {
-        config::ContainerChoice::NotFound { wanted, .. } if wanted.is_empty() => Error::NoContainers { workload: w.to_string() },
-        config::ContainerChoice::NotFound { wanted, names } => Error::ContainerNotFound {
-            workload: w.to_string(),
-            wanted,
-            names: names.join(", "),
-        },
-        config::ContainerChoice::Ambiguous { names } => Error::ContainerAmbiguous {
-            workload: w.to_string(),
-            names: names.join(", "),
-        },
-    })?;
-    let previous_image = containers.iter().find(|(n, _)| *n == container).and_then(|(_, i)| i.clone()).unwrap_or_default();
+    let container =
+        choose_container(&names, cfg.container.as_deref(), &w.name).map_err(|c| match c {
+            config::ContainerChoice::NotFound { wanted, .. } if wanted.is_empty() => {
+                Error::NoContainers {
+                    workload: w.to_string(),
+                }
+            }
+            config::ContainerChoice::NotFound { wanted, names } => Error::ContainerNotFound {
+                workload: w.to_string(),
+                wanted,
+                names: names.join(", "),
+            },
+            config::ContainerChoice::Ambiguous { names } => Error::ContainerAmbiguous {
+                workload: w.to_string(),
+                names: names.join(", "),
+            },
+        })?;
+    let previous_image = containers
+        .iter()
+        .find(|(n, _)| *n == container)
+        .and_then(|(_, i)| i.clone())
+        .unwrap_or_default();
     Ok(Prepared {
         workload: w.clone(),
         container,
@@ -580,7 +707,13 @@ fn patch_params() -> PatchParams {
 }
 
 /// Patch the image; returns the generation the API server assigned.
-async fn set_image<K: Workloadish>(cluster: &Cluster, p: &Prepared, image: &str, cause: &str, applied: &Applied) -> Result<i64, Error> {
+async fn set_image<K: Workloadish>(
+    cluster: &Cluster,
+    p: &Prepared,
+    image: &str,
+    cause: &str,
+    applied: &Applied,
+) -> Result<i64, Error> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &p.workload.namespace);
     let patch = image_patch(&p.container, image, cause);
     let obj = api
@@ -611,7 +744,9 @@ struct Waited<K> {
 
 fn fatal_watch_error(e: &watcher::Error) -> Option<&kube::Error> {
     let inner = match e {
-        watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => k,
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => k,
         _ => return None,
     };
     match inner {
@@ -622,7 +757,9 @@ fn fatal_watch_error(e: &watcher::Error) -> Option<&kube::Error> {
 
 fn watch_error_text(e: &watcher::Error) -> String {
     match e {
-        watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => api_failure(k).message,
+        watcher::Error::InitialListFailed(k)
+        | watcher::Error::WatchStartFailed(k)
+        | watcher::Error::WatchFailed(k) => api_failure(k).message,
         watcher::Error::WatchError(s) => format!("{} ({})", s.message, s.code),
         other => other.to_string(),
     }
@@ -635,7 +772,14 @@ fn watch_error_text(e: &watcher::Error) -> String {
 /// polling: a status change is evaluated the moment its event arrives. RBAC and auth errors
 /// end the wait at once (retrying cannot fix them); other errors are retried until the
 /// deadline, and if the watch is still failing then, the cluster was lost.
-async fn wait_for<K: Workloadish>(cluster: &Cluster, w: &Workload, min_generation: i64, started: Instant, deadline: tokio::time::Instant, applied: &Applied) -> Result<Waited<K>, Error> {
+async fn wait_for<K: Workloadish>(
+    cluster: &Cluster,
+    w: &Workload,
+    min_generation: i64,
+    started: Instant,
+    deadline: tokio::time::Instant,
+    applied: &Applied,
+) -> Result<Waited<K>, Error> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &w.namespace);
     let cfg = watcher::Config::default().fields(&format!("metadata.name={}", w.name));
     let mut stream = pin!(watcher(api, cfg).default_backoff());
@@ -656,7 +800,9 @@ async fn wait_for<K: Workloadish>(cluster: &Cluster, w: &Workload, min_generatio
                 if let Some(message) = failing {
                     return Err(Error::Unreachable {
                         url: cluster.url.clone(),
-                        message: format!("the watch on {w} kept failing until the timeout: {message}"),
+                        message: format!(
+                            "the watch on {w} kept failing until the timeout: {message}"
+                        ),
                         applied: applied.suffix(),
                     });
                 }
@@ -712,7 +858,9 @@ async fn wait_for<K: Workloadish>(cluster: &Cluster, w: &Workload, min_generatio
         }
         // Counts from before the controller saw our change describe the old rollout.
         let progress = obj.progress();
-        if obj.observed_generation() >= min_generation && waited.progression.last() != Some(&progress) {
+        if obj.observed_generation() >= min_generation
+            && waited.progression.last() != Some(&progress)
+        {
             waited.progression.push(progress);
         }
         let state = status::evaluate(&obj, min_generation);
@@ -733,7 +881,12 @@ async fn wait_for<K: Workloadish>(cluster: &Cluster, w: &Workload, min_generatio
 
 /// Read what explains a failure. Read errors do not turn a failed rollout into a tool
 /// error: they become gaps in the explanation.
-async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, verdict: &str) -> Explanation {
+async fn explain_failure(
+    cluster: &Cluster,
+    w: &Workload,
+    obj: Option<&Obj>,
+    verdict: &str,
+) -> Explanation {
     let client = &cluster.client;
     let pods_api: Api<Pod> = Api::namespaced(client.clone(), &w.namespace);
     let mut gaps = Vec::new();
@@ -767,23 +920,40 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
             let rs_api: Api<ReplicaSet> = Api::namespaced(client.clone(), &w.namespace);
             match rs_api.list(&lp).await {
                 Ok(l) => replicasets = l.items,
-                Err(e) => gaps.push(format!("could not list ReplicaSets: {}", api_failure(&e).message)),
+                Err(e) => gaps.push(format!(
+                    "could not list ReplicaSets: {}",
+                    api_failure(&e).message
+                )),
             }
-            let owned: Vec<ReplicaSet> = explain::owned_replicasets(d, &replicasets).into_iter().cloned().collect();
+            let owned: Vec<ReplicaSet> = explain::owned_replicasets(d, &replicasets)
+                .into_iter()
+                .cloned()
+                .collect();
             let new_rs = explain::new_replicaset(d, &replicasets);
             if let Some(rs) = new_rs {
-                event_objects.insert(("ReplicaSet".into(), rs.metadata.name.clone().unwrap_or_default()));
+                event_objects.insert((
+                    "ReplicaSet".into(),
+                    rs.metadata.name.clone().unwrap_or_default(),
+                ));
             }
-            let pods = explain::pods_owned_by(new_rs.and_then(|rs| rs.metadata.uid.as_deref()), &all_pods);
+            let pods =
+                explain::pods_owned_by(new_rs.and_then(|rs| rs.metadata.uid.as_deref()), &all_pods);
             (pods, owned)
         }
         Obj::StatefulSet(s) => {
             let rev = s.status.as_ref().and_then(|st| st.update_revision.clone());
-            (explain::pods_at_revision(s.metadata.uid.as_deref(), rev.as_deref(), &all_pods), Vec::new())
+            (
+                explain::pods_at_revision(s.metadata.uid.as_deref(), rev.as_deref(), &all_pods),
+                Vec::new(),
+            )
         }
         Obj::DaemonSet(d) => {
-            let rev = newest_revision_name(client, &w.namespace, d.metadata.uid.as_deref(), &lp).await;
-            (explain::pods_at_revision(d.metadata.uid.as_deref(), rev.as_deref(), &all_pods), Vec::new())
+            let rev =
+                newest_revision_name(client, &w.namespace, d.metadata.uid.as_deref(), &lp).await;
+            (
+                explain::pods_at_revision(d.metadata.uid.as_deref(), rev.as_deref(), &all_pods),
+                Vec::new(),
+            )
         }
     };
     for p in &new_pods {
@@ -793,7 +963,10 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
     let events = match events_api.list(&ListParams::default().limit(1000)).await {
         Ok(l) => l.items,
         Err(e) => {
-            gaps.push(format!("could not list events: {}", api_failure(&e).message));
+            gaps.push(format!(
+                "could not list events: {}",
+                api_failure(&e).message
+            ));
             Vec::new()
         }
     };
@@ -808,9 +981,17 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
                 ..LogParams::default()
             };
             match pods_api.logs(&t.pod, &params).await {
-                Ok(text) => Some((t, explain::tail_log(&text, explain::LOG_LINES, explain::LOG_BYTES))),
+                Ok(text) => Some((
+                    t,
+                    explain::tail_log(&text, explain::LOG_LINES, explain::LOG_BYTES),
+                )),
                 Err(e) => {
-                    gaps.push(format!("could not read the log of {}/{}: {}", t.pod, t.container, api_failure(&e).message));
+                    gaps.push(format!(
+                        "could not read the log of {}/{}: {}",
+                        t.pod,
+                        t.container,
+                        api_failure(&e).message
+                    ));
                     None
                 }
             }
@@ -823,18 +1004,36 @@ async fn explain_failure(cluster: &Cluster, w: &Workload, obj: Option<&Obj>, ver
     e
 }
 
-async fn owned_revisions(client: &Client, namespace: &str, uid: Option<&str>, lp: &ListParams) -> Result<Vec<ControllerRevision>, kube::Error> {
+async fn owned_revisions(
+    client: &Client,
+    namespace: &str,
+    uid: Option<&str>,
+    lp: &ListParams,
+) -> Result<Vec<ControllerRevision>, kube::Error> {
     let api: Api<ControllerRevision> = Api::namespaced(client.clone(), namespace);
     let items = api.list(lp).await?.items;
     Ok(items
         .into_iter()
-        .filter(|cr| cr.metadata.owner_references.iter().flatten().any(|o| Some(o.uid.as_str()) == uid && o.controller == Some(true)))
+        .filter(|cr| {
+            cr.metadata
+                .owner_references
+                .iter()
+                .flatten()
+                .any(|o| Some(o.uid.as_str()) == uid && o.controller == Some(true))
+        })
         .collect())
 }
 
-async fn newest_revision_name(client: &Client, namespace: &str, uid: Option<&str>, lp: &ListParams) -> Option<String> {
+async fn newest_revision_name(
+    client: &Client,
+    namespace: &str,
+    uid: Option<&str>,
+    lp: &ListParams,
+) -> Option<String> {
     let revs = owned_revisions(client, namespace, uid, lp).await.ok()?;
-    revs.into_iter().max_by_key(|cr| cr.revision).and_then(|cr| cr.metadata.name)
+    revs.into_iter()
+        .max_by_key(|cr| cr.revision)
+        .and_then(|cr| cr.metadata.name)
 }
 
 /// The workload, whatever its kind.
@@ -886,18 +1085,41 @@ impl IntoObj for DaemonSet {
 /// the StatefulSet's update revision or the DaemonSet's newest ControllerRevision.
 async fn revision_of(client: &Client, w: &Workload, obj: &Obj) -> Option<String> {
     match obj {
-        Obj::Deployment(d) => d.metadata.annotations.as_ref()?.get(explain::REVISION_ANNOTATION).cloned(),
+        Obj::Deployment(d) => d
+            .metadata
+            .annotations
+            .as_ref()?
+            .get(explain::REVISION_ANNOTATION)
+            .cloned(),
         Obj::StatefulSet(s) => {
-            let lp = obj.selector().map(|sel| ListParams::default().labels(&sel)).unwrap_or_default();
-            let revs = owned_revisions(client, &w.namespace, s.metadata.uid.as_deref(), &lp).await.ok()?;
+            let lp = obj
+                .selector()
+                .map(|sel| ListParams::default().labels(&sel))
+                .unwrap_or_default();
+            let revs = owned_revisions(client, &w.namespace, s.metadata.uid.as_deref(), &lp)
+                .await
+                .ok()?;
             let update = s.status.as_ref().and_then(|st| st.update_revision.clone());
-            let named = revs.iter().find(|cr| cr.metadata.name == update).map(|cr| cr.revision);
-            named.or_else(|| revs.iter().map(|cr| cr.revision).max()).map(|r| r.to_string())
+            let named = revs
+                .iter()
+                .find(|cr| cr.metadata.name == update)
+                .map(|cr| cr.revision);
+            named
+                .or_else(|| revs.iter().map(|cr| cr.revision).max())
+                .map(|r| r.to_string())
         }
         Obj::DaemonSet(d) => {
-            let lp = obj.selector().map(|sel| ListParams::default().labels(&sel)).unwrap_or_default();
-            let revs = owned_revisions(client, &w.namespace, d.metadata.uid.as_deref(), &lp).await.ok()?;
-            revs.iter().map(|cr| cr.revision).max().map(|r| r.to_string())
+            let lp = obj
+                .selector()
+                .map(|sel| ListParams::default().labels(&sel))
+                .unwrap_or_default();
+            let revs = owned_revisions(client, &w.namespace, d.metadata.uid.as_deref(), &lp)
+                .await
+                .ok()?;
+            revs.iter()
+                .map(|cr| cr.revision)
+                .max()
+                .map(|r| r.to_string())
         }
     }
 }
@@ -913,18 +1135,50 @@ struct Job<'a> {
     applied: &'a Applied,
 }
 
-async fn follow<K: Workloadish + IntoObj>(cluster: &Cluster, job: Job<'_>) -> Result<(WorkloadReport, Option<Obj>), Error> {
+async fn follow<K: Workloadish + IntoObj>(
+    cluster: &Cluster,
+    job: Job<'_>,
+) -> Result<(WorkloadReport, Option<Obj>), Error> {
     let w = &job.prepared.workload;
     let deadline = tokio::time::Instant::from_std(job.started + job.timeout);
-    let waited = wait_for::<K>(cluster, w, job.min_generation, job.started, deadline, job.applied).await?;
+    let waited = wait_for::<K>(
+        cluster,
+        w,
+        job.min_generation,
+        job.started,
+        deadline,
+        job.applied,
+    )
+    .await?;
     let duration = job.started.elapsed();
     let (status, message, obj) = match waited.end {
-        WaitEnd::Settled(RolloutState::Complete(m), o) => (if job.patched { Status::Complete } else { Status::Unchanged }, m, Some(o.into_obj())),
+        WaitEnd::Settled(RolloutState::Complete(m), o) => (
+            if job.patched {
+                Status::Complete
+            } else {
+                Status::Unchanged
+            },
+            m,
+            Some(o.into_obj()),
+        ),
         WaitEnd::Settled(RolloutState::Failed(m), o) => (Status::Failed, m, Some(o.into_obj())),
-        WaitEnd::Settled(RolloutState::Progressing(m), o) => (Status::TimedOut, m, Some(o.into_obj())),
+        WaitEnd::Settled(RolloutState::Progressing(m), o) => {
+            (Status::TimedOut, m, Some(o.into_obj()))
+        }
         WaitEnd::TimedOut(o) => {
-            let last = if waited.last_message.is_empty() { "no status seen".to_owned() } else { waited.last_message.clone() };
-            (Status::TimedOut, format!("timed out after {} waiting for the rollout: {last}", format_duration(job.timeout)), o.map(IntoObj::into_obj))
+            let last = if waited.last_message.is_empty() {
+                "no status seen".to_owned()
+            } else {
+                waited.last_message.clone()
+            };
+            (
+                Status::TimedOut,
+                format!(
+                    "timed out after {} waiting for the rollout: {last}",
+                    format_duration(job.timeout)
+                ),
+                o.map(IntoObj::into_obj),
+            )
         }
         WaitEnd::Deleted => (Status::Failed, waited.last_message.clone(), None),
     };
@@ -960,7 +1214,12 @@ async fn follow<K: Workloadish + IntoObj>(cluster: &Cluster, job: Job<'_>) -> Re
 }
 
 /// `kubectl rollout undo` for one workload, then wait for the restored template.
-async fn roll_back(cluster: &Cluster, p: &Prepared, obj: Option<&Obj>, timeout: Duration) -> RollbackReport {
+async fn roll_back(
+    cluster: &Cluster,
+    p: &Prepared,
+    obj: Option<&Obj>,
+    timeout: Duration,
+) -> RollbackReport {
     let started = Instant::now();
     let w = &p.workload;
     let fail = |message: String| RollbackReport {
@@ -971,34 +1230,106 @@ async fn roll_back(cluster: &Cluster, p: &Prepared, obj: Option<&Obj>, timeout: 
     };
     // Read the workload again: the controller has moved on since the last event.
     let fresh = match w.kind {
-        WorkloadKind::Deployment => Api::<Deployment>::namespaced(cluster.client.clone(), &w.namespace).get(&w.name).await.map(Obj::Deployment),
-        WorkloadKind::StatefulSet => Api::<StatefulSet>::namespaced(cluster.client.clone(), &w.namespace).get(&w.name).await.map(Obj::StatefulSet),
-        WorkloadKind::DaemonSet => Api::<DaemonSet>::namespaced(cluster.client.clone(), &w.namespace).get(&w.name).await.map(Obj::DaemonSet),
+        WorkloadKind::Deployment => {
+            Api::<Deployment>::namespaced(cluster.client.clone(), &w.namespace)
+                .get(&w.name)
+                .await
+                .map(Obj::Deployment)
+        }
+        WorkloadKind::StatefulSet => {
+            Api::<StatefulSet>::namespaced(cluster.client.clone(), &w.namespace)
+                .get(&w.name)
+                .await
+                .map(Obj::StatefulSet)
+        }
+        WorkloadKind::DaemonSet => {
+            Api::<DaemonSet>::namespaced(cluster.client.clone(), &w.namespace)
+                .get(&w.name)
+                .await
+                .map(Obj::DaemonSet)
+        }
     };
     let current = match (fresh, obj) {
         (Ok(o), _) => o,
-        (Err(e), _) => return fail(format!("could not read {}: {}", w.short(), api_failure(&e).message)),
+        (Err(e), _) => {
+            return fail(format!(
+                "could not read {}: {}",
+                w.short(),
+                api_failure(&e).message
+            ));
+        }
     };
-    let lp = current.selector().map(|s| ListParams::default().labels(&s)).unwrap_or_default();
+    let lp = current
+        .selector()
+        .map(|s| ListParams::default().labels(&s))
+        .unwrap_or_default();
     let plan = match &current {
-        Obj::Deployment(d) => match Api::<ReplicaSet>::namespaced(cluster.client.clone(), &w.namespace).list(&lp).await {
-            Ok(l) => undo::deployment_undo(d, &l.items),
-            Err(e) => return fail(format!("could not list ReplicaSets: {}", api_failure(&e).message)),
+        Obj::Deployment(d) => {
+            match Api::<ReplicaSet>::namespaced(cluster.client.clone(), &w.namespace)
+                .list(&lp)
+                .await
+            {
+                Ok(l) => undo::deployment_undo(d, &l.items),
+                Err(e) => {
+                    return fail(format!(
+                        "could not list ReplicaSets: {}",
+                        api_failure(&e).message
+                    ));
+                }
+            }
+        }
+        Obj::StatefulSet(s) => match owned_revisions(
+            &cluster.client,
+            &w.namespace,
+            s.metadata.uid.as_deref(),
+            &lp,
+        )
+        .await
+        {
+            Ok(revs) => undo::revision_undo(
+                &format!("statefulset \"{}\"", w.name),
+                s.metadata.uid.as_deref(),
+                &s.spec.clone().unwrap_or_default().template,
+                &revs,
+            ),
+            Err(e) => {
+                return fail(format!(
+                    "could not list ControllerRevisions: {}",
+                    api_failure(&e).message
+                ));
+            }
         },
-        Obj::StatefulSet(s) => match owned_revisions(&cluster.client, &w.namespace, s.metadata.uid.as_deref(), &lp).await {
-            Ok(revs) => undo::revision_undo(&format!("statefulset \"{}\"", w.name), s.metadata.uid.as_deref(), &s.spec.clone().unwrap_or_default().template, &revs),
-            Err(e) => return fail(format!("could not list ControllerRevisions: {}", api_failure(&e).message)),
-        },
-        Obj::DaemonSet(d) => match owned_revisions(&cluster.client, &w.namespace, d.metadata.uid.as_deref(), &lp).await {
-            Ok(revs) => undo::revision_undo(&format!("daemon set \"{}\"", w.name), d.metadata.uid.as_deref(), &d.spec.clone().unwrap_or_default().template, &revs),
-            Err(e) => return fail(format!("could not list ControllerRevisions: {}", api_failure(&e).message)),
+        Obj::DaemonSet(d) => match owned_revisions(
+            &cluster.client,
+            &w.namespace,
+            d.metadata.uid.as_deref(),
+            &lp,
+        )
+        .await
+        {
+            Ok(revs) => undo::revision_undo(
+                &format!("daemon set \"{}\"", w.name),
+                d.metadata.uid.as_deref(),
+                &d.spec.clone().unwrap_or_default().template,
+                &revs,
+            ),
+            Err(e) => {
+                return fail(format!(
+                    "could not list ControllerRevisions: {}",
+                    api_failure(&e).message
+                ));
+            }
         },
     };
     let plan = match plan {
         Ok(p) => p,
         Err(e) => return fail(e.to_string()),
     };
-    tracing::info!("{w}: rolling back to revision {} ({})", plan.to_revision, plan.images.join(", "));
+    tracing::info!(
+        "{w}: rolling back to revision {} ({})",
+        plan.to_revision,
+        plan.images.join(", ")
+    );
     // `Patch::Json` holds a `json_patch::Patch`; the type comes from the variant.
     let patch: Patch<()> = match serde_json::from_value(plan.patch.clone()) {
         Ok(p) => Patch::Json(p),
@@ -1021,14 +1352,32 @@ async fn roll_back(cluster: &Cluster, p: &Prepared, obj: Option<&Obj>, timeout: 
     let deadline = tokio::time::Instant::from_std(wait_started + timeout);
     let none = Applied::default();
     let waited = match w.kind {
-        WorkloadKind::Deployment => wait_for::<Deployment>(cluster, w, generation, wait_started, deadline, &none).await.map(|x| (x.end_message(), x.last_message)),
-        WorkloadKind::StatefulSet => wait_for::<StatefulSet>(cluster, w, generation, wait_started, deadline, &none).await.map(|x| (x.end_message(), x.last_message)),
-        WorkloadKind::DaemonSet => wait_for::<DaemonSet>(cluster, w, generation, wait_started, deadline, &none).await.map(|x| (x.end_message(), x.last_message)),
+        WorkloadKind::Deployment => {
+            wait_for::<Deployment>(cluster, w, generation, wait_started, deadline, &none)
+                .await
+                .map(|x| (x.end_message(), x.last_message))
+        }
+        WorkloadKind::StatefulSet => {
+            wait_for::<StatefulSet>(cluster, w, generation, wait_started, deadline, &none)
+                .await
+                .map(|x| (x.end_message(), x.last_message))
+        }
+        WorkloadKind::DaemonSet => {
+            wait_for::<DaemonSet>(cluster, w, generation, wait_started, deadline, &none)
+                .await
+                .map(|x| (x.end_message(), x.last_message))
+        }
     };
     let (ok, message) = match waited {
         Ok((Some(true), m)) => (true, m),
         Ok((Some(false), m)) => (false, m),
-        Ok((None, m)) => (false, format!("timed out after {} waiting for the rollback: {m}", format_duration(timeout))),
+        Ok((None, m)) => (
+            false,
+            format!(
+                "timed out after {} waiting for the rollback: {m}",
+                format_duration(timeout)
+            ),
+        ),
         Err(e) => (false, e.to_string()),
     };
     RollbackReport {
@@ -1050,9 +1399,16 @@ impl<K> Waited<K> {
     }
 }
 
-async fn patch_json<K: Workloadish>(cluster: &Cluster, w: &Workload, patch: &Patch<()>) -> Result<i64, String> {
+async fn patch_json<K: Workloadish>(
+    cluster: &Cluster,
+    w: &Workload,
+    patch: &Patch<()>,
+) -> Result<i64, String> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &w.namespace);
-    api.patch(&w.name, &patch_params(), patch).await.map(|o| o.generation()).map_err(|e| api_failure(&e).message)
+    api.patch(&w.name, &patch_params(), patch)
+        .await
+        .map(|o| o.generation())
+        .map_err(|e| api_failure(&e).message)
 }
 
 /// Run the smoke command with `sh -c` in the workspace, bounded by `timeout`.
@@ -1069,19 +1425,28 @@ async fn smoke(command: &str, ctx: &Context, timeout: Duration) -> Result<SmokeR
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| e.to_string())?;
-    let (passed, detail, output) = match tokio::time::timeout(timeout, child.wait_with_output()).await {
-        Err(_) => (false, format!("timed out after {}", format_duration(timeout)), String::new()),
-        Ok(Err(e)) => (false, format!("could not be waited for: {e}"), String::new()),
-        Ok(Ok(out)) => {
-            let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-            text.push_str(&String::from_utf8_lossy(&out.stderr));
-            match out.status.code() {
-                Some(0) => (true, "exited with 0".to_owned(), text),
-                Some(c) => (false, format!("exited with {c}"), text),
-                None => (false, "was killed by a signal".to_owned(), text),
+    let (passed, detail, output) =
+        match tokio::time::timeout(timeout, child.wait_with_output()).await {
+            Err(_) => (
+                false,
+                format!("timed out after {}", format_duration(timeout)),
+                String::new(),
+            ),
+            Ok(Err(e)) => (
+                false,
+                format!("could not be waited for: {e}"),
+                String::new(),
+            ),
+            Ok(Ok(out)) => {
+                let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
+                text.push_str(&String::from_utf8_lossy(&out.stderr));
+                match out.status.code() {
+                    Some(0) => (true, "exited with 0".to_owned(), text),
+                    Some(c) => (false, format!("exited with {c}"), text),
+                    None => (false, "was killed by a signal".to_owned(), text),
+                }
             }
-        }
-    };
+        };
     Ok(SmokeReport {
         command: command.to_owned(),
         passed,
@@ -1095,7 +1460,16 @@ async fn smoke(command: &str, ctx: &Context, timeout: Duration) -> Result<SmokeR
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = RolloutConfig::try_from(raw)?;
     let cluster = connect(&cfg, ctx).await?;
-    tracing::info!("cluster {}: rolling out {} to {}", cluster.url, cfg.image, cfg.workloads.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
+    tracing::info!(
+        "cluster {}: rolling out {} to {}",
+        cluster.url,
+        cfg.image,
+        cfg.workloads
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 
     // 1. Read and check everything before changing anything.
     let mut prepared = Vec::with_capacity(cfg.workloads.len());
@@ -1110,46 +1484,70 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
 
     // 2. Patch, one by one, remembering what changed.
     let image = cfg.image.as_str();
-    let cause = ctx.env.run_url().unwrap_or_else(|| format!("rust-ci-action: set image to {image}"));
+    let cause = ctx
+        .env
+        .run_url()
+        .unwrap_or_else(|| format!("rust-ci-action: set image to {image}"));
     let mut applied = Applied::default();
     let mut jobs: Vec<(bool, i64, Instant)> = Vec::with_capacity(prepared.len());
     for p in &prepared {
         let started = Instant::now();
         if p.previous_image == image {
-            tracing::info!("{}: container `{}` already runs {image}; checking that it is healthy", p.workload, p.container);
+            tracing::info!(
+                "{}: container `{}` already runs {image}; checking that it is healthy",
+                p.workload,
+                p.container
+            );
             jobs.push((false, p.generation, started));
             continue;
         }
         let generation = match p.workload.kind {
-            WorkloadKind::Deployment => set_image::<Deployment>(&cluster, p, image, &cause, &applied).await?,
-            WorkloadKind::StatefulSet => set_image::<StatefulSet>(&cluster, p, image, &cause, &applied).await?,
-            WorkloadKind::DaemonSet => set_image::<DaemonSet>(&cluster, p, image, &cause, &applied).await?,
+            WorkloadKind::Deployment => {
+                set_image::<Deployment>(&cluster, p, image, &cause, &applied).await?
+            }
+            WorkloadKind::StatefulSet => {
+                set_image::<StatefulSet>(&cluster, p, image, &cause, &applied).await?
+            }
+            WorkloadKind::DaemonSet => {
+                set_image::<DaemonSet>(&cluster, p, image, &cause, &applied).await?
+            }
         };
-        tracing::info!("{}: container `{}` {} → {image} (generation {generation})", p.workload, p.container, p.previous_image);
-        applied.0.push(format!("{} container `{}` {} → {image}", p.workload, p.container, p.previous_image));
+        tracing::info!(
+            "{}: container `{}` {} → {image} (generation {generation})",
+            p.workload,
+            p.container,
+            p.previous_image
+        );
+        applied.0.push(format!(
+            "{} container `{}` {} → {image}",
+            p.workload, p.container, p.previous_image
+        ));
         jobs.push((true, generation, started));
     }
 
     // 3. Wait for all of them at once.
-    let waits = prepared.iter().zip(&jobs).map(|(p, (patched, min_generation, started))| {
-        let job = Job {
-            prepared: p,
-            image,
-            patched: *patched,
-            min_generation: *min_generation,
-            started: *started,
-            timeout: cfg.timeout.get(),
-            applied: &applied,
-        };
-        let cluster = &cluster;
-        async move {
-            match p.workload.kind {
-                WorkloadKind::Deployment => follow::<Deployment>(cluster, job).await,
-                WorkloadKind::StatefulSet => follow::<StatefulSet>(cluster, job).await,
-                WorkloadKind::DaemonSet => follow::<DaemonSet>(cluster, job).await,
+    let waits = prepared
+        .iter()
+        .zip(&jobs)
+        .map(|(p, (patched, min_generation, started))| {
+            let job = Job {
+                prepared: p,
+                image,
+                patched: *patched,
+                min_generation: *min_generation,
+                started: *started,
+                timeout: cfg.timeout.get(),
+                applied: &applied,
+            };
+            let cluster = &cluster;
+            async move {
+                match p.workload.kind {
+                    WorkloadKind::Deployment => follow::<Deployment>(cluster, job).await,
+                    WorkloadKind::StatefulSet => follow::<StatefulSet>(cluster, job).await,
+                    WorkloadKind::DaemonSet => follow::<DaemonSet>(cluster, job).await,
+                }
             }
-        }
-    });
+        });
     let finished = futures::future::join_all(waits).await;
     let mut reports = Vec::with_capacity(finished.len());
     let mut objects = Vec::with_capacity(finished.len());
@@ -1161,29 +1559,36 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
 
     // 4. Smoke test once everything is ready.
     let all_ready = reports.iter().all(|r| r.status.ok());
-    let smoke_report = match (&cfg.smoke_command, all_ready) {
-        (Some(cmd), true) => Some(smoke(cmd, ctx, cfg.timeout.get()).await.map_err(|message| Error::Smoke {
-            command: cmd.clone(),
-            message,
-            applied: applied.suffix(),
-        })?),
-        _ => None,
-    };
+    let smoke_report =
+        match (&cfg.smoke_command, all_ready) {
+            (Some(cmd), true) => Some(smoke(cmd, ctx, cfg.timeout.get()).await.map_err(
+                |message| Error::Smoke {
+                    command: cmd.clone(),
+                    message,
+                    applied: applied.suffix(),
+                },
+            )?),
+            _ => None,
+        };
     let failed = !all_ready || smoke_report.as_ref().is_some_and(|s| !s.passed);
 
     // 5. Roll back what we changed when asked.
     if failed && cfg.rollback_on_failure {
-        let undos = prepared.iter().zip(&reports).zip(&objects).map(|((p, r), o)| {
-            let cluster = &cluster;
-            let timeout = cfg.timeout.get();
-            async move {
-                if r.patched {
-                    Some(roll_back(cluster, p, o.as_ref(), timeout).await)
-                } else {
-                    None
+        let undos = prepared
+            .iter()
+            .zip(&reports)
+            .zip(&objects)
+            .map(|((p, r), o)| {
+                let cluster = &cluster;
+                let timeout = cfg.timeout.get();
+                async move {
+                    if r.patched {
+                        Some(roll_back(cluster, p, o.as_ref(), timeout).await)
+                    } else {
+                        None
+                    }
                 }
-            }
-        });
+            });
         let results = futures::future::join_all(undos).await;
         for (r, b) in reports.iter_mut().zip(results) {
             if let Some(b) = &b {

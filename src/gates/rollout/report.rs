@@ -97,7 +97,9 @@ pub struct WorkloadReport {
 impl WorkloadReport {
     /// The short reason: the explanation's headline, or kubectl's message.
     pub fn reason(&self) -> String {
-        self.explanation.as_ref().map_or_else(|| self.message.clone(), Explanation::headline)
+        self.explanation
+            .as_ref()
+            .map_or_else(|| self.message.clone(), Explanation::headline)
     }
 }
 
@@ -119,16 +121,29 @@ pub struct SmokeReport {
 /// `0 → 1 → 3/3 updated, 3/3 available`: the distinct updated counts seen, then the last
 /// ready/available count.
 pub fn progression_line(kind: WorkloadKind, progression: &[Progress]) -> String {
-    let Some(last) = progression.last() else { return String::new() };
+    let Some(last) = progression.last() else {
+        return String::new();
+    };
     let mut updated: Vec<i32> = Vec::new();
     for p in progression {
         if updated.last() != Some(&p.updated) {
             updated.push(p.updated);
         }
     }
-    let seq = updated.iter().map(ToString::to_string).collect::<Vec<_>>().join(" → ");
-    let ready = if kind == WorkloadKind::StatefulSet { "ready" } else { "available" };
-    format!("{seq}/{} updated, {}/{} {ready}", last.desired, last.ready, last.desired)
+    let seq = updated
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(" → ");
+    let ready = if kind == WorkloadKind::StatefulSet {
+        "ready"
+    } else {
+        "available"
+    };
+    format!(
+        "{seq}/{} updated, {}/{} {ready}",
+        last.desired, last.ready, last.desired
+    )
 }
 
 /// The `results` output: one object per workload.
@@ -171,26 +186,45 @@ fn millis(d: Duration) -> u64 {
 }
 
 fn cell(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|")
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .replace('|', "\\|")
 }
 
 /// Whether the gate rolled back every workload it patched (and there was at least one).
 pub fn all_rolled_back(reports: &[WorkloadReport]) -> bool {
     let patched: Vec<&WorkloadReport> = reports.iter().filter(|r| r.patched).collect();
-    !patched.is_empty() && patched.iter().all(|r| r.rollback.as_ref().is_some_and(|b| b.ok))
+    !patched.is_empty()
+        && patched
+            .iter()
+            .all(|r| r.rollback.as_ref().is_some_and(|b| b.ok))
 }
 
 /// The gate's outcome.
 pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> Outcome {
     let failed: Vec<&WorkloadReport> = reports.iter().filter(|r| !r.status.ok()).collect();
     let smoke_failed = smoke.is_some_and(|s| !s.passed);
-    let verdict = if failed.is_empty() && !smoke_failed { Verdict::Pass } else { Verdict::Fail };
+    let verdict = if failed.is_empty() && !smoke_failed {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
     let rolled_back = all_rolled_back(reports);
     let title = match (failed.as_slice(), smoke_failed) {
         ([], false) => {
-            let unchanged = reports.iter().filter(|r| r.status == Status::Unchanged).count();
+            let unchanged = reports
+                .iter()
+                .filter(|r| r.status == Status::Unchanged)
+                .count();
             let n = reports.len();
-            let what = if n == 1 { reports.first().map_or_else(String::new, |r| r.workload.short()) } else { format!("{n} workloads") };
+            let what = if n == 1 {
+                reports
+                    .first()
+                    .map_or_else(String::new, |r| r.workload.short())
+            } else {
+                format!("{n} workloads")
+            };
             if unchanged == n {
                 format!("{what} already at {image} and healthy")
             } else {
@@ -203,16 +237,33 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
             "{} of {} workloads failed: {}",
             many.len(),
             reports.len(),
-            many.iter().map(|r| r.workload.short()).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(|r| r.workload.short())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     };
-    let title = if rolled_back { format!("{title} (rolled back)") } else { title };
+    let title = if rolled_back {
+        format!("{title} (rolled back)")
+    } else {
+        title
+    };
 
-    let mut summary = String::from("| Workload | Result | Replicas | Observed | Duration | Detail |\n| --- | --- | --- | --- | --- | --- |\n");
+    let mut summary = String::from(
+        "| Workload | Result | Replicas | Observed | Duration | Detail |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
     for r in reports {
         let detail = if r.status.ok() {
-            let change = if r.patched { format!("`{}` → `{}`", r.previous_image, r.image) } else { format!("`{}`", r.image) };
-            let rev = r.revision.as_deref().map(|v| format!(", revision {v}")).unwrap_or_default();
+            let change = if r.patched {
+                format!("`{}` → `{}`", r.previous_image, r.image)
+            } else {
+                format!("`{}`", r.image)
+            };
+            let rev = r
+                .revision
+                .as_deref()
+                .map(|v| format!(", revision {v}"))
+                .unwrap_or_default();
             format!("{change}{rev}")
         } else {
             cell(&r.reason())
@@ -222,14 +273,21 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
             r.workload,
             r.status.label(),
             progression_line(r.workload.kind, &r.progression),
-            r.observed_after.map(format_duration).unwrap_or_else(|| "–".into()),
+            r.observed_after
+                .map(format_duration)
+                .unwrap_or_else(|| "–".into()),
             format_duration(r.duration),
             detail
         ));
     }
     if let Some(s) = smoke {
         let icon = if s.passed { "✅" } else { "❌" };
-        summary.push_str(&format!("\nSmoke command {icon} `{}`: {} in {}\n", cell(&s.command), s.detail, format_duration(s.duration)));
+        summary.push_str(&format!(
+            "\nSmoke command {icon} `{}`: {} in {}\n",
+            cell(&s.command),
+            s.detail,
+            format_duration(s.duration)
+        ));
     }
     let rollbacks: Vec<&WorkloadReport> = reports.iter().filter(|r| r.rollback.is_some()).collect();
     if !rollbacks.is_empty() {
@@ -237,8 +295,16 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
         for r in &rollbacks {
             if let Some(b) = &r.rollback {
                 let icon = if b.ok { "↩️" } else { "⚠️" };
-                let to = b.to_revision.map(|v| format!(" to revision {v}")).unwrap_or_default();
-                summary.push_str(&format!("- {icon} `{}`{to}: {} ({})\n", r.workload, cell(&b.message), format_duration(b.duration)));
+                let to = b
+                    .to_revision
+                    .map(|v| format!(" to revision {v}"))
+                    .unwrap_or_default();
+                summary.push_str(&format!(
+                    "- {icon} `{}`{to}: {} ({})\n",
+                    r.workload,
+                    cell(&b.message),
+                    format_duration(b.duration)
+                ));
             }
         }
     }
@@ -251,15 +317,30 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
             Some(e) => text.push_str(&e.markdown()),
             None => text.push_str(&format!("{}\n\n", r.message)),
         }
-        let message = r.explanation.as_ref().map_or_else(|| r.message.clone(), Explanation::annotation);
-        let mut a = Annotation::general(Level::Failure, &format!("Rollout failed: {}", r.workload), &message);
+        let message = r
+            .explanation
+            .as_ref()
+            .map_or_else(|| r.message.clone(), Explanation::annotation);
+        let mut a = Annotation::general(
+            Level::Failure,
+            &format!("Rollout failed: {}", r.workload),
+            &message,
+        );
         a.priority = 10;
         annotations.push(a);
     }
     if let Some(s) = smoke.filter(|s| !s.passed) {
-        text.push_str(&format!("### ❌ Smoke command\n\n`{}` {}\n\n", cell(&s.command), s.detail));
+        text.push_str(&format!(
+            "### ❌ Smoke command\n\n`{}` {}\n\n",
+            cell(&s.command),
+            s.detail
+        ));
         if !s.output_tail.is_empty() {
-            let fence = if s.output_tail.contains("```") { "~~~~" } else { "```" };
+            let fence = if s.output_tail.contains("```") {
+                "~~~~"
+            } else {
+                "```"
+            };
             text.push_str(&format!("{fence}text\n{}\n{fence}\n\n", s.output_tail));
         }
         let mut msg = format!("`{}` {}", s.command, s.detail);
@@ -273,9 +354,20 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
     }
     for r in &rollbacks {
         if let Some(b) = &r.rollback {
-            let (level, title) = if b.ok { (Level::Notice, "Rolled back") } else { (Level::Failure, "Rollback failed") };
-            let to = b.to_revision.map(|v| format!(" to revision {v}")).unwrap_or_default();
-            annotations.push(Annotation::general(level, &format!("{title}: {}", r.workload), &format!("{}{to}: {}", r.workload, b.message)));
+            let (level, title) = if b.ok {
+                (Level::Notice, "Rolled back")
+            } else {
+                (Level::Failure, "Rollback failed")
+            };
+            let to = b
+                .to_revision
+                .map(|v| format!(" to revision {v}"))
+                .unwrap_or_default();
+            annotations.push(Annotation::general(
+                level,
+                &format!("{title}: {}", r.workload),
+                &format!("{}{to}: {}", r.workload, b.message),
+            ));
         }
     }
 
@@ -287,8 +379,14 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
         text,
         annotations,
         outputs: vec![
-            ("revision".into(), first.and_then(|r| r.revision.clone()).unwrap_or_default()),
-            ("previous-image".into(), first.map(|r| r.previous_image.clone()).unwrap_or_default()),
+            (
+                "revision".into(),
+                first.and_then(|r| r.revision.clone()).unwrap_or_default(),
+            ),
+            (
+                "previous-image".into(),
+                first.map(|r| r.previous_image.clone()).unwrap_or_default(),
+            ),
             ("rolled-back".into(), rolled_back.to_string()),
             ("results".into(), results_json(reports)),
         ],
@@ -310,10 +408,26 @@ mod tests {
             message: format!("deployment \"{name}\" successfully rolled out"),
             revision: Some("4".into()),
             progression: vec![
-                Progress { desired: 3, updated: 0, ready: 3 },
-                Progress { desired: 3, updated: 1, ready: 2 },
-                Progress { desired: 3, updated: 1, ready: 3 },
-                Progress { desired: 3, updated: 3, ready: 3 },
+                Progress {
+                    desired: 3,
+                    updated: 0,
+                    ready: 3,
+                },
+                Progress {
+                    desired: 3,
+                    updated: 1,
+                    ready: 2,
+                },
+                Progress {
+                    desired: 3,
+                    updated: 1,
+                    ready: 3,
+                },
+                Progress {
+                    desired: 3,
+                    updated: 3,
+                    ready: 3,
+                },
             ],
             observed_after: Some(Duration::from_millis(120)),
             duration: Duration::from_millis(12_340),
@@ -326,18 +440,36 @@ mod tests {
     #[test]
     fn progression_lists_distinct_updated_counts() {
         let r = report("api", Status::Complete);
-        assert_eq!(progression_line(WorkloadKind::Deployment, &r.progression), "0 → 1 → 3/3 updated, 3/3 available");
-        assert_eq!(progression_line(WorkloadKind::StatefulSet, &r.progression[..1]), "0/3 updated, 3/3 ready");
+        assert_eq!(
+            progression_line(WorkloadKind::Deployment, &r.progression),
+            "0 → 1 → 3/3 updated, 3/3 available"
+        );
+        assert_eq!(
+            progression_line(WorkloadKind::StatefulSet, &r.progression[..1]),
+            "0/3 updated, 3/3 ready"
+        );
         assert_eq!(progression_line(WorkloadKind::DaemonSet, &[]), "");
     }
 
     #[test]
     fn passing_outcome() {
-        let o = outcome("example.com/api:2", &[report("api", Status::Complete), report("web", Status::Unchanged)], None);
+        let o = outcome(
+            "example.com/api:2",
+            &[
+                report("api", Status::Complete),
+                report("web", Status::Unchanged),
+            ],
+            None,
+        );
         assert_eq!(o.verdict, Verdict::Pass);
         assert_eq!(o.title, "2 workloads rolled out example.com/api:2");
         assert!(o.summary.contains("| `default/deployment/api` | ✅ rolled out | 0 → 1 → 3/3 updated, 3/3 available | 120ms | 12.34s | `example.com/api:1` → `example.com/api:2`, revision 4 |"), "{}", o.summary);
-        assert!(o.summary.contains("| `default/deployment/web` | ✅ unchanged |"), "{}", o.summary);
+        assert!(
+            o.summary
+                .contains("| `default/deployment/web` | ✅ unchanged |"),
+            "{}",
+            o.summary
+        );
         assert!(o.annotations.is_empty());
         let outs: std::collections::BTreeMap<_, _> = o.outputs.iter().cloned().collect();
         assert_eq!(outs["revision"], "4");
@@ -380,12 +512,32 @@ mod tests {
         });
         let o = outcome("example.com/api:2", &[ok, bad], None);
         assert_eq!(o.verdict, Verdict::Fail);
-        assert_eq!(o.title, "deployment/worker failed: deployment \"worker\" exceeded its progress deadline (ImagePullBackOff) (rolled back)");
-        assert!(o.text.contains("### ❌ `default/deployment/worker`"), "{}", o.text);
-        let errors: Vec<&Annotation> = o.annotations.iter().filter(|a| a.level == Level::Failure).collect();
+        assert_eq!(
+            o.title,
+            "deployment/worker failed: deployment \"worker\" exceeded its progress deadline (ImagePullBackOff) (rolled back)"
+        );
+        assert!(
+            o.text.contains("### ❌ `default/deployment/worker`"),
+            "{}",
+            o.text
+        );
+        let errors: Vec<&Annotation> = o
+            .annotations
+            .iter()
+            .filter(|a| a.level == Level::Failure)
+            .collect();
         assert_eq!(errors.len(), 1);
-        assert_eq!(errors[0].title.as_deref(), Some("Rollout failed: default/deployment/worker"));
-        assert!(errors[0].message.contains("worker-1/worker: ImagePullBackOff"), "{}", errors[0].message);
+        assert_eq!(
+            errors[0].title.as_deref(),
+            Some("Rollout failed: default/deployment/worker")
+        );
+        assert!(
+            errors[0]
+                .message
+                .contains("worker-1/worker: ImagePullBackOff"),
+            "{}",
+            errors[0].message
+        );
         assert!(errors[0].path.is_none());
         let outs: std::collections::BTreeMap<_, _> = o.outputs.iter().cloned().collect();
         assert_eq!(outs["rolled-back"], "true");
@@ -407,7 +559,17 @@ mod tests {
         let o = outcome("x:1", &[report("api", Status::Complete)], Some(&smoke));
         assert_eq!(o.verdict, Verdict::Fail);
         assert_eq!(o.title, "Smoke command failed after the rollout");
-        assert!(o.summary.contains("Smoke command ❌ `curl -f http://api/health`: exited with 22 in 800ms"), "{}", o.summary);
-        assert!(o.annotations.iter().any(|a| a.title.as_deref() == Some("Smoke command failed") && a.message.ends_with("curl: (22) 503")));
+        assert!(
+            o.summary
+                .contains("Smoke command ❌ `curl -f http://api/health`: exited with 22 in 800ms"),
+            "{}",
+            o.summary
+        );
+        assert!(
+            o.annotations
+                .iter()
+                .any(|a| a.title.as_deref() == Some("Smoke command failed")
+                    && a.message.ends_with("curl: (22) 503"))
+        );
     }
 }

@@ -49,8 +49,15 @@ pub struct Progress {
 impl Progress {
     /// `2/3 updated, 1/3 ready`.
     pub fn describe(&self, kind: WorkloadKind) -> String {
-        let ready = if kind == WorkloadKind::StatefulSet { "ready" } else { "available" };
-        format!("{}/{} updated, {}/{} {ready}", self.updated, self.desired, self.ready, self.desired)
+        let ready = if kind == WorkloadKind::StatefulSet {
+            "ready"
+        } else {
+            "available"
+        };
+        format!(
+            "{}/{} updated, {}/{} {ready}",
+            self.updated, self.desired, self.ready, self.desired
+        )
     }
 }
 
@@ -105,8 +112,9 @@ pub fn evaluate<K: RolloutObject>(obj: &K, min_generation: i64) -> RolloutState 
     match obj.kubectl_status() {
         // The controller observed the paused spec and will not roll it out: kubectl would
         // wait out its timeout; a gate should say why at once.
-        RolloutState::Progressing(msg) if obj.paused() && obj.observed_generation() >= obj.generation() => {
-            let _ = msg;
+        RolloutState::Progressing(_)
+            if obj.paused() && obj.observed_generation() >= obj.generation() =>
+        {
             RolloutState::Failed(format!(
                 "deployment \"{}\" is paused, so its new template will not roll out (resume it with `kubectl rollout resume`)",
                 obj.name()
@@ -133,7 +141,10 @@ impl RolloutObject for Deployment {
         self.metadata.generation.unwrap_or(0)
     }
     fn observed_generation(&self) -> i64 {
-        self.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0)
+        self.status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0)
     }
     fn template(&self) -> Option<&PodTemplateSpec> {
         self.spec.as_ref().map(|s| &s.template)
@@ -164,7 +175,10 @@ impl RolloutObject for StatefulSet {
         self.metadata.generation.unwrap_or(0)
     }
     fn observed_generation(&self) -> i64 {
-        self.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0)
+        self.status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0)
     }
     fn template(&self) -> Option<&PodTemplateSpec> {
         self.spec.as_ref().map(|s| &s.template)
@@ -178,7 +192,11 @@ impl RolloutObject for StatefulSet {
         }
     }
     fn unsupported_strategy(&self) -> Option<String> {
-        let t = self.spec.as_ref().and_then(|s| s.update_strategy.as_ref()).and_then(|u| u.type_.as_deref());
+        let t = self
+            .spec
+            .as_ref()
+            .and_then(|s| s.update_strategy.as_ref())
+            .and_then(|u| u.type_.as_deref());
         (t != Some("RollingUpdate")).then(unsupported_message)
     }
 }
@@ -196,7 +214,10 @@ impl RolloutObject for DaemonSet {
         self.metadata.generation.unwrap_or(0)
     }
     fn observed_generation(&self) -> i64 {
-        self.status.as_ref().and_then(|s| s.observed_generation).unwrap_or(0)
+        self.status
+            .as_ref()
+            .and_then(|s| s.observed_generation)
+            .unwrap_or(0)
     }
     fn template(&self) -> Option<&PodTemplateSpec> {
         self.spec.as_ref().map(|s| &s.template)
@@ -210,7 +231,11 @@ impl RolloutObject for DaemonSet {
         }
     }
     fn unsupported_strategy(&self) -> Option<String> {
-        let t = self.spec.as_ref().and_then(|s| s.update_strategy.as_ref()).and_then(|u| u.type_.as_deref());
+        let t = self
+            .spec
+            .as_ref()
+            .and_then(|s| s.update_strategy.as_ref())
+            .and_then(|u| u.type_.as_deref());
         (t != Some("RollingUpdate")).then(unsupported_message)
     }
 }
@@ -229,11 +254,21 @@ pub fn kubectl_deployment_status(d: &Deployment) -> RolloutState {
     if generation > st.observed_generation.unwrap_or(0) {
         return RolloutState::Progressing(spec_not_observed(WorkloadKind::Deployment).to_owned());
     }
-    let progressing = st.conditions.iter().flatten().find(|c| c.type_ == "Progressing");
+    let progressing = st
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "Progressing");
     if progressing.is_some_and(|c| c.reason.as_deref() == Some("ProgressDeadlineExceeded")) {
-        return RolloutState::Failed(format!("deployment \"{name}\" exceeded its progress deadline"));
+        return RolloutState::Failed(format!(
+            "deployment \"{name}\" exceeded its progress deadline"
+        ));
     }
-    let (updated, replicas, available) = (n(st.updated_replicas), n(st.replicas), n(st.available_replicas));
+    let (updated, replicas, available) = (
+        n(st.updated_replicas),
+        n(st.replicas),
+        n(st.available_replicas),
+    );
     if let Some(want) = d.spec.as_ref().and_then(|s| s.replicas)
         && updated < want
     {
@@ -265,7 +300,11 @@ pub fn kubectl_daemonset_status(ds: &DaemonSet) -> RolloutState {
     if ds.metadata.generation.unwrap_or(0) > st.observed_generation.unwrap_or(0) {
         return RolloutState::Progressing(spec_not_observed(WorkloadKind::DaemonSet).to_owned());
     }
-    let (updated, desired, available) = (n(st.updated_number_scheduled), st.desired_number_scheduled, n(st.number_available));
+    let (updated, desired, available) = (
+        n(st.updated_number_scheduled),
+        st.desired_number_scheduled,
+        n(st.number_available),
+    );
     if updated < desired {
         return RolloutState::Progressing(format!(
             "Waiting for daemon set \"{name}\" rollout to finish: {updated} out of {desired} new pods have been updated..."
@@ -300,10 +339,16 @@ pub fn kubectl_statefulset_status(sts: &StatefulSet) -> RolloutState {
     if let Some(want) = replicas
         && ready < want
     {
-        return RolloutState::Progressing(format!("Waiting for {} pods to be ready...", want - ready));
+        return RolloutState::Progressing(format!(
+            "Waiting for {} pods to be ready...",
+            want - ready
+        ));
     }
     let updated = n(st.updated_replicas);
-    if let Some(rolling) = spec.and_then(|s| s.update_strategy.as_ref()).and_then(|u| u.rolling_update.as_ref()) {
+    if let Some(rolling) = spec
+        .and_then(|s| s.update_strategy.as_ref())
+        .and_then(|u| u.rolling_update.as_ref())
+    {
         if let (Some(want), Some(partition)) = (replicas, rolling.partition)
             && updated < want - partition
         {
@@ -312,7 +357,9 @@ pub fn kubectl_statefulset_status(sts: &StatefulSet) -> RolloutState {
                 want - partition
             ));
         }
-        return RolloutState::Complete(format!("partitioned roll out complete: {updated} new pods have been updated..."));
+        return RolloutState::Complete(format!(
+            "partitioned roll out complete: {updated} new pods have been updated..."
+        ));
     }
     let update_rev = st.update_revision.clone().unwrap_or_default();
     let current_rev = st.current_revision.clone().unwrap_or_default();
@@ -454,11 +501,18 @@ status:
 
     #[test]
     fn no_spec_replicas_skips_the_updated_check_like_kubectl() {
-        let mut d = deploy("", 2, "  observedGeneration: 2\n  replicas: 1\n  updatedReplicas: 1\n  availableReplicas: 1");
+        let mut d = deploy(
+            "",
+            2,
+            "  observedGeneration: 2\n  replicas: 1\n  updatedReplicas: 1\n  availableReplicas: 1",
+        );
         if let Some(s) = d.spec.as_mut() {
             s.replicas = None;
         }
-        assert_eq!(kubectl_deployment_status(&d), Complete("deployment \"api\" successfully rolled out".into()));
+        assert_eq!(
+            kubectl_deployment_status(&d),
+            Complete("deployment \"api\" successfully rolled out".into())
+        );
         assert_eq!(d.progress().desired, 1, "the API server's default");
     }
 
@@ -479,22 +533,45 @@ status:
     reason: NewReplicaSetAvailable"#,
         );
         use kube::runtime::wait::{Condition, conditions::is_deployment_completed};
-        assert!(is_deployment_completed().matches_object(Some(&d)), "kube-rs says complete");
-        assert_eq!(evaluate(&d, 5), Progressing("Waiting for deployment spec update to be observed...".into()));
+        assert!(
+            is_deployment_completed().matches_object(Some(&d)),
+            "kube-rs says complete"
+        );
+        assert_eq!(
+            evaluate(&d, 5),
+            Progressing("Waiting for deployment spec update to be observed...".into())
+        );
     }
 
     #[test]
     fn evaluate_ties_the_verdict_to_our_generation() {
         // A stale copy: generation 4 fully rolled out, but our PATCH returned generation 5.
-        let stale = deploy("", 4, "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3");
-        assert_eq!(kubectl_deployment_status(&stale), Complete("deployment \"api\" successfully rolled out".into()));
-        assert_eq!(evaluate(&stale, 5), Progressing("Waiting for deployment spec update to be observed...".into()));
-        assert_eq!(evaluate(&stale, 4), Complete("deployment \"api\" successfully rolled out".into()));
+        let stale = deploy(
+            "",
+            4,
+            "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3",
+        );
+        assert_eq!(
+            kubectl_deployment_status(&stale),
+            Complete("deployment \"api\" successfully rolled out".into())
+        );
+        assert_eq!(
+            evaluate(&stale, 5),
+            Progressing("Waiting for deployment spec update to be observed...".into())
+        );
+        assert_eq!(
+            evaluate(&stale, 4),
+            Complete("deployment \"api\" successfully rolled out".into())
+        );
     }
 
     #[test]
     fn evaluate_fails_a_paused_deployment_once_observed() {
-        let paused = deploy("  paused: true", 4, "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 0\n  availableReplicas: 3");
+        let paused = deploy(
+            "  paused: true",
+            4,
+            "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 0\n  availableReplicas: 3",
+        );
         match evaluate(&paused, 4) {
             Failed(m) => assert_eq!(
                 m,
@@ -504,8 +581,15 @@ status:
         }
         let not_observed = deploy("  paused: true", 5, "  observedGeneration: 4");
         assert!(matches!(evaluate(&not_observed, 5), Progressing(_)));
-        let done = deploy("  paused: true", 4, "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3");
-        assert!(matches!(evaluate(&done, 4), Complete(_)), "a paused deployment that is already rolled out is healthy");
+        let done = deploy(
+            "  paused: true",
+            4,
+            "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3",
+        );
+        assert!(
+            matches!(evaluate(&done, 4), Complete(_)),
+            "a paused deployment that is already rolled out is healthy"
+        );
     }
 
     fn sts(strategy: &str, generation: i64, status: &str) -> StatefulSet {
@@ -596,7 +680,11 @@ status:
         ];
         for (name, s, want) in cases {
             assert_eq!(kubectl_statefulset_status(&s), want, "{name}");
-            assert_eq!(evaluate(&s, 0), want, "{name}: evaluate agrees when the generation is not pinned");
+            assert_eq!(
+                evaluate(&s, 0),
+                want,
+                "{name}: evaluate agrees when the generation is not pinned"
+            );
         }
     }
 
@@ -658,9 +746,23 @@ status:
 
     #[test]
     fn progress_lines() {
-        let d = deploy("", 4, "  observedGeneration: 4\n  replicas: 4\n  updatedReplicas: 2\n  availableReplicas: 3");
-        assert_eq!(d.progress().describe(WorkloadKind::Deployment), "2/3 updated, 3/3 available");
-        let s = sts("    type: RollingUpdate", 2, "  replicas: 3\n  readyReplicas: 1\n  updatedReplicas: 2");
-        assert_eq!(s.progress().describe(WorkloadKind::StatefulSet), "2/3 updated, 1/3 ready");
+        let d = deploy(
+            "",
+            4,
+            "  observedGeneration: 4\n  replicas: 4\n  updatedReplicas: 2\n  availableReplicas: 3",
+        );
+        assert_eq!(
+            d.progress().describe(WorkloadKind::Deployment),
+            "2/3 updated, 3/3 available"
+        );
+        let s = sts(
+            "    type: RollingUpdate",
+            2,
+            "  replicas: 3\n  readyReplicas: 1\n  updatedReplicas: 2",
+        );
+        assert_eq!(
+            s.progress().describe(WorkloadKind::StatefulSet),
+            "2/3 updated, 1/3 ready"
+        );
     }
 }

@@ -48,7 +48,9 @@ pub enum UndoError {
     #[error("skipped rollback (current template already matches revision {0})")]
     AlreadyCurrent(i64),
     /// kubectl refuses to roll back a paused Deployment.
-    #[error("you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again")]
+    #[error(
+        "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again"
+    )]
     Paused,
     /// The ControllerRevision holds no template.
     #[error("revision {0} holds no pod template")]
@@ -67,12 +69,19 @@ pub struct UndoPlan {
 }
 
 fn revision_of(meta: &ObjectMeta) -> Option<i64> {
-    meta.annotations.as_ref()?.get(REVISION_ANNOTATION)?.parse().ok()
+    meta.annotations
+        .as_ref()?
+        .get(REVISION_ANNOTATION)?
+        .parse()
+        .ok()
 }
 
 fn controlled_by(meta: &ObjectMeta, uid: Option<&str>) -> bool {
     let Some(uid) = uid else { return false };
-    meta.owner_references.iter().flatten().any(|o| o.uid == uid && o.controller == Some(true))
+    meta.owner_references
+        .iter()
+        .flatten()
+        .any(|o| o.uid == uid && o.controller == Some(true))
 }
 
 /// kubectl's "previous" pick: the second-highest revision seen, in one pass.
@@ -109,11 +118,22 @@ fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
 }
 
 fn images(t: &PodTemplateSpec) -> Vec<String> {
-    t.spec.as_ref().map(|s| s.containers.iter().filter_map(|c| c.image.clone()).collect()).unwrap_or_default()
+    t.spec
+        .as_ref()
+        .map(|s| {
+            s.containers
+                .iter()
+                .filter_map(|c| c.image.clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// `kubectl rollout undo deployment/NAME`.
-pub fn deployment_undo(deploy: &Deployment, replicasets: &[ReplicaSet]) -> Result<UndoPlan, UndoError> {
+pub fn deployment_undo(
+    deploy: &Deployment,
+    replicasets: &[ReplicaSet],
+) -> Result<UndoPlan, UndoError> {
     let name = deploy.metadata.name.clone().unwrap_or_default();
     if deploy.spec.as_ref().and_then(|s| s.paused).unwrap_or(false) {
         return Err(UndoError::Paused);
@@ -123,9 +143,18 @@ pub fn deployment_undo(deploy: &Deployment, replicasets: &[ReplicaSet]) -> Resul
         .iter()
         .filter(|rs| controlled_by(&rs.metadata, uid))
         .filter_map(|rs| revision_of(&rs.metadata).map(|r| (r, rs)));
-    let (to_revision, rs) = previous(candidates).ok_or_else(|| UndoError::NoHistory(format!("deployment \"{name}\"")))?;
-    let target = rs.spec.as_ref().and_then(|s| s.template.clone()).unwrap_or_default();
-    let current = deploy.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
+    let (to_revision, rs) = previous(candidates)
+        .ok_or_else(|| UndoError::NoHistory(format!("deployment \"{name}\"")))?;
+    let target = rs
+        .spec
+        .as_ref()
+        .and_then(|s| s.template.clone())
+        .unwrap_or_default();
+    let current = deploy
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
     if without_hash(&target) == without_hash(&current) {
         return Err(UndoError::AlreadyCurrent(to_revision));
     }
@@ -133,7 +162,11 @@ pub fn deployment_undo(deploy: &Deployment, replicasets: &[ReplicaSet]) -> Resul
     let current_annotations = deploy.metadata.annotations.clone().unwrap_or_default();
     let mut annotations: BTreeMap<String, String> = ANNOTATIONS_TO_SKIP
         .iter()
-        .filter_map(|k| current_annotations.get(*k).map(|v| ((*k).to_owned(), v.clone())))
+        .filter_map(|k| {
+            current_annotations
+                .get(*k)
+                .map(|v| ((*k).to_owned(), v.clone()))
+        })
         .collect();
     for (k, v) in rs.metadata.annotations.iter().flatten() {
         if !ANNOTATIONS_TO_SKIP.contains(&k.as_str()) {
@@ -153,7 +186,12 @@ pub fn deployment_undo(deploy: &Deployment, replicasets: &[ReplicaSet]) -> Resul
 
 /// `kubectl rollout undo statefulset/NAME` or `daemonset/NAME`: `owner_uid` and
 /// `current` are the workload's uid and `spec.template`.
-pub fn revision_undo(what: &str, owner_uid: Option<&str>, current: &PodTemplateSpec, revisions: &[ControllerRevision]) -> Result<UndoPlan, UndoError> {
+pub fn revision_undo(
+    what: &str,
+    owner_uid: Option<&str>,
+    current: &PodTemplateSpec,
+    revisions: &[ControllerRevision],
+) -> Result<UndoPlan, UndoError> {
     let owned = revisions
         .iter()
         .filter(|cr| controlled_by(&cr.metadata, owner_uid))
@@ -168,7 +206,8 @@ pub fn revision_undo(what: &str, owner_uid: Option<&str>, current: &PodTemplateS
     if let Some(obj) = template.as_object_mut() {
         obj.remove("$patch");
     }
-    let parsed: PodTemplateSpec = serde_json::from_value(template.clone()).map_err(|_| UndoError::NoTemplate(to_revision))?;
+    let parsed: PodTemplateSpec =
+        serde_json::from_value(template.clone()).map_err(|_| UndoError::NoTemplate(to_revision))?;
     // Compare as the API server would store them: a round trip through the typed struct
     // drops nulls and normalises field order on both sides.
     let same = serde_json::to_value(&parsed).ok() == serde_json::to_value(current).ok();
@@ -255,20 +294,35 @@ spec:
 
     #[test]
     fn deployment_undo_refusals() {
-        let rss = vec![rs("api-h4", "d1", 4, "api:4", "four"), rs("api-h5", "d1", 5, "api:5", "five")];
-        assert_eq!(deployment_undo(&deploy("api:5", true), &rss), Err(UndoError::Paused));
+        let rss = vec![
+            rs("api-h4", "d1", 4, "api:4", "four"),
+            rs("api-h5", "d1", 5, "api:5", "five"),
+        ];
         assert_eq!(
-            deployment_undo(&deploy("api:5", false), &rss[1..]).unwrap_err().to_string(),
+            deployment_undo(&deploy("api:5", true), &rss),
+            Err(UndoError::Paused)
+        );
+        assert_eq!(
+            deployment_undo(&deploy("api:5", false), &rss[1..])
+                .unwrap_err()
+                .to_string(),
             "no rollout history found for deployment \"api\""
         );
         // The current template (ignoring the hash label) already is revision 4's.
-        assert_eq!(deployment_undo(&deploy("api:4", false), &rss), Err(UndoError::AlreadyCurrent(4)));
+        assert_eq!(
+            deployment_undo(&deploy("api:4", false), &rss),
+            Err(UndoError::AlreadyCurrent(4))
+        );
     }
 
     #[test]
     fn previous_picks_the_second_highest_in_any_order() {
         for order in [[1, 2, 3], [3, 2, 1], [2, 3, 1], [1, 3, 2], [3, 1, 2]] {
-            assert_eq!(previous(order.iter().map(|v| (*v, ()))).map(|p| p.0), Some(2), "{order:?}");
+            assert_eq!(
+                previous(order.iter().map(|v| (*v, ()))).map(|p| p.0),
+                Some(2),
+                "{order:?}"
+            );
         }
         assert_eq!(previous([(7, ())]).map(|p| p.0), None);
         assert_eq!(previous(Vec::<(i64, ())>::new()).map(|p| p.0), None);
@@ -294,8 +348,16 @@ data:
 
     #[test]
     fn controller_revision_undo() {
-        let current: PodTemplateSpec = serde_yaml::from_str("metadata: {labels: {app: db}}\nspec: {containers: [{name: db, image: 'db:3'}]}\n").unwrap();
-        let revs = vec![cr(2, "s1", "db:2"), cr(3, "s1", "db:3"), cr(1, "s1", "db:1"), cr(9, "other", "x")];
+        let current: PodTemplateSpec = serde_yaml::from_str(
+            "metadata: {labels: {app: db}}\nspec: {containers: [{name: db, image: 'db:3'}]}\n",
+        )
+        .unwrap();
+        let revs = vec![
+            cr(2, "s1", "db:2"),
+            cr(3, "s1", "db:3"),
+            cr(1, "s1", "db:1"),
+            cr(9, "other", "x"),
+        ];
         let plan = revision_undo("statefulset \"db\"", Some("s1"), &current, &revs).unwrap();
         assert_eq!(plan.to_revision, 2);
         assert_eq!(plan.images, ["db:2"]);
@@ -306,8 +368,17 @@ data:
                 "spec": {"containers": [{"name": "db", "image": "db:2"}]}
             }}])
         );
-        let at_two: PodTemplateSpec = serde_yaml::from_str("metadata: {labels: {app: db}}\nspec: {containers: [{name: db, image: 'db:2'}]}\n").unwrap();
-        assert_eq!(revision_undo("x", Some("s1"), &at_two, &revs), Err(UndoError::AlreadyCurrent(2)));
-        assert_eq!(revision_undo("daemon set \"a\"", Some("s1"), &current, &revs[..1]), Err(UndoError::NoHistory("daemon set \"a\"".into())));
+        let at_two: PodTemplateSpec = serde_yaml::from_str(
+            "metadata: {labels: {app: db}}\nspec: {containers: [{name: db, image: 'db:2'}]}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            revision_undo("x", Some("s1"), &at_two, &revs),
+            Err(UndoError::AlreadyCurrent(2))
+        );
+        assert_eq!(
+            revision_undo("daemon set \"a\"", Some("s1"), &current, &revs[..1]),
+            Err(UndoError::NoHistory("daemon set \"a\"".into()))
+        );
     }
 }
