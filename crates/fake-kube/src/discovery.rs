@@ -4,7 +4,9 @@
 //! kubectl asks `/api` and `/apis` for aggregated discovery first
 //! (`Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,...`); a reply
 //! with plain `Content-Type: application/json` makes client-go fall back to the legacy documents,
-//! which is what this module serves. Pure: builds JSON.
+//! which is what this module serves
+//! (<https://kubernetes.io/docs/concepts/overview/kubernetes-api/#aggregated-discovery>).
+//! Pure: builds JSON.
 
 use serde_json::{Value, json};
 

@@ -16,6 +16,16 @@
 //! ```
 //!
 //! The library writes nothing to stdout or stderr; the binary prints the listening line.
+//!
+//! Known differences from a real API server, none of which kubectl's rollout commands or a
+//! kube-rs rollout gate depend on: no authentication or RBAC beyond the scenario's 403 rules; no
+//! managed fields, so server-side apply never reports conflicts and never removes fields a
+//! manager stopped sending; `fieldValidation=Strict` does not reject unknown fields; LISTs at an
+//! exact old `resourceVersion` and continued pages are served from current state; deletes are
+//! immediate (no graceful termination, finalizers or foreground propagation); `/openapi/v3` has
+//! no schemas and `/openapi/v2` is 404 (so `kubectl explain` does not work); only JSON (no
+//! protobuf or CBOR); strategic-merge keys are chosen by field name; `pod-template-hash` values
+//! differ from a real cluster's for the same template.
 
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
@@ -65,7 +75,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A scenario or manifest could not be read.
-    #[error("invalid scenario")]
+    #[error(transparent)]
     Scenario(#[from] ScenarioError),
     /// The API server rejected an object.
     #[error("object rejected: {0}")]

@@ -2,7 +2,9 @@
 //! that watches replay, compaction, open watches and the simulated clock.
 //!
 //! Like etcd behind the real server, every write gets the next revision, and a watch that asks to
-//! resume from a revision older than the compacted history gets a `410 Expired` `ERROR` event.
+//! resume from a revision older than the compacted history gets a `410 Expired` `ERROR` event
+//! inside a 200 stream, which is how clients learn they must relist
+//! (<https://kubernetes.io/docs/reference/using-api/api-concepts/#410-gone-responses>).
 //! The store sends watch frames into per-watch channels while it holds its lock, so a frame for
 //! revision N is always queued before any frame (or bookmark) for a later revision. No network
 //! I/O here: the HTTP layer drains the channels.

@@ -3,7 +3,9 @@
 //! kubectl sends `Accept: application/json;as=Table;v=v1;g=meta.k8s.io,...` and prints the cells
 //! it gets back; a server that answered with a plain list would make `kubectl get deploy` print
 //! only NAME and AGE. Columns and cell formats follow `pkg/printers/internalversion/printers.go`;
-//! ages are computed against the simulated clock. Pure functions.
+//! ages are computed against the simulated clock
+//! (<https://kubernetes.io/docs/reference/using-api/api-concepts/#receiving-resources-as-tables>).
+//! Pure functions.
 
 use serde_json::{Value, json};
 

@@ -6,8 +6,10 @@
 //!
 //! kubectl decides "rolled out", "exceeded its progress deadline" and rollback targets from exactly
 //! these fields, so the arithmetic follows the real controller line by line (`rolling.go`,
-//! `sync.go`, `progress.go`, `util/deployment_util.go`). Proportional scaling of several active
-//! ReplicaSets is simplified: the whole difference goes to the largest one.
+//! `sync.go`, `progress.go`, `util/deployment_util.go`; the observable contract is
+//! <https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status>).
+//! Proportional scaling of several active ReplicaSets is simplified: the whole difference goes to
+//! the largest one.
 
 use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;

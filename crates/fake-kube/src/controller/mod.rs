@@ -307,3 +307,163 @@ fn collect_garbage(store: &mut Store) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cluster::Cluster;
+    use crate::scenario::Scenario;
+
+    fn deployment(replicas: i64, extra: &str) -> String {
+        format!(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: api}}\nspec:\n  replicas: {replicas}\n{extra}  selector: {{matchLabels: {{app: api}}}}\n  template:\n    metadata: {{labels: {{app: api}}}}\n    spec: {{containers: [{{name: app, image: \"app:v1\"}}]}}\n"
+        )
+    }
+
+    fn cluster(manifest: &str) -> Cluster {
+        let scenario = Scenario::new().with_manifests(manifest).expect("manifest");
+        Cluster::new(&scenario, 1_700_000_000_000).expect("cluster")
+    }
+
+    fn set_image(c: &mut Cluster, image: &str) {
+        let body = format!(
+            r#"{{"spec":{{"template":{{"spec":{{"containers":[{{"name":"app","image":"{image}"}}]}}}}}}}}"#
+        );
+        crate::api::patch(
+            &mut c.store,
+            &resources::DEPLOYMENTS,
+            "default",
+            "api",
+            None,
+            crate::patch::PatchKind::Strategic,
+            body.as_bytes(),
+            &crate::api::PatchParams::default(),
+        )
+        .expect("patch");
+    }
+
+    /// Pods that exist and pods that are available, across all ReplicaSets.
+    fn pods(c: &Cluster) -> (i64, i64) {
+        let pods = c.store.list(&resources::PODS, Some("default"));
+        let now = c.store.clock.now_ms();
+        let total = i64::try_from(pods.iter().filter(|p| pod_active(p)).count()).unwrap_or(0);
+        let available =
+            i64::try_from(pods.iter().filter(|p| pod_available(p, 0, now)).count()).unwrap_or(0);
+        (total, available)
+    }
+
+    #[test]
+    fn rolling_updates_respect_surge_and_unavailability() {
+        // (replicas, strategy, max pods, min available)
+        let cases = [
+            (3, "", 4, 3),
+            (4, "", 5, 3),
+            (
+                10,
+                "  strategy: {rollingUpdate: {maxSurge: 0, maxUnavailable: 2}}\n",
+                10,
+                8,
+            ),
+            (
+                2,
+                "  strategy: {rollingUpdate: {maxSurge: \"100%\", maxUnavailable: 0}}\n",
+                4,
+                2,
+            ),
+        ];
+        for (replicas, strategy, max_pods, min_available) in cases {
+            let mut c = cluster(&deployment(replicas, strategy));
+            set_image(&mut c, "app:v2");
+            let mut ticks = 0;
+            loop {
+                c.tick(1.0);
+                ticks += 1;
+                let (total, available) = pods(&c);
+                assert!(
+                    total <= max_pods,
+                    "{replicas}/{strategy}: {total} pods at tick {ticks}"
+                );
+                assert!(
+                    available >= min_available,
+                    "{replicas}/{strategy}: {available} available at tick {ticks}"
+                );
+                let d = c
+                    .store
+                    .get(&resources::DEPLOYMENTS, "default", "api")
+                    .cloned()
+                    .unwrap_or_default();
+                if int(&d, "/status/updatedReplicas") == replicas
+                    && int(&d, "/status/availableReplicas") == replicas
+                    && int(&d, "/status/replicas") == replicas
+                {
+                    break;
+                }
+                assert!(ticks < 200, "{replicas}/{strategy} never finished");
+            }
+            let rss = c.store.list(&resources::REPLICASETS, Some("default"));
+            assert_eq!(rss.len(), 2);
+            assert!(rss.iter().any(|r| int(r, "/spec/replicas") == 0));
+        }
+    }
+
+    #[test]
+    fn progress_deadline_counts_simulated_time_without_progress() {
+        let mut c = cluster(&deployment(2, "  progressDeadlineSeconds: 120\n"));
+        set_image(&mut c, "app:pull-error");
+        for _ in 0..5 {
+            c.tick(1.0);
+        }
+        let reason = |c: &Cluster| {
+            let d = c
+                .store
+                .get(&resources::DEPLOYMENTS, "default", "api")
+                .cloned()
+                .unwrap_or_default();
+            d.pointer("/status/conditions")
+                .and_then(Value::as_array)
+                .and_then(|cs| cs.iter().find(|x| x["type"] == "Progressing"))
+                .and_then(|x| x["reason"].as_str())
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert_eq!(reason(&c), "ReplicaSetUpdated");
+        c.tick(100.0);
+        // Last progress was the new pod at +2 s; +105 s is within 120 s of it, +125 s is not.
+        assert_eq!(reason(&c), "ReplicaSetUpdated");
+        c.tick(20.0);
+        assert_eq!(reason(&c), "ProgressDeadlineExceeded");
+    }
+
+    #[test]
+    fn daemonset_replaces_at_most_max_unavailable() {
+        let ds = "apiVersion: apps/v1\nkind: DaemonSet\nmetadata: {name: agent}\nspec:\n  selector: {matchLabels: {app: agent}}\n  template:\n    metadata: {labels: {app: agent}}\n    spec: {containers: [{name: agent, image: \"agent:v1\"}]}\n";
+        let mut c = cluster(ds);
+        let body = br#"{"spec":{"template":{"spec":{"containers":[{"name":"agent","image":"agent:v2"}]}}}}"#;
+        crate::api::patch(
+            &mut c.store,
+            &resources::DAEMONSETS,
+            "default",
+            "agent",
+            None,
+            crate::patch::PatchKind::Strategic,
+            body,
+            &crate::api::PatchParams::default(),
+        )
+        .expect("patch");
+        for _ in 0..30 {
+            c.tick(1.0);
+            let (_, available) = pods(&c);
+            assert!(
+                available >= 2,
+                "more than one node without an available pod"
+            );
+        }
+        let ds = c
+            .store
+            .get(&resources::DAEMONSETS, "default", "agent")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(int(&ds, "/status/updatedNumberScheduled"), 3);
+        assert_eq!(int(&ds, "/status/numberAvailable"), 3);
+    }
+}

@@ -150,3 +150,55 @@ async fn kube_rs_patches_and_watches_a_rollout_through_disruptions() {
             && apply_request.query.contains("force=true")
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_streaming_list_and_paged_list() {
+    let h = Harness::start(DEPLOYMENT).await;
+    let client = client(&h).await;
+    let pods: Api<k8s_openapi::api::core::v1::Pod> = Api::default_namespaced(client.clone());
+    // Watch-list: initial ADDED events, then a bookmark annotated k8s.io/initial-events-end.
+    let mut stream = watcher(pods.clone(), watcher::Config::default().streaming_lists()).boxed();
+    let mut initial = 0;
+    loop {
+        let event = tokio::time::timeout(Duration::from_secs(60), stream.next())
+            .await
+            .expect("event within the hang guard")
+            .expect("stream open")
+            .expect("no error");
+        match event {
+            watcher::Event::InitApply(_) => initial += 1,
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(initial, 3);
+    let query = h
+        .fake
+        .requests()
+        .into_iter()
+        .find(|r| r.query.contains("sendInitialEvents=true"))
+        .expect("watch-list request");
+    assert!(
+        query.query.contains("resourceVersionMatch=NotOlderThan"),
+        "{}",
+        query.query
+    );
+
+    // Paged lists follow `continue` tokens.
+    let mut stream = watcher(pods, watcher::Config::default().page_size(1)).boxed();
+    let mut paged = 0;
+    loop {
+        match stream.next().await.expect("stream open").expect("no error") {
+            watcher::Event::InitApply(_) => paged += 1,
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(paged, 3);
+    assert!(
+        h.fake
+            .requests()
+            .iter()
+            .any(|r| r.query.contains("continue="))
+    );
+}
