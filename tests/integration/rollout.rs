@@ -1098,3 +1098,80 @@ async fn kind_workflow_fixtures_roll_out_on_the_fake() {
         assert_eq!(code, 0, "{w}: {text}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smoke_command_runs_once_ready_and_its_failure_rolls_back() {
+    let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
+    // Passing: runs in the workspace once the rollout is complete.
+    let marker = c.dir.path().join("smoke.txt");
+    let command = format!("pwd > {}", marker.display());
+    let h = c
+        .gate("deployment/api", "example.com/api:2")
+        .input("smoke-command", &command);
+    let workspace = h.dir.path().canonicalize().expect("workspace");
+    let (run, _) = drive(&c, h, Drive::default()).await;
+    run.assert_code(0);
+    let pwd = std::fs::read_to_string(&marker).unwrap_or_default();
+    assert_eq!(
+        Path::new(pwd.trim()),
+        workspace,
+        "the smoke command runs in the workspace"
+    );
+    assert!(
+        run.summary.contains("Smoke command ✅ `pwd > "),
+        "{}",
+        run.summary
+    );
+
+    // Failing: the gate fails, shows the output, and restores the previous revision.
+    let h = c
+        .gate("deployment/api", "example.com/api:3")
+        .input("smoke-command", "echo 'GET /health: 503'; exit 3")
+        .input("rollback-on-failure", "true");
+    let (run, _) = drive(&c, h, Drive::default()).await;
+    run.assert_code(1);
+    assert_eq!(run.output("rolled-back"), Some("true"), "{run}");
+    assert!(
+        run.errors()
+            .iter()
+            .any(|e| e.contains("title=Smoke command failed") && e.contains("GET /health: 503")),
+        "{run}"
+    );
+    let res = results(&run);
+    let api = result_for(&res, "default/deployment/api");
+    assert_eq!(api["status"], "complete", "the rollout itself completed");
+    assert_eq!(api["rollback"]["to_revision"], 2);
+    assert_eq!(c.image_of("Deployment", "api"), "example.com/api:2");
+    // kubectl judges only the rollout: the rolled-back revision is healthy.
+    assert_eq!(c.kubectl_status("deployment/api", "5s").0, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_watch_is_an_error_that_names_what_was_patched() {
+    let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
+    c.fake.forbid(ForbiddenRule {
+        verbs: vec!["list".into(), "watch".into()],
+        group: Some("apps".into()),
+        resource: "deployments".into(),
+        namespace: None,
+        name: None,
+    });
+    let run = c.gate("deployment/api", "example.com/api:2").run();
+    run.assert_code(2);
+    let errors = run.errors();
+    assert_eq!(errors.len(), 1, "{run}");
+    assert!(
+        errors[0].contains("forbidden to watch default/deployment/api"),
+        "{}",
+        errors[0]
+    );
+    assert!(
+        errors[0].contains("already patched before this error (still in place): default/deployment/api container `api` example.com/api:1 → example.com/api:2"),
+        "{}",
+        errors[0]
+    );
+    // kubectl cannot watch either.
+    let (code, text) = c.kubectl_status("deployment/api", "3s");
+    assert_ne!(code, 0, "{text}");
+    assert!(text.contains("forbidden"), "{text}");
+}
