@@ -1,10 +1,10 @@
 //! Discovery documents: `/version`, `/api`, `/api/v1`, `/apis`, `/apis/<group>`,
 //! `/apis/<group>/<version>`.
 //!
-//! kubectl asks `/api` and `/apis` for aggregated discovery first
-//! (`Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,...`); a reply
-//! with plain `Content-Type: application/json` makes client-go fall back to the legacy documents,
-//! which is what this module serves
+//! kubectl and kube-rs ask `/api` and `/apis` for aggregated discovery first
+//! (`Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,...`). The
+//! fake answers that form too, with the matching `Content-Type`, as a 1.30+ server does; a
+//! client that asks for plain JSON gets the legacy documents and then queries each group/version
 //! (<https://kubernetes.io/docs/concepts/overview/kubernetes-api/#aggregated-discovery>).
 //! Pure: builds JSON.
 
@@ -126,6 +126,91 @@ pub fn resource_list(group: &str, version: &str) -> Option<Value> {
     )
 }
 
+/// The media type of aggregated discovery, v2.
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+
+/// Whether an `Accept` header asks for aggregated discovery v2.
+pub fn wants_aggregated(accept: &str) -> bool {
+    accept.split(',').any(|part| {
+        let params: Vec<&str> = part.split(';').map(str::trim).collect();
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
+    })
+}
+
+fn gvk(group: &str, version: &str, kind: &str) -> Value {
+    json!({"group": group, "version": version, "kind": kind})
+}
+
+fn aggregated_resource(rt: &ResourceType) -> Value {
+    let subresources: Vec<Value> = rt
+        .subresources
+        .iter()
+        .map(|sub| {
+            let (kind, verbs) = match *sub {
+                "scale" => (
+                    gvk("autoscaling", "v1", "Scale"),
+                    json!(["get", "patch", "update"]),
+                ),
+                "log" => (gvk("", "v1", rt.kind), json!(["get"])),
+                _ => (
+                    gvk(rt.group, rt.version, rt.kind),
+                    json!(["get", "patch", "update"]),
+                ),
+            };
+            json!({"subresource": sub, "responseKind": kind, "verbs": verbs})
+        })
+        .collect();
+    let mut r = json!({
+        "resource": rt.plural,
+        "responseKind": gvk(rt.group, rt.version, rt.kind),
+        "scope": if rt.namespaced { "Namespaced" } else { "Cluster" },
+        "singularResource": rt.singular,
+        "verbs": VERBS,
+    });
+    if !rt.short_names.is_empty() {
+        r["shortNames"] = json!(rt.short_names);
+    }
+    if !rt.categories.is_empty() {
+        r["categories"] = json!(rt.categories);
+    }
+    if !subresources.is_empty() {
+        r["subresources"] = Value::Array(subresources);
+    }
+    r
+}
+
+fn aggregated_group(name: &str, version: &str) -> Value {
+    json!({
+        "metadata": {"name": name, "creationTimestamp": null},
+        "versions": [{
+            "version": version,
+            "resources": resources::in_group_version(name, version).map(aggregated_resource).collect::<Vec<_>>(),
+            "freshness": "Current",
+        }],
+    })
+}
+
+/// `GET /api` (`core` true) or `GET /apis` as an `APIGroupDiscoveryList`.
+pub fn aggregated(core: bool) -> Value {
+    let items: Vec<Value> = if core {
+        vec![aggregated_group("", "v1")]
+    } else {
+        GROUP_VERSIONS
+            .iter()
+            .map(|(g, v)| aggregated_group(g, v))
+            .collect()
+    };
+    json!({
+        "kind": "APIGroupDiscoveryList",
+        "apiVersion": "apidiscovery.k8s.io/v2",
+        "metadata": {},
+        "items": items,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +242,26 @@ mod tests {
         );
         assert!(resource_list("batch", "v1").is_none());
         assert_eq!(groups()["groups"][0]["name"], "apps");
+    }
+
+    #[test]
+    fn aggregated_documents() {
+        assert!(wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json"
+        ));
+        assert!(!wants_aggregated("application/json, */*"));
+        let apis = aggregated(false);
+        let apps = &apis["items"][0];
+        assert_eq!(apps["metadata"]["name"], "apps");
+        let deploy = apps["versions"][0]["resources"]
+            .as_array()
+            .expect("resources")
+            .iter()
+            .find(|r| r["resource"] == "deployments")
+            .expect("deployments")
+            .clone();
+        assert_eq!(deploy["scope"], "Namespaced");
+        assert_eq!(deploy["subresources"][0]["responseKind"]["kind"], "Scale");
+        assert_eq!(aggregated(true)["items"][0]["versions"][0]["version"], "v1");
     }
 }

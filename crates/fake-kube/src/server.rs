@@ -174,6 +174,19 @@ fn route(
     match segments.as_slice() {
         ["version"] if get => json_response(200, &discovery::version()),
         ["healthz" | "livez" | "readyz"] if get => (StatusCode::OK, "ok").into_response(),
+        ["api" | "apis"]
+            if get
+                && discovery::wants_aggregated(
+                    header_str(headers, header::ACCEPT).unwrap_or_default(),
+                ) =>
+        {
+            (
+                StatusCode::OK,
+                [(header::CONTENT_TYPE, discovery::AGGREGATED_V2)],
+                discovery::aggregated(segments[0] == "api").to_string(),
+            )
+                .into_response()
+        }
         ["api"] if get => json_response(200, &discovery::core_versions(&app.addr.to_string())),
         ["apis"] if get => json_response(200, &discovery::groups()),
         ["api", "v1"] if get => discovery::resource_list("", "v1")

@@ -202,3 +202,34 @@ async fn kube_rs_streaming_list_and_paged_list() {
             .any(|r| r.query.contains("continue="))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_discovery_plain_and_aggregated() {
+    let h = Harness::start("").await;
+    let client = client(&h).await;
+    let gvk = kube::api::GroupVersionKind::gvk("apps", "v1", "Deployment");
+    for discovery in [
+        kube::Discovery::new(client.clone())
+            .run()
+            .await
+            .expect("plain discovery"),
+        kube::Discovery::new(client.clone())
+            .run_aggregated()
+            .await
+            .expect("aggregated discovery"),
+    ] {
+        let (resource, caps) = discovery.resolve_gvk(&gvk).expect("deployments discovered");
+        assert_eq!(resource.plural, "deployments");
+        assert_eq!(caps.scope, kube::discovery::Scope::Namespaced);
+        assert!(
+            caps.subresources
+                .iter()
+                .any(|(r, _)| r.plural == "deployments/scale" || r.plural == "scale")
+        );
+        assert!(discovery.has_group("events.k8s.io"));
+    }
+    assert!(
+        h.fake.requests().iter().any(|r| r.path == "/apis/apps/v1"),
+        "plain discovery walks the group versions"
+    );
+}
