@@ -1039,8 +1039,11 @@ async fn newest_revision_name(
 /// The workload, whatever its kind.
 #[derive(Debug, Clone)]
 enum Obj {
+    /// A Deployment.
     Deployment(Deployment),
+    /// A StatefulSet.
     StatefulSet(StatefulSet),
+    /// A DaemonSet.
     DaemonSet(DaemonSet),
 }
 
@@ -1062,7 +1065,9 @@ impl Obj {
     }
 }
 
+/// Wraps a typed workload into [`Obj`] (for the kind-specific reads after a wait).
 trait IntoObj {
+    /// The wrapped object.
     fn into_obj(self) -> Obj;
 }
 impl IntoObj for Deployment {
