@@ -552,7 +552,15 @@ pub fn cells(rt: &ResourceType, obj: &Value, now_ms: i64) -> Vec<Value> {
             } else {
                 crate::store::events_from_v1(obj)
             };
-            let first = age(&core, "/firstTimestamp", now_ms);
+            let first = if core
+                .pointer("/firstTimestamp")
+                .and_then(Value::as_str)
+                .is_some()
+            {
+                age(&core, "/firstTimestamp", now_ms)
+            } else {
+                age(&core, "/eventTime", now_ms)
+            };
             let mut last = if core
                 .pointer("/lastTimestamp")
                 .and_then(Value::as_str)
@@ -562,8 +570,14 @@ pub fn cells(rt: &ResourceType, obj: &Value, now_ms: i64) -> Vec<Value> {
             } else {
                 first.clone()
             };
-            let count = i(&core, "/count");
-            if count > 1 {
+            let mut count = i(&core, "/count");
+            if core.get("series").is_some_and(Value::is_object) {
+                count = i(&core, "/series/count");
+                last = format!(
+                    "{} (x{count} over {first})",
+                    age(&core, "/series/lastObservedTime", now_ms)
+                );
+            } else if count > 1 {
                 last = format!("{last} (x{count} over {first})");
             }
             let kind = s(&core, "/involvedObject/kind").to_lowercase();

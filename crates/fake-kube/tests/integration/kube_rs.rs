@@ -233,3 +233,57 @@ async fn kube_rs_discovery_plain_and_aggregated() {
         "plain discovery walks the group versions"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kube_rs_recorder_publishes_events_kubectl_can_read() {
+    use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+    let h = Harness::start(DEPLOYMENT).await;
+    let client = client(&h).await;
+    let api: Api<Deployment> = Api::default_namespaced(client.clone());
+    let d = api.get("api").await.expect("get");
+    let reference = kube::Resource::object_ref(&d, &());
+    let recorder = Recorder::new(
+        client,
+        Reporter {
+            controller: "rollout-gate".into(),
+            instance: None,
+        },
+    );
+    let event = Event {
+        type_: EventType::Warning,
+        reason: "RolloutFailed".into(),
+        note: Some("image pull failed, rolled back".into()),
+        action: "Rollback".into(),
+        secondary: None,
+    };
+    recorder
+        .publish(&event, &reference)
+        .await
+        .expect("first publish creates");
+    recorder
+        .publish(&event, &reference)
+        .await
+        .expect("second publish patches the series");
+    let methods: Vec<String> = h
+        .fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/apis/events.k8s.io/v1/"))
+        .map(|r| format!("{} {}", r.method, r.status))
+        .collect();
+    assert_eq!(methods, ["POST 201", "PATCH 200"]);
+    let events = h
+        .kubectl(&["get", "events", "--field-selector", "reason=RolloutFailed"])
+        .await
+        .expect_code(0);
+    assert!(
+        events.stdout.contains("deployment/api"),
+        "{}",
+        events.stdout
+    );
+    assert!(
+        events.stdout.contains("image pull failed, rolled back"),
+        "{}",
+        events.stdout
+    );
+}
