@@ -16,7 +16,23 @@ use serde_json::Value;
 
 use crate::common::{Harness, Run};
 
-const KUBECTL: &str = "/usr/bin/kubectl";
+/// The real kubectl: `/usr/bin/kubectl` (this machine), else the first on `PATH` (GitHub's
+/// runners have it in `/usr/local/bin`). Missing kubectl is a loud failure, never a skip.
+fn kubectl_path() -> PathBuf {
+    let preferred = PathBuf::from("/usr/bin/kubectl");
+    if preferred.exists() {
+        return preferred;
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("kubectl"))
+                .find(|p| p.exists())
+        })
+        .unwrap_or_else(|| {
+            panic!("kubectl is required (at /usr/bin/kubectl or on PATH) to judge the rollout gate")
+        })
+}
 
 fn deployment(name: &str, image: &str, extra_spec: &str) -> String {
     format!(
@@ -131,11 +147,7 @@ impl Cluster {
     }
 
     fn kubectl(&self, args: &[&str]) -> (i32, String) {
-        assert!(
-            Path::new(KUBECTL).exists(),
-            "kubectl is required at {KUBECTL} to judge the rollout gate"
-        );
-        let out = Command::new(KUBECTL)
+        let out = Command::new(kubectl_path())
             .args(args)
             .arg("--kubeconfig")
             .arg(&self.kubeconfig)
@@ -867,7 +879,7 @@ async fn tool_errors_exit_2_before_anything_changes() {
     // kubectl with the bad kubeconfig fails too.
     let bad = c.dir.path().join("bad-kubeconfig");
     std::fs::write(&bad, "apiVersion: v1\nkind: Config\nclusters: 7\n").expect("write");
-    let out = Command::new(KUBECTL)
+    let out = Command::new(kubectl_path())
         .args(["rollout", "status", "deployment/api", "--kubeconfig"])
         .arg(&bad)
         .env("HOME", c.dir.path())
