@@ -11,7 +11,7 @@ use kube::runtime::{WatchStreamExt as _, watcher};
 use kube::{Client, Config};
 use serde_json::json;
 
-use crate::common::{DEPLOYMENT, Harness, rolled_out};
+use crate::common::{DEPLOYMENT, Harness, poll, rolled_out};
 
 async fn client(h: &Harness) -> Client {
     // reqwest (aws-lc-rs) and kube (ring) both enable a rustls provider in this build, so rustls
@@ -75,21 +75,37 @@ async fn kube_rs_patches_and_watches_a_rollout_through_disruptions() {
     })
     .boxed();
     let fake = &h.fake;
+    // The stream is lazy: it lists and watches only once polled below, so each disruption waits
+    // for the watch it is meant to hit.
     let ticking = async {
-        for n in 0..200 {
+        let watch_after = |after: u64| {
+            poll(move || {
+                fake.watches()
+                    .iter()
+                    .map(|w| w.id)
+                    .filter(|id| *id > after)
+                    .max()
+            })
+        };
+        let first = watch_after(0).await.expect("watcher opened a watch");
+        for _ in 0..4 {
             fake.tick(1.0);
-            if n == 4 {
-                fake.drop_watches();
-            }
-            if n == 8 {
-                fake.compact();
-                fake.drop_watches();
-            }
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            if n > 8
-                && fake
-                    .get("apps/v1", "Deployment", "default", "api")
-                    .is_some_and(|d| rolled_out(&d))
+        }
+        fake.drop_watches();
+        let second = watch_after(first).await.expect("watch resumed");
+        for _ in 0..4 {
+            fake.tick(1.0);
+        }
+        fake.compact();
+        fake.drop_watches();
+        watch_after(second)
+            .await
+            .expect("relisted and watching again");
+        for _ in 0..200 {
+            fake.tick(1.0);
+            if fake
+                .get("apps/v1", "Deployment", "default", "api")
+                .is_some_and(|d| rolled_out(&d))
             {
                 break;
             }
