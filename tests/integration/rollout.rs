@@ -762,7 +762,11 @@ async fn tool_errors_exit_2_before_anything_changes() {
     let two = deployment("multi", "example.com/a:1", "")
         .replace("- name: multi", "- name: app")
         .replace("        image: example.com/a:1\n", "        image: example.com/a:1\n      - name: sidecar\n        image: example.com/b:1\n");
-    let c = cluster(&[deployment("api", "example.com/api:1", ""), two]).await;
+    let on_delete = statefulset("ondel", "example.com/db:1").replace(
+        "  serviceName: ondel\n",
+        "  serviceName: ondel\n  updateStrategy: {type: OnDelete}\n",
+    );
+    let c = cluster(&[deployment("api", "example.com/api:1", ""), two, on_delete]).await;
     c.fake.forbid(ForbiddenRule {
         verbs: vec!["patch".into()],
         group: Some("apps".into()),
@@ -828,6 +832,12 @@ async fn tool_errors_exit_2_before_anything_changes() {
             kubectl_target: "",
         },
         Case {
+            name: "OnDelete statefulset",
+            harness: c.gate("statefulset/ondel", "example.com/db:2"),
+            expect: "rollout status is only available for RollingUpdate strategy type",
+            kubectl_target: "statefulset/ondel",
+        },
+        Case {
             name: "forbidden patch",
             harness: c.gate("deployment/api\ndeployment/locked", "example.com/api:2"),
             expect: "forbidden to patch default/deployment/locked",
@@ -873,7 +883,12 @@ async fn tool_errors_exit_2_before_anything_changes() {
         if !case.kubectl_target.is_empty() {
             let (code, text) = c.kubectl_status(case.kubectl_target, "2s");
             assert_ne!(code, 0, "{}: kubectl agrees it cannot: {text}", case.name);
-            assert!(text.contains("not found"), "{text}");
+            let why = if case.name == "OnDelete statefulset" {
+                "only available for RollingUpdate"
+            } else {
+                "not found"
+            };
+            assert!(text.contains(why), "{text}");
         }
     }
     // kubectl with the bad kubeconfig fails too.
