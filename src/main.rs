@@ -17,6 +17,13 @@ fn main() -> ExitCode {
     let pairs = process_pairs();
     let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
     install_panic_hook(env.clone());
+    // Test hook: proves the panic hook's contract end to end (tests/integration/foundation.rs).
+    if pairs
+        .iter()
+        .any(|(k, v)| k == "RUST_CI_ACTION_CRASH_TEST" && v == "1")
+    {
+        panic!("crash test requested");
+    }
 
     let invocation = match cli::parse(std::env::args_os()) {
         Ok(i) => i,

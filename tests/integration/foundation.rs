@@ -479,3 +479,75 @@ fn token_never_leaks_in_any_channel() {
         );
     }
 }
+
+#[test]
+fn a_panic_prints_one_error_and_exits_2() {
+    let run = Harness::new()
+        .env("RUST_CI_ACTION_CRASH_TEST", "1")
+        .input("gate", "coverage")
+        .run();
+    run.assert_code(2);
+    assert_eq!(run.errors().len(), 1, "{run}");
+    assert!(
+        run.errors()[0].starts_with("::error title=rust-ci-action crashed::crash test requested"),
+        "{run}"
+    );
+    assert_eq!(run.output("result"), Some("error"));
+}
+
+#[test]
+fn logs_are_json_lines_on_request_and_debug_with_runner_debug() {
+    let report = crate::common::repo_root()
+        .join("examples/coverage/coverage.xml")
+        .display()
+        .to_string();
+    let cov = || {
+        Harness::new()
+            .input("gate", "coverage")
+            .input("files", &report)
+    };
+    let run = cov()
+        .input("log-format", "json")
+        .env("RUNNER_DEBUG", "1")
+        .run();
+    let json_lines: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with('{'))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(json_lines.iter().any(|v| v["level"] == "DEBUG"), "{run}");
+    assert!(
+        json_lines.iter().all(|v| v.get("timestamp").is_none()),
+        "no timestamps: the runner adds them"
+    );
+    assert!(json_lines.iter().any(|v| v["level"] == "INFO"), "{run}");
+    let quiet = cov().run();
+    assert!(
+        quiet.stdout.contains(" INFO ") && !quiet.stdout.contains("DEBUG"),
+        "info by default\n{quiet}"
+    );
+    let overridden = cov()
+        .env("RUST_LOG", "error")
+        .env("RUNNER_DEBUG", "1")
+        .run();
+    assert!(
+        !overridden.stdout.contains("DEBUG") && !overridden.stdout.contains(" INFO "),
+        "RUST_LOG overrides\n{overridden}"
+    );
+}
+
+#[test]
+fn workflow_commands_from_values_are_escaped_and_outputs_cannot_be_injected() {
+    // A gate title or message with newlines must stay one command line.
+    let h = Harness::new()
+        .input("gate", "coverage")
+        .input("files", "a%b\nreport.xml");
+    let run = h.run();
+    run.assert_code(2);
+    assert_eq!(run.errors().len(), 1, "{run}");
+    assert!(
+        run.errors()[0].contains("a%25b"),
+        "message escaped like @actions/core\n{run}"
+    );
+}
