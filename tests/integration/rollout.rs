@@ -1202,3 +1202,49 @@ async fn forbidden_watch_is_an_error_that_names_what_was_patched() {
     assert_ne!(code, 0, "{text}");
     assert!(text.contains("forbidden"), "{text}");
 }
+
+/// A StatefulSet rollback restores the template, but (as in Kubernetes) the controller does
+/// not replace a pod stuck at the broken revision: the gate says the rollback did not
+/// finish and why, and kubectl agrees the StatefulSet is not healthy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statefulset_rollback_is_reported_stuck_like_kubernetes_leaves_it() {
+    let c = cluster(&[statefulset("db", "example.com/db:1")]).await;
+    let h = c
+        .gate("statefulset/db", "example.com/db:2-crash")
+        .input("timeout", "3s")
+        .input("rollback-on-failure", "true");
+    let drive_slowly = Drive {
+        seconds: 2.0,
+        every: Duration::from_millis(200),
+        max_ticks: 100,
+        ..Drive::default()
+    };
+    let (run, _) = drive(&c, h, drive_slowly).await;
+    run.assert_code(1);
+    assert_eq!(run.output("rolled-back"), Some("false"));
+    let res = results(&run);
+    let db = result_for(&res, "default/statefulset/db");
+    assert_eq!(db["status"], "timeout", "{db}");
+    assert_eq!(db["rollback"]["to_revision"], 1, "{db}");
+    assert_eq!(db["rollback"]["ok"], false, "{db}");
+    assert!(
+        db["rollback"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("forced-rollback"),
+        "{db}"
+    );
+    assert_eq!(
+        c.image_of("StatefulSet", "db"),
+        "example.com/db:1",
+        "the template was restored"
+    );
+    assert!(
+        run.errors()
+            .iter()
+            .any(|e| e.contains("title=Rollback failed%3A default/statefulset/db")),
+        "{run}"
+    );
+    let kubectl = c.kubectl_status("statefulset/db", "3s");
+    assert_agrees(&run, &kubectl);
+}

@@ -1376,13 +1376,19 @@ async fn roll_back(
     let (ok, message) = match waited {
         Ok((Some(true), m)) => (true, m),
         Ok((Some(false), m)) => (false, m),
-        Ok((None, m)) => (
-            false,
-            format!(
+        Ok((None, m)) => {
+            let mut message = format!(
                 "timed out after {} waiting for the rollback: {m}",
                 format_duration(timeout)
-            ),
-        ),
+            );
+            // A StatefulSet waits for a pod of the broken revision to become ready before it
+            // replaces it, so reverting the template alone can leave it stuck; Kubernetes
+            // documents deleting those pods by hand.
+            if w.kind == WorkloadKind::StatefulSet {
+                message.push_str("; a StatefulSet keeps pods of the broken revision until they are deleted (https://kubernetes.io/docs/concepts/workloads/controllers/statefulset/#forced-rollback)");
+            }
+            (false, message)
+        }
         Err(e) => (false, e.to_string()),
     };
     RollbackReport {
