@@ -38,7 +38,12 @@ fn fixtures_dir() -> std::path::PathBuf {
 }
 
 /// Which expected path a report path denotes, if any.
-fn match_path<'e>(report: &Report, path: &str, workspace: Option<&str>, expected: &'e BTreeMap<String, FileExpected>) -> Option<&'e str> {
+fn match_path<'e>(
+    report: &Report,
+    path: &str,
+    workspace: Option<&str>,
+    expected: &'e BTreeMap<String, FileExpected>,
+) -> Option<&'e str> {
     let mut candidates = vec![path.to_owned()];
     for s in &report.sources {
         candidates.push(format!("{}/{}", s.trim_end_matches('/'), path));
@@ -68,9 +73,14 @@ fn match_path<'e>(report: &Report, path: &str, workspace: Option<&str>, expected
 }
 
 fn check_fixture(dir: &Path) -> Result<String, String> {
-    let name = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let raw = std::fs::read_to_string(dir.join("expected.json")).map_err(|e| format!("{name}: expected.json: {e}"))?;
-    let exp: Expected = serde_json::from_str(&raw).map_err(|e| format!("{name}: expected.json: {e}"))?;
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let raw = std::fs::read_to_string(dir.join("expected.json"))
+        .map_err(|e| format!("{name}: expected.json: {e}"))?;
+    let exp: Expected =
+        serde_json::from_str(&raw).map_err(|e| format!("{name}: expected.json: {e}"))?;
     let format: Format = exp.format.parse().map_err(|e| format!("{name}: {e}"))?;
     let report_path = dir.join(&exp.report);
 
@@ -85,12 +95,16 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
     }
 
     let file = File::open(&report_path).map_err(|e| format!("{name}: {e}"))?;
-    let report = parse::parse(format, BufReader::new(file), &exp.report).map_err(|e| format!("{name}: {e}"))?;
+    let report = parse::parse(format, BufReader::new(file), &exp.report)
+        .map_err(|e| format!("{name}: {e}"))?;
     if let Some(v) = parse::invariant_violation(&report) {
         problems.push(format!("invariant: {v}"));
     }
-    let auto = parse::parse_auto(BufReader::new(File::open(&report_path).map_err(|e| e.to_string())?), &exp.report)
-        .map_err(|e| format!("{name}: auto: {e}"))?;
+    let auto = parse::parse_auto(
+        BufReader::new(File::open(&report_path).map_err(|e| e.to_string())?),
+        &exp.report,
+    )
+    .map_err(|e| format!("{name}: auto: {e}"))?;
     if auto != report {
         problems.push("parse_auto differs from parse".to_owned());
     }
@@ -98,11 +112,20 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
     let t = report.totals();
     let got = (t.lines_covered, t.lines_total);
     if got != (exp.lines_covered, exp.lines_total) {
-        problems.push(format!("lines {got:?}, expected {:?}", (exp.lines_covered, exp.lines_total)));
+        problems.push(format!(
+            "lines {got:?}, expected {:?}",
+            (exp.lines_covered, exp.lines_total)
+        ));
     }
-    let want_branches = (exp.branches_covered.unwrap_or(0), exp.branches_total.unwrap_or(0));
+    let want_branches = (
+        exp.branches_covered.unwrap_or(0),
+        exp.branches_total.unwrap_or(0),
+    );
     if (t.branches_covered, t.branches_total) != want_branches {
-        problems.push(format!("branches {:?}, expected {want_branches:?}", (t.branches_covered, t.branches_total)));
+        problems.push(format!(
+            "branches {:?}, expected {want_branches:?}",
+            (t.branches_covered, t.branches_total)
+        ));
     }
     if report.has_branch_data != exp.branches_total.is_some_and(|b| b > 0) {
         problems.push(format!("has_branch_data = {}", report.has_branch_data));
@@ -133,7 +156,10 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
         }
     }
     if problems.is_empty() {
-        Ok(format!("{name}: ok ({format}, {}/{} lines)", t.lines_covered, t.lines_total))
+        Ok(format!(
+            "{name}: ok ({format}, {}/{} lines)",
+            t.lines_covered, t.lines_total
+        ))
     } else {
         Err(format!("{name}: {}", problems.join("; ")))
     }
@@ -142,31 +168,69 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
 #[test]
 fn every_fixture_matches_the_tools_own_totals() {
     let mut dirs: Vec<_> = std::fs::read_dir(fixtures_dir())
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).filter(|p| p.join("expected.json").is_file()).collect())
+        .map(|rd| {
+            rd.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.join("expected.json").is_file())
+                .collect()
+        })
         .unwrap_or_default();
     dirs.sort();
-    assert!(!dirs.is_empty(), "no fixtures under {}", fixtures_dir().display());
+    assert!(
+        !dirs.is_empty(),
+        "no fixtures under {}",
+        fixtures_dir().display()
+    );
     let results: Vec<Result<String, String>> = dirs.iter().map(|d| check_fixture(d)).collect();
     let failures: Vec<&String> = results.iter().filter_map(|r| r.as_ref().err()).collect();
-    assert!(failures.is_empty(), "{} of {} fixtures disagree:\n{}", failures.len(), results.len(), failures.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} fixtures disagree:\n{}",
+        failures.len(),
+        results.len(),
+        failures
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
 }
 
 #[test]
 fn truncated_fixtures_are_errors_not_partial_reports() {
-    for dir in std::fs::read_dir(fixtures_dir()).into_iter().flatten().filter_map(Result::ok) {
+    for dir in std::fs::read_dir(fixtures_dir())
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
         let dir = dir.path();
-        let Ok(raw) = std::fs::read_to_string(dir.join("expected.json")) else { continue };
-        let Ok(exp) = serde_json::from_str::<Expected>(&raw) else { continue };
-        let Ok(format) = exp.format.parse::<Format>() else { continue };
+        let Ok(raw) = std::fs::read_to_string(dir.join("expected.json")) else {
+            continue;
+        };
+        let Ok(exp) = serde_json::from_str::<Expected>(&raw) else {
+            continue;
+        };
+        let Ok(format) = exp.format.parse::<Format>() else {
+            continue;
+        };
         if format == Format::Go {
             // A profile cut at a line boundary is a valid shorter profile.
             continue;
         }
-        let Ok(bytes) = std::fs::read(dir.join(&exp.report)) else { continue };
+        let Ok(bytes) = std::fs::read(dir.join(&exp.report)) else {
+            continue;
+        };
         let body = bytes.trim_ascii_end();
         // Cut inside the last record / element.
-        let cut = &body[..body.len().saturating_sub(if format == Format::Lcov { 14 } else { 3 })];
+        let cut = &body[..body
+            .len()
+            .saturating_sub(if format == Format::Lcov { 14 } else { 3 })];
         let res = parse::parse(format, cut, "cut");
-        assert!(res.is_err(), "{}: truncated report parsed: {:?}", dir.display(), res.map(|r| r.totals()));
+        assert!(
+            res.is_err(),
+            "{}: truncated report parsed: {:?}",
+            dir.display(),
+            res.map(|r| r.totals())
+        );
     }
 }

@@ -68,11 +68,11 @@ impl State {
             Ev::Start(e) => match e.name().0 {
                 "coverage" if ctx.ancestor(1).is_empty() => {
                     let [v] = attrs(ctx, &e, ["clover"])?;
-                    self.clover_320 = v.as_deref() == Some("3.2.0");
+                    self.clover_320 = v == Some("3.2.0");
                 }
                 "project" => {
                     let [name] = attrs(ctx, &e, ["name"])?;
-                    self.istanbul = self.clover_320 && name.as_deref() == Some("All files");
+                    self.istanbul = self.clover_320 && name == Some("All files");
                 }
                 "file" if !ctx.inside("testproject") => {
                     self.file = Some(file_path(&e, ctx)?);
@@ -84,12 +84,14 @@ impl State {
                 if e.name().0 == "file" && !ctx.inside("testproject") {
                     let path = file_path(&e, ctx)?;
                     self.lines.clear();
-                    self.builder.add(&path, &mut self.lines, SameLine::SumBranches);
+                    self.builder
+                        .add(&path, &mut self.lines, SameLine::SumBranches);
                 }
             }
             Ev::End("file") => {
                 if let Some(path) = self.file.take() {
-                    self.builder.add(&path, &mut self.lines, SameLine::SumBranches);
+                    self.builder
+                        .add(&path, &mut self.lines, SameLine::SumBranches);
                 }
             }
             Ev::End(_) | Ev::Text(_) => {}
@@ -100,8 +102,15 @@ impl State {
     fn line_record(&self, e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
         let [num, kind, count, tc, fc] =
             attrs(ctx, e, ["num", "type", "count", "truecount", "falsecount"])?;
-        let missing =
-            |attribute| ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "line", attribute });
+        let missing = |attribute| {
+            ctx.error_at(
+                e,
+                ParseErrorKind::MissingAttribute {
+                    element: "line",
+                    attribute,
+                },
+            )
+        };
         let number = |attribute: &'static str, v: &str| {
             parse_u32_sat(v.as_bytes()).ok_or_else(|| {
                 ctx.error_at(
@@ -115,16 +124,19 @@ impl State {
                 )
             })
         };
-        let line = number("num", &num.ok_or_else(|| missing("num"))?)?;
-        let count = count.map(|c| number("count", &c)).transpose()?;
-        let is_cond = kind.as_deref() == Some("cond");
+        let line = number("num", num.ok_or_else(|| missing("num"))?)?;
+        let count = count.map(|c| number("count", c)).transpose()?;
+        let is_cond = kind == Some("cond");
         if !is_cond {
             // stmt, method, or a type this parser does not know: a plain line.
             let hits = count.ok_or_else(|| missing("count"))?;
             return Ok(LineRecord::new(line, hits));
         }
-        let t = tc.map(|v| number("truecount", &v)).transpose()?.unwrap_or(0);
-        let f = fc.map(|v| number("falsecount", &v)).transpose()?.unwrap_or(0);
+        let t = tc.map(|v| number("truecount", v)).transpose()?.unwrap_or(0);
+        let f = fc
+            .map(|v| number("falsecount", v))
+            .transpose()?
+            .unwrap_or(0);
         if self.istanbul {
             let total = sat_u16(u64::from(t) + u64::from(f));
             Ok(LineRecord {
@@ -147,8 +159,14 @@ impl State {
 fn file_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
     let [path, name] = attrs(ctx, e, ["path", "name"])?;
     match path.or(name) {
-        Some(raw) => unescape(ctx, e, &raw),
-        None => Err(ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "file", attribute: "name" })),
+        Some(raw) => unescape(ctx, e, raw),
+        None => Err(ctx.error_at(
+            e,
+            ParseErrorKind::MissingAttribute {
+                element: "file",
+                attribute: "name",
+            },
+        )),
     }
 }
 
@@ -202,7 +220,13 @@ mod tests {
         assert_eq!(paths(&r), ["/w/src/com/x/A.java"]);
         assert_eq!(
             recs(&r, "/w/src/com/x/A.java"),
-            [(3, 2, 0, 0), (4, 2, 0, 0), (5, 2, 1, 2), (6, 0, 0, 2), (7, 4, 3, 4)]
+            [
+                (3, 2, 0, 0),
+                (4, 2, 0, 0),
+                (5, 2, 1, 2),
+                (6, 0, 0, 2),
+                (7, 4, 3, 4)
+            ]
         );
         assert_eq!(t(&r), (4, 5, 4, 8));
     }
@@ -249,7 +273,10 @@ mod tests {
                 "<coverage><project><file><line num='1' count='1'/></file></project></coverage>",
                 "clover.xml: line 1: <file> element without a name attribute",
             ),
-            ("<coverage><project/></coverage>", "clover.xml: no file records"),
+            (
+                "<coverage><project/></coverage>",
+                "clover.xml: no file records",
+            ),
             (
                 "<coverage><project><file path='a'><line num='1' count='1'/></file>",
                 "clover.xml: byte 66: unexpected end of file inside <project>",

@@ -24,7 +24,9 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
     let xml = Xml::new(reader, origin, "coverage")?;
     let mut st = State::default();
     xml.run(|ev, ctx| st.on(ev, ctx))?;
-    let State { builder, sources, .. } = st;
+    let State {
+        builder, sources, ..
+    } = st;
     builder.finish(Format::Cobertura, origin, sources)
 }
 
@@ -106,17 +108,29 @@ fn class_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
     let Some(raw) = filename else {
         return Err(ctx.error_at(
             e,
-            ParseErrorKind::MissingAttribute { element: "class", attribute: "filename" },
+            ParseErrorKind::MissingAttribute {
+                element: "class",
+                attribute: "filename",
+            },
         ));
     };
-    unescape(ctx, e, &raw)
+    unescape(ctx, e, raw)
 }
 
 fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
-    let [number, hits, cond, precision] =
-        attrs(ctx, e, ["number", "hits", "condition-coverage", "precision"])?;
+    let [number, hits, cond, precision] = attrs(
+        ctx,
+        e,
+        ["number", "hits", "condition-coverage", "precision"],
+    )?;
     let missing = |attribute| {
-        ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "line", attribute })
+        ctx.error_at(
+            e,
+            ParseErrorKind::MissingAttribute {
+                element: "line",
+                attribute,
+            },
+        )
     };
     let invalid = |attribute, value: &str, expected| {
         ctx.error_at(
@@ -131,10 +145,10 @@ fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseErr
     };
     let number = number.ok_or_else(|| missing("number"))?;
     let line = parse_u32_sat(number.as_bytes())
-        .ok_or_else(|| invalid("number", &number, "a non-negative integer"))?;
+        .ok_or_else(|| invalid("number", number, "a non-negative integer"))?;
     let hits = hits.ok_or_else(|| missing("hits"))?;
     let hits = parse_u32_sat(hits.as_bytes())
-        .ok_or_else(|| invalid("hits", &hits, "a non-negative integer"))?;
+        .ok_or_else(|| invalid("hits", hits, "a non-negative integer"))?;
     let mut rec = LineRecord::new(line, hits);
     // mypy's type-precision report marks every imprecise line `branch="true"
     // condition-coverage="50% (1/2)"`: not branches. Only mypy writes `precision`.
@@ -151,7 +165,7 @@ fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseErr
             let Some((covered, total)) = parsed else {
                 return Err(invalid(
                     "condition-coverage",
-                    &cond,
+                    cond,
                     "a percentage followed by (covered/total)",
                 ));
             };
@@ -208,7 +222,10 @@ mod tests {
         assert_eq!(r.format, Format::Cobertura);
         assert_eq!(r.sources, ["/home/u/proj", "/home/u/a&b"]);
         assert_eq!(paths(&r), ["pkg/a.py"]);
-        assert_eq!(recs(&r, "pkg/a.py"), [(1, 1, 0, 0), (2, 0, 0, 0), (4, 3, 1, 2)]);
+        assert_eq!(
+            recs(&r, "pkg/a.py"),
+            [(1, 1, 0, 0), (2, 0, 0, 0), (4, 3, 1, 2)]
+        );
         assert_eq!(t(&r), (2, 3, 1, 2));
         assert!(r.has_branch_data);
     }
@@ -265,7 +282,10 @@ mod tests {
             ),
         );
         assert_eq!(paths(&r), ["A.java", "B.java", "C.java"]);
-        assert_eq!(recs(&r, "A.java"), [(5, 4, 0, 0), (6, 1, 1, 2), (9, 1, 0, 0)]);
+        assert_eq!(
+            recs(&r, "A.java"),
+            [(5, 4, 0, 0), (6, 1, 1, 2), (9, 1, 0, 0)]
+        );
         assert_eq!(t(&r), (3, 3, 1, 2));
     }
 
@@ -379,7 +399,12 @@ mod tests {
             ),
         ];
         for (input, want) in cases {
-            assert_eq!(err(C, "coverage.xml", input), *want, "input: {}", String::from_utf8_lossy(input));
+            assert_eq!(
+                err(C, "coverage.xml", input),
+                *want,
+                "input: {}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 

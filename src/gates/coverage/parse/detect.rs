@@ -13,7 +13,9 @@ use crate::gates::coverage::model::Format;
 
 /// Guess the format of a report from its first bytes.
 pub fn detect(first_bytes: &[u8]) -> Option<Format> {
-    let mut s = first_bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(first_bytes);
+    let mut s = first_bytes
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(first_bytes);
     loop {
         s = s.trim_ascii_start();
         if s.starts_with(b"<?") {

@@ -39,7 +39,13 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         let (line_no, line) = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => break,
-            Err(kind) => return Err(ParseError::new(origin, Location::Line(lines.line_no()), kind)),
+            Err(kind) => {
+                return Err(ParseError::new(
+                    origin,
+                    Location::Line(lines.line_no()),
+                    kind,
+                ));
+            }
         };
         let err = |kind| ParseError::new(origin, Location::Line(line_no), kind);
         let line = line.trim_ascii();
@@ -48,7 +54,10 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         }
         if let Some(mode) = line.strip_prefix(b"mode:") {
             if !matches!(mode.trim_ascii(), b"set" | b"count" | b"atomic") {
-                return Err(err(ParseErrorKind::Syntax { expected: MODE, found: excerpt(line) }));
+                return Err(err(ParseErrorKind::Syntax {
+                    expected: MODE,
+                    found: excerpt(line),
+                }));
             }
             saw_mode = true;
             continue;
@@ -57,15 +66,27 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
             return Err(err(if looks_binary(line) {
                 ParseErrorKind::NotAReport("binary data".to_owned())
             } else {
-                ParseErrorKind::Syntax { expected: MODE, found: excerpt(line) }
+                ParseErrorKind::Syntax {
+                    expected: MODE,
+                    found: excerpt(line),
+                }
             }));
         }
-        let syntax = || err(ParseErrorKind::Syntax { expected: BLOCK, found: excerpt(line) });
+        let syntax = || {
+            err(ParseErrorKind::Syntax {
+                expected: BLOCK,
+                found: excerpt(line),
+            })
+        };
         let Some(block) = parse_block(line) else {
             return Err(syntax());
         };
         let Ok(path) = std::str::from_utf8(block.path) else {
-            return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::InvalidUtf8(line_no)));
+            return Err(ParseError::new(
+                origin,
+                Location::Whole,
+                ParseErrorKind::InvalidUtf8(line_no),
+            ));
         };
         if block.end < block.start {
             return Err(syntax());
@@ -91,7 +112,11 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         }
     }
     if !saw_mode {
-        return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Empty));
+        return Err(ParseError::new(
+            origin,
+            Location::Whole,
+            ParseErrorKind::Empty,
+        ));
     }
     if let Some(prev) = current {
         builder.add(&prev, &mut recs, SameLine::Max);
@@ -157,7 +182,14 @@ mod tests {
         assert_eq!(paths(&r), ["example.com/m/a.go", "example.com/m/b.go"]);
         assert_eq!(
             recs(&r, "example.com/m/a.go"),
-            [(3, 1, 0, 0), (4, 1, 0, 0), (5, 1, 0, 0), (6, 0, 0, 0), (7, 0, 0, 0), (10, 4, 0, 0)]
+            [
+                (3, 1, 0, 0),
+                (4, 1, 0, 0),
+                (5, 1, 0, 0),
+                (6, 0, 0, 0),
+                (7, 0, 0, 0),
+                (10, 4, 0, 0)
+            ]
         );
         assert_eq!(t(&r), (4, 7, 0, 0));
         assert!(!r.has_branch_data);
@@ -169,7 +201,10 @@ mod tests {
             G,
             "mode: set\r\nC:/w/a b.go:1.1,2.1 1 1\nmode: set\nC:/w/a b.go:2.1,3.1 1 0\n",
         );
-        assert_eq!(recs(&r, "C:/w/a b.go"), [(1, 1, 0, 0), (2, 1, 0, 0), (3, 0, 0, 0)]);
+        assert_eq!(
+            recs(&r, "C:/w/a b.go"),
+            [(1, 1, 0, 0), (2, 1, 0, 0), (3, 0, 0, 0)]
+        );
     }
 
     #[test]
@@ -193,12 +228,26 @@ mod tests {
                 b"mode: set\na.go:5.1,2.1 1 1\n",
                 "coverage.out: line 2: expected <file>:<line>.<column>,<line>.<column> <statements> <count>, found \"a.go:5.1,2.1 1 1\"",
             ),
-            (b"mode: set\na.go:1.1,4000000000.1 1 1\n", "coverage.out: line 2: block spans 4000000000 lines (more than 100000)"),
-            (b"mode: set\nok.go:1.1,1.2 1 1\n\xff.go:1.1,2.1 1 1\n", "coverage.out: invalid UTF-8 at line 3"),
-            (b"\x89PNG\r\n\x1a\n\x00\x00", "coverage.out: line 1: not a coverage report (binary data)"),
+            (
+                b"mode: set\na.go:1.1,4000000000.1 1 1\n",
+                "coverage.out: line 2: block spans 4000000000 lines (more than 100000)",
+            ),
+            (
+                b"mode: set\nok.go:1.1,1.2 1 1\n\xff.go:1.1,2.1 1 1\n",
+                "coverage.out: invalid UTF-8 at line 3",
+            ),
+            (
+                b"\x89PNG\r\n\x1a\n\x00\x00",
+                "coverage.out: line 1: not a coverage report (binary data)",
+            ),
         ];
         for (input, want) in cases {
-            assert_eq!(err(G, "coverage.out", input), *want, "{}", String::from_utf8_lossy(input));
+            assert_eq!(
+                err(G, "coverage.out", input),
+                *want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 }

@@ -91,7 +91,7 @@ fn required(
 ) -> Result<String, ParseError> {
     let [v] = attrs(ctx, e, [attribute])?;
     match v {
-        Some(raw) => unescape(ctx, e, &raw),
+        Some(raw) => unescape(ctx, e, raw),
         None => Err(ctx.error_at(e, ParseErrorKind::MissingAttribute { element, attribute })),
     }
 }
@@ -100,9 +100,15 @@ fn required(
 fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Option<LineRecord>, ParseError> {
     let [nr, mi, ci, mb, cb] = attrs(ctx, e, ["nr", "mi", "ci", "mb", "cb"])?;
     let Some(nr) = nr else {
-        return Err(ctx.error_at(e, ParseErrorKind::MissingAttribute { element: "line", attribute: "nr" }));
+        return Err(ctx.error_at(
+            e,
+            ParseErrorKind::MissingAttribute {
+                element: "line",
+                attribute: "nr",
+            },
+        ));
     };
-    let num = |attribute: &'static str, v: Option<std::borrow::Cow<'_, str>>| -> Result<u32, ParseError> {
+    let num = |attribute: &'static str, v: Option<&str>| -> Result<u32, ParseError> {
         match v {
             // The DTD requires all five; a writer that leaves a counter out means 0.
             None => Ok(0),
@@ -120,7 +126,12 @@ fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Option<LineRecord>, 
         }
     };
     let line = num("nr", Some(nr))?;
-    let (mi, ci, mb, cb) = (num("mi", mi)?, num("ci", ci)?, num("mb", mb)?, num("cb", cb)?);
+    let (mi, ci, mb, cb) = (
+        num("mi", mi)?,
+        num("ci", ci)?,
+        num("mb", mb)?,
+        num("cb", cb)?,
+    );
     if mi == 0 && ci == 0 {
         return Ok(None);
     }
@@ -146,7 +157,10 @@ mod tests {
     fn lines_and_branches_from_line_elements() {
         let r = ok(J, REPORT);
         assert_eq!(paths(&r), ["com/x/A.java", "com/x/Empty.java", "Main.java"]);
-        assert_eq!(recs(&r, "com/x/A.java"), [(3, 3, 0, 0), (4, 0, 0, 2), (5, 2, 3, 4)]);
+        assert_eq!(
+            recs(&r, "com/x/A.java"),
+            [(3, 3, 0, 0), (4, 0, 0, 2), (5, 2, 3, 4)]
+        );
         assert_eq!(t(&r), (3, 4, 3, 6));
         assert!(r.has_branch_data);
     }
@@ -170,8 +184,14 @@ mod tests {
                 "<?xml version='1.0'?>\n<!DOCTYPE report [<!ENTITY a 'b'>]><report/>",
                 "jacoco.xml: line 2: DOCTYPE with entity definitions is not allowed",
             ),
-            ("<coverage/>", "jacoco.xml: line 1: not a coverage report (root element <coverage>)"),
-            ("<report name='x'><sessioninfo/></report>", "jacoco.xml: no file records"),
+            (
+                "<coverage/>",
+                "jacoco.xml: line 1: not a coverage report (root element <coverage>)",
+            ),
+            (
+                "<report name='x'><sessioninfo/></report>",
+                "jacoco.xml: no file records",
+            ),
             (
                 "<report name='x'><package name='a'><sourcefile name='A.java'><line nr='1' mi='0' ci='1'/></sourcefile>",
                 "jacoco.xml: byte 102: unexpected end of file inside <package>",

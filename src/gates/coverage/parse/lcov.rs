@@ -43,14 +43,23 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         let (line_no, line) = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => break,
-            Err(kind) => return Err(ParseError::new(origin, Location::Line(lines.line_no()), kind)),
+            Err(kind) => {
+                return Err(ParseError::new(
+                    origin,
+                    Location::Line(lines.line_no()),
+                    kind,
+                ));
+            }
         };
         let first_record = !saw_record;
         let syntax = |expected: &'static str, line: &[u8]| {
             let kind = if first_record && looks_binary(line) {
                 ParseErrorKind::NotAReport("binary data".to_owned())
             } else {
-                ParseErrorKind::Syntax { expected, found: excerpt(line) }
+                ParseErrorKind::Syntax {
+                    expected,
+                    found: excerpt(line),
+                }
             };
             ParseError::new(origin, Location::Line(line_no), kind)
         };
@@ -80,7 +89,11 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         match key {
             b"SF" => {
                 let Ok(path) = std::str::from_utf8(value) else {
-                    return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::InvalidUtf8(line_no)));
+                    return Err(ParseError::new(
+                        origin,
+                        Location::Whole,
+                        ParseErrorKind::InvalidUtf8(line_no),
+                    ));
                 };
                 // A new SF without end_of_record closes the previous section, as lcov's
                 // own reader does.
@@ -143,11 +156,18 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         return Err(ParseError::new(
             origin,
             Location::Byte(lines.bytes_seen()),
-            ParseErrorKind::UnexpectedEof(format!("the SF:{} section (no end_of_record)", excerpt(s.path.as_bytes()))),
+            ParseErrorKind::UnexpectedEof(format!(
+                "the SF:{} section (no end_of_record)",
+                excerpt(s.path.as_bytes())
+            )),
         ));
     }
     if lines.line_no() == 0 {
-        return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Empty));
+        return Err(ParseError::new(
+            origin,
+            Location::Whole,
+            ParseErrorKind::Empty,
+        ));
     }
     builder.finish(Format::Lcov, origin, Vec::new())
 }
@@ -202,7 +222,10 @@ mod tests {
         );
         assert_eq!(paths(&r), ["/w/src/a.c"]);
         // The BRDA on line 9 has no DA: dropped.
-        assert_eq!(recs(&r, "/w/src/a.c"), [(3, 1, 0, 0), (4, 1, 1, 2), (5, 0, 0, 0), (6, 0, 0, 2)]);
+        assert_eq!(
+            recs(&r, "/w/src/a.c"),
+            [(3, 1, 0, 0), (4, 1, 1, 2), (5, 0, 0, 0), (6, 0, 0, 2)]
+        );
         assert_eq!(t(&r), (2, 4, 1, 4));
         assert!(r.has_branch_data);
     }
@@ -239,24 +262,50 @@ mod tests {
                 b"TN:\nSF:a\nDA:1,1\nDA:2,1\nDA:3,1\nDA:4,1\nDA:x,1\nend_of_record\n",
                 "lcov.info: line 7: expected DA:<line>,<hits>, found \"DA:x,1\"",
             ),
-            (b"SF:a\nDA:1\nend_of_record\n", "lcov.info: line 2: expected DA:<line>,<hits>, found \"DA:1\""),
-            (b"SF:a\nDA:1,1.5\nend_of_record\n", "lcov.info: line 2: expected DA:<line>,<hits>, found \"DA:1,1.5\""),
+            (
+                b"SF:a\nDA:1\nend_of_record\n",
+                "lcov.info: line 2: expected DA:<line>,<hits>, found \"DA:1\"",
+            ),
+            (
+                b"SF:a\nDA:1,1.5\nend_of_record\n",
+                "lcov.info: line 2: expected DA:<line>,<hits>, found \"DA:1,1.5\"",
+            ),
             (
                 b"SF:a\nBRDA:1,0,x\nend_of_record\n",
                 "lcov.info: line 2: expected BRDA:<line>,<block>,<branch>,<taken>, found \"BRDA:1,0,x\"",
             ),
-            (b"DA:1,1\n", "lcov.info: line 1: expected SF:<path> before DA, found \"DA:1,1\""),
-            (b"end_of_record\n", "lcov.info: line 1: expected SF:<path> before end_of_record, found \"end_of_record\""),
+            (
+                b"DA:1,1\n",
+                "lcov.info: line 1: expected SF:<path> before DA, found \"DA:1,1\"",
+            ),
+            (
+                b"end_of_record\n",
+                "lcov.info: line 1: expected SF:<path> before end_of_record, found \"end_of_record\"",
+            ),
             (
                 b"SF:a\nhello world\n",
                 "lcov.info: line 2: expected an LCOV record (KEY:value or end_of_record), found \"hello world\"",
             ),
-            (b"SF:a\nDA:1,1\n", "lcov.info: byte 12: unexpected end of file inside the SF:a section (no end_of_record)"),
-            (b"TN:\nSF:\xff\xfe.c\n", "lcov.info: invalid UTF-8 at line 2"),
-            (b"\x7fELF\x02\x01\x01\x00\x00", "lcov.info: line 1: not a coverage report (binary data)"),
+            (
+                b"SF:a\nDA:1,1\n",
+                "lcov.info: byte 12: unexpected end of file inside the SF:a section (no end_of_record)",
+            ),
+            (
+                b"TN:\nSF:\xff\xfe.c\n",
+                "lcov.info: invalid UTF-8 at line 2",
+            ),
+            (
+                b"\x7fELF\x02\x01\x01\x00\x00",
+                "lcov.info: line 1: not a coverage report (binary data)",
+            ),
         ];
         for (input, want) in cases {
-            assert_eq!(err(L, "lcov.info", input), *want, "{}", String::from_utf8_lossy(input));
+            assert_eq!(
+                err(L, "lcov.info", input),
+                *want,
+                "{}",
+                String::from_utf8_lossy(input)
+            );
         }
     }
 }

@@ -46,11 +46,21 @@ pub fn parse_auto<R: BufRead>(mut reader: R, origin: &str) -> Result<Report, Par
         match reader.fill_buf() {
             Ok(head) => break head,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Io(e))),
+            Err(e) => {
+                return Err(ParseError::new(
+                    origin,
+                    Location::Whole,
+                    ParseErrorKind::Io(e),
+                ));
+            }
         }
     };
     if head.iter().all(u8::is_ascii_whitespace) {
-        return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Empty));
+        return Err(ParseError::new(
+            origin,
+            Location::Whole,
+            ParseErrorKind::Empty,
+        ));
     }
     match detect(head) {
         Some(format) => parse(format, reader, origin),
@@ -214,7 +224,10 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
         }
         for l in &f.lines {
             if l.branches_covered > l.branches_total {
-                return Some(format!("{}:{} covers more branches than it has", f.path, l.line));
+                return Some(format!(
+                    "{}:{} covers more branches than it has",
+                    f.path, l.line
+                ));
             }
             any_branch |= l.branches_total > 0;
         }
@@ -373,7 +386,11 @@ impl Builder {
         sources: Vec<String>,
     ) -> Result<Report, ParseError> {
         if self.files.is_empty() {
-            return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::NoFiles));
+            return Err(ParseError::new(
+                origin,
+                Location::Whole,
+                ParseErrorKind::NoFiles,
+            ));
         }
         Ok(Report {
             format,
@@ -562,18 +579,26 @@ mod tests {
     #[test]
     fn parse_auto_detects_and_rejects() {
         let r = parse_auto(&b"mode: set\na.go:1.1,2.2 1 1\n"[..], "c.out");
-        assert_eq!(r.map(|r| r.format).map_err(|e| e.to_string()), Ok(Format::Go));
+        assert_eq!(
+            r.map(|r| r.format).map_err(|e| e.to_string()),
+            Ok(Format::Go)
+        );
         let cases: &[(&[u8], &str)] = &[
             (b"", "x: empty file"),
             (b"  \n", "x: empty file"),
-            (b"\x00\x01\x02\x03", "x: not a coverage report (binary data)"),
+            (
+                b"\x00\x01\x02\x03",
+                "x: not a coverage report (binary data)",
+            ),
             (
                 b"hello world",
                 "x: not a coverage report (unrecognised format; set `format` explicitly)",
             ),
         ];
         for (input, want) in cases {
-            let got = parse_auto(*input, "x").map(|_| ()).map_err(|e| e.to_string());
+            let got = parse_auto(*input, "x")
+                .map(|_| ())
+                .map_err(|e| e.to_string());
             assert_eq!(got, Err((*want).to_owned()));
         }
     }

@@ -134,19 +134,37 @@ fn innermost(names: &[u8], ends: &[usize]) -> String {
 impl<'o, R: BufRead> Xml<'o, R> {
     /// A driver that requires the root element `root`. Fails early on empty input and
     /// UTF-16.
-    pub(crate) fn new(mut inner: R, origin: &'o str, root: &'static str) -> Result<Self, ParseError> {
+    pub(crate) fn new(
+        mut inner: R,
+        origin: &'o str,
+        root: &'static str,
+    ) -> Result<Self, ParseError> {
         let head = loop {
             match inner.fill_buf() {
                 Ok(h) => break h,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Io(e))),
+                Err(e) => {
+                    return Err(ParseError::new(
+                        origin,
+                        Location::Whole,
+                        ParseErrorKind::Io(e),
+                    ));
+                }
             }
         };
         if head.is_empty() {
-            return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Empty));
+            return Err(ParseError::new(
+                origin,
+                Location::Whole,
+                ParseErrorKind::Empty,
+            ));
         }
         if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-            return Err(ParseError::new(origin, Location::Whole, ParseErrorKind::Utf16));
+            return Err(ParseError::new(
+                origin,
+                Location::Whole,
+                ParseErrorKind::Utf16,
+            ));
         }
         let mut reader = Reader::from_reader(Counting { inner, newlines: 0 });
         let config = reader.config_mut();
@@ -189,9 +207,10 @@ impl<'o, R: BufRead> Xml<'o, R> {
                 Location::Byte(self.reader.buffer_position()),
                 ParseErrorKind::UnexpectedEof(innermost(&self.names, &self.ends)),
             ),
-            XmlError::Encoding(_) if !root_seen => {
-                self.error(Location::Whole, ParseErrorKind::NotAReport("binary data".to_owned()))
-            }
+            XmlError::Encoding(_) if !root_seen => self.error(
+                Location::Whole,
+                ParseErrorKind::NotAReport("binary data".to_owned()),
+            ),
             XmlError::Encoding(_) => self.error(
                 Location::Whole,
                 ParseErrorKind::InvalidUtf8(self.reader.get_ref().newlines + 1),
@@ -246,26 +265,53 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if self_closing {
                         // `<coverage/>`: nothing inside.
                         root_closed = true;
-                        let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: false, newlines, origin };
+                        let ctx = Ctx {
+                            names: &self.names,
+                            ends: &self.ends,
+                            top_is_current: false,
+                            newlines,
+                            origin,
+                        };
                         on(Ev::Empty(e), &ctx)?;
                         continue;
                     }
                     self.names.extend_from_slice(name.as_bytes());
                     self.ends.push(self.names.len());
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: true, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: true,
+                        newlines,
+                        origin,
+                    };
                     on(Ev::Start(e), &ctx)?;
                 }
                 Event::Start(e) => {
                     if self.ends.len() >= MAX_DEPTH {
-                        return Err(err(Location::Line(line_of(&e)), ParseErrorKind::TooDeep(MAX_DEPTH)));
+                        return Err(err(
+                            Location::Line(line_of(&e)),
+                            ParseErrorKind::TooDeep(MAX_DEPTH),
+                        ));
                     }
                     self.names.extend_from_slice(e.name().as_ref().as_bytes());
                     self.ends.push(self.names.len());
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: true, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: true,
+                        newlines,
+                        origin,
+                    };
                     on(Ev::Start(e), &ctx)?;
                 }
                 Event::Empty(e) => {
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: false, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: false,
+                        newlines,
+                        origin,
+                    };
                     on(Ev::Empty(e), &ctx)?;
                 }
                 Event::End(e) => {
@@ -274,7 +320,13 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if self.ends.is_empty() {
                         root_closed = true;
                     }
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: false, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: false,
+                        newlines,
+                        origin,
+                    };
                     let name = e.name();
                     on(Ev::End(name.as_ref()), &ctx)?;
                 }
@@ -296,7 +348,13 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         };
                         return Err(err(Location::Line(line_of(text)), kind));
                     }
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: false, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: false,
+                        newlines,
+                        origin,
+                    };
                     on(Ev::Text(text), &ctx)?;
                 }
                 Event::CData(c) => {
@@ -309,7 +367,13 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         return Err(err(Location::Byte(pos), kind));
                     }
                     let text: &str = &c;
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: false, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: false,
+                        newlines,
+                        origin,
+                    };
                     on(Ev::Text(text), &ctx)?;
                 }
                 Event::GeneralRef(r) => {
@@ -335,15 +399,27 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     };
                     let Some(c) = resolved else {
                         let name = super::excerpt(r.as_bytes());
-                        return Err(err(Location::Byte(pos), ParseErrorKind::Xml(format!("unknown entity &{name};"))));
+                        return Err(err(
+                            Location::Byte(pos),
+                            ParseErrorKind::Xml(format!("unknown entity &{name};")),
+                        ));
                     };
                     let text: &str = c.encode_utf8(&mut self.ref_buf);
-                    let ctx = Ctx { names: &self.names, ends: &self.ends, top_is_current: false, newlines, origin };
+                    let ctx = Ctx {
+                        names: &self.names,
+                        ends: &self.ends,
+                        top_is_current: false,
+                        newlines,
+                        origin,
+                    };
                     on(Ev::Text(text), &ctx)?;
                 }
                 Event::DocType(d) => {
                     if d.contains("<!ENTITY") {
-                        return Err(err(Location::Line(line_of(&d)), ParseErrorKind::EntityDefinitions));
+                        return Err(err(
+                            Location::Line(line_of(&d)),
+                            ParseErrorKind::EntityDefinitions,
+                        ));
                     }
                 }
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
@@ -365,22 +441,66 @@ impl<'o, R: BufRead> Xml<'o, R> {
 }
 
 /// Values of the named attributes of `e`, raw (still escaped), in the order of `keys`.
-/// Attribute syntax errors become [`ParseErrorKind::Xml`] at the element's line.
+/// Malformed attribute syntax is [`ParseErrorKind::Xml`] at the element's line.
+///
+/// A hand-rolled scan instead of quick-xml's `attributes()`: this runs for each of
+/// millions of `<line>` elements, borrows every value and allocates nothing. quick-xml
+/// has already checked that the tag is closed and its quotes balanced.
 pub(crate) fn attrs<'a, const N: usize>(
     x: &Ctx<'_>,
     e: &'a BytesStart<'_>,
     keys: [&str; N],
-) -> Result<[Option<std::borrow::Cow<'a, str>>; N], ParseError> {
-    let mut out: [Option<std::borrow::Cow<'a, str>>; N] = std::array::from_fn(|_| None);
-    for a in e.attributes().with_checks(false) {
-        let a = match a {
-            Ok(a) => a,
-            Err(err) => return Err(x.error_at(e, ParseErrorKind::Xml(err.to_string()))),
+) -> Result<[Option<&'a str>; N], ParseError> {
+    let mut out: [Option<&'a str>; N] = [None; N];
+    let raw: &'a str = e.attributes_raw();
+    let s = raw.as_bytes();
+    let len = s.len();
+    let mut i = 0;
+    let malformed = |what: &str| {
+        x.error_at(
+            e,
+            ParseErrorKind::Xml(format!("malformed attributes in <{}>: {what}", e.name().0)),
+        )
+    };
+    loop {
+        while i < len && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        // `<a/>` arrives without the slash, but be lenient about a stray one.
+        if i >= len || (s[i] == b'/' && i + 1 == len) {
+            break;
+        }
+        let key_start = i;
+        while i < len && s[i] != b'=' && !s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = &s[key_start..i];
+        while i < len && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        if key.is_empty() || i >= len || s[i] != b'=' {
+            return Err(malformed("expected name=\"value\""));
+        }
+        i += 1;
+        while i < len && s[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let Some(&quote) = s.get(i).filter(|&&q| q == b'"' || q == b'\'') else {
+            return Err(malformed("attribute value without quotes"));
         };
-        let key = a.key.as_ref();
-        for (i, k) in keys.iter().enumerate() {
-            if key == *k {
-                out[i] = Some(a.value);
+        let value_start = i + 1;
+        let Some(n) = memchr::memchr(quote, &s[value_start..]) else {
+            return Err(malformed("unterminated attribute value"));
+        };
+        i = value_start + n + 1;
+        // Delimiters are ASCII, so these are char boundaries.
+        let value = raw.get(value_start..value_start + n).unwrap_or("");
+        for (slot, k) in out.iter_mut().zip(keys) {
+            let k = k.as_bytes();
+            if key.len() == k.len() && key.first() == k.first() && key == k {
+                if slot.is_none() {
+                    *slot = Some(value);
+                }
                 break;
             }
         }
@@ -389,11 +509,7 @@ pub(crate) fn attrs<'a, const N: usize>(
 }
 
 /// An attribute value as text with references resolved.
-pub(crate) fn unescape(
-    x: &Ctx<'_>,
-    e: &BytesStart<'_>,
-    raw: &str,
-) -> Result<String, ParseError> {
+pub(crate) fn unescape(x: &Ctx<'_>, e: &BytesStart<'_>, raw: &str) -> Result<String, ParseError> {
     if !raw.contains('&') {
         return Ok(raw.to_owned());
     }
