@@ -129,7 +129,7 @@ fn example(op: &Operation, status: &str) -> Value {
             c.get("example").cloned().or_else(|| {
                 c.get("examples")
                     .and_then(|e| e.as_object())
-                    .and_then(|e| e.values().last())
+                    .and_then(|e| e.values().next_back())
                     .and_then(|e| e.get("value").cloned())
             })
         })
