@@ -341,7 +341,7 @@ mod tests {
             (b"", "coverage.xml: empty file"),
             (
                 b"<html><body/></html>",
-                "coverage.xml: line 1: not a coverage report (root element <html>)",
+                "coverage.xml: not a coverage report (root element <html>)",
             ),
             (
                 b"\x00\x9f\x92\x96garbage\x01",
@@ -380,6 +380,26 @@ mod tests {
                 "coverage.xml: no file records",
             ),
             (b"<coverage/>", "coverage.xml: no file records"),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'>",
+                "coverage.xml: byte 61: unexpected end of file inside <class>",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number/>",
+                "coverage.xml: line 1: malformed XML: malformed attributes in <line>: expected name=\"value\"",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number=1/>",
+                "coverage.xml: line 1: malformed XML: malformed attributes in <line>: attribute value without quotes",
+            ),
+            (
+                b"<coverage><sources><source>&xxe;</source></sources>",
+                "coverage.xml: byte 32: malformed XML: unknown entity &xxe;",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='&bogus;'/>",
+                "coverage.xml: line 1: malformed XML: at 1..6: unrecognized entity `bogus`",
+            ),
             (
                 b"<?xml version='1.0'?>\n<!DOCTYPE coverage [\n<!ENTITY lol \"lol\">\n<!ENTITY lol2 \"&lol;&lol;\">\n]>\n<coverage/>",
                 "coverage.xml: line 2: DOCTYPE with entity definitions is not allowed",

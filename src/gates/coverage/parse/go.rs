@@ -20,6 +20,13 @@ use crate::gates::coverage::model::{Format, LineRecord, Report};
 /// tiny malicious profile from expanding into billions of records.
 pub const MAX_BLOCK_LINES: u64 = 100_000;
 
+/// Blocks may expand to at most this many lines per input byte once past
+/// [`MIN_EXPANSION_CHECKED`] lines. A real block line (~40 bytes) spans a few lines, so
+/// only a crafted profile (thousands of huge blocks) gets near it; without the bound a
+/// 64 KiB profile could ask for billions of records.
+const MAX_LINES_PER_BYTE: u64 = 64;
+const MIN_EXPANSION_CHECKED: u64 = 1_000_000;
+
 const BLOCK: &str = "<file>:<line>.<column>,<line>.<column> <statements> <count>";
 const MODE: &str = "mode: set, mode: count or mode: atomic";
 
@@ -35,7 +42,10 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
     let mut recs: Vec<LineRecord> = Vec::new();
     let mut fold_at = FOLD_AT;
     let mut saw_mode = false;
+    let mut expanded: u64 = 0;
     loop {
+        // Bytes before this line: the expansion bound lags by one line, which is fine.
+        let seen = lines.bytes_seen();
         let (line_no, line) = match lines.next_line() {
             Ok(Some(l)) => l,
             Ok(None) => break,
@@ -104,6 +114,12 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         }
         if block.statements == 0 {
             continue;
+        }
+        expanded += span;
+        if expanded > MIN_EXPANSION_CHECKED && expanded > MAX_LINES_PER_BYTE.saturating_mul(seen) {
+            return Err(err(ParseErrorKind::Implausible(format!(
+                "its blocks span {expanded} lines in {seen} bytes"
+            ))));
         }
         recs.extend((block.start..=block.end).map(|l| LineRecord::new(l, block.count)));
         if recs.len() > fold_at {
@@ -231,6 +247,10 @@ mod tests {
             (
                 b"mode: set\na.go:1.1,4000000000.1 1 1\n",
                 "coverage.out: line 2: block spans 4000000000 lines (more than 100000)",
+            ),
+            (
+                b"mode: set\na.go:1.1,100000.1 1 1\nb.go:1.1,100000.1 1 1\nc.go:1.1,100000.1 1 1\nd.go:1.1,100000.1 1 1\ne.go:1.1,100000.1 1 1\nf.go:1.1,100000.1 1 1\ng.go:1.1,100000.1 1 1\nh.go:1.1,100000.1 1 1\ni.go:1.1,100000.1 1 1\nj.go:1.1,100000.1 1 1\nk.go:1.1,100000.1 1 1\n",
+                "coverage.out: line 12: not a real cover profile (its blocks span 1100000 lines in 230 bytes)",
             ),
             (
                 b"mode: set\nok.go:1.1,1.2 1 1\n\xff.go:1.1,2.1 1 1\n",

@@ -186,7 +186,7 @@ mod tests {
             ),
             (
                 "<coverage/>",
-                "jacoco.xml: line 1: not a coverage report (root element <coverage>)",
+                "jacoco.xml: not a coverage report (root element <coverage>)",
             ),
             (
                 "<report name='x'><sessioninfo/></report>",

@@ -200,6 +200,10 @@ pub enum ParseErrorKind {
     /// A Go cover profile block spans more lines than any real source file has.
     #[error("block spans {0} lines (more than {max})", max = go::MAX_BLOCK_LINES)]
     BlockTooLong(u64),
+    /// The numbers cannot describe real source (e.g. a tiny Go profile whose blocks
+    /// would expand to millions of lines); refused before it exhausts memory.
+    #[error("not a real cover profile ({0})")]
+    Implausible(String),
     /// The report is well-formed but describes no source file.
     #[error("no file records")]
     NoFiles,

@@ -259,7 +259,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     }
                     if name != self.root {
                         let found = format!("root element <{}>", super::excerpt(name.as_bytes()));
-                        return Err(err(at, ParseErrorKind::NotAReport(found)));
+                        return Err(err(Location::Whole, ParseErrorKind::NotAReport(found)));
                     }
                     root_seen = true;
                     if self_closing {
