@@ -33,6 +33,16 @@ struct FileExpected {
     lines_total: u64,
 }
 
+/// Fixtures whose tool-printed branch totals cannot be derived from the report's line
+/// records: (fixture, our (covered, total), the tool's, why).
+const KNOWN_BRANCH_DIFFERENCES: &[(&str, (u64, u64), (u64, u64), &str)] = &[(
+    "devel-cover-clover",
+    (7, 14),
+    (8, 17),
+    "Devel::Cover's <metrics> conditionals add boolean-condition outcomes (1 of 3) that no \
+     <line> carries; the 7 `if` lines give its branch outcomes exactly (7 of 14)",
+)];
+
 fn fixtures_dir() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/coverage")
 }
@@ -117,10 +127,20 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
             (exp.lines_covered, exp.lines_total)
         ));
     }
-    let want_branches = (
+    let mut want_branches = (
         exp.branches_covered.unwrap_or(0),
         exp.branches_total.unwrap_or(0),
     );
+    if let Some((_, ours, tools, _)) = KNOWN_BRANCH_DIFFERENCES.iter().find(|k| k.0 == name) {
+        // Pinned: our number must stay exactly this, and the tool's must still be the
+        // one explained there.
+        if want_branches != *tools {
+            problems.push(format!(
+                "expected branches changed to {want_branches:?}; revisit KNOWN_BRANCH_DIFFERENCES"
+            ));
+        }
+        want_branches = *ours;
+    }
     if (t.branches_covered, t.branches_total) != want_branches {
         problems.push(format!(
             "branches {:?}, expected {want_branches:?}",
@@ -233,4 +253,40 @@ fn truncated_fixtures_are_errors_not_partial_reports() {
             res.map(|r| r.totals())
         );
     }
+}
+
+/// Inputs under `fuzz/regressions/<target>/` (seeds and any input a fuzzer once broke
+/// the parsers with) go through every parser: no panic, and accepted reports keep the
+/// model's invariants.
+#[test]
+fn fuzz_regression_inputs_stay_fixed() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions");
+    let mut n = 0;
+    for target in std::fs::read_dir(&root)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+    {
+        for input in std::fs::read_dir(target.path())
+            .into_iter()
+            .flatten()
+            .filter_map(Result::ok)
+        {
+            let Ok(bytes) = std::fs::read(input.path()) else {
+                continue;
+            };
+            n += 1;
+            let _ = parse::detect(&bytes);
+            let results = Format::ALL
+                .into_iter()
+                .map(|f| parse::parse(f, &bytes[..], "r"))
+                .chain([parse::parse_auto(&bytes[..], "r")]);
+            for report in results.flatten() {
+                if let Some(v) = parse::invariant_violation(&report) {
+                    panic!("{}: {v}", input.path().display());
+                }
+            }
+        }
+    }
+    assert!(n > 0, "no inputs under {}", root.display());
 }

@@ -17,10 +17,14 @@
 //!   why totals can exceed the `statements` metric of OpenClover and PHPUnit, which
 //!   count methods separately; istanbul never writes `method` lines.)
 //! - `cond`: an executable line with branch data. The attributes mean different
-//!   things per producer, so the producer is recognised by the root's
-//!   `clover="3.2.0"` plus `<project name="All files">`, which istanbul hard-codes:
-//!   - istanbul: `truecount` = covered branch outcomes on the line, `falsecount` =
-//!     uncovered ones (`branches.total - branches.covered`); covered iff `count > 0`.
+//!   things per producer, recognised by marks each one hard-codes:
+//!   - istanbul (root `clover="3.2.0"` and `<project name="All files">`): `truecount`
+//!     = covered branch outcomes on the line, `falsecount` = uncovered ones
+//!     (`branches.total - branches.covered`); covered iff `count > 0`.
+//!   - Devel::Cover (`<project name="Devel::Cover::Report::Clover">`): an `if` with 2
+//!     outcomes, `truecount` = how many of them were taken, `falsecount` always 0, no
+//!     `count`. Its `<metrics>` conditionals also hold boolean-condition outcomes
+//!     (`a && b`) that no `<line>` carries, so our branch totals are the "bran" part only.
 //!   - OpenClover and others: `truecount`/`falsecount` = how often the condition was
 //!     true/false, so 2 outcomes, covered = `(truecount > 0) + (falsecount > 0)`, and
 //!     the line is covered iff `count` (when given) or either count is > 0.
@@ -44,13 +48,25 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
     st.builder.finish(Format::Clover, origin, Vec::new())
 }
 
+/// Producers whose `cond` lines mean different things (see the module docs).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+enum Dialect {
+    /// OpenClover and anything not recognised: true/false evaluation counts.
+    #[default]
+    OpenClover,
+    /// istanbul: covered and uncovered outcome counts.
+    Istanbul,
+    /// Devel::Cover: covered outcomes of two.
+    DevelCover,
+}
+
 #[derive(Default)]
 struct State {
     builder: Builder,
     /// The root says `clover="3.2.0"` (istanbul's constant; needs the project name too).
     clover_320: bool,
-    /// Whether `cond` lines follow istanbul's meaning.
-    istanbul: bool,
+    /// Who wrote the report, which decides what `cond` lines mean.
+    dialect: Dialect,
     /// Path of the open `<file>`.
     file: Option<String>,
     lines: Vec<LineRecord>,
@@ -72,7 +88,11 @@ impl State {
                 }
                 "project" => {
                     let [name] = attrs(ctx, &e, ["name"])?;
-                    self.istanbul = self.clover_320 && name == Some("All files");
+                    self.dialect = match name {
+                        Some("All files") if self.clover_320 => Dialect::Istanbul,
+                        Some(n) if n.starts_with("Devel::Cover") => Dialect::DevelCover,
+                        _ => Dialect::OpenClover,
+                    };
                 }
                 "file" if !ctx.inside("testproject") => {
                     self.file = Some(file_path(&e, ctx)?);
@@ -137,22 +157,29 @@ impl State {
             .map(|v| number("falsecount", v))
             .transpose()?
             .unwrap_or(0);
-        if self.istanbul {
-            let total = sat_u16(u64::from(t) + u64::from(f));
-            Ok(LineRecord {
+        Ok(match self.dialect {
+            Dialect::Istanbul => {
+                let total = sat_u16(u64::from(t) + u64::from(f));
+                LineRecord {
+                    line,
+                    hits: count.unwrap_or(0),
+                    branches_covered: sat_u16(u64::from(t)).min(total),
+                    branches_total: total,
+                }
+            }
+            Dialect::DevelCover => LineRecord {
                 line,
-                hits: count.unwrap_or(0),
-                branches_covered: sat_u16(u64::from(t)).min(total),
-                branches_total: total,
-            })
-        } else {
-            Ok(LineRecord {
+                hits: count.unwrap_or(t),
+                branches_covered: sat_u16(u64::from(t)).min(2),
+                branches_total: 2,
+            },
+            Dialect::OpenClover => LineRecord {
                 line,
                 hits: count.unwrap_or_else(|| t.saturating_add(f)),
                 branches_covered: u16::from(t > 0) + u16::from(f > 0),
                 branches_total: 2,
-            })
-        }
+            },
+        })
     }
 }
 
@@ -229,6 +256,36 @@ mod tests {
             ]
         );
         assert_eq!(t(&r), (4, 5, 4, 8));
+    }
+
+    #[test]
+    fn devel_cover_truecount_is_covered_outcomes_of_two() {
+        let r = ok(
+            K,
+            r#"<?xml version="1.0" encoding="utf-8"?>
+<coverage generated="1" clover="1.01" >
+    <project timestamp="1" name="Devel::Cover::Report::Clover">
+        <package name="Shop">
+            <file path="lib/Shop/Cart.pm" name="Cart.pm">
+                <class name="Cart"><metrics conditionals="6" coveredconditionals="4"/></class>
+                <line num="3" count="1" type="stmt" />
+                <line num="3" count="1" type="stmt" />
+                <line num="3" count="1" type="method" />
+                <line num="13" count="2" type="stmt" />
+                <line num="13" truecount="1" falsecount="0" type="cond" />
+                <line num="33" count="2" type="stmt" />
+                <line num="33" truecount="2" falsecount="0" type="cond" />
+                <line num="40" count="0" type="stmt" />
+                <line num="40" truecount="0" falsecount="0" type="cond" />
+            </file>
+        </package>
+    </project>
+</coverage>"#,
+        );
+        assert_eq!(
+            recs(&r, "lib/Shop/Cart.pm"),
+            [(3, 1, 0, 0), (13, 2, 1, 2), (33, 2, 2, 2), (40, 0, 0, 2)]
+        );
     }
 
     #[test]
