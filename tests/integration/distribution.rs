@@ -83,7 +83,12 @@ fn root_inputs() -> Vec<ActionInput> {
             [(_, s)] => s.action_default,
             _ => None,
         };
-        out.push(ActionInput { name, description, default, required: false });
+        out.push(ActionInput {
+            name,
+            description,
+            default,
+            required: false,
+        });
     }
     out
 }
@@ -93,7 +98,12 @@ fn gate_inputs(gate: GateKind) -> Vec<ActionInput> {
     gate.inputs()
         .iter()
         .chain(COMMON_INPUTS.iter().filter(|s| s.name != "gate"))
-        .map(|s| ActionInput { name: s.name, description: describe(s), default: s.action_default, required: false })
+        .map(|s| ActionInput {
+            name: s.name,
+            description: describe(s),
+            default: s.action_default,
+            required: false,
+        })
         .collect()
 }
 
@@ -112,12 +122,20 @@ fn root_outputs() -> Vec<(&'static str, String)> {
             }
         }
     }
-    out.extend(COMMON_OUTPUTS.iter().map(|o| (o.name, o.description.to_owned())));
+    out.extend(
+        COMMON_OUTPUTS
+            .iter()
+            .map(|o| (o.name, o.description.to_owned())),
+    );
     out
 }
 
 fn gate_outputs(gate: GateKind) -> Vec<(&'static str, String)> {
-    gate.outputs().iter().chain(COMMON_OUTPUTS).map(|o| (o.name, o.description.to_owned())).collect()
+    gate.outputs()
+        .iter()
+        .chain(COMMON_OUTPUTS)
+        .map(|o| (o.name, o.description.to_owned()))
+        .collect()
 }
 
 fn s(v: &str) -> Value {
@@ -167,7 +185,10 @@ fn render_action(gate: Option<GateKind>) -> String {
             m.insert(s("default"), s(d));
         }
         ins.insert(s(i.name), Value::Mapping(m));
-        env.insert(s(&format!("INPUT_{}", env_key(i.name))), s(&format!("${{{{ inputs.{} }}}}", i.name)));
+        env.insert(
+            s(&format!("INPUT_{}", env_key(i.name))),
+            s(&format!("${{{{ inputs.{} }}}}", i.name)),
+        );
     }
     doc.insert(s("inputs"), Value::Mapping(ins));
 
@@ -202,8 +223,17 @@ fn cell(text: &str) -> String {
 fn input_table(specs: &[&InputSpec]) -> String {
     let mut t = String::from("| Input | Description | Default |\n| --- | --- | --- |\n");
     for spec in specs {
-        let default = spec.action_default.or(spec.default).map(|d| format!("`{d}`")).unwrap_or_default();
-        t.push_str(&format!("| `{}` | {} | {} |\n", spec.name, cell(spec.description), cell(&default)));
+        let default = spec
+            .action_default
+            .or(spec.default)
+            .map(|d| format!("`{d}`"))
+            .unwrap_or_default();
+        t.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            spec.name,
+            cell(spec.description),
+            cell(&default)
+        ));
     }
     t
 }
@@ -230,7 +260,10 @@ fn render_tables() -> String {
     t.push('\n');
     t.push_str(&output_table(&COMMON_OUTPUTS.iter().collect::<Vec<_>>()));
     for gate in GateKind::ALL {
-        t.push_str(&format!("\n### `{0}` gate (`uses: org/rust-ci-action/{0}@v1`)\n\n", gate.name()));
+        t.push_str(&format!(
+            "\n### `{0}` gate (`uses: org/rust-ci-action/{0}@v1`)\n\n",
+            gate.name()
+        ));
         t.push_str(&input_table(&gate.inputs().iter().collect::<Vec<_>>()));
         t.push('\n');
         t.push_str(&output_table(&gate.outputs().iter().collect::<Vec<_>>()));
@@ -259,7 +292,11 @@ fn check_generated(path: &Path, expected: &str) {
         std::fs::write(path, expected).expect("write generated file");
         return;
     }
-    let first = current.lines().zip(expected.lines()).position(|(a, b)| a != b).unwrap_or(0);
+    let first = current
+        .lines()
+        .zip(expected.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(0);
     panic!(
         "{} is out of date with the spec tables (first difference at line {}):\n  found:    {:?}\n  expected: {:?}\n\
          run `UPDATE_ACTION_FILES=1 cargo test --test integration distribution` to regenerate it",
@@ -282,8 +319,13 @@ const TABLES_END: &str = "<!-- tables:end -->";
 
 /// The README with its tables section replaced by `tables`.
 fn readme_with_tables(readme: &str, tables: &str) -> String {
-    let start = readme.find(TABLES_START).expect("README has <!-- tables:start -->") + TABLES_START.len();
-    let end = readme.find(TABLES_END).expect("README has <!-- tables:end -->");
+    let start = readme
+        .find(TABLES_START)
+        .expect("README has <!-- tables:start -->")
+        + TABLES_START.len();
+    let end = readme
+        .find(TABLES_END)
+        .expect("README has <!-- tables:end -->");
     assert!(start <= end, "README markers out of order");
     format!("{}{}{}", &readme[..start], tables, &readme[end..])
 }
@@ -312,7 +354,13 @@ fn names<'a>(it: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
 
 /// Inputs the binary declares for a gate, common ones included (`gate` excluded).
 fn spec_inputs(gate: GateKind) -> BTreeSet<String> {
-    names(gate.inputs().iter().chain(COMMON_INPUTS).map(|s| s.name).filter(|n| *n != "gate"))
+    names(
+        gate.inputs()
+            .iter()
+            .chain(COMMON_INPUTS)
+            .map(|s| s.name)
+            .filter(|n| *n != "gate"),
+    )
 }
 
 fn spec_outputs(gate: GateKind) -> BTreeSet<String> {
@@ -336,33 +384,66 @@ fn keys(v: &Value, field: &str) -> BTreeSet<String> {
 /// Check one action file: its inputs and outputs are `inputs`/`outputs`, every input is
 /// mapped into `INPUT_<NAME>` by `env:` (and nothing else is), every output comes from the
 /// step, no `${{` reaches `run:`.
-fn check_action(path: &Path, gate: Option<GateKind>, inputs: &BTreeSet<String>, outputs: &BTreeSet<String>) {
+fn check_action(
+    path: &Path,
+    gate: Option<GateKind>,
+    inputs: &BTreeSet<String>,
+    outputs: &BTreeSet<String>,
+) {
     let doc = load_action(path);
     let shown = path.display();
     assert_eq!(&keys(&doc, "inputs"), inputs, "{shown}: inputs");
     assert_eq!(&keys(&doc, "outputs"), outputs, "{shown}: outputs");
     assert_eq!(doc["runs"]["using"].as_str(), Some("composite"), "{shown}");
     let steps = doc["runs"]["steps"].as_sequence().expect("steps");
-    let step = steps.iter().find(|s| s["id"].as_str() == Some("run")).expect("a step with id `run`");
+    let step = steps
+        .iter()
+        .find(|s| s["id"].as_str() == Some("run"))
+        .expect("a step with id `run`");
     let env: BTreeMap<String, String> = step["env"]
         .as_mapping()
         .expect("env")
         .iter()
-        .map(|(k, v)| (k.as_str().expect("key").to_owned(), v.as_str().expect("value").to_owned()))
+        .map(|(k, v)| {
+            (
+                k.as_str().expect("key").to_owned(),
+                v.as_str().expect("value").to_owned(),
+            )
+        })
         .collect();
-    let mut expected_env: BTreeMap<String, String> =
-        inputs.iter().map(|n| (format!("INPUT_{}", env_key(n)), format!("${{{{ inputs.{n} }}}}"))).collect();
+    let mut expected_env: BTreeMap<String, String> = inputs
+        .iter()
+        .map(|n| {
+            (
+                format!("INPUT_{}", env_key(n)),
+                format!("${{{{ inputs.{n} }}}}"),
+            )
+        })
+        .collect();
     if let Some(g) = gate {
         expected_env.insert("INPUT_GATE".into(), g.name().into());
     }
-    assert_eq!(env, expected_env, "{shown}: env must map every input, and only inputs");
+    assert_eq!(
+        env, expected_env,
+        "{shown}: env must map every input, and only inputs"
+    );
     for (name, o) in doc["outputs"].as_mapping().expect("outputs") {
         let name = name.as_str().expect("name");
-        assert_eq!(o["value"].as_str(), Some(format!("${{{{ steps.run.outputs.{name} }}}}").as_str()), "{shown}: output {name}");
-        assert!(o["description"].as_str().is_some_and(|d| !d.is_empty()), "{shown}: output {name} has no description");
+        assert_eq!(
+            o["value"].as_str(),
+            Some(format!("${{{{ steps.run.outputs.{name} }}}}").as_str()),
+            "{shown}: output {name}"
+        );
+        assert!(
+            o["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{shown}: output {name} has no description"
+        );
     }
     for (name, i) in doc["inputs"].as_mapping().expect("inputs") {
-        assert!(i["description"].as_str().is_some_and(|d| !d.is_empty()), "{shown}: input {name:?} has no description");
+        assert!(
+            i["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{shown}: input {name:?} has no description"
+        );
     }
     for st in steps {
         if let Some(run) = st["run"].as_str() {
@@ -376,7 +457,12 @@ fn action_files_declare_exactly_the_binary_inputs_and_outputs() {
     let mut all_in = names(["gate"]);
     let mut all_out = BTreeSet::new();
     for gate in GateKind::ALL {
-        check_action(&action_path(Some(gate)), Some(gate), &spec_inputs(gate), &spec_outputs(gate));
+        check_action(
+            &action_path(Some(gate)),
+            Some(gate),
+            &spec_inputs(gate),
+            &spec_outputs(gate),
+        );
         all_in.extend(spec_inputs(gate));
         all_out.extend(spec_outputs(gate));
     }
@@ -386,11 +472,20 @@ fn action_files_declare_exactly_the_binary_inputs_and_outputs() {
     let root = load_action(&action_path(None));
     for shared in ["context", "image", "aws-region"] {
         let i = &root["inputs"][shared];
-        assert!(i["default"].is_null(), "root input {shared} must have no default");
+        assert!(
+            i["default"].is_null(),
+            "root input {shared} must have no default"
+        );
         let d = i["description"].as_str().unwrap_or_default();
-        assert!(d.contains("`image` gate") && d.contains("`rollout` gate"), "root input {shared}: {d}");
+        assert!(
+            d.contains("`image` gate") && d.contains("`rollout` gate"),
+            "root input {shared}: {d}"
+        );
     }
-    assert_eq!(root["inputs"]["github-token"]["default"].as_str(), Some("${{ github.token }}"));
+    assert_eq!(
+        root["inputs"]["github-token"]["default"].as_str(),
+        Some("${{ github.token }}")
+    );
     assert_eq!(root["inputs"]["gate"]["required"].as_bool(), Some(true));
 }
 
@@ -410,7 +505,9 @@ fn readme_tables() -> BTreeMap<(String, String), BTreeSet<String>> {
                 kind = first.to_owned();
             } else if first != "---" {
                 let name = first.trim_matches('`').to_owned();
-                out.entry((heading.clone(), kind.clone())).or_default().insert(name);
+                out.entry((heading.clone(), kind.clone()))
+                    .or_default()
+                    .insert(name);
             }
         }
     }
@@ -420,15 +517,42 @@ fn readme_tables() -> BTreeMap<(String, String), BTreeSet<String>> {
 #[test]
 fn readme_tables_list_exactly_the_binary_inputs_and_outputs() {
     let tables = readme_tables();
-    let get = |h: &str, k: &str| tables.get(&(h.to_owned(), k.to_owned())).cloned().unwrap_or_default();
-    assert_eq!(get("Every gate", "Input"), names(COMMON_INPUTS.iter().map(|s| s.name)));
-    assert_eq!(get("Every gate", "Output"), names(COMMON_OUTPUTS.iter().map(|o| o.name)));
+    let get = |h: &str, k: &str| {
+        tables
+            .get(&(h.to_owned(), k.to_owned()))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        get("Every gate", "Input"),
+        names(COMMON_INPUTS.iter().map(|s| s.name))
+    );
+    assert_eq!(
+        get("Every gate", "Output"),
+        names(COMMON_OUTPUTS.iter().map(|o| o.name))
+    );
     for gate in GateKind::ALL {
-        let h = format!("`{0}` gate (`uses: org/rust-ci-action/{0}@v1`)", gate.name());
-        assert_eq!(get(&h, "Input"), names(gate.inputs().iter().map(|s| s.name)), "{h}");
-        assert_eq!(get(&h, "Output"), names(gate.outputs().iter().map(|o| o.name)), "{h}");
+        let h = format!(
+            "`{0}` gate (`uses: org/rust-ci-action/{0}@v1`)",
+            gate.name()
+        );
+        assert_eq!(
+            get(&h, "Input"),
+            names(gate.inputs().iter().map(|s| s.name)),
+            "{h}"
+        );
+        assert_eq!(
+            get(&h, "Output"),
+            names(gate.outputs().iter().map(|o| o.name)),
+            "{h}"
+        );
     }
-    assert_eq!(tables.len(), 2 + 2 * GateKind::ALL.len(), "unexpected tables: {:?}", tables.keys());
+    assert_eq!(
+        tables.len(),
+        2 + 2 * GateKind::ALL.len(),
+        "unexpected tables: {:?}",
+        tables.keys()
+    );
 }
 
 /// The built binary's own view: the `--flags` its `<gate> --help` lists are the per-gate
@@ -436,7 +560,10 @@ fn readme_tables_list_exactly_the_binary_inputs_and_outputs() {
 #[test]
 fn binary_flags_are_the_action_inputs() {
     for gate in GateKind::ALL {
-        let out = Command::new(env!("CARGO_BIN_EXE_rust-ci-action")).args([gate.name(), "--help"]).output().expect("run --help");
+        let out = Command::new(env!("CARGO_BIN_EXE_rust-ci-action"))
+            .args([gate.name(), "--help"])
+            .output()
+            .expect("run --help");
         assert!(out.status.success(), "{} --help failed", gate.name());
         let help = String::from_utf8_lossy(&out.stdout);
         let flags: BTreeSet<String> = help
@@ -447,7 +574,13 @@ fn binary_flags_are_the_action_inputs() {
             .filter(|w| w != "help" && w != "output")
             .collect();
         let action = load_action(&action_path(Some(gate)));
-        assert_eq!(flags, keys(&action, "inputs"), "{} --help vs {}/action.yml", gate.name(), gate.name());
+        assert_eq!(
+            flags,
+            keys(&action, "inputs"),
+            "{} --help vs {}/action.yml",
+            gate.name(),
+            gate.name()
+        );
     }
 }
 
@@ -486,7 +619,11 @@ struct ReleaseServer {
 
 impl ReleaseServer {
     fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let files: Arc<Mutex<BTreeMap<String, Vec<u8>>>> = Arc::default();
         let log: Arc<Mutex<Vec<String>>> = Arc::default();
         let (f, l) = (files.clone(), log.clone());
@@ -495,20 +632,34 @@ impl ReleaseServer {
             async move {
                 let path = uri.path().to_owned();
                 l.lock().expect("log").push(path.clone());
-                match f.lock().expect("files").get(path.trim_start_matches("/download/")) {
+                match f
+                    .lock()
+                    .expect("files")
+                    .get(path.trim_start_matches("/download/"))
+                {
                     Some(body) => (axum::http::StatusCode::OK, body.clone()),
                     None => (axum::http::StatusCode::NOT_FOUND, b"not found".to_vec()),
                 }
             }
         });
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
+        let listener = runtime
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .expect("bind");
         let url = format!("http://{}/download", listener.local_addr().expect("addr"));
         runtime.spawn(async move { axum::serve(listener, app).await });
-        Self { url, files, log, _runtime: runtime }
+        Self {
+            url,
+            files,
+            log,
+            _runtime: runtime,
+        }
     }
 
     fn put(&self, name: &str, body: Vec<u8>) {
-        self.files.lock().expect("files").insert(name.to_owned(), body);
+        self.files
+            .lock()
+            .expect("files")
+            .insert(name.to_owned(), body);
     }
 
     fn requests(&self) -> Vec<String> {
@@ -517,9 +668,16 @@ impl ReleaseServer {
 }
 
 fn sha256_hex(path: &Path) -> String {
-    let out = Command::new("sha256sum").arg(path).output().expect("sha256sum");
+    let out = Command::new("sha256sum")
+        .arg(path)
+        .output()
+        .expect("sha256sum");
     assert!(out.status.success());
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().expect("digest").to_owned()
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .expect("digest")
+        .to_owned()
 }
 
 /// A copy of the action as the runner lays it out: `Cargo.toml` (the version) and `dist/`
@@ -527,8 +685,13 @@ fn sha256_hex(path: &Path) -> String {
 fn action_checkout(dir: &Path, asset: &str, asset_sha: Option<&str>) -> PathBuf {
     let root = dir.join("action");
     std::fs::create_dir_all(root.join("dist")).expect("mkdir");
-    std::fs::copy(repo_root().join("Cargo.toml"), root.join("Cargo.toml")).expect("copy Cargo.toml");
-    std::fs::copy(repo_root().join("dist/launcher.sh"), root.join("dist/launcher.sh")).expect("copy launcher");
+    std::fs::copy(repo_root().join("Cargo.toml"), root.join("Cargo.toml"))
+        .expect("copy Cargo.toml");
+    std::fs::copy(
+        repo_root().join("dist/launcher.sh"),
+        root.join("dist/launcher.sh"),
+    )
+    .expect("copy launcher");
     let mut sums = String::from("# test release\n# base-url: http://127.0.0.1:9/unused\n");
     if let Some(sha) = asset_sha {
         sums.push_str(&format!("{sha}  {asset}\n"));
@@ -547,7 +710,11 @@ struct LaunchRun {
 
 impl std::fmt::Display for LaunchRun {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "--- exit {}\n--- stdout\n{}\n--- stderr\n{}\n--- outputs\n{:?}", self.code, self.stdout, self.stderr, self.outputs)
+        write!(
+            f,
+            "--- exit {}\n--- stdout\n{}\n--- stderr\n{}\n--- outputs\n{:?}",
+            self.code, self.stdout, self.stderr, self.outputs
+        )
     }
 }
 
@@ -586,9 +753,16 @@ fn launch(root: &Path, env: &[(&str, String)], path_var: &str) -> LaunchRun {
 fn coverage_workspace(dir: &Path) -> PathBuf {
     let ws = dir.join("ws");
     std::fs::create_dir_all(ws.join("src")).expect("mkdir");
-    std::fs::write(ws.join("src/lib.rs"), "fn a() {}\nfn b() {}\nfn c() {}\nfn d() {}\n").expect("source");
-    std::fs::write(ws.join("lcov.info"), "TN:\nSF:src/lib.rs\nDA:1,1\nDA:2,1\nDA:3,4\nDA:4,0\nLF:4\nLH:3\nend_of_record\n")
-        .expect("report");
+    std::fs::write(
+        ws.join("src/lib.rs"),
+        "fn a() {}\nfn b() {}\nfn c() {}\nfn d() {}\n",
+    )
+    .expect("source");
+    std::fs::write(
+        ws.join("lcov.info"),
+        "TN:\nSF:src/lib.rs\nDA:1,1\nDA:2,1\nDA:3,4\nDA:4,0\nLF:4\nLH:3\nend_of_record\n",
+    )
+    .expect("report");
     ws
 }
 
@@ -603,8 +777,13 @@ fn coverage_inputs(ws: &Path, threshold: &str) -> Vec<(&'static str, String)> {
 
 /// The same gate run directly through the harness, for comparison.
 fn direct_coverage_run(ws: &Path, threshold: &str) -> crate::common::Run {
-    let mut h = Harness::new().cwd(ws).env("GITHUB_WORKSPACE", ws.display().to_string());
-    h = h.input("gate", "coverage").input("files", "lcov.info").input("threshold", threshold);
+    let mut h = Harness::new()
+        .cwd(ws)
+        .env("GITHUB_WORKSPACE", ws.display().to_string());
+    h = h
+        .input("gate", "coverage")
+        .input("files", "lcov.info")
+        .input("threshold", threshold);
     h.run()
 }
 
@@ -619,7 +798,10 @@ fn launcher_downloads_verifies_caches_and_runs_the_release_asset() {
     let asset = format!("rust-ci-action-v{VERSION}-{target}");
     let binary = PathBuf::from(env!("CARGO_BIN_EXE_rust-ci-action"));
     let server = ReleaseServer::start();
-    server.put(&format!("v{VERSION}/{asset}"), std::fs::read(&binary).expect("read binary"));
+    server.put(
+        &format!("v{VERSION}/{asset}"),
+        std::fs::read(&binary).expect("read binary"),
+    );
     let root = action_checkout(dir.path(), &asset, Some(&sha256_hex(&binary)));
     let ws = coverage_workspace(dir.path());
     let cache = dir.path().join("toolcache");
@@ -632,25 +814,56 @@ fn launcher_downloads_verifies_caches_and_runs_the_release_asset() {
     let direct = direct_coverage_run(&ws, "70");
     assert_eq!(first.code, 0, "{first}");
     assert_eq!(first.code, direct.code, "{first}\n{direct}");
-    assert_eq!(first.outputs, direct.outputs, "launcher and binary outputs differ");
-    assert!(first.outputs.contains(&("line-coverage".into(), "75.00".into())), "{first}");
+    assert_eq!(
+        first.outputs, direct.outputs,
+        "launcher and binary outputs differ"
+    );
+    assert!(
+        first
+            .outputs
+            .contains(&("line-coverage".into(), "75.00".into())),
+        "{first}"
+    );
     assert!(first.stderr.contains("verified sha256"), "{first}");
     let asset_path = format!("/download/v{VERSION}/{asset}");
     assert_eq!(server.requests(), vec![asset_path.clone()]);
-    let cached = cache.join("rust-ci-action").join(VERSION).join(arch.to_lowercase()).join("rust-ci-action");
+    let cached = cache
+        .join("rust-ci-action")
+        .join(VERSION)
+        .join(arch.to_lowercase())
+        .join("rust-ci-action");
     assert_eq!(sha256_hex(&cached), sha256_hex(&binary));
-    assert!(cache.join("rust-ci-action").join(VERSION).join(format!("{}.complete", arch.to_lowercase())).is_file());
+    assert!(
+        cache
+            .join("rust-ci-action")
+            .join(VERSION)
+            .join(format!("{}.complete", arch.to_lowercase()))
+            .is_file()
+    );
 
     // Second run, with a threshold that fails: served from the cache (no request), and the
     // binary's exit code 1 comes through unchanged.
-    let env_fail: Vec<_> = env.iter().map(|(k, v)| if *k == "INPUT_THRESHOLD" { (*k, "80".to_owned()) } else { (*k, v.clone()) }).collect();
+    let env_fail: Vec<_> = env
+        .iter()
+        .map(|(k, v)| {
+            if *k == "INPUT_THRESHOLD" {
+                (*k, "80".to_owned())
+            } else {
+                (*k, v.clone())
+            }
+        })
+        .collect();
     let second = launch(&root, &env_fail, &system_path());
     let direct_fail = direct_coverage_run(&ws, "80");
     assert_eq!(second.code, 1, "{second}");
     assert_eq!(second.outputs, direct_fail.outputs);
     assert!(second.outputs.contains(&("result".into(), "fail".into())));
     assert!(!second.stderr.contains("downloading"), "{second}");
-    assert_eq!(server.requests(), vec![asset_path], "the second run must not download");
+    assert_eq!(
+        server.requests(),
+        vec![asset_path],
+        "the second run must not download"
+    );
 }
 
 #[test]
@@ -673,16 +886,41 @@ fn launcher_refuses_a_tampered_asset() {
 
     let run = launch(&root, &env, &system_path());
     assert_eq!(run.code, 2, "{run}");
-    let errors: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::error")).collect();
+    let errors: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error"))
+        .collect();
     assert_eq!(errors.len(), 1, "{run}");
-    assert!(errors[0].starts_with("::error title=rust-ci-action launcher::checksum mismatch for "), "{run}");
-    assert!(errors[0].contains(&sha256_hex(&binary)) && errors[0].contains("refusing to run it"), "{run}");
+    assert!(
+        errors[0].starts_with("::error title=rust-ci-action launcher::checksum mismatch for "),
+        "{run}"
+    );
+    assert!(
+        errors[0].contains(&sha256_hex(&binary)) && errors[0].contains("refusing to run it"),
+        "{run}"
+    );
     assert_eq!(run.outputs, vec![("result".to_owned(), "error".to_owned())]);
     let version_dir = cache.join("rust-ci-action").join(VERSION);
-    assert!(!version_dir.join(format!("{}.complete", arch.to_lowercase())).exists(), "a refused asset must not be cached");
-    assert!(!version_dir.join(arch.to_lowercase()).join("rust-ci-action").exists());
-    let leftovers: Vec<_> = std::fs::read_dir(version_dir.join(arch.to_lowercase())).expect("dir").collect();
-    assert!(leftovers.is_empty(), "temp download left behind: {leftovers:?}");
+    assert!(
+        !version_dir
+            .join(format!("{}.complete", arch.to_lowercase()))
+            .exists(),
+        "a refused asset must not be cached"
+    );
+    assert!(
+        !version_dir
+            .join(arch.to_lowercase())
+            .join("rust-ci-action")
+            .exists()
+    );
+    let leftovers: Vec<_> = std::fs::read_dir(version_dir.join(arch.to_lowercase()))
+        .expect("dir")
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "temp download left behind: {leftovers:?}"
+    );
 }
 
 #[test]
@@ -693,7 +931,10 @@ fn launcher_prefers_a_binary_in_dist_and_reports_missing_builds() {
     let server = ReleaseServer::start();
     let ws = coverage_workspace(dir.path());
     let mut env = coverage_inputs(&ws, "70");
-    env.push(("RUNNER_TOOL_CACHE", dir.path().join("toolcache").display().to_string()));
+    env.push((
+        "RUNNER_TOOL_CACHE",
+        dir.path().join("toolcache").display().to_string(),
+    ));
     env.push(("RUST_CI_ACTION_DOWNLOAD_URL", server.url.clone()));
 
     // No asset listed for this platform and no cargo on PATH: one clear error.
@@ -701,17 +942,26 @@ fn launcher_prefers_a_binary_in_dist_and_reports_missing_builds() {
     let run = launch(&root, &env, &system_path());
     assert_eq!(run.code, 2, "{run}");
     assert!(
-        run.stdout.contains(&format!("no prebuilt binary for {target} at v{VERSION}")) && run.stdout.contains("cargo is not installed"),
+        run.stdout
+            .contains(&format!("no prebuilt binary for {target} at v{VERSION}"))
+            && run.stdout.contains("cargo is not installed"),
         "{run}"
     );
 
     // A binary in dist/bin is used as is: no download, no cache.
     let bin_dir = root.join("dist/bin");
     std::fs::create_dir_all(&bin_dir).expect("mkdir");
-    std::fs::copy(env!("CARGO_BIN_EXE_rust-ci-action"), bin_dir.join(format!("rust-ci-action-{target}"))).expect("copy");
+    std::fs::copy(
+        env!("CARGO_BIN_EXE_rust-ci-action"),
+        bin_dir.join(format!("rust-ci-action-{target}")),
+    )
+    .expect("copy");
     let run = launch(&root, &env, &system_path());
     assert_eq!(run.code, 0, "{run}");
-    assert!(run.outputs.contains(&("result".into(), "pass".into())), "{run}");
+    assert!(
+        run.outputs.contains(&("result".into(), "pass".into())),
+        "{run}"
+    );
     assert!(server.requests().is_empty());
     assert!(!dir.path().join("toolcache").exists());
 }
@@ -741,8 +991,14 @@ fn launcher_maps_runner_platforms_to_release_targets() {
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert_eq!(out.status.code(), Some(2), "{os}/{arch}: {stdout}");
         match target {
-            Some(t) => assert!(stdout.contains(&format!("no prebuilt binary for {t} at")), "{os}/{arch}: {stdout}"),
-            None => assert!(stdout.contains("unsupported runner"), "{os}/{arch}: {stdout}"),
+            Some(t) => assert!(
+                stdout.contains(&format!("no prebuilt binary for {t} at")),
+                "{os}/{arch}: {stdout}"
+            ),
+            None => assert!(
+                stdout.contains("unsupported runner"),
+                "{os}/{arch}: {stdout}"
+            ),
         }
     }
 }
@@ -783,14 +1039,34 @@ mod container {
         must(
             Command::new(cargo)
                 .current_dir(repo_root())
-                .args(["build", "--release", "--locked", "--bin", "rust-ci-action", "--target", STATIC_TARGET])
+                .args([
+                    "build",
+                    "--release",
+                    "--locked",
+                    "--bin",
+                    "rust-ci-action",
+                    "--target",
+                    STATIC_TARGET,
+                ])
                 .env("RUSTFLAGS", "-C target-feature=+crt-static"),
             "static release build",
         );
-        let target_dir = std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| repo_root().join("target"));
-        let bin = target_dir.join(STATIC_TARGET).join("release/rust-ci-action");
-        must(Command::new(repo_root().join("docker/prepare-context.sh")).arg(&bin), "docker/prepare-context.sh");
-        must(docker().current_dir(repo_root()).args(["build", "--quiet", "-t", TAG, "."]), "docker build");
+        let target_dir = std::env::var("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|_| repo_root().join("target"));
+        let bin = target_dir
+            .join(STATIC_TARGET)
+            .join("release/rust-ci-action");
+        must(
+            Command::new(repo_root().join("docker/prepare-context.sh")).arg(&bin),
+            "docker/prepare-context.sh",
+        );
+        must(
+            docker()
+                .current_dir(repo_root())
+                .args(["build", "--quiet", "-t", TAG, "."]),
+            "docker build",
+        );
     }
 
     #[test]
@@ -811,31 +1087,79 @@ mod container {
                 .args(["-v", &format!("{}:/github/workspace", ws.display())])
                 .args(["-v", &format!("{}:/github/file_commands", files.display())])
                 .args(["-w", "/github/workspace"])
-                .args(["-e", "GITHUB_ACTIONS=true", "-e", "GITHUB_WORKSPACE=/github/workspace"])
-                .args(["-e", "GITHUB_OUTPUT=/github/file_commands/output", "-e", "GITHUB_STEP_SUMMARY=/github/file_commands/summary"])
-                .args(["-e", "INPUT_GATE=coverage", "-e", "INPUT_FILES=lcov.info", "-e", &format!("INPUT_THRESHOLD={threshold}")])
+                .args([
+                    "-e",
+                    "GITHUB_ACTIONS=true",
+                    "-e",
+                    "GITHUB_WORKSPACE=/github/workspace",
+                ])
+                .args([
+                    "-e",
+                    "GITHUB_OUTPUT=/github/file_commands/output",
+                    "-e",
+                    "GITHUB_STEP_SUMMARY=/github/file_commands/summary",
+                ])
+                .args([
+                    "-e",
+                    "INPUT_GATE=coverage",
+                    "-e",
+                    "INPUT_FILES=lcov.info",
+                    "-e",
+                    &format!("INPUT_THRESHOLD={threshold}"),
+                ])
                 .arg(TAG)
                 .output()
                 .expect("docker run");
-            let outputs = parse_output_file(&std::fs::read_to_string(files.join("output")).expect("outputs"));
+            let outputs =
+                parse_output_file(&std::fs::read_to_string(files.join("output")).expect("outputs"));
             let direct = direct_coverage_run(&ws, threshold);
-            assert_eq!(out.status.code(), Some(direct.code), "threshold {threshold}: {}\n{direct}", String::from_utf8_lossy(&out.stdout));
-            assert_eq!(outputs, direct.outputs, "threshold {threshold}: container and binary outputs differ");
+            assert_eq!(
+                out.status.code(),
+                Some(direct.code),
+                "threshold {threshold}: {}\n{direct}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+            assert_eq!(
+                outputs, direct.outputs,
+                "threshold {threshold}: container and binary outputs differ"
+            );
             assert!(outputs.iter().any(|(k, _)| k == "line-coverage"));
             let summary = std::fs::read_to_string(files.join("summary")).expect("summary");
-            assert_eq!(summary, direct.summary, "threshold {threshold}: job summaries differ");
+            assert_eq!(
+                summary, direct.summary,
+                "threshold {threshold}: job summaries differ"
+            );
         }
         // The image gate's claim: the bundled Docker CLI reaches the engine through the
         // socket the runner mounts at /var/run/docker.sock.
-        let socket = host.strip_prefix("unix://").unwrap_or_else(|| panic!("DOCKER_HOST={host} is not a unix socket"));
+        let socket = host
+            .strip_prefix("unix://")
+            .unwrap_or_else(|| panic!("DOCKER_HOST={host} is not a unix socket"));
         let version = must(
             docker()
-                .args(["run", "--rm", "--network", "none", "-v", &format!("{socket}:/var/run/docker.sock")])
-                .args(["--entrypoint", "/usr/local/bin/docker", TAG, "version", "--format", "{{.Server.Version}}"]),
+                .args([
+                    "run",
+                    "--rm",
+                    "--network",
+                    "none",
+                    "-v",
+                    &format!("{socket}:/var/run/docker.sock"),
+                ])
+                .args([
+                    "--entrypoint",
+                    "/usr/local/bin/docker",
+                    TAG,
+                    "version",
+                    "--format",
+                    "{{.Server.Version}}",
+                ]),
             "docker CLI inside the image",
         );
         assert!(!version.trim().is_empty());
-        let v = must(docker().args(["run", "--rm", "--network", "none", TAG, "--version"]), "--version");
+        let v = must(
+            docker().args(["run", "--rm", "--network", "none", TAG, "--version"]),
+            "--version",
+        );
         assert_eq!(v.trim(), format!("rust-ci-action {VERSION}"));
     }
 }
