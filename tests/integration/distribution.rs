@@ -966,6 +966,79 @@ fn launcher_prefers_a_binary_in_dist_and_reports_missing_builds() {
     assert!(!dir.path().join("toolcache").exists());
 }
 
+/// Without a prebuilt binary for the platform, the launcher builds the action's own source
+/// with `cargo install --locked --path` into dist/bin and runs that; the next run uses it.
+/// `cargo` here is a stand-in on PATH that logs its arguments and installs the test binary
+/// (a real build of this crate takes minutes; the real cargo's flags are its own concern).
+#[test]
+fn launcher_builds_from_source_when_no_asset_is_listed() {
+    let (_, _, target) = host_platform();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = action_checkout(dir.path(), "none", None);
+    let tools = dir.path().join("tools");
+    std::fs::create_dir_all(&tools).expect("mkdir");
+    let log = dir.path().join("cargo.log");
+    let fake = format!(
+        "#!/usr/bin/env bash\nprintf '%s\\n' \"$*\" >> '{log}'\n\
+         while [ $# -gt 0 ]; do [ \"$1\" = --root ] && root=$2; shift; done\n\
+         mkdir -p \"$root/bin\" && cp '{bin}' \"$root/bin/rust-ci-action\"\n",
+        log = log.display(),
+        bin = env!("CARGO_BIN_EXE_rust-ci-action"),
+    );
+    std::fs::write(tools.join("cargo"), fake).expect("fake cargo");
+    assert!(
+        Command::new("chmod")
+            .arg("+x")
+            .arg(tools.join("cargo"))
+            .status()
+            .expect("chmod")
+            .success()
+    );
+    let ws = coverage_workspace(dir.path());
+    let mut env = coverage_inputs(&ws, "70");
+    env.push((
+        "RUNNER_TOOL_CACHE",
+        dir.path().join("toolcache").display().to_string(),
+    ));
+    let path = format!("{}:{}", tools.display(), system_path());
+
+    for _ in 0..2 {
+        let run = launch(&root, &env, &path);
+        assert_eq!(run.code, 0, "{run}");
+        assert!(
+            run.outputs.contains(&("result".into(), "pass".into())),
+            "{run}"
+        );
+    }
+    let calls = std::fs::read_to_string(&log).expect("cargo was called");
+    let dist = root.join("dist");
+    assert_eq!(
+        calls.lines().collect::<Vec<_>>(),
+        vec![format!(
+            "install --locked --quiet --path {}/.. --root {}/bin/.cargo-install.{} --bin rust-ci-action",
+            dist.display(),
+            dist.display(),
+            calls
+                .split(".cargo-install.")
+                .nth(1)
+                .and_then(|r| r.split(' ').next())
+                .unwrap_or("?"),
+        )],
+        "one build, then the built binary is reused"
+    );
+    assert!(dist.join(format!("bin/rust-ci-action-{target}")).is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(dist.join("bin"))
+        .expect("dist/bin")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(
+        leftovers.len(),
+        1,
+        "temporary install root left behind: {leftovers:?}"
+    );
+}
+
 #[test]
 fn launcher_maps_runner_platforms_to_release_targets() {
     let dir = tempfile::tempdir().expect("tempdir");
