@@ -37,7 +37,10 @@ fn registry() -> Registry {
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime")
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
 }
 
 /// The fixture context: the Dockerfile and a statically linked `hello`, built once.
@@ -45,7 +48,11 @@ fn context() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         // Keep the folder for the whole test process.
-        let dir = tempfile::Builder::new().prefix("image-ctx-").tempdir().expect("temp").keep();
+        let dir = tempfile::Builder::new()
+            .prefix("image-ctx-")
+            .tempdir()
+            .expect("temp")
+            .keep();
         let src = repo_root().join("tests/fixtures/image");
         std::fs::copy(src.join("Dockerfile"), dir.join("Dockerfile")).expect("copy Dockerfile");
         let out = std::process::Command::new("gcc")
@@ -54,7 +61,11 @@ fn context() -> &'static Path {
             .arg(src.join("hello.c"))
             .output()
             .expect("gcc");
-        assert!(out.status.success(), "gcc -static failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gcc -static failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -89,6 +100,8 @@ struct Seen {
     leaked_cmdlines: Vec<String>,
     /// Modes of the private directory, its `config/` and `config/config.json`.
     modes: BTreeSet<(String, u32)>,
+    /// A `docker build`/`docker push` child was caught: proof the sampler was live.
+    saw_docker: bool,
 }
 
 /// Run the harness while a thread samples `/proc/*/cmdline` for the secrets and records the
@@ -104,8 +117,13 @@ fn run_watched(h: &Harness, secrets: &[String]) -> (Run, Seen) {
             while !stop.load(Ordering::Relaxed) {
                 if let Ok(procs) = std::fs::read_dir("/proc") {
                     for p in procs.flatten() {
-                        let Ok(raw) = std::fs::read(p.path().join("cmdline")) else { continue };
+                        let Ok(raw) = std::fs::read(p.path().join("cmdline")) else {
+                            continue;
+                        };
                         let line = String::from_utf8_lossy(&raw).replace('\0', " ");
+                        if line.starts_with("docker build ") || line.starts_with("docker push ") {
+                            seen.lock().unwrap().saw_docker = true;
+                        }
                         if secrets.iter().any(|s| line.contains(s.as_str())) {
                             seen.lock().unwrap().leaked_cmdlines.push(line);
                         }
@@ -116,9 +134,16 @@ fn run_watched(h: &Harness, secrets: &[String]) -> (Run, Seen) {
                     if !name.starts_with("rust-ci-image-") {
                         continue;
                     }
-                    for (label, path) in [("dir", d.path()), ("config", d.path().join("config")), ("config.json", d.path().join("config/config.json"))] {
+                    for (label, path) in [
+                        ("dir", d.path()),
+                        ("config", d.path().join("config")),
+                        ("config.json", d.path().join("config/config.json")),
+                    ] {
                         if let Ok(m) = std::fs::metadata(&path) {
-                            seen.lock().unwrap().modes.insert((label.to_owned(), m.permissions().mode() & 0o777));
+                            seen.lock()
+                                .unwrap()
+                                .modes
+                                .insert((label.to_owned(), m.permissions().mode() & 0o777));
                         }
                     }
                 }
@@ -165,7 +190,10 @@ fn assert_private_dir_gone(h: &Harness) {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("rust-ci-image-"))
         .collect();
-    assert!(left.is_empty(), "private docker config left behind: {left:?}");
+    assert!(
+        left.is_empty(),
+        "private docker config left behind: {left:?}"
+    );
 }
 
 /// The digest the registry serves for `image:tag`, asked the way docker asks.
@@ -178,9 +206,12 @@ fn served_digest(reg: &Registry, image: &str, tag: &str) -> Option<String> {
             .send()
             .await
             .expect("registry");
-        r.status()
-            .is_success()
-            .then(|| r.headers()["docker-content-digest"].to_str().unwrap().to_owned())
+        r.status().is_success().then(|| {
+            r.headers()["docker-content-digest"]
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
     })
 }
 
@@ -199,7 +230,11 @@ fn registry_tags(reg: &Registry, image: &str) -> Vec<String> {
         let v: serde_json::Value = r.json().await.expect("tags json");
         let mut tags: Vec<String> = v["tags"]
             .as_array()
-            .map(|a| a.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_owned))
+                    .collect()
+            })
             .unwrap_or_default();
         tags.sort();
         tags
@@ -208,10 +243,20 @@ fn registry_tags(reg: &Registry, image: &str) -> Vec<String> {
 
 fn docker_labels(reference: &str) -> serde_json::Value {
     let out = std::process::Command::new("docker")
-        .args(["image", "inspect", "--format", "{{json .Config.Labels}}", reference])
+        .args([
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Labels}}",
+            reference,
+        ])
         .output()
         .expect("docker inspect");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("labels json")
 }
 
@@ -219,13 +264,18 @@ fn docker_labels(reference: &str) -> serde_json::Value {
 fn assert_one_error(run: &Run, needle: &str) {
     let errors = run.errors();
     assert_eq!(errors.len(), 1, "exactly one ::error\n{run}");
-    assert!(errors[0].contains(needle), "the error should say {needle:?}\n{run}");
+    assert!(
+        errors[0].contains(needle),
+        "the error should say {needle:?}\n{run}"
+    );
     assert_eq!(run.output("result"), Some("error"));
 }
 
 fn aws_config() -> aws_config::SdkConfig {
     service_env("AWS_ENDPOINT_URL");
-    rt().block_on(aws_config::load_defaults(aws_config::BehaviorVersion::latest()))
+    rt().block_on(aws_config::load_defaults(
+        aws_config::BehaviorVersion::latest(),
+    ))
 }
 
 fn create_secret(name: &str, value: &str) {
@@ -247,48 +297,103 @@ fn pushes_two_tags_with_a_password_and_verifies_the_digest() {
     let image = "it/password";
     let h = with_password(gate(image), &reg)
         .input("tags", "v1\nlatest")
-        .input("labels", "org.opencontainers.image.version=1.0.0\nteam=payments")
+        .input(
+            "labels",
+            "org.opencontainers.image.version=1.0.0\nteam=payments",
+        )
         .input("build-args", "GREETING=bonjour");
     let secrets = secret_forms(&reg.user, &reg.password);
     let (run, seen) = run_watched(&h, &secrets);
     run.assert_code(0);
 
     let digest = run.output("digest").expect("digest output").to_owned();
-    assert!(digest.starts_with("sha256:") && digest.len() == 71, "{digest}");
+    assert!(
+        digest.starts_with("sha256:") && digest.len() == 71,
+        "{digest}"
+    );
     for tag in ["v1", "latest"] {
-        assert_eq!(served_digest(&reg, image, tag).as_deref(), Some(digest.as_str()), "registry digest of {tag}");
+        assert_eq!(
+            served_digest(&reg, image, tag).as_deref(),
+            Some(digest.as_str()),
+            "registry digest of {tag}"
+        );
     }
     assert_eq!(registry_tags(&reg, image), ["latest", "v1"]);
-    assert_eq!(run.output("image-ref"), Some(format!("{}/{image}@{digest}", reg.host).as_str()));
-    assert_eq!(run.output("tags"), Some(format!("{0}/{image}:v1\n{0}/{image}:latest", reg.host).as_str()));
+    assert_eq!(
+        run.output("image-ref"),
+        Some(format!("{}/{image}@{digest}", reg.host).as_str())
+    );
+    assert_eq!(
+        run.output("tags"),
+        Some(format!("{0}/{image}:v1\n{0}/{image}:latest", reg.host).as_str())
+    );
     assert_eq!(run.output("registry"), Some(reg.host.as_str()));
     assert_eq!(run.output("result"), Some("pass"));
     let image_id = run.output("image-id").unwrap();
     assert!(image_id.starts_with("sha256:"), "{run}");
-    assert_ne!(image_id, digest, "the image id is the config digest, not the manifest digest");
+    assert_ne!(
+        image_id, digest,
+        "the image id is the config digest, not the manifest digest"
+    );
 
     // Labels: automatic OCI labels, the user's win, build args reach the build.
     let labels = docker_labels(&format!("{}/{image}:v1", reg.host));
-    assert_eq!(labels["org.opencontainers.image.source"], "https://github.com/octo/hello");
+    assert_eq!(
+        labels["org.opencontainers.image.source"],
+        "https://github.com/octo/hello"
+    );
     assert_eq!(labels["org.opencontainers.image.revision"], SHA);
-    assert_eq!(labels["org.opencontainers.image.version"], "1.0.0", "user labels win");
+    assert_eq!(
+        labels["org.opencontainers.image.version"], "1.0.0",
+        "user labels win"
+    );
     assert_eq!(labels["team"], "payments");
     assert_eq!(labels["org.example.greeting"], "bonjour");
     let created = labels["org.opencontainers.image.created"].as_str().unwrap();
-    assert!(created.parse::<jiff::Timestamp>().is_ok(), "RFC 3339: {created}");
+    assert!(
+        created.parse::<jiff::Timestamp>().is_ok(),
+        "RFC 3339: {created}"
+    );
 
     // The summary names tags, digest, size, durations and the auth path.
-    for needle in [digest.as_str(), "| Size |", "| Build |", "| Push |", "`registry-username`/`registry-password`", ":v1`", ":latest`"] {
-        assert!(run.summary.contains(needle), "summary lacks {needle:?}\n{run}");
+    for needle in [
+        digest.as_str(),
+        "| Size |",
+        "| Build |",
+        "| Push |",
+        "`registry-username`/`registry-password`",
+        ":v1`",
+        ":latest`",
+    ] {
+        assert!(
+            run.summary.contains(needle),
+            "summary lacks {needle:?}\n{run}"
+        );
     }
     // Build output is streamed inside groups.
     assert!(run.stdout.contains("::group::docker build"), "{run}");
     assert!(run.stdout.contains("::group::docker push"), "{run}");
 
     assert_no_secrets(&run, &secrets);
-    assert!(seen.leaked_cmdlines.is_empty(), "secret on a command line: {:?}", seen.leaked_cmdlines);
-    assert!(seen.modes.contains(&("dir".into(), 0o700)), "{:?}", seen.modes);
-    assert!(seen.modes.contains(&("config.json".into(), 0o600)), "{:?}", seen.modes);
+    assert!(
+        seen.saw_docker,
+        "the sampler never saw docker running: it proves nothing"
+    );
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "secret on a command line: {:?}",
+        seen.leaked_cmdlines
+    );
+    assert!(
+        seen.modes.contains(&("dir".into(), 0o700)),
+        "{:?}",
+        seen.modes
+    );
+    assert!(
+        seen.modes.contains(&("config.json".into(), 0o600)),
+        "{:?}",
+        seen.modes
+    );
     assert!(
         seen.modes.iter().all(|(_, m)| m & 0o077 == 0),
         "nothing readable by others: {:?}",
@@ -309,7 +414,10 @@ fn default_tags_on_a_tag_push() {
     run.assert_code(0);
     assert_eq!(registry_tags(&reg, image), ["sha-ec26c3e", "v1.2.3"]);
     let digest = run.output("digest").unwrap();
-    assert_eq!(served_digest(&reg, image, "v1.2.3").as_deref(), Some(digest));
+    assert_eq!(
+        served_digest(&reg, image, "v1.2.3").as_deref(),
+        Some(digest)
+    );
     let labels = docker_labels(&format!("{}/{image}:v1.2.3", reg.host));
     assert_eq!(labels["org.opencontainers.image.version"], "v1.2.3");
 }
@@ -329,10 +437,20 @@ fn ecr_token_from_moto_pushes_and_creates_the_repository() {
     run.assert_code(0);
     let digest = run.output("digest").unwrap();
     assert_eq!(served_digest(&reg, image, "v1").as_deref(), Some(digest));
-    assert!(run.summary.contains("Amazon ECR token (us-east-1)"), "{run}");
-    assert!(run.stdout.contains(&format!("::add-mask::{ecr_password}")), "the ECR password is masked\n{run}");
+    assert!(
+        run.summary.contains("Amazon ECR token (us-east-1)"),
+        "{run}"
+    );
+    assert!(
+        run.stdout.contains(&format!("::add-mask::{ecr_password}")),
+        "the ECR password is masked\n{run}"
+    );
     assert_no_secrets(&run, &secrets);
-    assert!(seen.leaked_cmdlines.is_empty(), "{:?}", seen.leaked_cmdlines);
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "{:?}",
+        seen.leaked_cmdlines
+    );
     assert_private_dir_gone(&h);
 
     let conf = aws_config();
@@ -346,7 +464,10 @@ fn ecr_token_from_moto_pushes_and_creates_the_repository() {
     });
     let r = &repo.repositories()[0];
     assert_eq!(r.repository_name(), Some(image));
-    assert_eq!(r.image_scanning_configuration().map(|c| c.scan_on_push()), Some(true));
+    assert_eq!(
+        r.image_scanning_configuration().map(|c| c.scan_on_push()),
+        Some(true)
+    );
 }
 
 #[test]
@@ -354,15 +475,32 @@ fn secrets_manager_credentials_push() {
     let reg = registry();
     let image = "it/secret";
     let id = "ci/registry-ok";
-    create_secret(id, &serde_json::json!({"username": reg.user, "password": reg.password}).to_string());
-    let h = gate(image).input("registry", &reg.host).input("registry-secret", id).input("tags", "v1");
+    create_secret(
+        id,
+        &serde_json::json!({"username": reg.user, "password": reg.password}).to_string(),
+    );
+    let h = gate(image)
+        .input("registry", &reg.host)
+        .input("registry-secret", id)
+        .input("tags", "v1");
     let secrets = secret_forms(&reg.user, &reg.password);
     let (run, seen) = run_watched(&h, &secrets);
     run.assert_code(0);
-    assert_eq!(served_digest(&reg, image, "v1").as_deref(), run.output("digest"));
-    assert!(run.summary.contains("AWS Secrets Manager secret `ci/registry-ok`"), "{run}");
+    assert_eq!(
+        served_digest(&reg, image, "v1").as_deref(),
+        run.output("digest")
+    );
+    assert!(
+        run.summary
+            .contains("AWS Secrets Manager secret `ci/registry-ok`"),
+        "{run}"
+    );
     assert_no_secrets(&run, &secrets);
-    assert!(seen.leaked_cmdlines.is_empty(), "{:?}", seen.leaked_cmdlines);
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "{:?}",
+        seen.leaked_cmdlines
+    );
     assert_private_dir_gone(&h);
 }
 
@@ -373,7 +511,8 @@ fn role_arn_assumes_the_role_with_the_oidc_token() {
     let reg = registry();
     let image = "it/oidc";
     const REQUEST_TOKEN: &str = "ghs_oidcRequestToken0123456789";
-    const ID_TOKEN: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8vaGVsbG8ifQ.c2lnbmF0dXJlLW9pZGMtdGVzdA";
+    const ID_TOKEN: &str =
+        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8vaGVsbG8ifQ.c2lnbmF0dXJlLW9pZGMtdGVzdA";
     let seen_audience: Arc<Mutex<Vec<String>>> = Arc::default();
     let server_rt = tokio::runtime::Runtime::new().unwrap();
     let addr = {
@@ -381,17 +520,27 @@ fn role_arn_assumes_the_role_with_the_oidc_token() {
         server_rt.block_on(async move {
             let app = axum::Router::new().route(
                 "/token",
-                axum::routing::get(move |q: Query<std::collections::HashMap<String, String>>, headers: HeaderMap| {
-                    let seen = seen_audience.clone();
-                    async move {
-                        let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or("");
-                        if !auth.eq_ignore_ascii_case(&format!("bearer {REQUEST_TOKEN}")) {
-                            return Err(axum::http::StatusCode::UNAUTHORIZED);
+                axum::routing::get(
+                    move |q: Query<std::collections::HashMap<String, String>>,
+                          headers: HeaderMap| {
+                        let seen = seen_audience.clone();
+                        async move {
+                            let auth = headers
+                                .get("authorization")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("");
+                            if !auth.eq_ignore_ascii_case(&format!("bearer {REQUEST_TOKEN}")) {
+                                return Err(axum::http::StatusCode::UNAUTHORIZED);
+                            }
+                            seen.lock()
+                                .unwrap()
+                                .push(q.get("audience").cloned().unwrap_or_default());
+                            Ok(axum::Json(
+                                serde_json::json!({"count": 1, "value": ID_TOKEN}),
+                            ))
                         }
-                        seen.lock().unwrap().push(q.get("audience").cloned().unwrap_or_default());
-                        Ok(axum::Json(serde_json::json!({"count": 1, "value": ID_TOKEN})))
-                    }
-                }),
+                    },
+                ),
             );
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let addr = listener.local_addr().unwrap();
@@ -400,7 +549,10 @@ fn role_arn_assumes_the_role_with_the_oidc_token() {
         })
     };
     let h = gate(image)
-        .env("ACTIONS_ID_TOKEN_REQUEST_URL", format!("http://{addr}/token?api-version=2.0"))
+        .env(
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            format!("http://{addr}/token?api-version=2.0"),
+        )
         .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN)
         .input("registry", &reg.host)
         .input("ecr", "true")
@@ -411,10 +563,21 @@ fn role_arn_assumes_the_role_with_the_oidc_token() {
     let (run, seen) = run_watched(&h, &secrets);
     run.assert_code(0);
     assert_eq!(*seen_audience.lock().unwrap(), ["sts.amazonaws.com"]);
-    assert!(run.summary.contains("role `arn:aws:iam::123456789012:role/ci-push` assumed"), "{run}");
-    assert_eq!(served_digest(&reg, image, "v1").as_deref(), run.output("digest"));
+    assert!(
+        run.summary
+            .contains("role `arn:aws:iam::123456789012:role/ci-push` assumed"),
+        "{run}"
+    );
+    assert_eq!(
+        served_digest(&reg, image, "v1").as_deref(),
+        run.output("digest")
+    );
     assert_no_secrets(&run, &secrets);
-    assert!(seen.leaked_cmdlines.is_empty(), "{:?}", seen.leaked_cmdlines);
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "{:?}",
+        seen.leaked_cmdlines
+    );
     drop(server_rt);
 }
 
@@ -434,7 +597,11 @@ fn wrong_password_is_refused_and_nothing_is_pushed() {
     assert_one_error(&run, "refused the credentials");
     assert!(registry_tags(&reg, image).is_empty(), "nothing pushed");
     assert_no_secrets(&run, &secrets);
-    assert!(seen.leaked_cmdlines.is_empty(), "{:?}", seen.leaked_cmdlines);
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "{:?}",
+        seen.leaked_cmdlines
+    );
     assert_private_dir_gone(&h);
 }
 
@@ -442,7 +609,9 @@ fn wrong_password_is_refused_and_nothing_is_pushed() {
 fn push_false_builds_only() {
     let reg = registry();
     let image = "it/no-push";
-    let h = with_password(gate(image), &reg).input("push", "false").input("tags", "v1");
+    let h = with_password(gate(image), &reg)
+        .input("push", "false")
+        .input("tags", "v1");
     let run = h.run();
     run.assert_code(0);
     assert_eq!(run.output("result"), Some("pass"));
@@ -495,10 +664,15 @@ fn docker_not_installed() {
 #[test]
 fn secret_not_found() {
     let reg = registry();
-    let h = gate("it/bad").input("registry", &reg.host).input("registry-secret", "ci/does-not-exist");
+    let h = gate("it/bad")
+        .input("registry", &reg.host)
+        .input("registry-secret", "ci/does-not-exist");
     let run = h.run();
     run.assert_code(2);
-    assert_one_error(&run, "AWS Secrets Manager secret `ci/does-not-exist` not found");
+    assert_one_error(
+        &run,
+        "AWS Secrets Manager secret `ci/does-not-exist` not found",
+    );
     assert_private_dir_gone(&h);
 }
 
@@ -508,7 +682,9 @@ fn secret_not_json() {
     let id = "ci/registry-not-json";
     let value = "hunter2-plain-text-password";
     create_secret(id, value);
-    let h = gate("it/bad").input("registry", &reg.host).input("registry-secret", id);
+    let h = gate("it/bad")
+        .input("registry", &reg.host)
+        .input("registry-secret", id);
     let run = h.run();
     run.assert_code(2);
     assert_one_error(&run, "secret `ci/registry-not-json` is not JSON");

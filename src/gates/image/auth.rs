@@ -49,7 +49,9 @@ pub enum AuthError {
         id: String,
     },
     /// The secret is JSON but lacks a field (or the field is not a non-empty string).
-    #[error("secret `{id}` has no string `{field}`: expected an object with `username` and `password`")]
+    #[error(
+        "secret `{id}` has no string `{field}`: expected an object with `username` and `password`"
+    )]
     SecretField {
         /// Secret id.
         id: String,
@@ -70,15 +72,25 @@ pub fn config_key(registry: &Registry) -> String {
 /// The content of the private `config.json`: `auths` with one entry and no `credsStore`
 /// or `credHelpers`, so docker uses the inline credentials and never hands them to a
 /// helper. `current_context` keeps a user's `docker context use` choice.
-pub fn docker_config_json(registry: &Registry, creds: Option<&Credentials>, current_context: Option<&str>) -> Secret<String> {
+pub fn docker_config_json(
+    registry: &Registry,
+    creds: Option<&Credentials>,
+    current_context: Option<&str>,
+) -> Secret<String> {
     let mut root = serde_json::Map::new();
     let mut auths = serde_json::Map::new();
     if let Some(c) = creds {
-        auths.insert(config_key(registry), serde_json::json!({ "auth": c.basic().expose() }));
+        auths.insert(
+            config_key(registry),
+            serde_json::json!({ "auth": c.basic().expose() }),
+        );
     }
     root.insert("auths".into(), serde_json::Value::Object(auths));
     if let Some(ctx) = current_context {
-        root.insert("currentContext".into(), serde_json::Value::String(ctx.to_owned()));
+        root.insert(
+            "currentContext".into(),
+            serde_json::Value::String(ctx.to_owned()),
+        );
     }
     Secret::new(serde_json::Value::Object(root).to_string())
 }
@@ -86,13 +98,18 @@ pub fn docker_config_json(registry: &Registry, creds: Option<&Credentials>, curr
 /// The `currentContext` of a user's docker `config.json`, if any (nothing else is kept).
 pub fn current_context(config_json: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
-    v.get("currentContext")?.as_str().filter(|s| !s.is_empty()).map(str::to_owned)
+    v.get("currentContext")?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 /// Decode an ECR `authorizationToken`: base64 of `AWS:<password>`
 /// (<https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_AuthorizationData.html>).
 pub fn decode_ecr_token(token: &str) -> Result<Credentials, AuthError> {
-    let bytes = STANDARD.decode(token.trim()).map_err(|_| AuthError::EcrToken)?;
+    let bytes = STANDARD
+        .decode(token.trim())
+        .map_err(|_| AuthError::EcrToken)?;
     let text = String::from_utf8(bytes).map_err(|_| AuthError::EcrToken)?;
     let (user, pass) = text.split_once(':').ok_or(AuthError::EcrToken)?;
     if user.is_empty() || pass.is_empty() {
@@ -106,7 +123,8 @@ pub fn decode_ecr_token(token: &str) -> Result<Credentials, AuthError> {
 
 /// Read `{"username": ..., "password": ...}` from a Secrets Manager secret string.
 pub fn parse_secret_json(id: &str, text: &str) -> Result<Credentials, AuthError> {
-    let v: serde_json::Value = serde_json::from_str(text).map_err(|_| AuthError::SecretNotJson { id: id.to_owned() })?;
+    let v: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| AuthError::SecretNotJson { id: id.to_owned() })?;
     if !v.is_object() {
         return Err(AuthError::SecretNotJson { id: id.to_owned() });
     }
@@ -115,7 +133,10 @@ pub fn parse_secret_json(id: &str, text: &str) -> Result<Credentials, AuthError>
             .and_then(|f| f.as_str())
             .filter(|s| !s.is_empty())
             .map(str::to_owned)
-            .ok_or(AuthError::SecretField { id: id.to_owned(), field: name })
+            .ok_or(AuthError::SecretField {
+                id: id.to_owned(),
+                field: name,
+            })
     };
     Ok(Credentials {
         username: field("username")?,
@@ -152,12 +173,27 @@ pub enum AuthUsed {
 impl std::fmt::Display for AuthUsed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            AuthUsed::Password { username } => write!(f, "`registry-username`/`registry-password` (user `{username}`)"),
-            AuthUsed::SecretsManager { secret_id, username } => {
-                write!(f, "AWS Secrets Manager secret `{secret_id}` (user `{username}`)")
+            AuthUsed::Password { username } => write!(
+                f,
+                "`registry-username`/`registry-password` (user `{username}`)"
+            ),
+            AuthUsed::SecretsManager {
+                secret_id,
+                username,
+            } => {
+                write!(
+                    f,
+                    "AWS Secrets Manager secret `{secret_id}` (user `{username}`)"
+                )
             }
             AuthUsed::Ecr { region, role: None } => write!(f, "Amazon ECR token ({region})"),
-            AuthUsed::Ecr { region, role: Some(r) } => write!(f, "Amazon ECR token ({region}), role `{r}` assumed with the workflow's OIDC token"),
+            AuthUsed::Ecr {
+                region,
+                role: Some(r),
+            } => write!(
+                f,
+                "Amazon ECR token ({region}), role `{r}` assumed with the workflow's OIDC token"
+            ),
             AuthUsed::Anonymous => f.write_str("anonymous (no credentials)"),
         }
     }
@@ -179,10 +215,14 @@ mod tests {
         let reg = Registry::parse("127.0.0.1:5000").unwrap();
         let json = docker_config_json(&reg, Some(&creds("ci", "s3cret")), None);
         let v: serde_json::Value = serde_json::from_str(json.expose()).unwrap();
-        assert_eq!(v, serde_json::json!({"auths": {"127.0.0.1:5000": {"auth": "Y2k6czNjcmV0"}}}));
+        assert_eq!(
+            v,
+            serde_json::json!({"auths": {"127.0.0.1:5000": {"auth": "Y2k6czNjcmV0"}}})
+        );
         assert_eq!(format!("{json:?}"), "***");
         let hub = Registry::parse("docker.io").unwrap();
-        let v: serde_json::Value = serde_json::from_str(docker_config_json(&hub, None, Some("ci")).expose()).unwrap();
+        let v: serde_json::Value =
+            serde_json::from_str(docker_config_json(&hub, None, Some("ci")).expose()).unwrap();
         assert_eq!(v, serde_json::json!({"auths": {}, "currentContext": "ci"}));
         assert_eq!(config_key(&hub), "https://index.docker.io/v1/");
     }
@@ -192,7 +232,10 @@ mod tests {
         let m = creds("ci", "s3cret").mask_values();
         assert!(m.contains(&"s3cret".to_owned()));
         assert!(m.contains(&"czNjcmV0".to_owned()), "base64 of the password");
-        assert!(m.contains(&"Y2k6czNjcmV0".to_owned()), "base64 of user:password");
+        assert!(
+            m.contains(&"Y2k6czNjcmV0".to_owned()),
+            "base64 of user:password"
+        );
     }
 
     #[test]
@@ -207,14 +250,33 @@ mod tests {
 
     #[test]
     fn secret_json() {
-        let c = parse_secret_json("ci/reg", r#"{"username":"u","password":"p@ss","extra":1}"#).unwrap();
-        assert_eq!((c.username.as_str(), c.password.expose().as_str()), ("u", "p@ss"));
+        let c =
+            parse_secret_json("ci/reg", r#"{"username":"u","password":"p@ss","extra":1}"#).unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.password.expose().as_str()),
+            ("u", "p@ss")
+        );
         let cases = [
-            ("hunter2", "secret `ci/reg` is not JSON: expected an object with `username` and `password`"),
-            (r#"["hunter2"]"#, "secret `ci/reg` is not JSON: expected an object with `username` and `password`"),
-            (r#"{"username":"u"}"#, "secret `ci/reg` has no string `password`: expected an object with `username` and `password`"),
-            (r#"{"user":"u","password":"hunter2"}"#, "secret `ci/reg` has no string `username`: expected an object with `username` and `password`"),
-            (r#"{"username":"u","password":42}"#, "secret `ci/reg` has no string `password`: expected an object with `username` and `password`"),
+            (
+                "hunter2",
+                "secret `ci/reg` is not JSON: expected an object with `username` and `password`",
+            ),
+            (
+                r#"["hunter2"]"#,
+                "secret `ci/reg` is not JSON: expected an object with `username` and `password`",
+            ),
+            (
+                r#"{"username":"u"}"#,
+                "secret `ci/reg` has no string `password`: expected an object with `username` and `password`",
+            ),
+            (
+                r#"{"user":"u","password":"hunter2"}"#,
+                "secret `ci/reg` has no string `username`: expected an object with `username` and `password`",
+            ),
+            (
+                r#"{"username":"u","password":42}"#,
+                "secret `ci/reg` has no string `password`: expected an object with `username` and `password`",
+            ),
         ];
         for (text, want) in cases {
             let err = parse_secret_json("ci/reg", text).unwrap_err().to_string();
@@ -226,10 +288,17 @@ mod tests {
     #[test]
     fn auth_used_never_shows_secrets() {
         assert_eq!(
-            AuthUsed::SecretsManager { secret_id: "ci/reg".into(), username: "u".into() }.to_string(),
+            AuthUsed::SecretsManager {
+                secret_id: "ci/reg".into(),
+                username: "u".into()
+            }
+            .to_string(),
             "AWS Secrets Manager secret `ci/reg` (user `u`)"
         );
-        assert_eq!(current_context(r#"{"auths":{"x":{"auth":"y"}},"currentContext":"remote"}"#).as_deref(), Some("remote"));
+        assert_eq!(
+            current_context(r#"{"auths":{"x":{"auth":"y"}},"currentContext":"remote"}"#).as_deref(),
+            Some("remote")
+        );
         assert_eq!(current_context("{}"), None);
     }
 }

@@ -105,7 +105,8 @@ impl Registry {
         {
             return Err("expected host[:port] with a port from 1 to 65535");
         }
-        let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'))
+        {
             inner.parse::<std::net::Ipv6Addr>().is_ok()
         } else {
             !host.is_empty()
@@ -113,7 +114,9 @@ impl Registry {
                     !label.is_empty()
                         && !label.starts_with('-')
                         && !label.ends_with('-')
-                        && label.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+                        && label
+                            .bytes()
+                            .all(|c| c.is_ascii_alphanumeric() || c == b'-')
                 })
         };
         if !host_ok {
@@ -141,21 +144,30 @@ impl Registry {
     pub fn is_loopback(&self) -> bool {
         let h = self.host().trim_start_matches('[').trim_end_matches(']');
         h == "localhost"
-            || h.parse::<std::net::Ipv4Addr>().is_ok_and(|a| a.is_loopback())
-            || h.parse::<std::net::Ipv6Addr>().is_ok_and(|a| a.is_loopback())
+            || h.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|a| a.is_loopback())
+            || h.parse::<std::net::Ipv6Addr>()
+                .is_ok_and(|a| a.is_loopback())
     }
 
     /// `https://host[:port]`, or `http://` for loopback registries. Docker Hub's API lives at
     /// `registry-1.docker.io`, not at `docker.io`.
     pub fn api_base(&self) -> String {
         let scheme = if self.is_loopback() { "http" } else { "https" };
-        let host = if self.is_docker_hub() { "registry-1.docker.io" } else { self.as_str() };
+        let host = if self.is_docker_hub() {
+            "registry-1.docker.io"
+        } else {
+            self.as_str()
+        };
         format!("{scheme}://{host}")
     }
 
     /// Docker Hub under any of its names.
     pub fn is_docker_hub(&self) -> bool {
-        matches!(self.0.as_str(), "docker.io" | "index.docker.io" | "registry-1.docker.io")
+        matches!(
+            self.0.as_str(),
+            "docker.io" | "index.docker.io" | "registry-1.docker.io"
+        )
     }
 
     /// An Amazon ECR private registry host:
@@ -195,12 +207,18 @@ impl Tag {
     /// Parse a tag.
     pub fn parse(value: &str) -> Result<Self, &'static str> {
         let b = value.as_bytes();
-        let ok_first = b.first().is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
-        let ok_rest = b.iter().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
+        let ok_first = b
+            .first()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
+        let ok_rest = b
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
         if ok_first && ok_rest && b.len() <= 128 {
             Ok(Self(value.to_owned()))
         } else {
-            Err("expected a tag of letters, digits, `_`, `.` and `-` (not starting with `.` or `-`), at most 128 characters")
+            Err(
+                "expected a tag of letters, digits, `_`, `.` and `-` (not starting with `.` or `-`), at most 128 characters",
+            )
         }
     }
 
@@ -210,9 +228,19 @@ impl Tag {
     pub fn sanitize(value: &str) -> Option<Self> {
         let mapped: String = value
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') { c } else { '-' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '-'
+                }
+            })
             .collect();
-        let trimmed: String = mapped.trim_start_matches(['.', '-']).chars().take(128).collect();
+        let trimmed: String = mapped
+            .trim_start_matches(['.', '-'])
+            .chars()
+            .take(128)
+            .collect();
         Self::parse(&trimmed).ok()
     }
 
@@ -344,7 +372,11 @@ fn key_values(raw: &RawInputs, name: &str) -> Result<Vec<KeyValue>, InputError> 
             Some((k, v)) if !k.trim().is_empty() && !k.trim().contains(char::is_whitespace) => {
                 Ok((k.trim().to_owned(), v.trim().to_owned()))
             }
-            _ => Err(InputError::invalid(name, &line, "expected one `KEY=VALUE` per line")),
+            _ => Err(InputError::invalid(
+                name,
+                &line,
+                "expected one `KEY=VALUE` per line",
+            )),
         })
         .collect()
 }
@@ -353,7 +385,9 @@ fn key_values(raw: &RawInputs, name: &str) -> Result<Vec<KeyValue>, InputError> 
 /// `localhost` (the rule docker uses to tell `ghcr.io/x` from `team/x`).
 fn split_registry(image: &str) -> (Option<&str>, &str) {
     match image.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (Some(first), rest),
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+            (Some(first), rest)
+        }
         _ => (None, image),
     }
 }
@@ -376,8 +410,12 @@ impl TryFrom<&RawInputs> for ImageConfig {
                     "the registry is given both here and in `registry`: keep one",
                 ));
             }
-            (Some(r), None) => Some(Registry::parse(r).map_err(|m| InputError::invalid("registry", r, m))?),
-            (None, Some(h)) => Some(Registry::parse(h).map_err(|m| InputError::invalid("image", image_in, m))?),
+            (Some(r), None) => {
+                Some(Registry::parse(r).map_err(|m| InputError::invalid("registry", r, m))?)
+            }
+            (None, Some(h)) => {
+                Some(Registry::parse(h).map_err(|m| InputError::invalid("image", image_in, m))?)
+            }
             (None, None) => None,
         };
         let mut tags: Vec<Tag> = Vec::new();
@@ -395,7 +433,9 @@ impl TryFrom<&RawInputs> for ImageConfig {
             .filter(|p| !p.is_empty())
             .map(str::to_owned)
             .collect();
-        let builder: Builder = raw.parse("builder", "`auto`, `buildx` or `docker`")?.unwrap_or_default();
+        let builder: Builder = raw
+            .parse("builder", "`auto`, `buildx` or `docker`")?
+            .unwrap_or_default();
         if builder == Builder::Docker && platforms.len() > 1 {
             return Err(InputError::invalid(
                 "platforms",
@@ -405,7 +445,9 @@ impl TryFrom<&RawInputs> for ImageConfig {
         }
         let username = raw.get("registry-username");
         let password = raw.get("registry-password");
-        let ecr: EcrMode = raw.parse("ecr", "`auto`, `true` or `false`")?.unwrap_or_default();
+        let ecr: EcrMode = raw
+            .parse("ecr", "`auto`, `true` or `false`")?
+            .unwrap_or_default();
         let auth = match (username, password) {
             (Some(u), Some(p)) => AuthSource::Password {
                 username: u.to_owned(),
@@ -424,11 +466,16 @@ impl TryFrom<&RawInputs> for ImageConfig {
                 });
             }
             (None, None) => match raw.get("registry-secret") {
-                Some(id) => AuthSource::SecretsManager { secret_id: id.to_owned() },
+                Some(id) => AuthSource::SecretsManager {
+                    secret_id: id.to_owned(),
+                },
                 None => AuthSource::Ecr(ecr),
             },
         };
-        if registry.is_none() && auth != AuthSource::Ecr(EcrMode::Auto) && auth != AuthSource::Ecr(EcrMode::On) {
+        if registry.is_none()
+            && auth != AuthSource::Ecr(EcrMode::Auto)
+            && auth != AuthSource::Ecr(EcrMode::On)
+        {
             return Err(InputError::Missing {
                 name: "registry".into(),
                 hint: " unless Amazon ECR is used (then it comes from the ECR token)".into(),
@@ -438,13 +485,24 @@ impl TryFrom<&RawInputs> for ImageConfig {
         if let Some(arn) = &aws_role_arn
             && !(arn.starts_with("arn:") && arn.contains(":role/"))
         {
-            return Err(InputError::invalid("aws-role-arn", arn, "expected a role ARN, `arn:aws:iam::<account>:role/<name>`"));
+            return Err(InputError::invalid(
+                "aws-role-arn",
+                arn,
+                "expected a role ARN, `arn:aws:iam::<account>:role/<name>`",
+            ));
         }
         let aws_region = raw.get("aws-region").map(str::to_owned);
         if let Some(r) = &aws_region
-            && !(r.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') && r.contains('-'))
+            && !(r
+                .bytes()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+                && r.contains('-'))
         {
-            return Err(InputError::invalid("aws-region", r, "expected a region name such as `eu-west-1`"));
+            return Err(InputError::invalid(
+                "aws-region",
+                r,
+                "expected a region name such as `eu-west-1`",
+            ));
         }
         Ok(Self {
             image,
@@ -512,16 +570,29 @@ mod tests {
             ("aws-region", "eu-west-1"),
         ]);
         let c = ImageConfig::try_from(&raw(&p)).unwrap();
-        assert_eq!(c.tags.iter().map(Tag::as_str).collect::<Vec<_>>(), ["v1", "latest"]);
+        assert_eq!(
+            c.tags.iter().map(Tag::as_str).collect::<Vec<_>>(),
+            ["v1", "latest"]
+        );
         assert_eq!(
             c.build_args,
-            [("A".into(), "1".into()), ("B".into(), "two words".into()), ("C".into(), String::new())]
+            [
+                ("A".into(), "1".into()),
+                ("B".into(), "two words".into()),
+                ("C".into(), String::new())
+            ]
         );
         assert_eq!(c.platforms, ["linux/amd64", "linux/arm64", "linux/arm/v7"]);
         assert!(!c.push);
         assert_eq!(c.builder, Builder::Buildx);
-        assert!(matches!(&c.auth, AuthSource::Password { username, password } if username == "ci" && password.expose() == "hunter2"));
-        assert_eq!(format!("{:?}", c.auth).contains("hunter2"), false, "Debug never shows the password");
+        assert!(
+            matches!(&c.auth, AuthSource::Password { username, password } if username == "ci" && password.expose() == "hunter2")
+        );
+        assert_eq!(
+            format!("{:?}", c.auth).contains("hunter2"),
+            false,
+            "Debug never shows the password"
+        );
     }
 
     #[test]
@@ -529,10 +600,18 @@ mod tests {
         let mut p = base();
         p.push(("registry-secret", "ci/registry"));
         let c = ImageConfig::try_from(&raw(&p)).unwrap();
-        assert_eq!(c.auth, AuthSource::SecretsManager { secret_id: "ci/registry".into() });
+        assert_eq!(
+            c.auth,
+            AuthSource::SecretsManager {
+                secret_id: "ci/registry".into()
+            }
+        );
         let c = ImageConfig::try_from(&raw(&[("image", "team/api"), ("ecr", "true")])).unwrap();
         assert_eq!(c.auth, AuthSource::Ecr(EcrMode::On));
-        assert_eq!(c.registry, None, "ECR without registry: the token's endpoint decides");
+        assert_eq!(
+            c.registry, None,
+            "ECR without registry: the token's endpoint decides"
+        );
     }
 
     #[test]
@@ -547,7 +626,10 @@ mod tests {
     #[test]
     fn invalid_inputs_are_named_and_explained() {
         let cases: &[(&[(&str, &str)], &str)] = &[
-            (&[], "input `image` is required: the repository to push, e.g. `team/api`"),
+            (
+                &[],
+                "input `image` is required: the repository to push, e.g. `team/api`",
+            ),
             (
                 &[("image", "Team/API"), ("registry", "r.io")],
                 "input `image`: expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`, found \"Team/API\"",
@@ -589,7 +671,11 @@ mod tests {
                 "input `tags`: expected a tag of letters, digits, `_`, `.` and `-` (not starting with `.` or `-`), at most 128 characters, found \"-bad\"",
             ),
             (
-                &[("image", "a"), ("registry", "r.io"), ("build-args", "NOEQUALS")],
+                &[
+                    ("image", "a"),
+                    ("registry", "r.io"),
+                    ("build-args", "NOEQUALS"),
+                ],
                 "input `build-args`: expected one `KEY=VALUE` per line, found \"NOEQUALS\"",
             ),
             (
@@ -609,23 +695,44 @@ mod tests {
                 "input `ecr`: expected `auto`, `true` or `false`, found \"maybe\"",
             ),
             (
-                &[("image", "a"), ("registry", "r.io"), ("registry-username", "u")],
+                &[
+                    ("image", "a"),
+                    ("registry", "r.io"),
+                    ("registry-username", "u"),
+                ],
                 "input `registry-password` is required: `registry-username` is given",
             ),
             (
-                &[("image", "a"), ("registry", "r.io"), ("registry-password", "p")],
+                &[
+                    ("image", "a"),
+                    ("registry", "r.io"),
+                    ("registry-password", "p"),
+                ],
                 "input `registry-username` is required: `registry-password` is given",
             ),
             (
-                &[("image", "a"), ("registry", "r.io"), ("builder", "docker"), ("platforms", "linux/amd64,linux/arm64")],
+                &[
+                    ("image", "a"),
+                    ("registry", "r.io"),
+                    ("builder", "docker"),
+                    ("platforms", "linux/amd64,linux/arm64"),
+                ],
                 "input `platforms`: more than one platform needs buildx (`builder: auto` or `buildx`), found \"linux/amd64,linux/arm64\"",
             ),
             (
-                &[("image", "a"), ("registry", "r.io"), ("aws-role-arn", "my-role")],
+                &[
+                    ("image", "a"),
+                    ("registry", "r.io"),
+                    ("aws-role-arn", "my-role"),
+                ],
                 "input `aws-role-arn`: expected a role ARN, `arn:aws:iam::<account>:role/<name>`, found \"my-role\"",
             ),
             (
-                &[("image", "a"), ("registry", "r.io"), ("aws-region", "Europe")],
+                &[
+                    ("image", "a"),
+                    ("registry", "r.io"),
+                    ("aws-region", "Europe"),
+                ],
                 "input `aws-region`: expected a region name such as `eu-west-1`, found \"Europe\"",
             ),
         ];
@@ -640,7 +747,9 @@ mod tests {
         for ok in ["a", "team/api", "a.b/c_d/e__f/g--h", "x0/9y", "a-b"] {
             assert_eq!(image_problem(ok), None, "{ok}");
         }
-        for bad in ["", "-a", "a-", "a..b", "a___b", "A", "a/", "/a", "a b", "a._b"] {
+        for bad in [
+            "", "-a", "a-", "a..b", "a___b", "A", "a/", "/a", "a b", "a._b",
+        ] {
             assert!(image_problem(bad).is_some(), "{bad}");
         }
     }
@@ -651,16 +760,47 @@ mod tests {
         assert_eq!(r.as_str(), "localhost:5000");
         assert!(r.is_loopback());
         assert_eq!(r.api_base(), "http://localhost:5000");
-        for (host, loopback) in [("127.0.0.1:1", true), ("127.8.9.10", true), ("[::1]:5000", true), ("10.0.0.1", false), ("ghcr.io", false)] {
-            assert_eq!(Registry::parse(host).unwrap().is_loopback(), loopback, "{host}");
+        for (host, loopback) in [
+            ("127.0.0.1:1", true),
+            ("127.8.9.10", true),
+            ("[::1]:5000", true),
+            ("10.0.0.1", false),
+            ("ghcr.io", false),
+        ] {
+            assert_eq!(
+                Registry::parse(host).unwrap().is_loopback(),
+                loopback,
+                "{host}"
+            );
         }
-        assert_eq!(Registry::parse("ghcr.io").unwrap().api_base(), "https://ghcr.io");
-        assert_eq!(Registry::parse("docker.io").unwrap().api_base(), "https://registry-1.docker.io");
+        assert_eq!(
+            Registry::parse("ghcr.io").unwrap().api_base(),
+            "https://ghcr.io"
+        );
+        assert_eq!(
+            Registry::parse("docker.io").unwrap().api_base(),
+            "https://registry-1.docker.io"
+        );
         let ecr = Registry::parse("123456789012.dkr.ecr.eu-west-1.amazonaws.com").unwrap();
         assert_eq!(ecr.ecr_region(), Some("eu-west-1"));
-        assert_eq!(Registry::parse("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn").unwrap().ecr_region(), Some("cn-north-1"));
-        assert_eq!(Registry::parse("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com").unwrap().ecr_region(), Some("us-east-1"));
-        for not in ["ghcr.io", "12345.dkr.ecr.eu-west-1.amazonaws.com", "123456789012.dkr.ecr.eu-west-1.example.com", "127.0.0.1:5000"] {
+        assert_eq!(
+            Registry::parse("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
+                .unwrap()
+                .ecr_region(),
+            Some("cn-north-1")
+        );
+        assert_eq!(
+            Registry::parse("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
+                .unwrap()
+                .ecr_region(),
+            Some("us-east-1")
+        );
+        for not in [
+            "ghcr.io",
+            "12345.dkr.ecr.eu-west-1.amazonaws.com",
+            "123456789012.dkr.ecr.eu-west-1.example.com",
+            "127.0.0.1:5000",
+        ] {
             assert_eq!(Registry::parse(not).unwrap().ecr_region(), None, "{not}");
         }
     }
@@ -668,7 +808,10 @@ mod tests {
     #[test]
     fn tag_sanitising() {
         assert_eq!(Tag::sanitize("v1.2.3").unwrap().as_str(), "v1.2.3");
-        assert_eq!(Tag::sanitize("release/1.0").unwrap().as_str(), "release-1.0");
+        assert_eq!(
+            Tag::sanitize("release/1.0").unwrap().as_str(),
+            "release-1.0"
+        );
         assert_eq!(Tag::sanitize("-.x").unwrap().as_str(), "x");
         assert_eq!(Tag::sanitize("///"), None);
         assert_eq!(Tag::sanitize(&"a".repeat(200)).unwrap().as_str().len(), 128);

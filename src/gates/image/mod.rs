@@ -42,35 +42,80 @@ use crate::spec::{InputSpec, OutputSpec};
 
 /// The image gate's inputs.
 pub const INPUTS: &[InputSpec] = &[
-    InputSpec::new("image", "Repository name, e.g. `team/api` (a leading `host[:port]/` is taken as the registry)."),
-    InputSpec::new("registry", "Registry host[:port]. May be omitted with ECR: then it comes from the ECR token's endpoint."),
-    InputSpec::new("tags", "Tags, one per line.").default("sha-<short sha>, plus the git tag on tag pushes").multiline(),
+    InputSpec::new(
+        "image",
+        "Repository name, e.g. `team/api` (a leading `host[:port]/` is taken as the registry).",
+    ),
+    InputSpec::new(
+        "registry",
+        "Registry host[:port]. May be omitted with ECR: then it comes from the ECR token's endpoint.",
+    ),
+    InputSpec::new("tags", "Tags, one per line.")
+        .default("sha-<short sha>, plus the git tag on tag pushes")
+        .multiline(),
     InputSpec::new("context", "Build context directory.").default("."),
     InputSpec::new("dockerfile", "Dockerfile path.").default("<context>/Dockerfile"),
     InputSpec::new("build-args", "Build arguments, one `KEY=VALUE` per line.").multiline(),
-    InputSpec::new("labels", "Extra image labels, one `KEY=VALUE` per line (win over the automatic OCI labels).").multiline(),
+    InputSpec::new(
+        "labels",
+        "Extra image labels, one `KEY=VALUE` per line (win over the automatic OCI labels).",
+    )
+    .multiline(),
     InputSpec::new("target", "Build stage to stop at."),
-    InputSpec::new("platforms", "Target platforms (buildx), comma- or newline-separated.").multiline(),
+    InputSpec::new(
+        "platforms",
+        "Target platforms (buildx), comma- or newline-separated.",
+    )
+    .multiline(),
     InputSpec::new("push", "Push the image.").default("true"),
     InputSpec::new("builder", "`auto`, `buildx` or `docker`.").default("auto"),
     InputSpec::new("cache-from", "buildx `--cache-from` entries, one per line.").multiline(),
     InputSpec::new("cache-to", "buildx `--cache-to` entries, one per line.").multiline(),
     InputSpec::new("registry-username", "Registry user name."),
     InputSpec::new("registry-password", "Registry password or token.").secret(),
-    InputSpec::new("registry-secret", "AWS Secrets Manager secret id whose JSON holds `username` and `password`."),
-    InputSpec::new("ecr", "`auto`, `true` or `false`: authenticate to Amazon ECR.").default("auto"),
+    InputSpec::new(
+        "registry-secret",
+        "AWS Secrets Manager secret id whose JSON holds `username` and `password`.",
+    ),
+    InputSpec::new(
+        "ecr",
+        "`auto`, `true` or `false`: authenticate to Amazon ECR.",
+    )
+    .default("auto"),
     InputSpec::new("aws-region", "AWS region for ECR, Secrets Manager and STS."),
-    InputSpec::new("aws-role-arn", "Role to assume with the workflow's OIDC token (needs `id-token: write`)."),
-    InputSpec::new("create-repository", "Create the ECR repository (scan on push) when it is missing.").default("false"),
+    InputSpec::new(
+        "aws-role-arn",
+        "Role to assume with the workflow's OIDC token (needs `id-token: write`).",
+    ),
+    InputSpec::new(
+        "create-repository",
+        "Create the ECR repository (scan on push) when it is missing.",
+    )
+    .default("false"),
 ];
 
 /// The image gate's outputs.
 pub const OUTPUTS: &[OutputSpec] = &[
-    OutputSpec { name: "digest", description: "Manifest digest verified against the registry (`sha256:...`)." },
-    OutputSpec { name: "image-ref", description: "`registry/image@sha256:...`, ready for the rollout gate." },
-    OutputSpec { name: "tags", description: "Full references pushed, one per line." },
-    OutputSpec { name: "registry", description: "Registry host used." },
-    OutputSpec { name: "image-id", description: "Local image id (config digest)." },
+    OutputSpec {
+        name: "digest",
+        description: "Manifest digest verified against the registry (`sha256:...`).",
+    },
+    OutputSpec {
+        name: "image-ref",
+        description: "`registry/image@sha256:...`, ready for the rollout gate.",
+    },
+    OutputSpec {
+        name: "tags",
+        description: "Full references pushed, one per line.",
+    },
+    OutputSpec {
+        name: "registry",
+        description: "Registry host used.",
+    },
+    OutputSpec {
+        name: "image-id",
+        description: "Local image id (config digest).",
+    },
 ];
 
 /// How often a transiently failing `docker push` is tried.
@@ -85,10 +130,14 @@ pub enum Error {
     #[error(transparent)]
     Input(#[from] InputError),
     /// No tags given and none can be derived.
-    #[error("input `tags` is required when the commit is unknown (no GITHUB_SHA for the default `sha-<short sha>`)")]
+    #[error(
+        "input `tags` is required when the commit is unknown (no GITHUB_SHA for the default `sha-<short sha>`)"
+    )]
     NoTags,
     /// No registry given and ECR not used.
-    #[error("input `registry` is required unless Amazon ECR is used (`ecr: true`, an ECR host, or AWS credentials)")]
+    #[error(
+        "input `registry` is required unless Amazon ECR is used (`ecr: true`, an ECR host, or AWS credentials)"
+    )]
     NoRegistry,
     /// The build context is not a directory.
     #[error("build context {0} is not a directory")]
@@ -172,7 +221,9 @@ pub enum Error {
         id: String,
     },
     /// The secret has no string value.
-    #[error("AWS Secrets Manager secret `{id}` has no string value (binary secrets are not supported)")]
+    #[error(
+        "AWS Secrets Manager secret `{id}` has no string value (binary secrets are not supported)"
+    )]
     SecretNotString {
         /// Secret id.
         id: String,
@@ -211,10 +262,20 @@ pub enum Error {
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = ImageConfig::try_from(raw)?;
     if let AuthSource::Password { username, password } = &cfg.auth {
-        mask(&ctx.commands, &Credentials { username: username.clone(), password: password.clone() });
+        mask(
+            &ctx.commands,
+            &Credentials {
+                username: username.clone(),
+                password: password.clone(),
+            },
+        );
     }
     let run_info = run_info(ctx);
-    let tags = if cfg.tags.is_empty() { plan::default_tags(&run_info) } else { cfg.tags.clone() };
+    let tags = if cfg.tags.is_empty() {
+        plan::default_tags(&run_info)
+    } else {
+        cfg.tags.clone()
+    };
     if tags.is_empty() {
         return Err(Error::NoTags);
     }
@@ -222,32 +283,50 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     if !context.is_dir() {
         return Err(Error::ContextMissing(context));
     }
-    let dockerfile = cfg.dockerfile.as_ref().map_or_else(|| context.join("Dockerfile"), |d| ctx.workspace.join(d));
+    let dockerfile = cfg
+        .dockerfile
+        .as_ref()
+        .map_or_else(|| context.join("Dockerfile"), |d| ctx.workspace.join(d));
     if !dockerfile.is_file() {
         return Err(Error::DockerfileMissing(dockerfile));
     }
     let mut docker = Docker::default();
-    docker.check_daemon().await?;
-
-    let resolved = resolve_auth(&cfg, ctx).await?;
-    tracing::info!("registry {}, auth: {}", resolved.registry, resolved.used);
-    // The guard removes the directory (and the credentials in it) on every return path.
-    let work = WorkDir::create(&resolved.registry, resolved.creds.as_ref()).map_err(Error::DockerConfig)?;
-    docker.config_dir = work.config_dir();
-
-    let client = RegistryClient::new(&resolved.registry, resolved.creds.clone(), Backoff::default()).map_err(Error::Http)?;
-    if cfg.push && resolved.creds.is_some() {
-        client.check_auth(cfg.image.as_str()).await?;
-    }
-
+    // The probes start docker CLI processes and authentication may talk to AWS: run them
+    // side by side. The buildx probe sees the user's own configuration, which is where CLI
+    // plugins are found.
+    let (daemon, buildx, resolved) = tokio::join!(
+        docker.check_daemon(),
+        async {
+            match cfg.builder {
+                Builder::Docker => Err(String::new()),
+                Builder::Auto | Builder::Buildx => docker.buildx().await,
+            }
+        },
+        resolve_auth(&cfg, ctx),
+    );
+    daemon?;
     let use_buildx = match cfg.builder {
         Builder::Docker => false,
         Builder::Buildx => {
-            docker.buildx().await.map_err(|detail| Error::BuildxMissing { detail })?;
+            buildx.map_err(|detail| Error::BuildxMissing { detail })?;
             true
         }
-        Builder::Auto => docker.buildx().await.is_ok(),
+        Builder::Auto => buildx.is_ok(),
     };
+    let resolved = resolved?;
+    tracing::info!("registry {}, auth: {}", resolved.registry, resolved.used);
+    // The guard removes the directory (and the credentials in it) on every return path.
+    let work = WorkDir::create(&resolved.registry, resolved.creds.as_ref())
+        .map_err(Error::DockerConfig)?;
+    docker.config_dir = work.config_dir();
+
+    let client = RegistryClient::new(
+        &resolved.registry,
+        resolved.creds.clone(),
+        Backoff::default(),
+    )
+    .map_err(Error::Http)?;
+
     if !use_buildx && (!cfg.cache_from.is_empty() || !cfg.cache_to.is_empty()) {
         ctx.commands.warning(
             "cache-from/cache-to ignored",
@@ -273,15 +352,35 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let iidfile = work.path().join("iid");
     let metadata_file = work.path().join("metadata.json");
 
-    let started = Instant::now();
-    let mut pushed: Vec<(String, Digest)> = Vec::new();
-    let (image_id, build_time, push_time) = if use_buildx {
-        let argv = plan::buildx_argv(&req, &metadata_file, &iidfile);
-        let out = docker.stream(&ctx.commands, "docker buildx build", &argv).await?;
-        if !out.success {
-            return Err(Error::Build { tail: out.tail(), status: out.status });
+    // The credential check runs while the build does: a refusal ends the build (the child
+    // is killed when its future is dropped) before anything is pushed, without making every
+    // good run wait for the check first.
+    let auth_check = async {
+        if cfg.push && resolved.creds.is_some() {
+            client.check_auth(cfg.image.as_str()).await?;
         }
-        let meta = std::fs::read_to_string(&metadata_file).ok().and_then(|t| plan::parse_buildx_metadata(&t));
+        Ok::<(), Error>(())
+    };
+    let started = Instant::now();
+    let build = async {
+        let (title, argv) = if use_buildx {
+            ("docker buildx build", plan::buildx_argv(&req, &metadata_file, &iidfile))
+        } else {
+            ("docker build", plan::docker_build_argv(&req, &iidfile))
+        };
+        let out = docker.stream(&ctx.commands, title, &argv).await?;
+        if !out.success {
+            return Err(build_error(out));
+        }
+        Ok(started.elapsed())
+    };
+    let ((), build_time) = tokio::try_join!(auth_check, build)?;
+
+    let mut pushed: Vec<(String, Digest)> = Vec::new();
+    let (image_id, push_time) = if use_buildx {
+        let meta = std::fs::read_to_string(&metadata_file)
+            .ok()
+            .and_then(|t| plan::parse_buildx_metadata(&t));
         let iid = read_digest(&iidfile);
         let image_id = meta.as_ref().and_then(|m| m.config_digest.clone()).or(iid);
         if cfg.push {
@@ -292,14 +391,8 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             pushed = refs.iter().map(|r| (r.clone(), digest.clone())).collect();
         }
         // buildx pushes during the build: the build time includes the push.
-        (image_id, started.elapsed(), None)
+        (image_id, None)
     } else {
-        let argv = plan::docker_build_argv(&req, &iidfile);
-        let out = docker.stream(&ctx.commands, "docker build", &argv).await?;
-        if !out.success {
-            return Err(Error::Build { tail: out.tail(), status: out.status });
-        }
-        let build_time = started.elapsed();
         let image_id = read_digest(&iidfile);
         let push_started = Instant::now();
         if cfg.push {
@@ -308,7 +401,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
                 pushed.push((reference.clone(), digest));
             }
         }
-        (image_id, build_time, cfg.push.then(|| push_started.elapsed()))
+        (image_id, cfg.push.then(|| push_started.elapsed()))
     };
 
     let mut digest = None;
@@ -317,7 +410,9 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         let _section = Section::open(&ctx.commands, "verify digest");
         let mut verified: Option<Digest> = None;
         for ((reference, pushed_digest), tag) in pushed.iter().zip(&tags) {
-            let served = client.manifest_digest(cfg.image.as_str(), tag.as_str()).await?;
+            let served = client
+                .manifest_digest(cfg.image.as_str(), tag.as_str())
+                .await?;
             if &served != pushed_digest {
                 return Err(Error::DigestMismatch {
                     reference: reference.clone(),
@@ -340,7 +435,10 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         if let Some(d) = &verified {
             match client.image_size(cfg.image.as_str(), d).await {
                 Ok(s) => size = Some(s),
-                Err(e) => tracing::warn!("could not read the image size: {}", crate::report::github::error_chain(&e)),
+                Err(e) => tracing::warn!(
+                    "could not read the image size: {}",
+                    crate::report::github::error_chain(&e)
+                ),
             }
         }
         digest = verified;
@@ -376,12 +474,31 @@ fn run_info(ctx: &Context) -> RunInfo {
         git_ref: ctx.env.git_ref.clone(),
         ref_type: ctx.env.ref_type.clone(),
         ref_name: ctx.env.ref_name.clone(),
-        created: jiff::Timestamp::now().round(jiff::Unit::Second).map(|t| t.to_string()).unwrap_or_default(),
+        created: jiff::Timestamp::now()
+            .round(jiff::Unit::Second)
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
+    }
+}
+
+/// A failed build; an engine that went away is named as such.
+fn build_error(out: Streamed) -> Error {
+    let text = out.text();
+    if let Some(line) = text.lines().find(|l| l.contains("Cannot connect to the Docker daemon")) {
+        return Error::DaemonUnreachable {
+            detail: line.trim().to_owned(),
+        };
+    }
+    Error::Build {
+        tail: out.tail(),
+        status: out.status,
     }
 }
 
 fn read_digest(path: &Path) -> Option<Digest> {
-    std::fs::read_to_string(path).ok().and_then(|t| Digest::parse(t.trim()))
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| Digest::parse(t.trim()))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -402,7 +519,9 @@ async fn resolve_auth(cfg: &ImageConfig, ctx: &Context) -> Result<Resolved, Erro
                 username: username.clone(),
                 password: password.clone(),
             }),
-            used: AuthUsed::Password { username: username.clone() },
+            used: AuthUsed::Password {
+                username: username.clone(),
+            },
         }),
         AuthSource::SecretsManager { secret_id } => {
             let registry = cfg.registry.clone().ok_or(Error::NoRegistry)?;
@@ -412,7 +531,11 @@ async fn resolve_auth(cfg: &ImageConfig, ctx: &Context) -> Result<Resolved, Erro
                 secret_id: secret_id.clone(),
                 username: creds.username.clone(),
             };
-            Ok(Resolved { registry, creds: Some(creds), used })
+            Ok(Resolved {
+                registry,
+                creds: Some(creds),
+                used,
+            })
         }
         AuthSource::Ecr(mode) => {
             let ecr_host_region = cfg.registry.as_ref().and_then(|r| r.ecr_region());
@@ -435,9 +558,16 @@ async fn resolve_auth(cfg: &ImageConfig, ctx: &Context) -> Result<Resolved, Erro
                 });
             }
             let aws = aws_config(cfg, ctx, ecr_host_region).await?;
-            let region = aws.region().map(ToString::to_string).ok_or(Error::NoRegion)?;
+            let region = aws
+                .region()
+                .map(ToString::to_string)
+                .ok_or(Error::NoRegion)?;
             let ecr = aws_sdk_ecr::Client::new(&aws);
-            let out = ecr.get_authorization_token().send().await.map_err(|e| ecr_error("GetAuthorizationToken", &e))?;
+            let out = ecr
+                .get_authorization_token()
+                .send()
+                .await
+                .map_err(|e| ecr_error("GetAuthorizationToken", &e))?;
             let data = out.authorization_data().first().ok_or_else(|| Error::Aws {
                 action: "ecr:GetAuthorizationToken".into(),
                 detail: "no authorization data in the answer".into(),
@@ -474,9 +604,14 @@ async fn resolve_auth(cfg: &ImageConfig, ctx: &Context) -> Result<Resolved, Erro
 /// The AWS configuration from the standard chain (environment, profile, web identity), with
 /// the SDK's standard retry mode. With `aws-role-arn`, credentials come from assuming that
 /// role with the workflow's OIDC token, so no separate credentials step is needed.
-async fn aws_config(cfg: &ImageConfig, ctx: &Context, region_hint: Option<&str>) -> Result<aws_config::SdkConfig, Error> {
+async fn aws_config(
+    cfg: &ImageConfig,
+    ctx: &Context,
+    region_hint: Option<&str>,
+) -> Result<aws_config::SdkConfig, Error> {
     use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(RetryConfig::standard().with_max_attempts(4));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(4));
     if let Some(r) = cfg.aws_region.as_deref().or(region_hint) {
         loader = loader.region(Region::new(r.to_owned()));
     }
@@ -488,7 +623,10 @@ async fn aws_config(cfg: &ImageConfig, ctx: &Context, region_hint: Option<&str>)
         return Ok(base);
     };
     let token = oidc_token(ctx).await?;
-    let session = format!("rust-ci-action-{}", ctx.env.run_id.as_deref().unwrap_or("local"));
+    let session = format!(
+        "rust-ci-action-{}",
+        ctx.env.run_id.as_deref().unwrap_or("local")
+    );
     let out = aws_sdk_sts::Client::new(&base)
         .assume_role_with_web_identity()
         .role_arn(role)
@@ -530,7 +668,9 @@ async fn aws_credentials_present(cfg: &ImageConfig) -> bool {
     }
     let conf = loader.load().await;
     match conf.credentials_provider() {
-        Some(p) => tokio::time::timeout(Duration::from_secs(10), p.provide_credentials()).await.is_ok_and(|r| r.is_ok()),
+        Some(p) => tokio::time::timeout(Duration::from_secs(10), p.provide_credentials())
+            .await
+            .is_ok_and(|r| r.is_ok()),
         None => false,
     }
 }
@@ -540,8 +680,16 @@ async fn aws_credentials_present(cfg: &ImageConfig) -> bool {
 /// The runner offers it only to jobs with `permissions: id-token: write`.
 async fn oidc_token(ctx: &Context) -> Result<Secret<String>, Error> {
     let pairs = crate::runner::env::process_pairs();
-    let get = |k: &str| pairs.iter().find(|(pk, v)| pk == k && !v.is_empty()).map(|(_, v)| v.clone());
-    let (Some(url), Some(bearer)) = (get("ACTIONS_ID_TOKEN_REQUEST_URL"), get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")) else {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(pk, v)| pk == k && !v.is_empty())
+            .map(|(_, v)| v.clone())
+    };
+    let (Some(url), Some(bearer)) = (
+        get("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"),
+    ) else {
         return Err(Error::Oidc {
             detail: "ACTIONS_ID_TOKEN_REQUEST_URL/_TOKEN are not set: give the job `permissions: id-token: write`".into(),
         });
@@ -552,8 +700,10 @@ async fn oidc_token(ctx: &Context) -> Result<Secret<String>, Error> {
         .timeout(Duration::from_secs(30))
         .build()
         .map_err(|e| oidc(e.to_string()))?;
-    let mut url = reqwest::Url::parse(&url).map_err(|e| oidc(format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL ({e})")))?;
-    url.query_pairs_mut().append_pair("audience", "sts.amazonaws.com");
+    let mut url = reqwest::Url::parse(&url)
+        .map_err(|e| oidc(format!("ACTIONS_ID_TOKEN_REQUEST_URL is not a URL ({e})")))?;
+    url.query_pairs_mut()
+        .append_pair("audience", "sts.amazonaws.com");
     let resp = client
         .get(url)
         .bearer_auth(&bearer)
@@ -561,7 +711,10 @@ async fn oidc_token(ctx: &Context) -> Result<Secret<String>, Error> {
         .await
         .map_err(|e| oidc(crate::report::github::error_chain(&e)))?;
     if !resp.status().is_success() {
-        return Err(oidc(format!("the token service answered HTTP {}", resp.status().as_u16())));
+        return Err(oidc(format!(
+            "the token service answered HTTP {}",
+            resp.status().as_u16()
+        )));
     }
     let v: serde_json::Value = resp.json().await.map_err(|e| oidc(e.to_string()))?;
     let token = v
@@ -573,7 +726,11 @@ async fn oidc_token(ctx: &Context) -> Result<Secret<String>, Error> {
     Ok(Secret::new(token.to_owned()))
 }
 
-async fn fetch_secret(aws: &aws_config::SdkConfig, id: &str, commands: &Commands) -> Result<Credentials, Error> {
+async fn fetch_secret(
+    aws: &aws_config::SdkConfig,
+    id: &str,
+    commands: &Commands,
+) -> Result<Credentials, Error> {
     let out = aws_sdk_secretsmanager::Client::new(aws)
         .get_secret_value()
         .secret_id(id)
@@ -586,7 +743,11 @@ async fn fetch_secret(aws: &aws_config::SdkConfig, id: &str, commands: &Commands
                 detail: sdk_detail(&e),
             },
         })?;
-    let text = Secret::new(out.secret_string().ok_or_else(|| Error::SecretNotString { id: id.to_owned() })?.to_owned());
+    let text = Secret::new(
+        out.secret_string()
+            .ok_or_else(|| Error::SecretNotString { id: id.to_owned() })?
+            .to_owned(),
+    );
     // Mask before parsing, so a parse error can never echo it unmasked.
     for m in crate::secret::mask_values(text.expose()) {
         commands.add_mask(&m);
@@ -598,12 +759,19 @@ async fn fetch_secret(aws: &aws_config::SdkConfig, id: &str, commands: &Commands
 
 /// Create the ECR repository (scan on push) when it does not exist.
 async fn ensure_repository(ecr: &aws_sdk_ecr::Client, name: &str) -> Result<(), Error> {
-    match ecr.describe_repositories().repository_names(name).send().await {
+    match ecr
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
         Ok(_) => return Ok(()),
         Err(e) if e.code() == Some("RepositoryNotFoundException") => {}
         Err(e) => return Err(ecr_error("DescribeRepositories", &e)),
     }
-    let scan = aws_sdk_ecr::types::ImageScanningConfiguration::builder().scan_on_push(true).build();
+    let scan = aws_sdk_ecr::types::ImageScanningConfiguration::builder()
+        .scan_on_push(true)
+        .build();
     ecr.create_repository()
         .repository_name(name)
         .image_scanning_configuration(scan)
@@ -620,7 +788,10 @@ where
     R: std::fmt::Debug,
 {
     if e.code() == Some("AccessDeniedException") {
-        Error::EcrAccessDenied { action, detail: sdk_detail(e) }
+        Error::EcrAccessDenied {
+            action,
+            detail: sdk_detail(e),
+        }
     } else {
         Error::Aws {
             action: format!("ecr:{action}"),
@@ -657,12 +828,17 @@ struct WorkDir {
 
 impl WorkDir {
     fn create(registry: &Registry, creds: Option<&Credentials>) -> std::io::Result<Self> {
-        let dir = tempfile::Builder::new().prefix("rust-ci-image-").tempdir()?;
+        let dir = tempfile::Builder::new()
+            .prefix("rust-ci-image-")
+            .tempdir()?;
         set_mode(dir.path(), 0o700)?;
         let Some(creds) = creds else {
             // No credentials of ours: docker keeps the user's configuration (a preceding
             // `docker login` step, credential helpers).
-            return Ok(Self { dir, has_config: false });
+            return Ok(Self {
+                dir,
+                has_config: false,
+            });
         };
         let config = dir.path().join("config");
         std::fs::create_dir(&config)?;
@@ -679,11 +855,16 @@ impl WorkDir {
                     symlink_dir(&src, &config.join(name))?;
                 }
             }
-            current_context = std::fs::read_to_string(user.join("config.json")).ok().and_then(|t| auth::current_context(&t));
+            current_context = std::fs::read_to_string(user.join("config.json"))
+                .ok()
+                .and_then(|t| auth::current_context(&t));
         }
         let json = auth::docker_config_json(registry, Some(creds), current_context.as_deref());
         write_private(&config.join("config.json"), json.expose().as_bytes())?;
-        Ok(Self { dir, has_config: true })
+        Ok(Self {
+            dir,
+            has_config: true,
+        })
     }
 
     fn path(&self) -> &Path {
@@ -698,7 +879,12 @@ impl WorkDir {
 /// `DOCKER_CONFIG`, else `~/.docker`.
 fn user_docker_dir() -> Option<PathBuf> {
     let pairs = crate::runner::env::process_pairs();
-    let get = |k: &str| pairs.iter().find(|(pk, v)| pk == k && !v.is_empty()).map(|(_, v)| PathBuf::from(v));
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(pk, v)| pk == k && !v.is_empty())
+            .map(|(_, v)| PathBuf::from(v))
+    };
     get("DOCKER_CONFIG").or_else(|| get("HOME").map(|h| h.join(".docker")))
 }
 
@@ -741,8 +927,9 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 // ---------------------------------------------------------------------------------------
 // Processes
 
-/// A log group for one step; on drop it ends and reopens the gate's group that `app`
-/// started (the runner does not nest groups: a new `::group::` would end the outer one).
+/// A log group for one step. `app` opened a group for the whole gate; the runner does not
+/// nest groups (a new `::group::` implicitly ends the open one), so a step group first ends
+/// the gate's group explicitly, and `app`'s final `::endgroup::` is then a no-op.
 struct Section<'a>(&'a Commands);
 
 impl<'a> Section<'a> {
@@ -756,7 +943,6 @@ impl<'a> Section<'a> {
 impl Drop for Section<'_> {
     fn drop(&mut self) {
         self.0.endgroup();
-        self.0.group("image gate");
     }
 }
 
@@ -802,7 +988,10 @@ impl Docker {
         match tokio::time::timeout(Duration::from_secs(60), run).await {
             Ok(Ok(o)) => Ok(o),
             Ok(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::DockerMissing),
-            Ok(Err(source)) => Err(Error::Spawn { what: args.join(" "), source }),
+            Ok(Err(source)) => Err(Error::Spawn {
+                what: args.join(" "),
+                source,
+            }),
             Err(_) => Err(Error::DaemonUnreachable {
                 detail: format!("`docker {}` did not answer within 60 s", args.join(" ")),
             }),
@@ -811,13 +1000,23 @@ impl Docker {
 
     /// `docker version` with a server part: the CLI exists and the engine answers.
     async fn check_daemon(&self) -> Result<(), Error> {
-        let o = self.quiet(&["version", "--format", "{{.Server.Version}}"]).await?;
+        let o = self
+            .quiet(&["version", "--format", "{{.Server.Version}}"])
+            .await?;
         if o.status.success() {
-            tracing::info!("docker engine {}", String::from_utf8_lossy(&o.stdout).trim());
+            tracing::info!(
+                "docker engine {}",
+                String::from_utf8_lossy(&o.stdout).trim()
+            );
             return Ok(());
         }
         let err = String::from_utf8_lossy(&o.stderr);
-        let detail = err.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("`docker version` failed").to_owned();
+        let detail = err
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("`docker version` failed")
+            .to_owned();
         Err(Error::DaemonUnreachable { detail })
     }
 
@@ -825,13 +1024,23 @@ impl Docker {
     async fn buildx(&self) -> Result<(), String> {
         match self.quiet(&["buildx", "version"]).await {
             Ok(o) if o.status.success() => Ok(()),
-            Ok(o) => Err(String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or("").trim().to_owned()),
+            Ok(o) => Err(String::from_utf8_lossy(&o.stderr)
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_owned()),
             Err(e) => Err(e.to_string()),
         }
     }
 
     /// Run with output forwarded line by line to the log inside a group, and kept.
-    async fn stream(&self, commands: &Commands, title: &str, args: &[OsString]) -> Result<Streamed, Error> {
+    async fn stream(
+        &self,
+        commands: &Commands,
+        title: &str,
+        args: &[OsString],
+    ) -> Result<Streamed, Error> {
         let _section = Section::open(commands, title);
         let mut child = self
             .command(args)
@@ -840,7 +1049,10 @@ impl Docker {
             .spawn()
             .map_err(|e| match e.kind() {
                 std::io::ErrorKind::NotFound => Error::DockerMissing,
-                _ => Error::Spawn { what: title.to_owned(), source: e },
+                _ => Error::Spawn {
+                    what: title.to_owned(),
+                    source: e,
+                },
             })?;
         let lines = Arc::new(Mutex::new(Vec::new()));
         let out = child.stdout.take().map(|s| forward(s, lines.clone()));
@@ -858,7 +1070,10 @@ impl Docker {
             },
             child.wait()
         );
-        let status = status.map_err(|source| Error::Spawn { what: title.to_owned(), source })?;
+        let status = status.map_err(|source| Error::Spawn {
+            what: title.to_owned(),
+            source,
+        })?;
         let lines = match Arc::try_unwrap(lines) {
             Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
             Err(shared) => shared.lock().map(|g| g.clone()).unwrap_or_default(),
@@ -875,12 +1090,20 @@ impl Docker {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let out = self.stream(commands, &format!("docker push {reference}"), &plan::push_argv(reference)).await?;
+            let out = self
+                .stream(
+                    commands,
+                    &format!("docker push {reference}"),
+                    &plan::push_argv(reference),
+                )
+                .await?;
             if out.success {
-                return plan::parse_push_digest(&out.text(), tag).map(|(d, _)| d).ok_or_else(|| Error::NoDigest {
-                    what: "docker push",
-                    reference: reference.to_owned(),
-                });
+                return plan::parse_push_digest(&out.text(), tag)
+                    .map(|(d, _)| d)
+                    .ok_or_else(|| Error::NoDigest {
+                        what: "docker push",
+                        reference: reference.to_owned(),
+                    });
             }
             if attempt < PUSH_ATTEMPTS && plan::is_transient(&out.text()) {
                 let delay = Backoff::default().delay(attempt) * 2;
@@ -907,7 +1130,9 @@ async fn forward<R: AsyncRead + Unpin>(reader: R, keep: Arc<Mutex<Vec<String>>>)
         match r.read_until(b'\n', &mut buf).await {
             Ok(0) | Err(_) => break,
             Ok(_) => {
-                let line = String::from_utf8_lossy(&buf).trim_end_matches(['\n', '\r']).to_owned();
+                let line = String::from_utf8_lossy(&buf)
+                    .trim_end_matches(['\n', '\r'])
+                    .to_owned();
                 tracing::info!("{line}");
                 if let Ok(mut k) = keep.lock() {
                     k.push(line);
@@ -939,17 +1164,37 @@ fn outcome(r: &Report<'_>) -> Outcome {
     let repo = format!("{}/{}", r.registry, r.cfg.image);
     let image_ref = r.digest.map(|d| format!("{repo}@{d}")).unwrap_or_default();
     let title = match r.digest {
-        Some(d) => format!("Pushed {repo}@{} ({} tag{})", short(d), r.refs.len(), if r.refs.len() == 1 { "" } else { "s" }),
+        Some(d) => format!(
+            "Pushed {repo}@{} ({} tag{})",
+            short(d),
+            r.refs.len(),
+            if r.refs.len() == 1 { "" } else { "s" }
+        ),
         None => format!("Built {repo} (not pushed)"),
     };
     let mut summary = String::from("| | |\n|---|---|\n");
     summary.push_str(&format!("| Image | `{repo}` |\n"));
-    summary.push_str(&format!("| Digest | {} |\n", r.digest.map_or("not pushed".to_owned(), |d| format!("`{d}`"))));
+    summary.push_str(&format!(
+        "| Digest | {} |\n",
+        r.digest
+            .map_or("not pushed".to_owned(), |d| format!("`{d}`"))
+    ));
     if let Some((bytes, platforms)) = r.size {
-        let plat = if platforms > 1 { format!(" over {platforms} platforms") } else { String::new() };
-        summary.push_str(&format!("| Size | {} (compressed{plat}) |\n", human_size(bytes)));
+        let plat = if platforms > 1 {
+            format!(" over {platforms} platforms")
+        } else {
+            String::new()
+        };
+        summary.push_str(&format!(
+            "| Size | {} (compressed{plat}) |\n",
+            human_size(bytes)
+        ));
     }
-    summary.push_str(&format!("| Build | {} ({}) |\n", seconds(r.build_time), r.builder));
+    summary.push_str(&format!(
+        "| Build | {} ({}) |\n",
+        seconds(r.build_time),
+        r.builder
+    ));
     match r.push_time {
         Some(t) => summary.push_str(&format!("| Push | {} |\n", seconds(t))),
         None if r.digest.is_some() => summary.push_str("| Push | during the build |\n"),
@@ -961,7 +1206,9 @@ fn outcome(r: &Report<'_>) -> Outcome {
     }
     let mut text = String::from("| Tag | Verified digest |\n|---|---|\n");
     for reference in r.refs {
-        let d = r.digest.map_or("not pushed".to_owned(), |d| format!("`{d}`"));
+        let d = r
+            .digest
+            .map_or("not pushed".to_owned(), |d| format!("`{d}`"));
         text.push_str(&format!("| `{reference}` | {d} |\n"));
     }
     Outcome {
@@ -971,11 +1218,17 @@ fn outcome(r: &Report<'_>) -> Outcome {
         text,
         annotations: Vec::new(),
         outputs: vec![
-            ("digest".into(), r.digest.map(ToString::to_string).unwrap_or_default()),
+            (
+                "digest".into(),
+                r.digest.map(ToString::to_string).unwrap_or_default(),
+            ),
             ("image-ref".into(), image_ref),
             ("tags".into(), r.refs.join("\n")),
             ("registry".into(), r.registry.to_string()),
-            ("image-id".into(), r.image_id.map(ToString::to_string).unwrap_or_default()),
+            (
+                "image-id".into(),
+                r.image_id.map(ToString::to_string).unwrap_or_default(),
+            ),
         ],
     }
 }
@@ -996,7 +1249,11 @@ fn human_size(bytes: u64) -> String {
         v /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{v:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]
@@ -1015,8 +1272,13 @@ mod tests {
         let registry = cfg.registry.clone().unwrap();
         let d = Digest::of(b"manifest");
         let id = Digest::of(b"config");
-        let refs = vec!["127.0.0.1:5000/team/api:v1".to_owned(), "127.0.0.1:5000/team/api:latest".to_owned()];
-        let used = AuthUsed::Password { username: "ci".into() };
+        let refs = vec![
+            "127.0.0.1:5000/team/api:v1".to_owned(),
+            "127.0.0.1:5000/team/api:latest".to_owned(),
+        ];
+        let used = AuthUsed::Password {
+            username: "ci".into(),
+        };
         let o = outcome(&Report {
             cfg: &cfg,
             registry: &registry,
@@ -1032,10 +1294,16 @@ mod tests {
         assert_eq!(o.verdict, Verdict::Pass);
         assert_eq!(o.outputs[0], ("digest".to_owned(), d.to_string()));
         assert_eq!(o.outputs[1].1, format!("127.0.0.1:5000/team/api@{d}"));
-        assert_eq!(o.outputs[2].1, "127.0.0.1:5000/team/api:v1\n127.0.0.1:5000/team/api:latest");
+        assert_eq!(
+            o.outputs[2].1,
+            "127.0.0.1:5000/team/api:v1\n127.0.0.1:5000/team/api:latest"
+        );
         let all = format!("{}{}{}{:?}", o.title, o.summary, o.text, o.outputs);
         assert!(!all.contains("hunter2"));
-        let redacted = o.summary.replace(d.as_str(), "<digest>").replace(id.as_str(), "<id>");
+        let redacted = o
+            .summary
+            .replace(d.as_str(), "<digest>")
+            .replace(id.as_str(), "<id>");
         insta::assert_snapshot!(redacted, @r"
         | | |
         |---|---|
@@ -1047,19 +1315,27 @@ mod tests {
         | Auth | `registry-username`/`registry-password` (user `ci`) |
         | Image id | `<id>` |
         ");
-        let not_pushed = outcome(&Report { digest: None, size: None, push_time: None, ..Report {
-            cfg: &cfg,
-            registry: &registry,
-            refs: &refs,
+        let not_pushed = outcome(&Report {
             digest: None,
-            image_id: Some(&id),
             size: None,
-            builder: "docker build",
-            build_time: Duration::ZERO,
             push_time: None,
-            auth: &used,
-        } });
-        assert_eq!(not_pushed.title, "Built 127.0.0.1:5000/team/api (not pushed)");
+            ..Report {
+                cfg: &cfg,
+                registry: &registry,
+                refs: &refs,
+                digest: None,
+                image_id: Some(&id),
+                size: None,
+                builder: "docker build",
+                build_time: Duration::ZERO,
+                push_time: None,
+                auth: &used,
+            }
+        });
+        assert_eq!(
+            not_pushed.title,
+            "Built 127.0.0.1:5000/team/api (not pushed)"
+        );
         assert_eq!(not_pushed.outputs[0].1, "");
         assert_eq!(not_pushed.outputs[1].1, "");
     }

@@ -18,8 +18,11 @@ impl Digest {
     /// Parse a digest; only sha256 is produced by registries and builders today.
     pub fn parse(value: &str) -> Option<Self> {
         let hex = value.strip_prefix("sha256:")?;
-        (hex.len() == 64 && hex.bytes().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)))
-            .then(|| Self(value.to_owned()))
+        (hex.len() == 64
+            && hex
+                .bytes()
+                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)))
+        .then(|| Self(value.to_owned()))
     }
 
     /// The digest of some bytes.
@@ -70,10 +73,16 @@ impl RunInfo {
 
     /// The git tag name on tag pushes.
     pub fn git_tag(&self) -> Option<&str> {
-        if let Some(t) = self.git_ref.as_deref().and_then(|r| r.strip_prefix("refs/tags/")) {
+        if let Some(t) = self
+            .git_ref
+            .as_deref()
+            .and_then(|r| r.strip_prefix("refs/tags/"))
+        {
             return Some(t);
         }
-        (self.ref_type.as_deref() == Some("tag")).then_some(self.ref_name.as_deref()).flatten()
+        (self.ref_type.as_deref() == Some("tag"))
+            .then_some(self.ref_name.as_deref())
+            .flatten()
     }
 }
 
@@ -99,28 +108,48 @@ pub fn default_tags(run: &RunInfo) -> Vec<Tag> {
 pub fn oci_labels(run: &RunInfo) -> Vec<(String, String)> {
     let mut labels = Vec::new();
     if let Some(repo) = &run.repository {
-        let server = run.server_url.as_deref().unwrap_or("https://github.com").trim_end_matches('/');
-        labels.push(("org.opencontainers.image.source".to_owned(), format!("{server}/{repo}")));
+        let server = run
+            .server_url
+            .as_deref()
+            .unwrap_or("https://github.com")
+            .trim_end_matches('/');
+        labels.push((
+            "org.opencontainers.image.source".to_owned(),
+            format!("{server}/{repo}"),
+        ));
     }
     if let Some(sha) = &run.sha {
         labels.push(("org.opencontainers.image.revision".to_owned(), sha.clone()));
     }
     if !run.created.is_empty() {
-        labels.push(("org.opencontainers.image.created".to_owned(), run.created.clone()));
+        labels.push((
+            "org.opencontainers.image.created".to_owned(),
+            run.created.clone(),
+        ));
     }
     if let Some(version) = run.git_tag().or_else(|| run.short_sha()) {
-        labels.push(("org.opencontainers.image.version".to_owned(), version.to_owned()));
+        labels.push((
+            "org.opencontainers.image.version".to_owned(),
+            version.to_owned(),
+        ));
     }
     labels
 }
 
 /// The automatic labels overridden by the user's (a user label with the same key wins and
 /// takes the automatic one's place), then the user's other labels in their order.
-pub fn merge_labels(automatic: &[(String, String)], user: &[(String, String)]) -> Vec<(String, String)> {
+pub fn merge_labels(
+    automatic: &[(String, String)],
+    user: &[(String, String)],
+) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = automatic
         .iter()
         .map(|(k, v)| {
-            let v = user.iter().rev().find(|(uk, _)| uk == k).map_or(v, |(_, uv)| uv);
+            let v = user
+                .iter()
+                .rev()
+                .find(|(uk, _)| uk == k)
+                .map_or(v, |(_, uv)| uv);
             (k.clone(), v.clone())
         })
         .collect();
@@ -135,7 +164,9 @@ pub fn merge_labels(automatic: &[(String, String)], user: &[(String, String)]) -
 
 /// `registry/image:tag` for each tag.
 pub fn full_refs(registry: &Registry, image: &ImageRef, tags: &[Tag]) -> Vec<String> {
-    tags.iter().map(|t| format!("{registry}/{image}:{t}")).collect()
+    tags.iter()
+        .map(|t| format!("{registry}/{image}:{t}"))
+        .collect()
 }
 
 /// Everything a build needs, resolved (paths absolute or relative to the cwd of the child).
@@ -265,7 +296,14 @@ pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
 /// connections, timeouts, 5xx and 429. Authentication and permission errors are not.
 pub fn is_transient(output: &str) -> bool {
     let text = output.to_ascii_lowercase();
-    let permanent = ["unauthorized", "denied", "authentication required", "forbidden", "name unknown", "manifest invalid"];
+    let permanent = [
+        "unauthorized",
+        "denied",
+        "authentication required",
+        "forbidden",
+        "name unknown",
+        "manifest invalid",
+    ];
     if permanent.iter().any(|p| text.contains(p)) {
         return false;
     }
@@ -296,7 +334,9 @@ mod tests {
     use std::path::PathBuf;
 
     fn s(argv: &[OsString]) -> Vec<String> {
-        argv.iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        argv.iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     fn run() -> RunInfo {
@@ -313,7 +353,12 @@ mod tests {
 
     #[test]
     fn default_tags_follow_the_run() {
-        let tags = |r: &RunInfo| default_tags(r).iter().map(|t| t.as_str().to_owned()).collect::<Vec<_>>();
+        let tags = |r: &RunInfo| {
+            default_tags(r)
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(tags(&run()), ["sha-ec26c3e"]);
         let tag_push = RunInfo {
             git_ref: Some("refs/tags/v1.2.3".into()),
@@ -343,10 +388,22 @@ mod tests {
         assert_eq!(
             auto,
             [
-                ("org.opencontainers.image.source".to_owned(), "https://github.com/octo/hello".to_owned()),
-                ("org.opencontainers.image.revision".to_owned(), "ec26c3e57ca3a959ca5aad62de7213c562f8c821".to_owned()),
-                ("org.opencontainers.image.created".to_owned(), "2026-01-02T03:04:05Z".to_owned()),
-                ("org.opencontainers.image.version".to_owned(), "ec26c3e".to_owned()),
+                (
+                    "org.opencontainers.image.source".to_owned(),
+                    "https://github.com/octo/hello".to_owned()
+                ),
+                (
+                    "org.opencontainers.image.revision".to_owned(),
+                    "ec26c3e57ca3a959ca5aad62de7213c562f8c821".to_owned()
+                ),
+                (
+                    "org.opencontainers.image.created".to_owned(),
+                    "2026-01-02T03:04:05Z".to_owned()
+                ),
+                (
+                    "org.opencontainers.image.version".to_owned(),
+                    "ec26c3e".to_owned()
+                ),
             ]
         );
         let tagged = RunInfo {
@@ -354,20 +411,43 @@ mod tests {
             ..run()
         };
         assert_eq!(oci_labels(&tagged)[3].1, "v2");
-        assert!(oci_labels(&RunInfo::default()).is_empty(), "nothing known, nothing invented");
+        assert!(
+            oci_labels(&RunInfo::default()).is_empty(),
+            "nothing known, nothing invented"
+        );
 
         let user = vec![
             ("team".to_owned(), "payments".to_owned()),
-            ("org.opencontainers.image.version".to_owned(), "1.0.0".to_owned()),
+            (
+                "org.opencontainers.image.version".to_owned(),
+                "1.0.0".to_owned(),
+            ),
             ("team".to_owned(), "billing".to_owned()),
         ];
         let merged = merge_labels(&auto, &user);
         assert_eq!(merged.len(), 5);
-        assert_eq!(merged[3], ("org.opencontainers.image.version".to_owned(), "1.0.0".to_owned()));
-        assert_eq!(merged[4], ("team".to_owned(), "billing".to_owned()), "the last duplicate wins");
+        assert_eq!(
+            merged[3],
+            (
+                "org.opencontainers.image.version".to_owned(),
+                "1.0.0".to_owned()
+            )
+        );
+        assert_eq!(
+            merged[4],
+            ("team".to_owned(), "billing".to_owned()),
+            "the last duplicate wins"
+        );
     }
 
-    fn request<'a>(refs: &'a [String], labels: &'a [(String, String)], args: &'a [(String, String)], platforms: &'a [String], cf: &'a [String], ct: &'a [String]) -> BuildRequest<'a> {
+    fn request<'a>(
+        refs: &'a [String],
+        labels: &'a [(String, String)],
+        args: &'a [(String, String)],
+        platforms: &'a [String],
+        cf: &'a [String],
+        ct: &'a [String],
+    ) -> BuildRequest<'a> {
         BuildRequest {
             context: Path::new("/w/app"),
             dockerfile: Path::new("/w/app/Dockerfile.prod"),
@@ -394,7 +474,11 @@ mod tests {
         let cf = vec!["type=gha".to_owned()];
         let ct = vec!["type=gha,mode=max".to_owned()];
         let req = request(&refs, &labels, &args, &platforms, &cf, &ct);
-        let argv = buildx_argv(&req, &PathBuf::from("/t/meta.json"), &PathBuf::from("/t/iid"));
+        let argv = buildx_argv(
+            &req,
+            &PathBuf::from("/t/meta.json"),
+            &PathBuf::from("/t/iid"),
+        );
         assert_eq!(
             s(&argv).join(" "),
             "buildx build --progress=plain --file /w/app/Dockerfile.prod --tag ghcr.io/octo/app:v1 --tag ghcr.io/octo/app:latest \
@@ -402,9 +486,17 @@ mod tests {
              --cache-from type=gha --cache-to type=gha,mode=max --metadata-file /t/meta.json --iidfile /t/iid --push /w/app"
         );
         let label_pos = argv.iter().position(|a| a == "--label").unwrap();
-        assert_eq!(argv[label_pos + 1], "a=b c", "a value with spaces stays one argument");
+        assert_eq!(
+            argv[label_pos + 1],
+            "a=b c",
+            "a value with spaces stays one argument"
+        );
 
-        let local = BuildRequest { push: false, platforms: &[], ..req.clone() };
+        let local = BuildRequest {
+            push: false,
+            platforms: &[],
+            ..req.clone()
+        };
         let argv = s(&buildx_argv(&local, Path::new("m"), Path::new("i")));
         assert!(argv.contains(&"--load".to_owned()) && !argv.contains(&"--push".to_owned()));
         let multi_local = BuildRequest { push: false, ..req };
@@ -415,7 +507,9 @@ mod tests {
     fn config_image(name: &str) -> ImageRef {
         use crate::runner::inputs::RawInputs;
         let raw = RawInputs::from_named([("image", name), ("registry", "r.io")]);
-        super::super::config::ImageConfig::try_from(&raw).unwrap().image
+        super::super::config::ImageConfig::try_from(&raw)
+            .unwrap()
+            .image
     }
 
     #[test]
@@ -435,9 +529,21 @@ mod tests {
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("/t/iid"))),
-            ["build", "--file", "./Dockerfile", "--tag", "127.0.0.1:5000/team/api:sha-1234567", "--iidfile", "/t/iid", "."]
+            [
+                "build",
+                "--file",
+                "./Dockerfile",
+                "--tag",
+                "127.0.0.1:5000/team/api:sha-1234567",
+                "--iidfile",
+                "/t/iid",
+                "."
+            ]
         );
-        assert_eq!(s(&push_argv(&refs[0])), ["push", "127.0.0.1:5000/team/api:sha-1234567"]);
+        assert_eq!(
+            s(&push_argv(&refs[0])),
+            ["push", "127.0.0.1:5000/team/api:sha-1234567"]
+        );
     }
 
     #[test]
@@ -446,10 +552,16 @@ mod tests {
                    5f70bf18a086: Pushed\n\
                    v1: digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef size: 528\n";
         let (d, size) = parse_push_digest(out, "v1").unwrap();
-        assert_eq!(d.as_str(), "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+        assert_eq!(
+            d.as_str(),
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        );
         assert_eq!(size, 528);
         assert_eq!(parse_push_digest(out, "v2"), None);
-        assert_eq!(parse_push_digest("v1: digest: sha256:zz size: 1", "v1"), None);
+        assert_eq!(
+            parse_push_digest("v1: digest: sha256:zz size: 1", "v1"),
+            None
+        );
     }
 
     #[test]
@@ -473,7 +585,12 @@ mod tests {
             Digest::of(b"").as_str(),
             "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
-        assert!(Digest::parse("sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855").is_none());
+        assert!(
+            Digest::parse(
+                "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
+            )
+            .is_none()
+        );
         assert!(Digest::parse("sha512:00").is_none());
     }
 

@@ -50,7 +50,9 @@ pub enum Error {
         status: u16,
     },
     /// The registry wants credentials and none were given.
-    #[error("registry {registry} requires authentication and no credentials were given (registry-username/registry-password, registry-secret or ECR)")]
+    #[error(
+        "registry {registry} requires authentication and no credentials were given (registry-username/registry-password, registry-secret or ECR)"
+    )]
     AuthRequired {
         /// Registry host.
         registry: String,
@@ -119,7 +121,9 @@ impl Default for Backoff {
 impl Backoff {
     /// Delay before retry number `n` (1-based).
     pub fn delay(&self, n: u32) -> Duration {
-        self.base.saturating_mul(1 << n.saturating_sub(1).min(16)).min(self.max)
+        self.base
+            .saturating_mul(1 << n.saturating_sub(1).min(16))
+            .min(self.max)
     }
 }
 
@@ -145,7 +149,12 @@ pub fn parse_challenge(value: &str) -> Option<Challenge> {
     let value = value.trim();
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     let params = parse_params(rest);
-    let get = |k: &str| params.iter().find(|(pk, _)| pk.eq_ignore_ascii_case(k)).map(|(_, v)| v.clone());
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(pk, _)| pk.eq_ignore_ascii_case(k))
+            .map(|(_, v)| v.clone())
+    };
     if scheme.eq_ignore_ascii_case("basic") {
         Some(Challenge::Basic)
     } else if scheme.eq_ignore_ascii_case("bearer") {
@@ -166,7 +175,8 @@ fn parse_params(s: &str) -> Vec<(String, String)> {
         while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
             chars.next();
         }
-        let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
+        let key: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
         if key.trim().is_empty() {
             break;
         }
@@ -184,7 +194,10 @@ fn parse_params(s: &str) -> Vec<(String, String)> {
                 }
             }
         } else {
-            val = std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect::<String>().trim().to_owned();
+            val = std::iter::from_fn(|| chars.next_if(|c| *c != ','))
+                .collect::<String>()
+                .trim()
+                .to_owned();
         }
         out.push((key.trim().to_owned(), val));
     }
@@ -195,19 +208,33 @@ fn parse_params(s: &str) -> Vec<(String, String)> {
 /// For an index, `None` and the child manifest digests to add up instead (attestation
 /// manifests left out).
 pub fn manifest_size(body: &[u8]) -> Result<(Option<u64>, Vec<Digest>), String> {
-    let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| format!("manifest is not JSON ({e})"))?;
-    let size = |d: &serde_json::Value| d.get("size").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    let v: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| format!("manifest is not JSON ({e})"))?;
+    let size = |d: &serde_json::Value| {
+        d.get("size")
+            .and_then(serde_json::Value::as_u64)
+            .unwrap_or(0)
+    };
     if let Some(layers) = v.get("layers").and_then(|l| l.as_array()) {
         let config = v.get("config").map_or(0, size);
-        return Ok((Some(config + layers.iter().map(size).sum::<u64>()), Vec::new()));
+        return Ok((
+            Some(config + layers.iter().map(size).sum::<u64>()),
+            Vec::new(),
+        ));
     }
     if let Some(children) = v.get("manifests").and_then(|m| m.as_array()) {
         let digests = children
             .iter()
             .filter(|c| {
-                c.pointer("/annotations/vnd.docker.reference.type").and_then(|t| t.as_str()) != Some("attestation-manifest")
+                c.pointer("/annotations/vnd.docker.reference.type")
+                    .and_then(|t| t.as_str())
+                    != Some("attestation-manifest")
             })
-            .filter_map(|c| c.get("digest").and_then(|d| d.as_str()).and_then(Digest::parse))
+            .filter_map(|c| {
+                c.get("digest")
+                    .and_then(|d| d.as_str())
+                    .and_then(Digest::parse)
+            })
             .collect();
         return Ok((None, digests));
     }
@@ -234,7 +261,11 @@ struct Answer {
 
 impl RegistryClient {
     /// A client; plain HTTP and no proxy for loopback registries (docker does the same).
-    pub fn new(registry: &Registry, creds: Option<Credentials>, backoff: Backoff) -> Result<Self, reqwest::Error> {
+    pub fn new(
+        registry: &Registry,
+        creds: Option<Credentials>,
+        backoff: Backoff,
+    ) -> Result<Self, reqwest::Error> {
         let mut b = reqwest::Client::builder()
             .user_agent(concat!("rust-ci-action/", env!("CARGO_PKG_VERSION")))
             .connect_timeout(Duration::from_secs(10))
@@ -260,10 +291,14 @@ impl RegistryClient {
     /// built, so a wrong password fails fast and nothing is pushed.
     pub async fn check_auth(&self, name: &str) -> Result<(), Error> {
         let scope = format!("repository:{name}:pull,push");
-        let a = self.request(Method::GET, "/v2/", &scope, "GET /v2/").await?;
+        let a = self
+            .request(Method::GET, "/v2/", &scope, "GET /v2/")
+            .await?;
         match a.status {
             s if s.is_success() => Ok(()),
-            StatusCode::UNAUTHORIZED if self.creds.is_none() => Err(Error::AuthRequired { registry: self.reg() }),
+            StatusCode::UNAUTHORIZED if self.creds.is_none() => Err(Error::AuthRequired {
+                registry: self.reg(),
+            }),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Err(Error::AuthRefused {
                 registry: self.reg(),
                 status: a.status.as_u16(),
@@ -284,7 +319,11 @@ impl RegistryClient {
         let scope = format!("repository:{name}:pull");
         let a = self.request(Method::HEAD, &path, &scope, &what).await?;
         self.expect_found(&a, name, reference, &what)?;
-        if let Some(d) = a.headers.get("docker-content-digest").and_then(|v| v.to_str().ok()) {
+        if let Some(d) = a
+            .headers
+            .get("docker-content-digest")
+            .and_then(|v| v.to_str().ok())
+        {
             return Digest::parse(d.trim()).ok_or_else(|| Error::Malformed {
                 registry: self.reg(),
                 what,
@@ -299,7 +338,14 @@ impl RegistryClient {
     async fn manifest(&self, name: &str, reference: &str) -> Result<Vec<u8>, Error> {
         let what = format!("GET /v2/{name}/manifests/{reference}");
         let path = format!("/v2/{name}/manifests/{reference}");
-        let a = self.request(Method::GET, &path, &format!("repository:{name}:pull"), &what).await?;
+        let a = self
+            .request(
+                Method::GET,
+                &path,
+                &format!("repository:{name}:pull"),
+                &what,
+            )
+            .await?;
         self.expect_found(&a, name, reference, &what)?;
         Ok(a.body)
     }
@@ -347,7 +393,13 @@ impl RegistryClient {
         }
     }
 
-    fn expect_found(&self, a: &Answer, name: &str, reference: &str, what: &str) -> Result<(), Error> {
+    fn expect_found(
+        &self,
+        a: &Answer,
+        name: &str,
+        reference: &str,
+        what: &str,
+    ) -> Result<(), Error> {
         match a.status {
             s if s.is_success() => Ok(()),
             StatusCode::NOT_FOUND => Err(Error::NotFound {
@@ -355,11 +407,15 @@ impl RegistryClient {
                 name: name.to_owned(),
                 reference: reference.to_owned(),
             }),
-            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if self.creds.is_some() => Err(Error::AuthRefused {
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN if self.creds.is_some() => {
+                Err(Error::AuthRefused {
+                    registry: self.reg(),
+                    status: a.status.as_u16(),
+                })
+            }
+            StatusCode::UNAUTHORIZED => Err(Error::AuthRequired {
                 registry: self.reg(),
-                status: a.status.as_u16(),
             }),
-            StatusCode::UNAUTHORIZED => Err(Error::AuthRequired { registry: self.reg() }),
             s => Err(Error::Status {
                 registry: self.reg(),
                 what: what.to_owned(),
@@ -369,14 +425,23 @@ impl RegistryClient {
     }
 
     /// Send with retries; on a 401 follow the challenge once and send again.
-    async fn request(&self, method: Method, path: &str, scope: &str, what: &str) -> Result<Answer, Error> {
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        scope: &str,
+        what: &str,
+    ) -> Result<Answer, Error> {
         let url = format!("{}{path}", self.base);
         let mut challenged = false;
         let mut attempt = 0;
         loop {
             attempt += 1;
             let auth = self.auth_header.lock().await.clone();
-            let mut req = self.http.request(method.clone(), &url).header(header::ACCEPT, MANIFEST_ACCEPT);
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header(header::ACCEPT, MANIFEST_ACCEPT);
             if let Some(a) = &auth {
                 req = req.header(header::AUTHORIZATION, a);
             }
@@ -385,7 +450,11 @@ impl RegistryClient {
                 let status = resp.status();
                 let headers = resp.headers().clone();
                 let body = resp.bytes().await?.to_vec();
-                Ok::<_, reqwest::Error>(Answer { status, headers, body })
+                Ok::<_, reqwest::Error>(Answer {
+                    status,
+                    headers,
+                    body,
+                })
             }
             .await;
             let answer = match result {
@@ -404,7 +473,9 @@ impl RegistryClient {
                 }
             };
             let s = answer.status;
-            if (s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS) && attempt < self.backoff.attempts {
+            if (s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS)
+                && attempt < self.backoff.attempts
+            {
                 tracing::debug!("{what}: HTTP {s}; retrying");
                 tokio::time::sleep(self.backoff.delay(attempt)).await;
                 continue;
@@ -429,20 +500,28 @@ impl RegistryClient {
     /// The `Authorization` value answering a challenge.
     async fn authorize(&self, challenge: &str, scope: &str) -> Result<String, Error> {
         let Some(creds) = &self.creds else {
-            return Err(Error::AuthRequired { registry: self.reg() });
+            return Err(Error::AuthRequired {
+                registry: self.reg(),
+            });
         };
         match parse_challenge(challenge) {
             Some(Challenge::Basic) => Ok(format!("Basic {}", creds.basic().expose())),
-            Some(Challenge::Bearer { realm, service, scope: given }) => {
+            Some(Challenge::Bearer {
+                realm,
+                service,
+                scope: given,
+            }) => {
                 let scope = given.unwrap_or_else(|| scope.to_owned());
                 let mut query: Vec<(&str, &str)> = vec![("scope", scope.as_str())];
                 if let Some(s) = &service {
                     query.push(("service", s.as_str()));
                 }
                 let what = format!("the token request to {realm}");
-                let url = reqwest::Url::parse_with_params(&realm, &query).map_err(|_| Error::Challenge {
-                    registry: self.reg(),
-                    challenge: challenge.to_owned(),
+                let url = reqwest::Url::parse_with_params(&realm, &query).map_err(|_| {
+                    Error::Challenge {
+                        registry: self.reg(),
+                        challenge: challenge.to_owned(),
+                    }
                 })?;
                 let mut attempt = 0;
                 let resp = loop {
@@ -450,11 +529,17 @@ impl RegistryClient {
                     let r = self
                         .http
                         .get(url.clone())
-                        .header(header::AUTHORIZATION, format!("Basic {}", creds.basic().expose()))
+                        .header(
+                            header::AUTHORIZATION,
+                            format!("Basic {}", creds.basic().expose()),
+                        )
                         .send()
                         .await;
                     match r {
-                        Ok(r) if (r.status().is_server_error() || r.status() == StatusCode::TOO_MANY_REQUESTS) && attempt < self.backoff.attempts => {}
+                        Ok(r)
+                            if (r.status().is_server_error()
+                                || r.status() == StatusCode::TOO_MANY_REQUESTS)
+                                && attempt < self.backoff.attempts => {}
                         Ok(r) => break r,
                         Err(_) if attempt < self.backoff.attempts => {}
                         Err(source) => {
@@ -513,9 +598,14 @@ mod tests {
 
     #[test]
     fn challenges() {
-        assert_eq!(parse_challenge(r#"Basic realm="ci""#), Some(Challenge::Basic));
         assert_eq!(
-            parse_challenge(r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#),
+            parse_challenge(r#"Basic realm="ci""#),
+            Some(Challenge::Basic)
+        );
+        assert_eq!(
+            parse_challenge(
+                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#
+            ),
             Some(Challenge::Bearer {
                 realm: "https://auth.docker.io/token".into(),
                 service: Some("registry.docker.io".into()),
@@ -530,7 +620,11 @@ mod tests {
                 scope: None,
             })
         );
-        assert_eq!(parse_challenge(r#"Bearer service="x""#), None, "a bearer challenge needs a realm");
+        assert_eq!(
+            parse_challenge(r#"Bearer service="x""#),
+            None,
+            "a bearer challenge needs a realm"
+        );
         assert_eq!(parse_challenge("Negotiate"), None);
         assert_eq!(parse_challenge(""), None);
     }
@@ -544,7 +638,10 @@ mod tests {
         let idx = format!(
             r#"{{"manifests":[{{"digest":"{d1}","platform":{{"os":"linux"}}}},{{"digest":"{d2}","annotations":{{"vnd.docker.reference.type":"attestation-manifest"}}}}]}}"#
         );
-        assert_eq!(manifest_size(idx.as_bytes()).unwrap(), (None, vec![Digest::parse(&d1).unwrap()]));
+        assert_eq!(
+            manifest_size(idx.as_bytes()).unwrap(),
+            (None, vec![Digest::parse(&d1).unwrap()])
+        );
         assert!(manifest_size(b"{}").is_err());
         assert!(manifest_size(b"nope").is_err());
     }
