@@ -3,7 +3,10 @@
 //! nothing. `scripts/bench-coverage.sh` drives it.
 //!
 //! ```text
-//! parse_bench gen <out.xml> <scale>   # scale 1 = 6,000 files, 2.4 M <line>s, ~100 MB
+//! parse_bench gen <out.xml> <scale> [--same-files]
+//!     # scale 1 = 6,000 files, 2.4 M <line>s, ~100 MB; scale N = N times the files.
+//!     # --same-files: N times the size but the same 6,000 files (and lines) repeated,
+//!     # as several <class>es of one file; memory should not grow with it.
 //! parse_bench parse <report> [format] # one parse; format detected when omitted
 //! ```
 //!
@@ -33,9 +36,8 @@ impl Rng {
     }
 }
 
-fn generate(path: &str, scale: u64) -> std::io::Result<()> {
+fn generate(path: &str, scale: u64, same_files: bool) -> std::io::Result<()> {
     let mut w = BufWriter::with_capacity(1 << 20, File::create(path)?);
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     writeln!(w, r#"<?xml version="1.0" ?>"#)?;
     writeln!(
         w,
@@ -62,10 +64,13 @@ fn generate(path: &str, scale: u64) -> std::io::Result<()> {
                 f / per_package
             )?;
         }
+        // One deterministic stream per distinct file, so a repeated file repeats its lines.
+        let id = if same_files { f % FILES_PER_SCALE } else { f };
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (id + 1).wrapping_mul(0xA24B_AED4_963E_E407));
         writeln!(
             w,
-            "\t\t\t\t<class name=\"mod{f}.py\" filename=\"src/pkg{}/mod{f}.py\" complexity=\"0\" line-rate=\"0.5\" branch-rate=\"0.5\">\n\t\t\t\t\t<methods/>\n\t\t\t\t\t<lines>",
-            f / per_package
+            "\t\t\t\t<class name=\"mod{id}.py\" filename=\"src/pkg{}/mod{id}.py\" complexity=\"0\" line-rate=\"0.5\" branch-rate=\"0.5\">\n\t\t\t\t\t<methods/>\n\t\t\t\t\t<lines>",
+            id / per_package
         )?;
         let mut line = 1u64;
         for _ in 0..LINES_PER_FILE {
@@ -145,10 +150,14 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["gen", path, scale] => match scale.parse::<u64>() {
-            Ok(s) if s > 0 => generate(path, s).map_err(|e| format!("{path}: {e}")),
-            _ => Err(format!("bad scale {scale:?}")),
-        },
+        ["gen", path, scale, rest @ ..] if rest.is_empty() || rest == ["--same-files"] => {
+            match scale.parse::<u64>() {
+                Ok(s) if s > 0 => {
+                    generate(path, s, !rest.is_empty()).map_err(|e| format!("{path}: {e}"))
+                }
+                _ => Err(format!("bad scale {scale:?}")),
+            }
+        }
         ["parse", path] => run_parse(path, None),
         ["parse", path, format] => run_parse(path, Some(format)),
         _ => Err(

@@ -153,7 +153,33 @@ pub(crate) fn merge_sorted(into: &mut Vec<LineRecord>, other: &[LineRecord]) {
         into.extend_from_slice(other);
         return;
     }
-    let mut merged = Vec::with_capacity(into.len() + other.len());
+    // Count the lines `other` adds: none (a repeated class or section) means an
+    // in-place fold with no allocation; otherwise allocate exactly once.
+    let mut new_lines = 0usize;
+    let (mut i, mut j) = (0, 0);
+    while j < other.len() {
+        if i < into.len() && into[i].line < other[j].line {
+            i += 1;
+        } else {
+            if i >= into.len() || into[i].line != other[j].line {
+                new_lines += 1;
+            }
+            j += 1;
+        }
+    }
+    if new_lines == 0 {
+        let mut i = 0;
+        for b in other {
+            while i < into.len() && into[i].line < b.line {
+                i += 1;
+            }
+            if let Some(a) = into.get_mut(i).filter(|a| a.line == b.line) {
+                a.absorb(b);
+            }
+        }
+        return;
+    }
+    let mut merged = Vec::with_capacity(into.len() + new_lines);
     let (mut i, mut j) = (0, 0);
     while i < into.len() && j < other.len() {
         let (a, b) = (into[i], other[j]);
@@ -177,7 +203,6 @@ pub(crate) fn merge_sorted(into: &mut Vec<LineRecord>, other: &[LineRecord]) {
     }
     merged.extend_from_slice(&into[i..]);
     merged.extend_from_slice(&other[j..]);
-    merged.shrink_to_fit();
     *into = merged;
 }
 
@@ -274,6 +299,24 @@ mod tests {
     #[test]
     fn merge_rules() {
         let cases: &[(&[LineRecord], &[LineRecord], &[LineRecord])] = &[
+            // `other` is a subset with gaps: folded in place.
+            (
+                &[rec(1, 0, 0, 0), rec(3, 0, 0, 0), rec(5, 2, 0, 0)],
+                &[rec(3, 7, 1, 2), rec(5, 0, 0, 0)],
+                &[rec(1, 0, 0, 0), rec(3, 7, 1, 2), rec(5, 2, 0, 0)],
+            ),
+            // Interleaved.
+            (
+                &[rec(2, 0, 0, 0), rec(4, 0, 0, 0)],
+                &[rec(1, 1, 0, 0), rec(3, 1, 0, 0), rec(5, 1, 0, 0)],
+                &[
+                    rec(1, 1, 0, 0),
+                    rec(2, 0, 0, 0),
+                    rec(3, 1, 0, 0),
+                    rec(4, 0, 0, 0),
+                    rec(5, 1, 0, 0),
+                ],
+            ),
             (&[], &[rec(1, 0, 0, 0)], &[rec(1, 0, 0, 0)]),
             (&[rec(1, 0, 0, 0)], &[], &[rec(1, 0, 0, 0)]),
             (&[rec(1, 0, 0, 0)], &[rec(1, 3, 0, 0)], &[rec(1, 3, 0, 0)]),
