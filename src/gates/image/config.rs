@@ -588,9 +588,8 @@ mod tests {
         assert!(
             matches!(&c.auth, AuthSource::Password { username, password } if username == "ci" && password.expose() == "hunter2")
         );
-        assert_eq!(
-            format!("{:?}", c.auth).contains("hunter2"),
-            false,
+        assert!(
+            !format!("{:?}", c.auth).contains("hunter2"),
             "Debug never shows the password"
         );
     }

@@ -364,7 +364,10 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let started = Instant::now();
     let build = async {
         let (title, argv) = if use_buildx {
-            ("docker buildx build", plan::buildx_argv(&req, &metadata_file, &iidfile))
+            (
+                "docker buildx build",
+                plan::buildx_argv(&req, &metadata_file, &iidfile),
+            )
         } else {
             ("docker build", plan::docker_build_argv(&req, &iidfile))
         };
@@ -484,7 +487,10 @@ fn run_info(ctx: &Context) -> RunInfo {
 /// A failed build; an engine that went away is named as such.
 fn build_error(out: Streamed) -> Error {
     let text = out.text();
-    if let Some(line) = text.lines().find(|l| l.contains("Cannot connect to the Docker daemon")) {
+    if let Some(line) = text
+        .lines()
+        .find(|l| l.contains("Cannot connect to the Docker daemon"))
+    {
         return Error::DaemonUnreachable {
             detail: line.trim().to_owned(),
         };
