@@ -52,6 +52,9 @@ mod tests {
     #[test]
     fn secrets_are_masked_whole() {
         assert_eq!(mask_values("abc"), ["abc"]);
-        assert_eq!(mask_values("apiVersion: v1\ntoken: x"), ["apiVersion: v1\ntoken: x"]);
+        assert_eq!(
+            mask_values("apiVersion: v1\ntoken: x"),
+            ["apiVersion: v1\ntoken: x"]
+        );
     }
 }
