@@ -70,12 +70,16 @@ fn context() -> &'static Path {
     })
 }
 
-/// A harness for the image gate with the runner's variables and a private TMPDIR.
+/// A harness for the image gate with the runner's variables, a private RUNNER_TEMP and TMPDIR.
 fn gate(image: &str) -> Harness {
     let h = Harness::new();
     std::fs::create_dir(h.path("tmp")).expect("tmp");
-    let tmp = h.path("tmp");
-    h.env("TMPDIR", tmp.display().to_string())
+    std::fs::create_dir(h.path("systmp")).expect("systmp");
+    let (tmp, systmp) = (h.path("tmp"), h.path("systmp"));
+    // The private directory belongs in RUNNER_TEMP (the runner empties it after each job);
+    // the sampler watches only that folder, so seeing it there proves the choice.
+    h.env("RUNNER_TEMP", tmp.display().to_string())
+        .env("TMPDIR", systmp.display().to_string())
         .env("GITHUB_SHA", SHA)
         .env("GITHUB_REPOSITORY", "octo/hello")
         .env("GITHUB_SERVER_URL", "https://github.com")
@@ -184,16 +188,18 @@ fn assert_no_secrets(run: &Run, secrets: &[String]) {
 
 #[track_caller]
 fn assert_private_dir_gone(h: &Harness) {
-    let left: Vec<String> = std::fs::read_dir(h.path("tmp"))
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("rust-ci-image-"))
-        .collect();
-    assert!(
-        left.is_empty(),
-        "private docker config left behind: {left:?}"
-    );
+    for dir in ["tmp", "systmp"] {
+        let left: Vec<String> = std::fs::read_dir(h.path(dir))
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("rust-ci-image-"))
+            .collect();
+        assert!(
+            left.is_empty(),
+            "private docker config left behind in {dir}: {left:?}"
+        );
+    }
 }
 
 /// The digest the registry serves for `image:tag`, asked the way docker asks.

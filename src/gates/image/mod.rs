@@ -836,7 +836,7 @@ impl WorkDir {
     fn create(registry: &Registry, creds: Option<&Credentials>) -> std::io::Result<Self> {
         let dir = tempfile::Builder::new()
             .prefix("rust-ci-image-")
-            .tempdir()?;
+            .tempdir_in(temp_root())?;
         set_mode(dir.path(), 0o700)?;
         let Some(creds) = creds else {
             // No credentials of ours: docker keeps the user's configuration (a preceding
@@ -880,6 +880,19 @@ impl WorkDir {
     fn config_dir(&self) -> Option<PathBuf> {
         self.has_config.then(|| self.dir.path().join("config"))
     }
+}
+
+/// Where the private directory goes: `RUNNER_TEMP` on a runner, which the runner empties
+/// after every job, so even a killed process (a cancelled job) leaves no credentials behind
+/// on a self-hosted machine; the system temp directory elsewhere.
+fn temp_root() -> PathBuf {
+    let pairs = crate::runner::env::process_pairs();
+    pairs
+        .iter()
+        .find(|(k, v)| k == "RUNNER_TEMP" && !v.is_empty())
+        .map(|(_, v)| PathBuf::from(v))
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(std::env::temp_dir)
 }
 
 /// `DOCKER_CONFIG`, else `~/.docker`.

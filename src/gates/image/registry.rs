@@ -666,4 +666,114 @@ mod tests {
         }
         assert!(!MANIFEST_ACCEPT.contains('\n'));
     }
+
+    /// A registry that answers with a Bearer challenge, a token service that wants Basic
+    /// credentials, one 503 before the manifest: the client must follow the challenge, retry,
+    /// send all four media types and read the digest.
+    #[tokio::test]
+    async fn follows_bearer_challenges_and_retries() {
+        use axum::http::{HeaderMap, StatusCode as S};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let digest = Digest::of(b"manifest");
+        let calls = Arc::new(AtomicUsize::new(0));
+        let scopes: Arc<Mutex<Vec<String>>> = Arc::default();
+        let challenge = format!(r#"Bearer realm="http://{addr}/token",service="mock""#);
+        let bearer_ok = |h: &HeaderMap| h.get("authorization").is_some_and(|v| v == "Bearer t0k3n");
+        let app = axum::Router::new()
+            .route(
+                "/token",
+                axum::routing::get({
+                    let scopes = scopes.clone();
+                    move |q: axum::extract::Query<std::collections::HashMap<String, String>>,
+                          h: HeaderMap| {
+                        let scopes = scopes.clone();
+                        async move {
+                            // base64("u:p")
+                            if h.get("authorization").is_none_or(|v| v != "Basic dTpw") {
+                                return Err(S::UNAUTHORIZED);
+                            }
+                            scopes
+                                .lock()
+                                .unwrap()
+                                .push(format!("{}|{}", q["service"], q["scope"]));
+                            Ok(axum::Json(serde_json::json!({"token": "t0k3n"})))
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/v2/",
+                axum::routing::get({
+                    let challenge = challenge.clone();
+                    move |h: HeaderMap| async move {
+                        if bearer_ok(&h) {
+                            (S::OK, [("www-authenticate", String::new())])
+                        } else {
+                            (S::UNAUTHORIZED, [("www-authenticate", challenge)])
+                        }
+                    }
+                }),
+            )
+            .route(
+                "/v2/team/api/manifests/v1",
+                axum::routing::head({
+                    let (calls, digest) = (calls.clone(), digest.clone());
+                    move |h: HeaderMap| async move {
+                        if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                            return (
+                                S::SERVICE_UNAVAILABLE,
+                                [("docker-content-digest", String::new())],
+                            );
+                        }
+                        let accept = h.get("accept").and_then(|v| v.to_str().ok()).unwrap_or("");
+                        if !bearer_ok(&h)
+                            || !accept.contains("application/vnd.oci.image.index.v1+json")
+                        {
+                            return (S::UNAUTHORIZED, [("docker-content-digest", String::new())]);
+                        }
+                        (S::OK, [("docker-content-digest", digest.to_string())])
+                    }
+                }),
+            );
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+        let reg = Registry::parse(&addr.to_string()).unwrap();
+        let fast = Backoff {
+            attempts: 3,
+            base: Duration::from_millis(5),
+            max: Duration::from_millis(20),
+        };
+        let good = Credentials {
+            username: "u".into(),
+            password: crate::secret::Secret::new("p".into()),
+        };
+        let client = RegistryClient::new(&reg, Some(good.clone()), fast).unwrap();
+        client.check_auth("team/api").await.unwrap();
+        assert_eq!(
+            client.manifest_digest("team/api", "v1").await.unwrap(),
+            digest
+        );
+        assert_eq!(calls.load(Ordering::SeqCst), 2, "one 503, then success");
+        assert_eq!(
+            scopes.lock().unwrap()[0],
+            "mock|repository:team/api:pull,push"
+        );
+
+        let bad = Credentials {
+            password: crate::secret::Secret::new("wrong".into()),
+            ..good
+        };
+        let client = RegistryClient::new(&reg, Some(bad), fast).unwrap();
+        let err = client.check_auth("team/api").await.unwrap_err();
+        assert!(
+            matches!(err, Error::AuthRefused { status: 401, .. }),
+            "{err}"
+        );
+        let anonymous = RegistryClient::new(&reg, None, fast).unwrap();
+        let err = anonymous.check_auth("team/api").await.unwrap_err();
+        assert!(matches!(err, Error::AuthRequired { .. }), "{err}");
+    }
 }
