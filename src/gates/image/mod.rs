@@ -291,20 +291,22 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         return Err(Error::DockerfileMissing(dockerfile));
     }
     let mut docker = Docker::default();
-    // The probes start docker CLI processes and authentication may talk to AWS: run them
-    // side by side. The buildx probe sees the user's own configuration, which is where CLI
-    // plugins are found.
-    let (daemon, buildx, resolved) = tokio::join!(
-        docker.check_daemon(),
+    // No `docker version` probe up front: it costs a CLI start on every run, and a missing
+    // CLI or engine is named just as clearly when the build starts (see `build_error`).
+    // The buildx probe runs only when a buildx plugin is installed, side by side with
+    // authentication (which may talk to AWS).
+    let (buildx, resolved) = tokio::join!(
         async {
             match cfg.builder {
                 Builder::Docker => Err(String::new()),
+                Builder::Auto if !buildx_installed() => {
+                    Err("no docker-buildx CLI plugin".to_owned())
+                }
                 Builder::Auto | Builder::Buildx => docker.buildx().await,
             }
         },
         resolve_auth(&cfg, ctx),
     );
-    daemon?;
     let use_buildx = match cfg.builder {
         Builder::Docker => false,
         Builder::Buildx => {
@@ -487,10 +489,13 @@ fn run_info(ctx: &Context) -> RunInfo {
 /// A failed build; an engine that went away is named as such.
 fn build_error(out: Streamed) -> Error {
     let text = out.text();
-    if let Some(line) = text
-        .lines()
-        .find(|l| l.contains("Cannot connect to the Docker daemon"))
-    {
+    // The classic CLI says "Cannot connect to the Docker daemon at ...", BuildKit's client
+    // "failed to dial gRPC: cannot connect to the Docker daemon", a TCP host "error during
+    // connect".
+    if let Some(line) = text.lines().find(|l| {
+        let l = l.to_ascii_lowercase();
+        l.contains("connect to the docker daemon") || l.contains("error during connect")
+    }) {
         return Error::DaemonUnreachable {
             detail: line.trim().to_owned(),
         };
@@ -895,6 +900,21 @@ fn temp_root() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
 }
 
+/// Whether a `docker-buildx` CLI plugin is in one of the folders the docker CLI searches
+/// (<https://github.com/docker/cli/blob/master/cli-plugins/manager/manager_unix.go>), so the
+/// `docker buildx version` probe is only paid for where it can succeed.
+fn buildx_installed() -> bool {
+    let user = user_docker_dir();
+    let extra = user
+        .as_ref()
+        .and_then(|u| std::fs::read_to_string(u.join("config.json")).ok())
+        .map(|t| plan::plugin_extra_dirs(&t))
+        .unwrap_or_default();
+    plan::plugin_dirs(user.as_deref(), &extra)
+        .iter()
+        .any(|d| d.join("docker-buildx").is_file())
+}
+
 /// `DOCKER_CONFIG`, else `~/.docker`.
 fn user_docker_dir() -> Option<PathBuf> {
     let pairs = crate::runner::env::process_pairs();
@@ -1015,28 +1035,6 @@ impl Docker {
                 detail: format!("`docker {}` did not answer within 60 s", args.join(" ")),
             }),
         }
-    }
-
-    /// `docker version` with a server part: the CLI exists and the engine answers.
-    async fn check_daemon(&self) -> Result<(), Error> {
-        let o = self
-            .quiet(&["version", "--format", "{{.Server.Version}}"])
-            .await?;
-        if o.status.success() {
-            tracing::info!(
-                "docker engine {}",
-                String::from_utf8_lossy(&o.stdout).trim()
-            );
-            return Ok(());
-        }
-        let err = String::from_utf8_lossy(&o.stderr);
-        let detail = err
-            .lines()
-            .map(str::trim)
-            .find(|l| !l.is_empty())
-            .unwrap_or("`docker version` failed")
-            .to_owned();
-        Err(Error::DaemonUnreachable { detail })
     }
 
     /// `Ok` when `docker buildx version` works, else what it said.
@@ -1357,6 +1355,39 @@ mod tests {
         );
         assert_eq!(not_pushed.outputs[0].1, "");
         assert_eq!(not_pushed.outputs[1].1, "");
+    }
+
+    #[test]
+    fn an_absent_engine_is_named_whatever_the_client_says() {
+        for line in [
+            "Cannot connect to the Docker daemon at unix:///nonexistent. Is the docker daemon running?",
+            "failed to dial gRPC: cannot connect to the Docker daemon. Is 'docker daemon' running on this host?",
+            "error during connect: Get \"http://10.0.0.1:2375/_ping\": dial tcp: i/o timeout",
+        ] {
+            let out = Streamed {
+                success: false,
+                status: "exit status: 1".into(),
+                lines: vec!["#1 [internal] load build definition".into(), line.into()],
+            };
+            assert!(
+                matches!(build_error(out), Error::DaemonUnreachable { .. }),
+                "{line}"
+            );
+        }
+        let out = Streamed {
+            success: false,
+            status: "exit status: 1".into(),
+            lines: (0..40).map(|i| format!("line {i}")).collect(),
+        };
+        let msg = build_error(out).to_string();
+        assert!(
+            msg.starts_with("docker build failed (exit status: 1); last output:\nline 25\n"),
+            "{msg}"
+        );
+        assert!(
+            msg.ends_with("line 39") && !msg.contains("line 24"),
+            "{msg}"
+        );
     }
 
     #[test]

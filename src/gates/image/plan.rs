@@ -6,7 +6,7 @@
 
 use std::ffi::OsString;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use super::config::{ImageRef, Registry, Tag};
 
@@ -328,6 +328,38 @@ pub fn is_transient(output: &str) -> bool {
     transient.iter().any(|t| text.contains(t))
 }
 
+/// The folders the docker CLI looks for plugins in: `cliPluginsExtraDirs` from its
+/// `config.json`, `<config dir>/cli-plugins`, then the system folders.
+pub fn plugin_dirs(user_config_dir: Option<&Path>, extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = extra.to_vec();
+    dirs.extend(user_config_dir.map(|d| d.join("cli-plugins")));
+    dirs.extend(
+        [
+            "/usr/local/lib/docker/cli-plugins",
+            "/usr/local/libexec/docker/cli-plugins",
+            "/usr/lib/docker/cli-plugins",
+            "/usr/libexec/docker/cli-plugins",
+        ]
+        .map(PathBuf::from),
+    );
+    dirs
+}
+
+/// `cliPluginsExtraDirs` of a docker `config.json`.
+pub fn plugin_extra_dirs(config_json: &str) -> Vec<PathBuf> {
+    serde_json::from_str::<serde_json::Value>(config_json)
+        .ok()
+        .and_then(|v| v.get("cliPluginsExtraDirs").cloned())
+        .and_then(|d| d.as_array().cloned())
+        .map(|a| {
+            a.iter()
+                .filter_map(|d| d.as_str())
+                .map(PathBuf::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -592,6 +624,17 @@ mod tests {
             .is_none()
         );
         assert!(Digest::parse("sha512:00").is_none());
+    }
+
+    #[test]
+    fn plugin_folders() {
+        let extra = plugin_extra_dirs(r#"{"cliPluginsExtraDirs":["/opt/plugins"],"auths":{}}"#);
+        assert_eq!(extra, [PathBuf::from("/opt/plugins")]);
+        assert!(plugin_extra_dirs("{}").is_empty());
+        let dirs = plugin_dirs(Some(Path::new("/home/u/.docker")), &extra);
+        assert_eq!(dirs[0], PathBuf::from("/opt/plugins"));
+        assert_eq!(dirs[1], PathBuf::from("/home/u/.docker/cli-plugins"));
+        assert!(dirs.contains(&PathBuf::from("/usr/libexec/docker/cli-plugins")));
     }
 
     #[test]
