@@ -429,6 +429,19 @@ mod tests {
     }
 
     #[test]
+    fn bom_and_crlf_are_fine() {
+        let doc = "\u{feff}<?xml version=\"1.0\"?>\r\n<coverage>\r\n<packages><package><classes>\r\n\
+                   <class filename=\"a.py\"><lines>\r\n<line number=\"1\" hits=\"1\"/>\r\n\
+                   </lines></class></classes></package></packages></coverage>\r\n";
+        assert_eq!(t(&ok(C, doc)), (1, 1, 0, 0));
+        let bad = "\u{feff}<coverage>\r\n<packages><package><classes>\r\n<class filename=\"a.py\"><lines>\r\n<line hits=\"1\"/>";
+        assert_eq!(
+            err(C, "c.xml", bad.as_bytes()),
+            "c.xml: line 4: <line> element without a number attribute"
+        );
+    }
+
+    #[test]
     fn deep_nesting_is_refused() {
         let doc = format!("<coverage>{}", "<a>".repeat(1000));
         assert_eq!(
