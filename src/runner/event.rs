@@ -160,7 +160,7 @@ mod tests {
     use std::path::Path;
 
     fn shared_events() -> Vec<(String, Value)> {
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/github-events");
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/github/github-events");
         let mut out: Vec<(String, Value)> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
             .map(|e| {

@@ -184,9 +184,10 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared` beside the repository.
+/// GitHub reference data: event payloads and the OpenAPI description, vendored from the
+/// team's `../shared` into `tests/fixtures/github` so a clean clone is self-contained.
 pub fn shared_dir() -> PathBuf {
-    repo_root().join("../shared")
+    repo_root().join("tests/fixtures/github")
 }
 
 /// An environment variable the service suite must have; a missing one is a loud failure.

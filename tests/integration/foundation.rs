@@ -551,3 +551,29 @@ fn workflow_commands_from_values_are_escaped_and_outputs_cannot_be_injected() {
         "message escaped like @actions/core\n{run}"
     );
 }
+
+#[test]
+fn vendored_github_data_matches_the_shared_copy() {
+    let shared = crate::common::repo_root().join("../shared");
+    if !shared.join("github-events").is_dir() {
+        // A clone outside the team workspace has only the vendored copy; it is the source.
+        assert!(
+            shared_dir()
+                .join("github-openapi/api.github.com.subset.json")
+                .is_file()
+        );
+        return;
+    }
+    for sub in ["github-events", "github-openapi"] {
+        for entry in std::fs::read_dir(shared.join(sub)).unwrap() {
+            let p = entry.unwrap().path();
+            let ours = shared_dir().join(sub).join(p.file_name().unwrap());
+            assert_eq!(
+                std::fs::read(&p).unwrap(),
+                std::fs::read(&ours).unwrap_or_default(),
+                "{} differs from the vendored copy",
+                p.display()
+            );
+        }
+    }
+}

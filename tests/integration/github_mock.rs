@@ -1,5 +1,5 @@
 //! A mock GitHub REST API that judges every request by GitHub's own OpenAPI description
-//! (`../shared/github-openapi/api.github.com.subset.json`): the operation must exist and
+//! (`tests/fixtures/github/github-openapi/api.github.com.subset.json`, from `../shared`): the operation must exist and
 //! the JSON body must validate against its `requestBody` schema (jsonschema, formats on).
 //! Answers are shaped after the description's response examples. Faults can be scripted.
 
