@@ -136,11 +136,6 @@ impl Reporter {
         self.degraded = Some(why);
     }
 
-    /// The check run in use, if any.
-    pub fn check_run(&self) -> Option<&CheckRun> {
-        self.check.as_ref()
-    }
-
     /// Deliver the outcome (or the error) and conclude.
     pub async fn finish(
         &mut self,
@@ -152,6 +147,11 @@ impl Reporter {
         let mut annotations: Vec<Annotation> =
             outcome.map(|o| o.annotations.clone()).unwrap_or_default();
         rank(&mut annotations);
+        // Scrub masked values once, for the check run and the degraded path alike.
+        let masks = self.commands.masks();
+        for a in &mut annotations {
+            a.message = masks.redact(&a.message);
+        }
         if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
             let located: Vec<serde_json::Value> = annotations
                 .iter()
@@ -165,24 +165,10 @@ impl Reporter {
                     self.max_annotations
                 ));
             }
-            let masks = self.commands.masks();
             let mut output = check_output(outcome, error);
-            output.title = masks.redact(&output.title);
-            output.summary = masks.redact(&output.summary);
-            output.text = masks.redact(&output.text);
-            let located: Vec<serde_json::Value> = located
-                .into_iter()
-                .map(|mut a| {
-                    if let Some(m) = a
-                        .get("message")
-                        .and_then(|m| m.as_str())
-                        .map(|m| masks.redact(m))
-                    {
-                        a["message"] = serde_json::Value::String(m);
-                    }
-                    a
-                })
-                .collect();
+            for field in [&mut output.title, &mut output.summary, &mut output.text] {
+                *field = masks.redact(field);
+            }
             let conclusion = match status {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",

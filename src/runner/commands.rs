@@ -271,11 +271,6 @@ impl Commands {
     pub fn warning(&self, title: &str, message: &str) {
         self.annotation(&Annotation::general(Level::Warning, title, message));
     }
-
-    /// Plain text (local mode renders summaries this way).
-    pub fn text(&self, text: &str) {
-        self.line(text.trim_end_matches('\n'));
-    }
 }
 
 #[cfg(test)]

@@ -156,11 +156,6 @@ impl RawInputs {
             })
             .transpose()
     }
-
-    /// Names (environment form) of every input given, for unknown-input warnings.
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.values.keys().map(String::as_str)
-    }
 }
 
 #[cfg(test)]
@@ -188,7 +183,11 @@ mod tests {
         );
         assert_eq!(r.get("empty"), None, "whitespace-only means not given");
         assert_eq!(r.get("github-token"), None);
-        assert_eq!(r.keys().count(), 2);
+        assert_eq!(
+            r,
+            RawInputs::from_named([("max-annotations", "12"), ("check name", "x")]),
+            "only INPUT_* kept"
+        );
     }
 
     #[test]

@@ -282,21 +282,13 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
 /// Files git tracks in `ws` (the universe report paths are matched against); without
 /// git, the files on disk.
 async fn tracked_files(ws: &Path) -> Vec<String> {
-    let out = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(ws)
-        .args(["ls-files", "-z"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await;
-    match out {
-        Ok(o) if o.status.success() => o
-            .stdout
+    match git_bytes(ws, &["ls-files", "-z"]).await {
+        Some(out) => out
             .split(|b| *b == 0)
             .filter(|s| !s.is_empty())
             .filter_map(|s| std::str::from_utf8(s).ok().map(str::to_owned))
             .collect(),
-        _ => {
+        None => {
             tracing::debug!("not a git checkout: matching report paths against files on disk");
             walkdir::WalkDir::new(ws)
                 .into_iter()
@@ -367,8 +359,8 @@ fn read_reports(
     Ok(merged)
 }
 
-/// Run git in the workspace; `None` when it fails.
-async fn git(ws: &Path, args: &[&str]) -> Option<String> {
+/// Run git in the workspace; its stdout, or `None` when it fails.
+async fn git_bytes(ws: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let out = tokio::process::Command::new("git")
         .arg("-C")
         .arg(ws)
@@ -378,7 +370,7 @@ async fn git(ws: &Path, args: &[&str]) -> Option<String> {
         .await
         .ok()?;
     if out.status.success() {
-        Some(String::from_utf8_lossy(&out.stdout).into_owned())
+        Some(out.stdout)
     } else {
         tracing::debug!(
             "git {}: {}",
@@ -387,6 +379,13 @@ async fn git(ws: &Path, args: &[&str]) -> Option<String> {
         );
         None
     }
+}
+
+/// [`git_bytes`] as text.
+async fn git(ws: &Path, args: &[&str]) -> Option<String> {
+    git_bytes(ws, args)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
 /// The changed lines: `git diff base...HEAD` when the base is in the clone; otherwise (a
