@@ -124,9 +124,10 @@ fn run_parse(path: &str, format: Option<&str>) -> Result<(), String> {
     let t = report.totals();
     let rss =
         peak_rss_kib().map_or_else(|| "?".to_owned(), |k| format!("{:.1}", k as f64 / 1024.0));
-    let model_mb = (t.lines_total as f64 * 12.0) / (1024.0 * 1024.0);
+    let model_bytes: usize = report.files.iter().map(|f| f.lines.heap_bytes()).sum();
+    let model_mb = model_bytes as f64 / (1024.0 * 1024.0);
     println!(
-        "format={} bytes={} wall_ms={} mb_per_s={:.0} peak_rss_mb={} lines={} files={} lines_covered={} branches={}/{} model_records_mb={:.1}",
+        "format={} bytes={} wall_ms={} mb_per_s={:.0} peak_rss_mb={} lines={} files={} lines_covered={} branches={}/{} model_lines_mb={:.1}",
         report.format,
         bytes,
         wall.as_millis(),

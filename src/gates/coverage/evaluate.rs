@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::config::{Annotate, CoverageConfig, Percent, show_percent};
 use super::diff::ChangedLines;
-use super::model::{FileReport, LineRecord};
+use super::model::{FileReport, Line, Lines};
 use crate::outcome::{Annotation, Level, Outcome, Verdict};
 
 /// Coverage of every file, keyed by repository path (or normalised report path when it
@@ -117,29 +117,26 @@ pub struct Evaluation {
     pub annotations: Vec<Annotation>,
 }
 
-fn line_counts(lines: &[LineRecord]) -> (u64, u64, u64, u64) {
-    let mut c = (0, 0, 0, 0);
-    for l in lines {
-        c.1 += 1;
-        if l.hits > 0 {
-            c.0 += 1;
-        }
-        c.2 += u64::from(l.branches_covered.min(l.branches_total));
-        c.3 += u64::from(l.branches_total);
-    }
-    c
+fn line_counts(lines: &Lines) -> (u64, u64, u64, u64) {
+    let t = lines.totals();
+    (
+        t.lines_covered,
+        t.lines_total,
+        t.branches_covered,
+        t.branches_total,
+    )
 }
 
 /// Group `selected` uncovered lines into ranges: contiguous, or separated only by lines the
 /// report does not list (non-executable). `lines` is sorted.
 pub fn uncovered_ranges(
-    lines: &[LineRecord],
-    selected: impl Fn(&LineRecord) -> bool,
+    lines: impl IntoIterator<Item = Line>,
+    selected: impl Fn(&Line) -> bool,
 ) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = Vec::new();
     let mut open: Option<(u32, u32)> = None;
     for l in lines {
-        if l.hits == 0 && selected(l) {
+        if !l.covered && selected(&l) {
             open = Some(match open {
                 Some((s, _)) => (s, l.line),
                 None => (l.line, l.line),
@@ -178,9 +175,7 @@ pub fn evaluate(
             let mut d = (0u64, 0u64);
             for l in f.lines.iter().filter(|l| set.contains(&l.line)) {
                 d.1 += 1;
-                if l.hits > 0 {
-                    d.0 += 1;
-                }
+                d.0 += u64::from(l.covered);
             }
             d
         });
@@ -534,20 +529,20 @@ pub fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gates::coverage::model::LineRecord;
     use crate::runner::inputs::RawInputs;
 
     fn rec(line: u32, hits: u32) -> LineRecord {
-        LineRecord {
-            line,
-            hits,
-            branches_covered: 0,
-            branches_total: 0,
-        }
+        LineRecord::new(line, hits)
+    }
+
+    fn lines(recs: &[LineRecord]) -> Lines {
+        recs.iter().copied().collect()
     }
 
     #[test]
     fn ranges_span_non_executable_lines_but_not_covered_ones() {
-        let lines = [
+        let recs = [
             rec(1, 0),
             rec(2, 0),
             rec(5, 0),
@@ -555,6 +550,7 @@ mod tests {
             rec(7, 0),
             rec(10, 0),
         ];
+        let lines = lines(&recs);
         assert_eq!(uncovered_ranges(&lines, |_| true), vec![(1, 5), (7, 10)]);
         assert_eq!(
             uncovered_ranges(&lines, |l| l.line != 2),
@@ -572,7 +568,7 @@ mod tests {
             "a.py".into(),
             FileReport {
                 path: "a.py".into(),
-                lines: vec![rec(1, 1), rec(2, 0), rec(3, 0), rec(4, 1)],
+                lines: lines(&[rec(1, 1), rec(2, 0), rec(3, 0), rec(4, 1)]),
             },
             true,
         );
@@ -580,7 +576,7 @@ mod tests {
             "b.py".into(),
             FileReport {
                 path: "b.py".into(),
-                lines: vec![rec(1, 1), rec(2, 1)],
+                lines: lines(&[rec(1, 1), rec(2, 1)]),
             },
             true,
         );
@@ -589,7 +585,7 @@ mod tests {
             "b.py".into(),
             FileReport {
                 path: "x".into(),
-                lines: vec![rec(2, 0), rec(3, 0)],
+                lines: lines(&[rec(2, 0), rec(3, 0)]),
             },
             true,
         );
@@ -659,7 +655,7 @@ mod tests {
                 format!("src/file{i:04}.py"),
                 FileReport {
                     path: String::new(),
-                    lines: vec![rec(1, i % 2)],
+                    lines: lines(&[rec(1, i % 2)]),
                 },
                 true,
             );

@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(paths(&r), ["pkg/a.py"]);
         assert_eq!(
             recs(&r, "pkg/a.py"),
-            [(1, 1, 0, 0), (2, 0, 0, 0), (4, 3, 1, 2)]
+            [(1, true, 0, 0), (2, false, 0, 0), (4, true, 1, 2)]
         );
         assert_eq!(t(&r), (2, 3, 1, 2));
         assert!(r.has_branch_data);
@@ -261,7 +261,7 @@ mod tests {
 <lines><line number="3" hits="2"/><line number="4" hits="0"/></lines></method></methods></class>"#,
             ),
         );
-        assert_eq!(recs(&r, "A.java"), [(3, 2, 0, 0), (4, 0, 0, 0)]);
+        assert_eq!(recs(&r, "A.java"), [(3, true, 0, 0), (4, false, 0, 0)]);
     }
 
     #[test]
@@ -284,7 +284,7 @@ mod tests {
         assert_eq!(paths(&r), ["A.java", "B.java", "C.java"]);
         assert_eq!(
             recs(&r, "A.java"),
-            [(5, 4, 0, 0), (6, 1, 1, 2), (9, 1, 0, 0)]
+            [(5, true, 0, 0), (6, true, 1, 2), (9, true, 0, 0)]
         );
         assert_eq!(t(&r), (3, 3, 1, 2));
     }
@@ -303,7 +303,7 @@ mod tests {
         );
         assert_eq!(
             recs(&r, "x<1>.c"),
-            [(1, 0, 0, 0), (2, 1, 0, 0), (3, u32::MAX, 2, 2)]
+            [(1, false, 0, 0), (2, true, 0, 0), (3, true, 2, 2)]
         );
     }
 

@@ -159,7 +159,7 @@ mod tests {
         assert_eq!(paths(&r), ["com/x/A.java", "com/x/Empty.java", "Main.java"]);
         assert_eq!(
             recs(&r, "com/x/A.java"),
-            [(3, 3, 0, 0), (4, 0, 0, 2), (5, 2, 3, 4)]
+            [(3, true, 0, 0), (4, false, 0, 2), (5, true, 3, 4)]
         );
         assert_eq!(t(&r), (3, 4, 3, 6));
         assert!(r.has_branch_data);

@@ -224,7 +224,12 @@ mod tests {
         // The BRDA on line 9 has no DA: dropped.
         assert_eq!(
             recs(&r, "/w/src/a.c"),
-            [(3, 1, 0, 0), (4, 1, 1, 2), (5, 0, 0, 0), (6, 0, 0, 2)]
+            [
+                (3, true, 0, 0),
+                (4, true, 1, 2),
+                (5, false, 0, 0),
+                (6, false, 0, 2)
+            ]
         );
         assert_eq!(t(&r), (2, 4, 1, 4));
         assert!(r.has_branch_data);
@@ -239,7 +244,10 @@ mod tests {
              SF:a.rs\nDA:2,3\nDA:3,0\nDA:3,2\nBRDA:2,0,0,1\nBRDA:2,0,1,0\nend_of_record\n",
         );
         assert_eq!(paths(&r), ["a.rs", "b.rs"]);
-        assert_eq!(recs(&r, "a.rs"), [(1, 0, 0, 0), (2, 3, 1, 2), (3, 2, 0, 0)]);
+        assert_eq!(
+            recs(&r, "a.rs"),
+            [(1, false, 0, 0), (2, true, 1, 2), (3, true, 0, 0)]
+        );
         assert_eq!(t(&r), (3, 4, 1, 2));
     }
 
@@ -249,7 +257,7 @@ mod tests {
             L,
             "VER:2.0\nSF:x.c\nDA:1,-5\nDA:2,18446744073709551616\nBRDA:2,e0,(a < b) == True,3\nFNL:0,1,2\nend_of_record\n",
         );
-        assert_eq!(recs(&r, "x.c"), [(1, 0, 0, 0), (2, u32::MAX, 1, 1)]);
+        assert_eq!(recs(&r, "x.c"), [(1, false, 0, 0), (2, true, 1, 1)]);
     }
 
     #[test]

@@ -23,7 +23,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
 
-use super::model::{FileReport, Format, LineRecord, Report};
+use super::model::{FileReport, Format, LineRecord, Lines, Report};
 
 pub use detect::detect;
 
@@ -223,10 +223,12 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
         if !seen.insert(f.path.as_str()) {
             return Some(format!("duplicate path {:?}", f.path));
         }
-        if !f.lines.is_sorted_by(|a, b| a.line < b.line) {
-            return Some(format!("lines of {:?} not sorted and unique", f.path));
-        }
+        let mut prev: Option<u32> = None;
         for l in &f.lines {
+            if prev.is_some_and(|p| p >= l.line) {
+                return Some(format!("lines of {:?} not sorted and unique", f.path));
+            }
+            prev = Some(l.line);
             if l.branches_covered > l.branches_total {
                 return Some(format!(
                     "{}:{} covers more branches than it has",
@@ -234,6 +236,12 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
                 ));
             }
             any_branch |= l.branches_total > 0;
+        }
+        if f.lines.iter().filter(|l| l.covered).count() != f.lines.covered() {
+            return Some(format!(
+                "covered count of {:?} disagrees with its lines",
+                f.path
+            ));
         }
     }
     if any_branch != report.has_branch_data {
@@ -367,15 +375,14 @@ impl Builder {
         match self.index.get(path) {
             Some(&i) => {
                 if let Some(file) = self.files.get_mut(i) {
-                    super::model::merge_sorted(&mut file.lines, lines);
+                    file.lines.merge_records(lines);
                 }
             }
             None => {
                 self.index.insert(path.to_owned(), self.files.len());
                 self.files.push(FileReport {
                     path: path.to_owned(),
-                    // `to_vec` allocates exactly `len`: no growth slack kept per file.
-                    lines: lines.to_vec(),
+                    lines: Lines::from_sorted_records(lines),
                 });
             }
         }
@@ -384,7 +391,7 @@ impl Builder {
 
     /// The finished report, or [`ParseErrorKind::NoFiles`].
     pub(crate) fn finish(
-        self,
+        mut self,
         format: Format,
         origin: &str,
         sources: Vec<String>,
@@ -395,6 +402,9 @@ impl Builder {
                 Location::Whole,
                 ParseErrorKind::NoFiles,
             ));
+        }
+        for f in &mut self.files {
+            f.lines.shrink_to_fit();
         }
         Ok(Report {
             format,
@@ -514,8 +524,8 @@ pub(crate) mod test_util {
         (lines_covered, lines_total, branches_covered, branches_total)
     }
 
-    /// One file's records as (line, hits, branches covered, branches total).
-    pub(crate) fn recs(r: &Report, path: &str) -> Vec<(u32, u32, u16, u16)> {
+    /// One file's lines as (line, covered, branches covered, branches total).
+    pub(crate) fn recs(r: &Report, path: &str) -> Vec<(u32, bool, u16, u16)> {
         let f = r
             .files
             .iter()
@@ -523,7 +533,7 @@ pub(crate) mod test_util {
             .unwrap_or_else(|| panic!("no file {path} in {:?}", paths(r)));
         f.lines
             .iter()
-            .map(|l| (l.line, l.hits, l.branches_covered, l.branches_total))
+            .map(|l| (l.line, l.covered, l.branches_covered, l.branches_total))
             .collect()
     }
 
