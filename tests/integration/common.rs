@@ -75,6 +75,7 @@ pub struct Harness {
     env: Vec<(String, String)>,
     args: Vec<String>,
     cwd: PathBuf,
+    uid: Option<u32>,
 }
 
 const SCRUB: &[&str] = &["GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_"];
@@ -108,6 +109,7 @@ impl Harness {
             dir,
             args: Vec::new(),
             cwd,
+            uid: None,
         }
     }
 
@@ -144,6 +146,21 @@ impl Harness {
         self
     }
 
+    /// Run the binary as another user (Unix; the caller must be root), with the temp
+    /// dir and the output files opened to that user.
+    pub fn as_user(mut self, uid: u32) -> Self {
+        use std::os::unix::fs::PermissionsExt;
+        let open = |p: &Path, mode| {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
+                .expect("chmod for another user");
+        };
+        open(self.dir.path(), 0o755);
+        open(&self.dir.path().join("github_output"), 0o666);
+        open(&self.dir.path().join("step_summary"), 0o666);
+        self.uid = Some(uid);
+        self
+    }
+
     /// Path inside the temp dir.
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
@@ -163,6 +180,10 @@ impl Harness {
         }
         for (k, v) in &self.env {
             cmd.env(k, v);
+        }
+        if let Some(uid) = self.uid {
+            use std::os::unix::process::CommandExt;
+            cmd.uid(uid).gid(uid);
         }
         let out = cmd.output().expect("run rust-ci-action");
         let read =

@@ -435,6 +435,43 @@ fn bad_reports_exit_2_with_one_error_naming_the_file() {
     );
 }
 
+/// An unreadable report and a directory named in `files`: exit 2, one error naming the
+/// path and the reason. Root reads any file, so as root the binary runs as `nobody`.
+#[test]
+fn unreadable_report_and_directory_exit_2() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let h = Harness::new()
+        .input("gate", "coverage")
+        .input("files", "coverage.xml")
+        .input("threshold", "1");
+    let report = h.path("coverage.xml");
+    std::fs::write(&report, cobertura(&[("a.py", &[(1, 1)])])).unwrap();
+    std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let h = if root { h.as_user(65534) } else { h };
+    let run = h.run();
+    run.assert_code(2);
+    assert_eq!(run.output("result"), Some("error"), "{run}");
+    assert_eq!(run.errors().len(), 1, "{run}");
+    assert!(
+        run.errors()[0].contains("coverage.xml: cannot read")
+            && run.errors()[0].contains("ermission denied"),
+        "{run}"
+    );
+
+    let h = Harness::new()
+        .input("gate", "coverage")
+        .input("files", "reports");
+    std::fs::create_dir(h.path("reports")).unwrap();
+    let run = h.run();
+    run.assert_code(2);
+    assert_eq!(run.errors().len(), 1, "{run}");
+    assert!(
+        run.errors()[0].contains("\"reports\" is a directory, not a report"),
+        "{run}"
+    );
+}
+
 #[test]
 fn branch_threshold_without_branch_data_is_an_error() {
     let h = Harness::new()

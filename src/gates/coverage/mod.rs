@@ -113,6 +113,14 @@ pub enum Error {
         /// The patterns, comma-separated.
         patterns: String,
     },
+    /// A `files` entry names a directory.
+    #[error(
+        "input `files`: {pattern:?} is a directory, not a report (name the file, or a glob such as \"{pattern}/**/*.xml\")"
+    )]
+    Directory {
+        /// The entry.
+        pattern: String,
+    },
     /// A glob is not valid.
     #[error("input `files`: {pattern:?} is not a valid glob")]
     Glob {
@@ -207,6 +215,10 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         let path = ws.join(p);
         if path.is_file() {
             found.insert(path);
+        } else if !defaults && path.is_dir() {
+            return Err(Error::Directory {
+                pattern: p.clone(),
+            });
         } else {
             unmatched.push(p);
         }
