@@ -148,7 +148,7 @@ impl Harness {
 
     /// Run the binary as another user (Unix; the caller must be root), with the temp
     /// dir and the output files opened to that user.
-    pub fn as_user(mut self, uid: u32) -> Self {
+    pub fn run_as(mut self, uid: u32) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let open = |p: &Path, mode| {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))

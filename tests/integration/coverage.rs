@@ -448,7 +448,7 @@ fn unreadable_report_and_directory_exit_2() {
     std::fs::write(&report, cobertura(&[("a.py", &[(1, 1)])])).unwrap();
     std::fs::set_permissions(&report, std::fs::Permissions::from_mode(0o000)).unwrap();
     let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
-    let h = if root { h.as_user(65534) } else { h };
+    let h = if root { h.run_as(65534) } else { h };
     let run = h.run();
     run.assert_code(2);
     assert_eq!(run.output("result"), Some("error"), "{run}");

@@ -216,9 +216,7 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         if path.is_file() {
             found.insert(path);
         } else if !defaults && path.is_dir() {
-            return Err(Error::Directory {
-                pattern: p.clone(),
-            });
+            return Err(Error::Directory { pattern: p.clone() });
         } else {
             unmatched.push(p);
         }
