@@ -3,7 +3,8 @@
 //!
 //! Every parser reads its input once, front to back, with one reused buffer: no parser
 //! holds the whole file or a DOM, so memory follows the number of distinct executable
-//! lines (12 bytes each), not the size of the report. Nothing here opens files, prints or
+//! lines (about one byte each, see [`Lines`]) plus the largest single file section
+//! (12 bytes per record), not the size of the report. Nothing here opens files, prints or
 //! looks at the environment; the gate does that and hands us a reader and the report's
 //! path for messages.
 //!
