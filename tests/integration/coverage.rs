@@ -435,6 +435,43 @@ fn bad_reports_exit_2_with_one_error_naming_the_file() {
     );
 }
 
+/// Reports are parsed in parallel, but the error reported is the first failing report in
+/// `files` order, and a good set of several reports merges as one.
+#[test]
+fn several_reports_parse_in_parallel_with_ordered_errors() {
+    let names = ["r0.xml", "r1.xml", "r2.xml", "r3.xml", "r4.xml", "r5.xml"];
+    let write_all = |h: &Harness, broken: &[usize]| {
+        for (i, n) in names.iter().enumerate() {
+            let file = format!("f{i}.py");
+            let body = cobertura(&[(file.as_str(), &[(1, 1), (2, u32::from(i % 2 == 0))])]);
+            let bytes = if broken.contains(&i) {
+                body.as_bytes()[..body.len() / 2].to_vec()
+            } else {
+                body.into_bytes()
+            };
+            std::fs::write(h.path(n), bytes).unwrap();
+        }
+    };
+    for _ in 0..5 {
+        let h = Harness::new()
+            .input("gate", "coverage")
+            .input("files", names.join("\n"));
+        write_all(&h, &[2, 4]);
+        let run = h.run();
+        run.assert_code(2);
+        assert_eq!(run.errors().len(), 1, "{run}");
+        assert!(run.errors()[0].contains("r2.xml"), "{run}");
+    }
+    let h = Harness::new()
+        .input("gate", "coverage")
+        .input("files", names.join("\n"));
+    write_all(&h, &[]);
+    let run = h.run();
+    run.assert_code(0);
+    assert_eq!(run.output("lines-total"), Some("12"), "{run}");
+    assert_eq!(run.output("lines-covered"), Some("9"), "{run}");
+}
+
 /// An unreadable report and a directory named in `files`: exit 2, one error naming the
 /// path and the reason. Root reads any file, so as root the binary runs as `nobody`.
 #[test]

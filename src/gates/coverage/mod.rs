@@ -12,6 +12,8 @@ pub mod paths;
 use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use globset::GlobSetBuilder;
 
@@ -23,7 +25,7 @@ use crate::spec::{InputSpec, OutputSpec};
 use config::CoverageConfig;
 use diff::{ChangedLines, DiffError};
 use evaluate::{DiffState, EvalError, Merged};
-use model::Format;
+use model::{Format, Report};
 use parse::ParseError;
 use paths::{Mapped, PathMapper};
 
@@ -166,23 +168,25 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = CoverageConfig::try_from(raw)?;
     let ws = ctx.workspace.clone();
     let reports = find_reports(&ws, &cfg.files, cfg.default_files)?;
-    let tracked = tracked_files(&ws).await;
+    // Parsing (CPU, one thread per report up to the cores) runs while git lists the
+    // tracked files and the changed lines are fetched (processes, network).
+    let forced = cfg.format;
+    let ws_for_names = ws.clone();
+    let parsing = tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names));
+    let (parsed, tracked, diff) =
+        tokio::join!(parsing, tracked_files(&ws), changed_lines(ctx, &cfg));
+    let parsed = parsed.map_err(|e| Error::Read {
+        path: "reports".into(),
+        source: std::io::Error::other(e.to_string()),
+    })??;
+    let diff = diff?;
     let mapper = PathMapper::new(
         &ws.display().to_string(),
         tracked,
         cfg.path_prefix.clone(),
         cfg.source_root.clone(),
     );
-    let forced = cfg.format;
-    let ws_for_names = ws.clone();
-    let merged =
-        tokio::task::spawn_blocking(move || read_reports(&reports, forced, &mapper, &ws_for_names))
-            .await
-            .map_err(|e| Error::Read {
-                path: "reports".into(),
-                source: std::io::Error::other(e.to_string()),
-            })??;
-    let diff = changed_lines(ctx, &cfg).await?;
+    let merged = merge_reports(parsed, &mapper);
     if let DiffState::Off(why) = &diff {
         tracing::info!("diff coverage off: {why}");
     }
@@ -324,41 +328,87 @@ async fn tracked_files(ws: &Path) -> Vec<String> {
     }
 }
 
-/// Read, detect and parse every report, and merge them under repository paths.
-fn read_reports(
+/// Read, detect and parse every report: in parallel, one report per thread, up to the
+/// machine's cores. The result keeps the order of `files`, and the error returned is the
+/// first in that order, whichever thread finished first.
+fn parse_all(
     files: &[PathBuf],
     forced: Option<Format>,
-    mapper: &PathMapper,
     ws: &Path,
-) -> Result<Merged, Error> {
-    let mut merged = Merged::default();
-    for path in files {
-        // Messages name the report as the user wrote it: relative to the workspace.
-        let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
-        let read_err = |source| Error::Read {
-            path: shown.clone(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(read_err)?;
-        let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
-        let format = match forced {
-            Some(f) => f,
-            None => {
-                let head = reader.fill_buf().map_err(read_err)?;
-                if head.is_empty() {
-                    // Let the parser produce its "empty file" error with position.
-                    Format::Cobertura
-                } else {
-                    parse::detect(head).ok_or_else(|| Error::UnknownFormat {
-                        path: shown.clone(),
-                    })?
+) -> Result<Vec<(String, Report)>, Error> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .min(files.len());
+    if workers <= 1 {
+        return files.iter().map(|p| parse_one(p, forced, ws)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let slots: Vec<Mutex<Option<Result<(String, Report), Error>>>> =
+        files.iter().map(|_| Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= files.len() || failed.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let result = parse_one(&files[i], forced, ws);
+                    if result.is_err() {
+                        failed.store(true, Ordering::Relaxed);
+                    }
+                    if let Ok(mut slot) = slots[i].lock() {
+                        *slot = Some(result);
+                    }
                 }
+            });
+        }
+    });
+    // Reports skipped after a failure leave empty slots; the failure itself is in a
+    // slot, and every report before it in `files` order was parsed, so collecting in
+    // order yields the first failing report's error.
+    slots
+        .into_iter()
+        .filter_map(|slot| slot.into_inner().ok().flatten())
+        .collect()
+}
+
+/// Read, detect and parse one report. Messages name it as the user wrote it: relative
+/// to the workspace.
+fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Result<(String, Report), Error> {
+    let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
+    let read_err = |source| Error::Read {
+        path: shown.clone(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(read_err)?;
+    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let format = match forced {
+        Some(f) => f,
+        None => {
+            let head = reader.fill_buf().map_err(read_err)?;
+            if head.is_empty() {
+                // Let the parser produce its "empty file" error with position.
+                Format::Cobertura
+            } else {
+                parse::detect(head).ok_or_else(|| Error::UnknownFormat {
+                    path: shown.clone(),
+                })?
             }
-        };
-        let report = parse::parse(format, reader, &shown)?;
-        tracing::info!("{shown}: {format}, {} files", report.files.len());
+        }
+    };
+    let report = parse::parse(format, reader, &shown)?;
+    tracing::info!("{shown}: {format}, {} files", report.files.len());
+    Ok((shown, report))
+}
+
+/// Merge parsed reports under repository paths.
+fn merge_reports(parsed: Vec<(String, Report)>, mapper: &PathMapper) -> Merged {
+    let mut merged = Merged::default();
+    for (shown, report) in parsed {
         merged.has_branch_data |= report.has_branch_data;
-        merged.reports.push((shown.clone(), format.to_string()));
+        merged.reports.push((shown, report.format.to_string()));
         for f in report.files {
             match mapper.map(&f.path, &report.sources) {
                 Mapped::Repo(p) => merged.add(p, f, true),
@@ -366,7 +416,7 @@ fn read_reports(
             }
         }
     }
-    Ok(merged)
+    merged
 }
 
 /// Run git in the workspace; its stdout, or `None` when it fails.
