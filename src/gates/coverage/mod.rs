@@ -328,6 +328,9 @@ async fn tracked_files(ws: &Path) -> Vec<String> {
     }
 }
 
+/// One report parsed: its name for messages and its contents, or why not.
+type Parsed = Result<(String, Report), Error>;
+
 /// Read, detect and parse every report: in parallel, one report per thread, up to the
 /// machine's cores. The result keeps the order of `files`, and the error returned is the
 /// first in that order, whichever thread finished first.
@@ -344,8 +347,7 @@ fn parse_all(
     }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let slots: Vec<Mutex<Option<Result<(String, Report), Error>>>> =
-        files.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<Mutex<Option<Parsed>>> = files.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -376,7 +378,7 @@ fn parse_all(
 
 /// Read, detect and parse one report. Messages name it as the user wrote it: relative
 /// to the workspace.
-fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Result<(String, Report), Error> {
+fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
     let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
     let read_err = |source| Error::Read {
         path: shown.clone(),
