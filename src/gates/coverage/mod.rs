@@ -12,7 +12,7 @@ pub mod paths;
 use std::collections::BTreeSet;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use globset::GlobSetBuilder;
@@ -342,12 +342,9 @@ fn parse_all(
     let workers = std::thread::available_parallelism()
         .map_or(1, std::num::NonZero::get)
         .min(files.len());
-    if workers <= 1 {
-        return files.iter().map(|p| parse_one(p, forced, ws)).collect();
-    }
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
-    let slots: Vec<Mutex<Option<Parsed>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    let slots: Vec<OnceLock<Parsed>> = files.iter().map(|_| OnceLock::new()).collect();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|| {
@@ -357,12 +354,8 @@ fn parse_all(
                         break;
                     }
                     let result = parse_one(&files[i], forced, ws);
-                    if result.is_err() {
-                        failed.store(true, Ordering::Relaxed);
-                    }
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(result);
-                    }
+                    failed.fetch_or(result.is_err(), Ordering::Relaxed);
+                    let _ = slots[i].set(result);
                 }
             });
         }
@@ -370,10 +363,7 @@ fn parse_all(
     // Reports skipped after a failure leave empty slots; the failure itself is in a
     // slot, and every report before it in `files` order was parsed, so collecting in
     // order yields the first failing report's error.
-    slots
-        .into_iter()
-        .filter_map(|slot| slot.into_inner().ok().flatten())
-        .collect()
+    slots.into_iter().filter_map(OnceLock::into_inner).collect()
 }
 
 /// Read, detect and parse one report. Messages name it as the user wrote it: relative

@@ -101,11 +101,6 @@ impl LineRecord {
         }
     }
 
-    /// Whether the line was executed at least once.
-    pub fn is_covered(&self) -> bool {
-        self.hits > 0
-    }
-
     /// Fold a duplicate record for the same line into this one: hits = max (so the
     /// line is covered if any record was), branch total and covered = max of each,
     /// covered capped at total.
@@ -117,6 +112,42 @@ impl LineRecord {
             .max(other.branches_covered)
             .min(self.branches_total);
     }
+}
+
+/// How records for the same line inside one file section combine before the section
+/// is merged into the file's [`Lines`] (where [`LineRecord::absorb`] applies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SameLine {
+    /// Duplicates of one line (Cobertura, JaCoCo): max of everything.
+    Max,
+    /// Distinct elements on one line (LCOV `BRDA`s, Clover `cond`s): hits max,
+    /// branch outcomes added up.
+    SumBranches,
+}
+
+/// Sort `lines` and fold records of the same line per `rule`.
+pub fn fold_lines(lines: &mut Vec<LineRecord>, rule: SameLine) {
+    if lines.is_sorted_by(|a, b| a.line < b.line) {
+        return;
+    }
+    lines.sort_by_key(|r| r.line);
+    lines.dedup_by(|later, kept| {
+        if later.line != kept.line {
+            return false;
+        }
+        match rule {
+            SameLine::Max => kept.absorb(later),
+            SameLine::SumBranches => {
+                kept.hits = kept.hits.max(later.hits);
+                kept.branches_total = kept.branches_total.saturating_add(later.branches_total);
+                kept.branches_covered = kept
+                    .branches_covered
+                    .saturating_add(later.branches_covered)
+                    .min(kept.branches_total);
+            }
+        }
+        true
+    });
 }
 
 /// One executable line as the model keeps it: what the gate counts, nothing more (hit
@@ -180,8 +211,8 @@ struct BranchData {
 pub struct Lines {
     stream: Vec<u8>,
     branches: Vec<BranchData>,
-    len: usize,
-    covered: usize,
+    /// The last line pushed (meaningless while `stream` is empty); kept so appending
+    /// a later section does not decode the stream.
     last: u32,
 }
 
@@ -205,19 +236,9 @@ impl Lines {
         out
     }
 
-    /// Number of executable lines.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
     /// No lines at all.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Lines executed at least once.
-    pub fn covered(&self) -> usize {
-        self.covered
+        self.stream.is_empty()
     }
 
     /// Line and branch totals.
@@ -250,11 +271,11 @@ impl Lines {
     /// Append a line after every line held. Callers keep the order; a line that is not
     /// after the last one is dropped rather than break the invariant.
     fn push(&mut self, l: Line) {
-        debug_assert!(self.len == 0 || l.line > self.last, "push out of order");
-        if self.len > 0 && l.line <= self.last {
+        debug_assert!(self.is_empty() || l.line > self.last, "push out of order");
+        if !self.is_empty() && l.line <= self.last {
             return;
         }
-        let delta = if self.len == 0 {
+        let delta = if self.is_empty() {
             l.line
         } else {
             l.line - self.last
@@ -275,8 +296,6 @@ impl Lines {
                 total: l.branches_total,
             });
         }
-        self.len += 1;
-        self.covered += usize::from(l.covered);
         self.last = l.line;
     }
 
@@ -298,7 +317,7 @@ impl Lines {
         let Some(first) = first else { return };
         // Fast path: `other` only adds lines after ours (a file split over several
         // consecutive classes).
-        if self.len == 0 || first > self.last {
+        if self.is_empty() || first > self.last {
             for l in other {
                 self.push(l);
             }
@@ -345,17 +364,10 @@ impl<'a> IntoIterator for &'a Lines {
 }
 
 impl FromIterator<LineRecord> for Lines {
-    /// Sorts and folds duplicates with [`LineRecord::absorb`]; for tests and tools.
+    /// Sorts and folds duplicates per [`SameLine::Max`]; for tests and tools.
     fn from_iter<I: IntoIterator<Item = LineRecord>>(iter: I) -> Self {
         let mut recs: Vec<LineRecord> = iter.into_iter().collect();
-        recs.sort_by_key(|r| r.line);
-        recs.dedup_by(|later, kept| {
-            let same = later.line == kept.line;
-            if same {
-                kept.absorb(later);
-            }
-            same
-        });
+        fold_lines(&mut recs, SameLine::Max);
         Lines::from_sorted_records(&recs)
     }
 }
@@ -466,11 +478,11 @@ pub struct Totals {
 
 impl Totals {
     fn add_lines(&mut self, lines: &Lines) {
-        self.lines_total += lines.len() as u64;
-        self.lines_covered += lines.covered() as u64;
-        for b in &lines.branches {
-            self.branches_covered += u64::from(b.covered);
-            self.branches_total += u64::from(b.total);
+        for l in lines {
+            self.lines_total += 1;
+            self.lines_covered += u64::from(l.covered);
+            self.branches_covered += u64::from(l.branches_covered);
+            self.branches_total += u64::from(l.branches_total);
         }
     }
 
@@ -585,7 +597,8 @@ mod tests {
         let want: Vec<Line> = recs.iter().map(Line::from).collect();
         assert_eq!(got, want);
         assert_eq!(got[1].branches_covered, 2, "covered capped at total");
-        assert_eq!((lines.len(), lines.covered()), (7, 4));
+        let t = lines.totals();
+        assert_eq!((t.lines_total, t.lines_covered), (7, 4));
     }
 
     #[test]
@@ -632,8 +645,12 @@ mod tests {
             }
             let want: Vec<Line> = reference.into_values().collect();
             assert_eq!(lines.iter().collect::<Vec<_>>(), want, "round {round}");
-            assert_eq!(lines.len(), want.len());
-            assert_eq!(lines.covered(), want.iter().filter(|l| l.covered).count());
+            let t = lines.totals();
+            assert_eq!(t.lines_total, want.len() as u64);
+            assert_eq!(
+                t.lines_covered,
+                want.iter().filter(|l| l.covered).count() as u64
+            );
         }
     }
 

@@ -10,8 +10,10 @@
 //! must describe at least the generation our PATCH returned, and a paused Deployment fails
 //! instead of waiting out the timeout.
 
+use k8s_openapi::Metadata;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 
 use super::config::WorkloadKind;
 
@@ -62,15 +64,19 @@ impl Progress {
 }
 
 /// What the rollout logic needs from a Deployment, StatefulSet or DaemonSet.
-pub trait RolloutObject {
+pub trait RolloutObject: Metadata<Ty = ObjectMeta> {
     /// Which kind this is.
     const KIND: WorkloadKind;
     /// kubectl's verdict on this object.
     fn kubectl_status(&self) -> RolloutState;
     /// `metadata.name`.
-    fn name(&self) -> &str;
+    fn name(&self) -> &str {
+        self.metadata().name.as_deref().unwrap_or_default()
+    }
     /// `metadata.generation` (0 when absent, as Go reads it).
-    fn generation(&self) -> i64;
+    fn generation(&self) -> i64 {
+        self.metadata().generation.unwrap_or(0)
+    }
     /// `status.observedGeneration` (0 when absent).
     fn observed_generation(&self) -> i64;
     /// `spec.template`.
@@ -107,7 +113,7 @@ pub fn evaluate<K: RolloutObject>(obj: &K, min_generation: i64) -> RolloutState 
         return RolloutState::Failed(msg);
     }
     if obj.observed_generation() < min_generation {
-        return RolloutState::Progressing(spec_not_observed(K::KIND).to_owned());
+        return RolloutState::Progressing(spec_not_observed(<K as RolloutObject>::KIND).to_owned());
     }
     match obj.kubectl_status() {
         // The controller observed the paused spec and will not roll it out: kubectl would
@@ -133,12 +139,6 @@ impl RolloutObject for Deployment {
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_deployment_status(self)
-    }
-    fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or_default()
-    }
-    fn generation(&self) -> i64 {
-        self.metadata.generation.unwrap_or(0)
     }
     fn observed_generation(&self) -> i64 {
         self.status
@@ -167,12 +167,6 @@ impl RolloutObject for StatefulSet {
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_statefulset_status(self)
-    }
-    fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or_default()
-    }
-    fn generation(&self) -> i64 {
-        self.metadata.generation.unwrap_or(0)
     }
     fn observed_generation(&self) -> i64 {
         self.status
@@ -206,12 +200,6 @@ impl RolloutObject for DaemonSet {
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_daemonset_status(self)
-    }
-    fn name(&self) -> &str {
-        self.metadata.name.as_deref().unwrap_or_default()
-    }
-    fn generation(&self) -> i64 {
-        self.metadata.generation.unwrap_or(0)
     }
     fn observed_generation(&self) -> i64 {
         self.status

@@ -25,6 +25,7 @@ use std::fmt;
 use std::io::BufRead;
 
 use super::model::{FileReport, Format, LineRecord, Lines, Report};
+pub(crate) use super::model::{SameLine, fold_lines};
 
 pub use detect::detect;
 
@@ -238,12 +239,6 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
             }
             any_branch |= l.branches_total > 0;
         }
-        if f.lines.iter().filter(|l| l.covered).count() != f.lines.covered() {
-            return Some(format!(
-                "covered count of {:?} disagrees with its lines",
-                f.path
-            ));
-        }
     }
     if any_branch != report.has_branch_data {
         return Some("has_branch_data disagrees with the records".to_owned());
@@ -319,42 +314,6 @@ pub(crate) fn parse_u64_sat(bytes: &[u8]) -> Option<u64> {
 /// Saturating conversion for branch counts.
 pub(crate) fn sat_u16(v: u64) -> u16 {
     u16::try_from(v).unwrap_or(u16::MAX)
-}
-
-/// How records for the same line inside one file section combine before the section
-/// is merged into the report (where [`LineRecord::absorb`] applies).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SameLine {
-    /// Duplicates of one line (Cobertura, JaCoCo): max of everything.
-    Max,
-    /// Distinct elements on one line (LCOV `BRDA`s, Clover `cond`s): hits max,
-    /// branch outcomes added up.
-    SumBranches,
-}
-
-/// Sort `lines` and fold records of the same line per `rule`.
-pub(crate) fn fold_lines(lines: &mut Vec<LineRecord>, rule: SameLine) {
-    if lines.is_sorted_by(|a, b| a.line < b.line) {
-        return;
-    }
-    lines.sort_by_key(|r| r.line);
-    lines.dedup_by(|later, kept| {
-        if later.line != kept.line {
-            return false;
-        }
-        match rule {
-            SameLine::Max => kept.absorb(later),
-            SameLine::SumBranches => {
-                kept.hits = kept.hits.max(later.hits);
-                kept.branches_total = kept.branches_total.saturating_add(later.branches_total);
-                kept.branches_covered = kept
-                    .branches_covered
-                    .saturating_add(later.branches_covered)
-                    .min(kept.branches_total);
-            }
-        }
-        true
-    });
 }
 
 /// Collects file sections into unique [`FileReport`]s in order of first appearance.

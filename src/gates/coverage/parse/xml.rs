@@ -76,7 +76,25 @@ pub(crate) struct Ctx<'a> {
     origin: &'a str,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of an event: the open elements, whether the innermost of them is the
+    /// event's own element, and what a line number needs.
+    fn new(
+        names: &'a [u8],
+        ends: &'a [usize],
+        top_is_current: bool,
+        newlines: u64,
+        origin: &'a str,
+    ) -> Self {
+        Ctx {
+            names,
+            ends,
+            top_is_current,
+            newlines,
+            origin,
+        }
+    }
+
     /// Name of the ancestor `k` levels above the current event's element (`k = 1`:
     /// parent), or `""` above the root.
     pub(crate) fn ancestor(&self, k: usize) -> &str {
@@ -265,25 +283,13 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if self_closing {
                         // `<coverage/>`: nothing inside.
                         root_closed = true;
-                        let ctx = Ctx {
-                            names: &self.names,
-                            ends: &self.ends,
-                            top_is_current: false,
-                            newlines,
-                            origin,
-                        };
+                        let ctx = Ctx::new(&self.names, &self.ends, false, newlines, origin);
                         on(Ev::Empty(e), &ctx)?;
                         continue;
                     }
                     self.names.extend_from_slice(name.as_bytes());
                     self.ends.push(self.names.len());
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: true,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, true, newlines, origin);
                     on(Ev::Start(e), &ctx)?;
                 }
                 Event::Start(e) => {
@@ -295,23 +301,11 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     }
                     self.names.extend_from_slice(e.name().as_ref().as_bytes());
                     self.ends.push(self.names.len());
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: true,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, true, newlines, origin);
                     on(Ev::Start(e), &ctx)?;
                 }
                 Event::Empty(e) => {
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: false,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, false, newlines, origin);
                     on(Ev::Empty(e), &ctx)?;
                 }
                 Event::End(e) => {
@@ -320,13 +314,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if self.ends.is_empty() {
                         root_closed = true;
                     }
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: false,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, false, newlines, origin);
                     let name = e.name();
                     on(Ev::End(name.as_ref()), &ctx)?;
                 }
@@ -348,13 +336,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         };
                         return Err(err(Location::Line(line_of(text)), kind));
                     }
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: false,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, false, newlines, origin);
                     on(Ev::Text(text), &ctx)?;
                 }
                 Event::CData(c) => {
@@ -367,13 +349,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         return Err(err(Location::Byte(pos), kind));
                     }
                     let text: &str = &c;
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: false,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, false, newlines, origin);
                     on(Ev::Text(text), &ctx)?;
                 }
                 Event::GeneralRef(r) => {
@@ -405,13 +381,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         ));
                     };
                     let text: &str = c.encode_utf8(&mut self.ref_buf);
-                    let ctx = Ctx {
-                        names: &self.names,
-                        ends: &self.ends,
-                        top_is_current: false,
-                        newlines,
-                        origin,
-                    };
+                    let ctx = Ctx::new(&self.names, &self.ends, false, newlines, origin);
                     on(Ev::Text(text), &ctx)?;
                 }
                 Event::DocType(d) => {
