@@ -16,6 +16,8 @@ use serde_json::Value;
 
 use crate::common::{Harness, Run};
 
+mod snapshot;
+
 /// The real kubectl: `/usr/bin/kubectl` (this machine), else the first on `PATH` (GitHub's
 /// runners have it in `/usr/local/bin`). Missing kubectl is a loud failure, never a skip.
 fn kubectl_path() -> PathBuf {
@@ -187,6 +189,26 @@ struct Drive {
     disrupt: Vec<(u32, Disrupt)>,
     /// Stop ticking once this Deployment is complete by kubectl's rules, and note when.
     watch_complete: Option<&'static str>,
+    /// Start ticking once this many watches are open (one per workload the gate follows),
+    /// so that every watch sees every step.
+    watches: usize,
+    /// When to stop the fake's clock so that what the gate reads after its verdict (pods,
+    /// events, logs) is the state the verdict was reached in, whatever the machine's speed.
+    hold: Hold,
+    /// The clock starts again once the gate has sent this many more PATCHes (its
+    /// rollbacks), or has exited.
+    resume_after_patches: usize,
+}
+
+/// When [`drive`] stops ticking.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hold {
+    /// Never.
+    Never,
+    /// Once a Deployment has failed by kubectl's rules.
+    OnDeploymentFailure,
+    /// After this many ticks (for verdicts reached by the gate's own timeout).
+    AfterTicks(u32),
 }
 
 impl Default for Drive {
@@ -197,6 +219,9 @@ impl Default for Drive {
             max_ticks: 60,
             disrupt: Vec::new(),
             watch_complete: None,
+            watches: 1,
+            hold: Hold::Never,
+            resume_after_patches: 1,
         }
     }
 }
@@ -213,10 +238,11 @@ struct Driven {
 async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
     let handle = tokio::task::spawn_blocking(move || h.run());
     let mut driven = Driven::default();
+    let mut held = false;
     let started = Instant::now();
     // Tick only once the gate is watching: before that, nothing would change anyway, and a
     // disruption must hit a live watch.
-    while c.fake.watches().is_empty()
+    while c.fake.watches().len() < d.watches
         && !handle.is_finished()
         && started.elapsed() < Duration::from_secs(30)
     {
@@ -237,6 +263,15 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
                     driven.completed_before = Some(before);
                 }
             }
+            let hold_now = match d.hold {
+                Hold::Never => false,
+                Hold::OnDeploymentFailure => any_deployment_failed(c),
+                Hold::AfterTicks(n) => driven.ticks >= n,
+            };
+            if hold_now && !held {
+                held = true;
+                hold_until_patches(c, &handle, d.resume_after_patches).await;
+            }
             for (at, what) in &d.disrupt {
                 if *at == driven.ticks {
                     match what {
@@ -255,6 +290,35 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
     }
     let run = handle.await.expect("gate thread");
     (run, driven)
+}
+
+fn any_deployment_failed(c: &Cluster) -> bool {
+    c.fake
+        .list("apps/v1", "Deployment", None)
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(v).ok())
+        .any(|d| {
+            matches!(
+                rust_ci_action::gates::rollout::status::kubectl_deployment_status(&d),
+                rust_ci_action::gates::rollout::status::RolloutState::Failed(_)
+            )
+        })
+}
+
+/// Wait (at most 30s) until the gate sends `more` PATCHes or exits.
+async fn hold_until_patches(c: &Cluster, gate: &tokio::task::JoinHandle<Run>, more: usize) {
+    let patches = || {
+        c.fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "PATCH")
+            .count()
+    };
+    let until = patches() + more;
+    let started = Instant::now();
+    while patches() < until && !gate.is_finished() && started.elapsed() < Duration::from_secs(30) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn results(run: &Run) -> Vec<Value> {
