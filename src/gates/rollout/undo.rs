@@ -20,10 +20,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
-use super::explain::REVISION_ANNOTATION;
+use super::kinds::{REVISION_ANNOTATION, controlled_by, revision_annotation};
 
 /// The label the Deployment controller adds to each ReplicaSet's template.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
@@ -66,22 +65,6 @@ pub struct UndoPlan {
     pub patch: Value,
     /// Images of the restored template, for the report.
     pub images: Vec<String>,
-}
-
-fn revision_of(meta: &ObjectMeta) -> Option<i64> {
-    meta.annotations
-        .as_ref()?
-        .get(REVISION_ANNOTATION)?
-        .parse()
-        .ok()
-}
-
-fn controlled_by(meta: &ObjectMeta, uid: Option<&str>) -> bool {
-    let Some(uid) = uid else { return false };
-    meta.owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.uid == uid && o.controller == Some(true))
 }
 
 /// kubectl's "previous" pick: the second-highest revision seen, in one pass.
@@ -142,7 +125,7 @@ pub fn deployment_undo(
     let candidates = replicasets
         .iter()
         .filter(|rs| controlled_by(&rs.metadata, uid))
-        .filter_map(|rs| revision_of(&rs.metadata).map(|r| (r, rs)));
+        .filter_map(|rs| revision_annotation(&rs.metadata).map(|r| (r, rs)));
     let (to_revision, rs) = previous(candidates)
         .ok_or_else(|| UndoError::NoHistory(format!("deployment \"{name}\"")))?;
     let target = rs

@@ -257,7 +257,9 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
                 let dep: k8s_openapi::api::apps::v1::Deployment =
                     serde_json::from_value(c.object("Deployment", name)).expect("deployment");
                 if matches!(
-                    rust_ci_action::gates::rollout::status::kubectl_deployment_status(&dep),
+                    rust_ci_action::gates::rollout::kinds::deployment::kubectl_deployment_status(
+                        &dep
+                    ),
                     rust_ci_action::gates::rollout::status::RolloutState::Complete(_)
                 ) {
                     driven.completed_before = Some(before);
@@ -299,7 +301,7 @@ fn any_deployment_failed(c: &Cluster) -> bool {
         .filter_map(|v| serde_json::from_value::<k8s_openapi::api::apps::v1::Deployment>(v).ok())
         .any(|d| {
             matches!(
-                rust_ci_action::gates::rollout::status::kubectl_deployment_status(&d),
+                rust_ci_action::gates::rollout::kinds::deployment::kubectl_deployment_status(&d),
                 rust_ci_action::gates::rollout::status::RolloutState::Failed(_)
             )
         })

@@ -1,121 +1,265 @@
-//! The rollout gate's results as people and workflows read them: the `results` JSON, the
-//! summary table with each workload's replica progression and durations, failure
-//! explanations, and the `::error` annotations. Pure: reports in, [`Outcome`] out.
+//! What people and workflows read from the rollout gate: the title, the summary table with
+//! each workload's replica progression and durations, the failure details (explanations,
+//! log tails, smoke output), the annotations, and the outputs (`results` JSON and the
+//! rest). Pure: results in, [`Outcome`] out.
+//!
+//! Pod log tails and smoke-command output are text the pull request controls; they enter
+//! markdown only through [`code_block`], the place to route through the untrusted-text
+//! module once it lands. A failed workload's details are [`explanation`]'s.
+
+mod explanation;
+
+pub use self::explanation::{explanation_annotation, explanation_markdown};
 
 use std::time::Duration;
 
 use serde_json::json;
 
-use super::config::{Workload, WorkloadKind, format_duration};
-use super::explain::Explanation;
+use super::duration::format_duration;
+use super::events::one_line;
+use super::names::WorkloadKind;
+use super::results::{SmokeReport, Status, WorkloadReport, all_rolled_back};
 use super::status::Progress;
 use crate::outcome::{Annotation, Level, Outcome, Verdict};
+use crate::spec::OutputSpec;
 
-/// How one workload's rollout ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    /// Patched and rolled out.
-    Complete,
-    /// Already at the image, and healthy.
-    Unchanged,
-    /// Failed on its own terms (progress deadline, paused, deleted, strategy).
-    Failed,
-    /// Still not done when `timeout` ran out.
-    TimedOut,
-}
+/// The rollout gate's outputs.
+pub const OUTPUTS: &[OutputSpec] = &[
+    OutputSpec {
+        name: "revision",
+        description: "New revision of the (first) workload.",
+    },
+    OutputSpec {
+        name: "previous-image",
+        description: "Image the (first) workload ran before.",
+    },
+    OutputSpec {
+        name: "rolled-back",
+        description: "`true` when a failed rollout was rolled back.",
+    },
+    OutputSpec {
+        name: "results",
+        description: "JSON: per workload status, durations and reason.",
+    },
+];
 
-impl Status {
-    /// Value in the `results` JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Complete => "complete",
-            Status::Unchanged => "unchanged",
-            Status::Failed => "failed",
-            Status::TimedOut => "timeout",
+/// The gate's outcome.
+pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> Outcome {
+    let failed: Vec<&WorkloadReport> = reports.iter().filter(|r| !r.status.ok()).collect();
+    let smoke_failed = smoke.filter(|s| !s.passed);
+    let verdict = if failed.is_empty() && smoke_failed.is_none() {
+        Verdict::Pass
+    } else {
+        Verdict::Fail
+    };
+    let rolled_back = all_rolled_back(reports);
+    let mut text = String::new();
+    let mut annotations = Vec::new();
+    for r in &failed {
+        text.push_str(&format!("### ❌ `{}`\n\n", r.workload));
+        match &r.explanation {
+            Some(e) => text.push_str(&explanation_markdown(e)),
+            None => text.push_str(&format!("{}\n\n", r.message)),
         }
-    }
-    /// Whether this is a success.
-    pub fn ok(self) -> bool {
-        matches!(self, Status::Complete | Status::Unchanged)
-    }
-    fn label(self) -> &'static str {
-        match self {
-            Status::Complete => "✅ rolled out",
-            Status::Unchanged => "✅ unchanged",
-            Status::Failed => "❌ failed",
-            Status::TimedOut => "❌ timed out",
-        }
-    }
-}
-
-/// What a rollback did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackReport {
-    /// The revision restored, when one was chosen.
-    pub to_revision: Option<i64>,
-    /// Restored and rolled out again.
-    pub ok: bool,
-    /// kubectl's last message for the rollback rollout, or why it was not done.
-    pub message: String,
-    /// How long it took.
-    pub duration: Duration,
-}
-
-/// One workload's result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct WorkloadReport {
-    /// Which workload.
-    pub workload: Workload,
-    /// The container updated.
-    pub container: String,
-    /// The image rolled out.
-    pub image: String,
-    /// The container's image before.
-    pub previous_image: String,
-    /// Whether we patched it.
-    pub patched: bool,
-    /// How it ended.
-    pub status: Status,
-    /// kubectl's last message for it.
-    pub message: String,
-    /// The revision reached (Deployment revision, ControllerRevision number).
-    pub revision: Option<String>,
-    /// Replica counts as they changed.
-    pub progression: Vec<Progress>,
-    /// From the patch until the controller observed it.
-    pub observed_after: Option<Duration>,
-    /// From the patch until the verdict.
-    pub duration: Duration,
-    /// Wall-clock time the verdict was reached (for latency measurements).
-    pub finished_at: Option<jiff::Timestamp>,
-    /// Why it failed, in detail.
-    pub explanation: Option<Explanation>,
-    /// What the rollback did, when one was attempted.
-    pub rollback: Option<RollbackReport>,
-}
-
-impl WorkloadReport {
-    /// The short reason: the explanation's headline, or kubectl's message.
-    pub fn reason(&self) -> String {
-        self.explanation
+        let message = r
+            .explanation
             .as_ref()
-            .map_or_else(|| self.message.clone(), Explanation::headline)
+            .map_or_else(|| r.message.clone(), explanation_annotation);
+        let mut a = Annotation::general(
+            Level::Failure,
+            &format!("Rollout failed: {}", r.workload),
+            &message,
+        );
+        a.priority = 10;
+        annotations.push(a);
+    }
+    if let Some(s) = smoke_failed {
+        text.push_str(&format!(
+            "### ❌ Smoke command\n\n`{}` {}\n\n",
+            cell(&s.command),
+            s.detail
+        ));
+        if !s.output_tail.is_empty() {
+            text.push_str(&code_block(&s.output_tail));
+        }
+        let mut msg = format!("`{}` {}", s.command, s.detail);
+        if !s.output_tail.is_empty() {
+            msg.push('\n');
+            msg.push_str(&s.output_tail);
+        }
+        let mut a = Annotation::general(Level::Failure, "Smoke command failed", &msg);
+        a.priority = 9;
+        annotations.push(a);
+    }
+    annotations.extend(rollback_annotations(reports));
+
+    let first = reports.first();
+    Outcome {
+        verdict,
+        title: title(image, reports, &failed, smoke_failed.is_some(), rolled_back),
+        summary: summary(reports, smoke),
+        text,
+        annotations,
+        outputs: vec![
+            (
+                "revision".into(),
+                first.and_then(|r| r.revision.clone()).unwrap_or_default(),
+            ),
+            (
+                "previous-image".into(),
+                first.map(|r| r.previous_image.clone()).unwrap_or_default(),
+            ),
+            ("rolled-back".into(), rolled_back.to_string()),
+            ("results".into(), results_json(reports)),
+        ],
     }
 }
 
-/// The smoke command's result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmokeReport {
-    /// The command.
-    pub command: String,
-    /// Passed (exit 0 within the timeout).
-    pub passed: bool,
-    /// `exited with 3`, `timed out after 5m`, `killed by a signal`.
-    pub detail: String,
-    /// Last lines of its output.
-    pub output_tail: String,
-    /// How long it ran.
-    pub duration: Duration,
+/// `3 workloads rolled out <image>`, `deployment/api failed: <reason> (rolled back)`, ...
+fn title(
+    image: &str,
+    reports: &[WorkloadReport],
+    failed: &[&WorkloadReport],
+    smoke_failed: bool,
+    rolled_back: bool,
+) -> String {
+    let title = match (failed, smoke_failed) {
+        ([], false) => {
+            let unchanged = reports
+                .iter()
+                .filter(|r| r.status == Status::Unchanged)
+                .count();
+            let n = reports.len();
+            let what = if n == 1 {
+                reports
+                    .first()
+                    .map_or_else(String::new, |r| r.workload.short())
+            } else {
+                format!("{n} workloads")
+            };
+            if unchanged == n {
+                format!("{what} already at {image} and healthy")
+            } else {
+                format!("{what} rolled out {image}")
+            }
+        }
+        ([], true) => "Smoke command failed after the rollout".to_owned(),
+        ([one], _) => format!("{} failed: {}", one.workload.short(), one.reason()),
+        (many, _) => format!(
+            "{} of {} workloads failed: {}",
+            many.len(),
+            reports.len(),
+            many.iter()
+                .map(|r| r.workload.short())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    if rolled_back {
+        format!("{title} (rolled back)")
+    } else {
+        title
+    }
+}
+
+/// The table of workloads, the smoke command's line and the rollback list.
+fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
+    let mut summary = String::from(
+        "| Workload | Result | Replicas | Observed | Duration | Detail |\n| --- | --- | --- | --- | --- | --- |\n",
+    );
+    for r in reports {
+        let detail = if r.status.ok() {
+            let change = if r.patched {
+                format!("`{}` → `{}`", r.previous_image, r.image)
+            } else {
+                format!("`{}`", r.image)
+            };
+            let rev = r
+                .revision
+                .as_deref()
+                .map(|v| format!(", revision {v}"))
+                .unwrap_or_default();
+            format!("{change}{rev}")
+        } else {
+            cell(&r.reason())
+        };
+        summary.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} | {} |\n",
+            r.workload,
+            label(r.status),
+            progression_line(r.workload.kind, &r.progression),
+            r.observed_after
+                .map(format_duration)
+                .unwrap_or_else(|| "–".into()),
+            format_duration(r.duration),
+            detail
+        ));
+    }
+    if let Some(s) = smoke {
+        let icon = if s.passed { "✅" } else { "❌" };
+        summary.push_str(&format!(
+            "\nSmoke command {icon} `{}`: {} in {}\n",
+            cell(&s.command),
+            s.detail,
+            format_duration(s.duration)
+        ));
+    }
+    let mut rollbacks = reports
+        .iter()
+        .filter_map(|r| r.rollback.as_ref().map(|b| (r, b)))
+        .peekable();
+    if rollbacks.peek().is_some() {
+        summary.push_str("\n**Rollback**\n\n");
+        for (r, b) in rollbacks {
+            let icon = if b.ok { "↩️" } else { "⚠️" };
+            summary.push_str(&format!(
+                "- {icon} `{}`{}: {} ({})\n",
+                r.workload,
+                to_revision(b.to_revision),
+                cell(&b.message),
+                format_duration(b.duration)
+            ));
+        }
+    }
+    summary
+}
+
+/// A notice per workload rolled back, an error per rollback that did not finish.
+fn rollback_annotations(reports: &[WorkloadReport]) -> Vec<Annotation> {
+    reports
+        .iter()
+        .filter_map(|r| r.rollback.as_ref().map(|b| (r, b)))
+        .map(|(r, b)| {
+            let (level, title) = if b.ok {
+                (Level::Notice, "Rolled back")
+            } else {
+                (Level::Failure, "Rollback failed")
+            };
+            Annotation::general(
+                level,
+                &format!("{title}: {}", r.workload),
+                &format!(
+                    "{}{}: {}",
+                    r.workload,
+                    to_revision(b.to_revision),
+                    b.message
+                ),
+            )
+        })
+        .collect()
+}
+
+fn to_revision(v: Option<i64>) -> String {
+    v.map(|v| format!(" to revision {v}")).unwrap_or_default()
+}
+
+fn label(s: Status) -> &'static str {
+    match s {
+        Status::Complete => "✅ rolled out",
+        Status::Unchanged => "✅ unchanged",
+        Status::Failed => "❌ failed",
+        Status::TimedOut => "❌ timed out",
+    }
 }
 
 /// `0 → 1 → 3/3 updated, 3/3 available`: the distinct updated counts seen, then the last
@@ -135,14 +279,12 @@ pub fn progression_line(kind: WorkloadKind, progression: &[Progress]) -> String 
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join(" → ");
-    let ready = if kind == WorkloadKind::StatefulSet {
-        "ready"
-    } else {
-        "available"
-    };
     format!(
-        "{seq}/{} updated, {}/{} {ready}",
-        last.desired, last.ready, last.desired
+        "{seq}/{} updated, {}/{} {}",
+        last.desired,
+        last.ready,
+        last.desired,
+        kind.ready_word()
     )
 }
 
@@ -185,217 +327,24 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn cell(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .replace('|', "\\|")
+/// Streamed text the pull request controls (a pod's log tail, the smoke command's output)
+/// as a fenced block, the one way such text enters the gate's markdown.
+pub fn code_block(text: &str) -> String {
+    let fence = if text.contains("```") { "~~~~" } else { "```" };
+    format!("{fence}text\n{text}\n{fence}\n\n")
 }
 
-/// Whether the gate rolled back every workload it patched (and there was at least one).
-pub fn all_rolled_back(reports: &[WorkloadReport]) -> bool {
-    let patched: Vec<&WorkloadReport> = reports.iter().filter(|r| r.patched).collect();
-    !patched.is_empty()
-        && patched
-            .iter()
-            .all(|r| r.rollback.as_ref().is_some_and(|b| b.ok))
-}
-
-/// The gate's outcome.
-pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> Outcome {
-    let failed: Vec<&WorkloadReport> = reports.iter().filter(|r| !r.status.ok()).collect();
-    let smoke_failed = smoke.is_some_and(|s| !s.passed);
-    let verdict = if failed.is_empty() && !smoke_failed {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    let rolled_back = all_rolled_back(reports);
-    let title = match (failed.as_slice(), smoke_failed) {
-        ([], false) => {
-            let unchanged = reports
-                .iter()
-                .filter(|r| r.status == Status::Unchanged)
-                .count();
-            let n = reports.len();
-            let what = if n == 1 {
-                reports
-                    .first()
-                    .map_or_else(String::new, |r| r.workload.short())
-            } else {
-                format!("{n} workloads")
-            };
-            if unchanged == n {
-                format!("{what} already at {image} and healthy")
-            } else {
-                format!("{what} rolled out {image}")
-            }
-        }
-        ([], true) => "Smoke command failed after the rollout".to_owned(),
-        ([one], _) => format!("{} failed: {}", one.workload.short(), one.reason()),
-        (many, _) => format!(
-            "{} of {} workloads failed: {}",
-            many.len(),
-            reports.len(),
-            many.iter()
-                .map(|r| r.workload.short())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
-    let title = if rolled_back {
-        format!("{title} (rolled back)")
-    } else {
-        title
-    };
-
-    let mut summary = String::from(
-        "| Workload | Result | Replicas | Observed | Duration | Detail |\n| --- | --- | --- | --- | --- | --- |\n",
-    );
-    for r in reports {
-        let detail = if r.status.ok() {
-            let change = if r.patched {
-                format!("`{}` → `{}`", r.previous_image, r.image)
-            } else {
-                format!("`{}`", r.image)
-            };
-            let rev = r
-                .revision
-                .as_deref()
-                .map(|v| format!(", revision {v}"))
-                .unwrap_or_default();
-            format!("{change}{rev}")
-        } else {
-            cell(&r.reason())
-        };
-        summary.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            r.workload,
-            r.status.label(),
-            progression_line(r.workload.kind, &r.progression),
-            r.observed_after
-                .map(format_duration)
-                .unwrap_or_else(|| "–".into()),
-            format_duration(r.duration),
-            detail
-        ));
-    }
-    if let Some(s) = smoke {
-        let icon = if s.passed { "✅" } else { "❌" };
-        summary.push_str(&format!(
-            "\nSmoke command {icon} `{}`: {} in {}\n",
-            cell(&s.command),
-            s.detail,
-            format_duration(s.duration)
-        ));
-    }
-    let rollbacks: Vec<&WorkloadReport> = reports.iter().filter(|r| r.rollback.is_some()).collect();
-    if !rollbacks.is_empty() {
-        summary.push_str("\n**Rollback**\n\n");
-        for r in &rollbacks {
-            if let Some(b) = &r.rollback {
-                let icon = if b.ok { "↩️" } else { "⚠️" };
-                let to = b
-                    .to_revision
-                    .map(|v| format!(" to revision {v}"))
-                    .unwrap_or_default();
-                summary.push_str(&format!(
-                    "- {icon} `{}`{to}: {} ({})\n",
-                    r.workload,
-                    cell(&b.message),
-                    format_duration(b.duration)
-                ));
-            }
-        }
-    }
-
-    let mut text = String::new();
-    let mut annotations = Vec::new();
-    for r in &failed {
-        text.push_str(&format!("### ❌ `{}`\n\n", r.workload));
-        match &r.explanation {
-            Some(e) => text.push_str(&e.markdown()),
-            None => text.push_str(&format!("{}\n\n", r.message)),
-        }
-        let message = r
-            .explanation
-            .as_ref()
-            .map_or_else(|| r.message.clone(), Explanation::annotation);
-        let mut a = Annotation::general(
-            Level::Failure,
-            &format!("Rollout failed: {}", r.workload),
-            &message,
-        );
-        a.priority = 10;
-        annotations.push(a);
-    }
-    if let Some(s) = smoke.filter(|s| !s.passed) {
-        text.push_str(&format!(
-            "### ❌ Smoke command\n\n`{}` {}\n\n",
-            cell(&s.command),
-            s.detail
-        ));
-        if !s.output_tail.is_empty() {
-            let fence = if s.output_tail.contains("```") {
-                "~~~~"
-            } else {
-                "```"
-            };
-            text.push_str(&format!("{fence}text\n{}\n{fence}\n\n", s.output_tail));
-        }
-        let mut msg = format!("`{}` {}", s.command, s.detail);
-        if !s.output_tail.is_empty() {
-            msg.push('\n');
-            msg.push_str(&s.output_tail);
-        }
-        let mut a = Annotation::general(Level::Failure, "Smoke command failed", &msg);
-        a.priority = 9;
-        annotations.push(a);
-    }
-    for r in &rollbacks {
-        if let Some(b) = &r.rollback {
-            let (level, title) = if b.ok {
-                (Level::Notice, "Rolled back")
-            } else {
-                (Level::Failure, "Rollback failed")
-            };
-            let to = b
-                .to_revision
-                .map(|v| format!(" to revision {v}"))
-                .unwrap_or_default();
-            annotations.push(Annotation::general(
-                level,
-                &format!("{title}: {}", r.workload),
-                &format!("{}{to}: {}", r.workload, b.message),
-            ));
-        }
-    }
-
-    let first = reports.first();
-    Outcome {
-        verdict,
-        title,
-        summary,
-        text,
-        annotations,
-        outputs: vec![
-            (
-                "revision".into(),
-                first.and_then(|r| r.revision.clone()).unwrap_or_default(),
-            ),
-            (
-                "previous-image".into(),
-                first.map(|r| r.previous_image.clone()).unwrap_or_default(),
-            ),
-            ("rolled-back".into(), rolled_back.to_string()),
-            ("results".into(), results_json(reports)),
-        ],
-    }
+/// Text for a markdown table cell or list item: one line, `|` escaped.
+pub(super) fn cell(s: &str) -> String {
+    one_line(s).replace('|', "\\|")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::gates::rollout::explain::{Explanation, PodProblem};
+    use crate::gates::rollout::names::Workload;
+    use crate::gates::rollout::results::RollbackReport;
 
     fn report(name: &str, status: Status) -> WorkloadReport {
         WorkloadReport {
@@ -489,7 +438,7 @@ mod tests {
         bad.message = "deployment \"worker\" exceeded its progress deadline".into();
         bad.explanation = Some(Explanation {
             verdict: bad.message.clone(),
-            problems: vec![super::super::explain::PodProblem {
+            problems: vec![PodProblem {
                 pod: "worker-1".into(),
                 container: Some("worker".into()),
                 reason: "ImagePullBackOff".into(),
@@ -570,6 +519,16 @@ mod tests {
                 .iter()
                 .any(|a| a.title.as_deref() == Some("Smoke command failed")
                     && a.message.ends_with("curl: (22) 503"))
+        );
+    }
+
+    #[test]
+    fn code_blocks_outlast_backtick_fences_in_the_text() {
+        assert_eq!(code_block("ok"), "```text\nok\n```\n\n");
+        assert_eq!(
+            code_block("a ``` b"),
+            "~~~~text\na ``` b\n~~~~\n\n",
+            "a fence inside the text does not end the block"
         );
     }
 }
