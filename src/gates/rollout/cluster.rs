@@ -17,6 +17,7 @@ use super::error::{Action, ApiError, EksProblem, Error};
 use super::names::Workload;
 use crate::gates::Context;
 use crate::report::github::error_chain;
+use crate::secret::Secret;
 
 /// The shared cluster handle.
 pub struct Cluster {
@@ -193,7 +194,7 @@ impl Drop for EksRefresher {
     }
 }
 
-async fn eks_token(cluster: &str, region: Option<&str>) -> Result<eks::EksToken, EksProblem> {
+async fn eks_token(cluster: &str, region: Option<&str>) -> Result<Secret<String>, EksProblem> {
     use aws_credential_types::provider::ProvideCredentials;
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(r) = region {
@@ -225,20 +226,20 @@ async fn start_eks(
     ctx: &Context,
 ) -> Result<(EksRefresher, PathBuf), EksProblem> {
     let tok = eks_token(&target.cluster, target.region.as_deref()).await?;
-    ctx.commands.add_mask(tok.token.expose());
+    ctx.commands.add_mask(tok.expose());
     let dir = tempfile::Builder::new()
         .prefix("rust-ci-action-eks")
         .tempdir()?;
     let path = dir.path().join("token");
-    write_private(&path, tok.token.expose())?;
+    write_private(&path, tok.expose())?;
     let (target, commands, file) = (target.clone(), ctx.commands.clone(), path.clone());
     let task = tokio::spawn(async move {
         loop {
             tokio::time::sleep(eks::REFRESH_EVERY).await;
             match eks_token(&target.cluster, target.region.as_deref()).await {
                 Ok(t) => {
-                    commands.add_mask(t.token.expose());
-                    if let Err(e) = write_private(&file, t.token.expose()) {
+                    commands.add_mask(t.expose());
+                    if let Err(e) = write_private(&file, t.expose()) {
                         tracing::warn!("could not refresh the EKS token file: {e}");
                     } else {
                         tracing::debug!("refreshed the EKS token");

@@ -460,3 +460,131 @@ impl fmt::Display for Changes {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kube::config::Kubeconfig;
+
+    use super::*;
+
+    fn api(code: u16, message: &str) -> ApiError {
+        ApiError::from_kube(kube::Error::Api(Box::new(
+            kube::core::Status::failure(message, "Reason").with_code(code),
+        )))
+    }
+
+    fn deploy(name: &str) -> Workload {
+        Workload::parse(&format!("deployment/{name}"), "default").unwrap()
+    }
+
+    #[test]
+    fn request_errors_are_classified_by_status() {
+        let url = "https://k8s.example.com";
+        let w = deploy("api");
+        let text = |e: Error| error_chain(&e);
+        assert_eq!(
+            text(Error::from_api(
+                url,
+                Action::Get,
+                &w,
+                api(404, "deployments.apps \"api\" not found")
+            )),
+            "deployment \"api\" not found in namespace \"default\"",
+            "a 404 on the read names the workload once"
+        );
+        assert!(matches!(
+            Error::from_api(url, Action::Patch, &w, api(404, "gone")),
+            Error::Api { .. }
+        ));
+        assert_eq!(
+            text(Error::from_api(
+                url,
+                Action::Patch,
+                &w,
+                api(403, "cannot patch")
+            )),
+            "forbidden to patch default/deployment/api: cannot patch"
+        );
+        assert_eq!(
+            text(Error::from_api(
+                url,
+                Action::Watch,
+                &w,
+                api(401, "Unauthorized")
+            )),
+            "the Kubernetes API at https://k8s.example.com rejected the credentials (401): Unauthorized"
+        );
+        assert_eq!(
+            text(Error::from_api(url, Action::Get, &w, api(500, ""))),
+            "could not get default/deployment/api: Reason (500)",
+            "an empty message falls back to reason and code"
+        );
+    }
+
+    #[test]
+    fn api_errors_keep_the_client_error_but_print_only_the_summary() {
+        let e = api(403, "forbidden: no");
+        assert_eq!(e.to_string(), "forbidden: no");
+        assert_eq!(e.code(), Some(403));
+        assert!(!e.is_connection());
+        assert!(
+            e.client_error().to_string().starts_with("ApiError: "),
+            "the client's error is kept whole"
+        );
+        assert!(std::error::Error::source(&e).is_none());
+    }
+
+    #[test]
+    fn changes_are_said_once_after_the_whole_cause() {
+        let mut changes = Changes::default();
+        let plain = changes.wrap(Error::WatchEnded {
+            url: "http://k".into(),
+            workload: deploy("api"),
+        });
+        assert!(
+            matches!(plain, Error::WatchEnded { .. }),
+            "nothing changed: nothing to add"
+        );
+        for name in ["api", "web"] {
+            changes.push(Change {
+                workload: deploy(name),
+                container: name.into(),
+                from: format!("example.com/{name}:1"),
+                to: "example.com/app:2".into(),
+            });
+        }
+        let e = changes.wrap(Error::from_api(
+            "http://k",
+            Action::Watch,
+            &deploy("web"),
+            api(403, "cannot list"),
+        ));
+        assert_eq!(
+            error_chain(&e),
+            "forbidden to watch default/deployment/web: cannot list; already patched before this error (still in place): default/deployment/api container `api` example.com/api:1 → example.com/app:2, default/deployment/web container `web` example.com/web:1 → example.com/app:2"
+        );
+        let Error::AfterChanges { error, changes: c } = &e else {
+            panic!("{e:?}")
+        };
+        assert!(
+            matches!(**error, Error::Forbidden { .. }),
+            "the cause is kept as the source"
+        );
+        assert_eq!(c.all().len(), 2);
+    }
+
+    #[test]
+    fn a_kubeconfig_that_is_not_yaml_is_never_quoted() {
+        let e = Kubeconfig::from_yaml("token: s3cr3t\n  - : [").unwrap_err();
+        let problem = KubeconfigProblem::from(e);
+        assert!(matches!(problem, KubeconfigProblem::NotYaml));
+        let text = error_chain(&Error::Kubeconfig {
+            from: "the `kubeconfig` input".into(),
+            source: problem,
+        });
+        assert_eq!(
+            text,
+            "could not load the kubeconfig from the `kubeconfig` input: not a valid kubeconfig YAML document"
+        );
+    }
+}

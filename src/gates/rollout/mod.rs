@@ -15,25 +15,25 @@
 //! before anything changed), then patch them one by one (an error names what was already
 //! patched), then wait for all of them at once.
 
-pub mod cluster;
-pub mod config;
-pub mod duration;
-pub mod eks;
-pub mod error;
-pub mod events;
-pub mod explain;
+mod cluster;
+mod config;
+mod duration;
+mod eks;
+mod error;
+mod events;
+mod explain;
 pub mod image_ref;
-pub mod inspect;
+mod inspect;
 pub mod kinds;
-pub mod names;
-pub mod render;
-pub mod results;
-pub mod rollback;
-pub mod smoke;
+mod names;
+mod render;
+mod results;
+mod rollback;
+mod smoke;
 pub mod status;
-pub mod undo;
-pub mod wait;
-pub mod workload;
+mod undo;
+mod wait;
+mod workload;
 
 pub use self::config::INPUTS;
 pub use self::error::Error;

@@ -311,3 +311,74 @@ pub fn check<K: Kind>(
         .unwrap_or_default();
     Ok((container, image))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::github::error_chain;
+
+    fn statefulset(containers: &str, strategy: &str) -> StatefulSet {
+        serde_yaml::from_str(&format!(
+            "metadata: {{name: db, generation: 3}}\nspec:\n  selector: {{matchLabels: {{app: db}}}}\n  serviceName: db\n  template: {{spec: {{containers: {containers}}}}}\n  updateStrategy: {{type: {strategy}}}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_patch_is_kubectl_set_image_plus_the_change_cause() {
+        assert_eq!(
+            image_patch(
+                "api",
+                "example.com/api:2",
+                "https://github.com/o/r/actions/runs/7"
+            ),
+            json!({
+                "metadata": {"annotations": {"kubernetes.io/change-cause": "https://github.com/o/r/actions/runs/7"}},
+                "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "example.com/api:2"}]}}}
+            })
+        );
+        assert_eq!(patch_params().field_manager.as_deref(), Some(FIELD_MANAGER));
+    }
+
+    #[test]
+    fn the_check_picks_the_container_or_says_why_not() {
+        let w = Workload::parse("sts/db", "default").unwrap();
+        let two = r#"[{name: db, image: "db:1"}, {name: proxy, image: "proxy:1"}]"#;
+        let ok = statefulset(two, "RollingUpdate");
+        assert_eq!(
+            check(&ok, &w, None).unwrap(),
+            ("db".to_owned(), "db:1".to_owned()),
+            "the container named like the workload"
+        );
+        assert_eq!(
+            check(&ok, &w, Some("proxy")).unwrap(),
+            ("proxy".to_owned(), "proxy:1".to_owned())
+        );
+        let message = |obj: &StatefulSet, wanted: Option<&str>| {
+            error_chain(&check(obj, &w, wanted).unwrap_err())
+        };
+        assert_eq!(
+            message(&ok, Some("web")),
+            "default/statefulset/db: no container named `web` (containers: db, proxy)"
+        );
+        let odd = statefulset(r#"[{name: a}, {name: b}]"#, "RollingUpdate");
+        assert_eq!(
+            message(&odd, None),
+            "default/statefulset/db has several containers (a, b) and none is named like it: choose one with the `container` input"
+        );
+        assert_eq!(
+            message(&statefulset("[]", "RollingUpdate"), None),
+            "default/statefulset/db: the pod template has no containers"
+        );
+        assert_eq!(
+            message(&statefulset(two, "OnDelete"), None),
+            "default/statefulset/db: rollout status is only available for RollingUpdate strategy type; it uses the OnDelete update strategy, which a rollout cannot wait for",
+            "the strategy is checked first"
+        );
+        assert_eq!(
+            check(&statefulset(r#"[{name: db}]"#, "RollingUpdate"), &w, None).unwrap(),
+            ("db".to_owned(), String::new()),
+            "a container without an image: nothing to compare with"
+        );
+    }
+}
