@@ -9,7 +9,9 @@
 
 use serde_json::Value;
 
-use super::{Cluster, Drive, Hold, cluster, daemonset, deployment, drive, statefulset};
+use super::{
+    Cluster, Drive, Hold, cluster, daemonset, deployment, drive, forbid_deployments, statefulset,
+};
 use crate::common::{Harness, Run};
 use crate::github_mock::MockGitHub;
 
@@ -178,23 +180,11 @@ const DEGRADED: &[Reporting] = &[Reporting::Degraded];
 fn nothing(_: &Cluster) {}
 
 fn forbid_patching_locked(c: &Cluster) {
-    c.fake.forbid(fake_kube::ForbiddenRule {
-        verbs: vec!["patch".into()],
-        group: Some("apps".into()),
-        resource: "deployments".into(),
-        namespace: Some("default".into()),
-        name: Some("locked".into()),
-    });
+    forbid_deployments(c, &["patch"], Some("locked"));
 }
 
 fn forbid_watching_deployments(c: &Cluster) {
-    c.fake.forbid(fake_kube::ForbiddenRule {
-        verbs: vec!["list".into(), "watch".into()],
-        group: Some("apps".into()),
-        resource: "deployments".into(),
-        namespace: None,
-        name: None,
-    });
+    forbid_deployments(c, &["list", "watch"], None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
