@@ -15,6 +15,7 @@
 //! before anything changed), then patch them one by one (an error names what was already
 //! patched), then wait for all of them at once.
 
+mod api_error;
 mod cluster;
 mod config;
 mod duration;
