@@ -1,7 +1,7 @@
 //! Why the rollout gate could not do its job: [`Error`], one variant per thing that can
-//! go wrong, each keeping its cause as its `source`; [`ApiError`], a Kubernetes API error
-//! as a person needs it; and [`Changes`], what the gate had already patched when it
-//! failed, rendered once, at the end of the message.
+//! go wrong, each keeping its cause as its `source` (a Kubernetes API error as an
+//! [`ApiError`], from `api_error.rs`); and [`Changes`], what the gate had already patched
+//! when it failed, rendered once, at the end of the message.
 //!
 //! Pure: error values in, error values out. Messages are lower-case, name the workload or
 //! the cluster, and never quote a kubeconfig.

@@ -5,7 +5,7 @@
 //! - pure: [`config`] (inputs) with [`names`], [`duration`] and [`image_ref`];
 //!   [`kinds`] (everything that differs by kind, one file per kind); [`status`] (is it
 //!   done); [`explain`] and [`events`] (why not); [`undo`] (what to restore); [`eks`] (the
-//!   token); [`results`] and [`render`] (what people read); [`error`];
+//!   token); [`results`] and [`render`] (what people read); [`error`] and [`api_error`];
 //! - I/O, by what they talk to: [`cluster`] (kubeconfig, EKS, the client), [`workload`]
 //!   (reading and patching workloads), [`wait`] (the watch), [`inspect`] (pods, events,
 //!   logs), [`rollback`], [`smoke`] (the smoke command).
