@@ -141,6 +141,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A report resolves, through a symlink, to a file outside the workspace.
+    #[error(
+        "{path}: is a symlink that leads outside the workspace; refused (reports are read only inside the workspace, or from an absolute path written in `files`)"
+    )]
+    OutsideWorkspace {
+        /// The report as the user or the default pattern named it.
+        path: String,
+    },
     /// The format could not be told from the content.
     #[error(
         "{path}: not a coverage report this gate reads (Cobertura, LCOV, JaCoCo, Clover, Go profile); set `format` if it is one"
@@ -218,7 +226,14 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         }
         let path = ws.join(p);
         if path.is_file() {
-            found.insert(path);
+            // A path the workflow author wrote as absolute is theirs to choose; anything
+            // relative must stay inside the workspace after symlinks are resolved.
+            let inside = if Path::new(p).is_absolute() {
+                path
+            } else {
+                inside_workspace(ws, &path, p)?
+            };
+            found.insert(inside);
         } else if !defaults && path.is_dir() {
             return Err(Error::Directory { pattern: p.clone() });
         } else {
@@ -254,10 +269,9 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
                 let n = e.file_name().to_string_lossy();
                 !(e.file_type().is_dir() && (n == ".git" || n == "node_modules"))
             });
-        for entry in walker
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-        {
+        for entry in walker.filter_map(Result::ok).filter(|e| {
+            e.file_type().is_file() || (e.file_type().is_symlink() && e.path().is_file())
+        }) {
             let Ok(rel) = entry.path().strip_prefix(ws) else {
                 continue;
             };
@@ -267,7 +281,12 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
                 hit[*m] = true;
             }
             if !matches.is_empty() {
-                found.insert(entry.path().to_path_buf());
+                let path = if entry.path_is_symlink() {
+                    inside_workspace(ws, entry.path(), &rel)?
+                } else {
+                    entry.path().to_path_buf()
+                };
+                found.insert(path);
             }
         }
         unmatched.extend(
@@ -291,6 +310,28 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         });
     }
     Ok(found.into_iter().collect())
+}
+
+/// The real path of a report found under the workspace, refused when a symlink (of the
+/// file or of a directory on its way) leads outside: a pull request can commit
+/// `lcov.info -> ~/.netrc`, and a parse error would quote the target's first bytes into a
+/// public check run. The error names only what the user wrote, nothing of the target.
+fn inside_workspace(ws: &Path, path: &Path, shown: &str) -> Result<PathBuf, Error> {
+    let real_ws = std::fs::canonicalize(ws).map_err(|source| Error::Read {
+        path: ws.display().to_string(),
+        source,
+    })?;
+    let real = std::fs::canonicalize(path).map_err(|source| Error::Read {
+        path: shown.to_owned(),
+        source,
+    })?;
+    if real.starts_with(&real_ws) {
+        Ok(real)
+    } else {
+        Err(Error::OutsideWorkspace {
+            path: shown.to_owned(),
+        })
+    }
 }
 
 /// Files git tracks in `ws` (the universe report paths are matched against); without

@@ -274,11 +274,14 @@ pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
     }
 }
 
-/// Text for an error message: lossy UTF-8, at most 120 characters.
+/// Text for an error message: lossy UTF-8, at most 120 characters, looking at no more
+/// than the first 480 bytes (a 300 MB line costs nothing). Messages print it with `{:?}`
+/// or through `untrusted`, so control characters never reach a sink raw.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(bytes);
+    let head = &bytes[..bytes.len().min(480)];
+    let s = String::from_utf8_lossy(head);
     let mut out: String = s.chars().take(120).collect();
-    if s.chars().nth(120).is_some() {
+    if s.chars().nth(120).is_some() || head.len() < bytes.len() {
         out.push('…');
     }
     out
