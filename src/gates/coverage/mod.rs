@@ -5,6 +5,7 @@
 pub mod config;
 pub mod diff;
 pub mod evaluate;
+pub mod extras;
 pub mod model;
 pub mod parse;
 pub mod paths;

@@ -20,10 +20,11 @@ pub mod jacoco;
 pub mod lcov;
 mod xml;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::BufRead;
 
+use super::extras::FileExtras;
 use super::model::{FileReport, Format, LineRecord, Lines, Report};
 pub(crate) use super::model::{SameLine, fold_lines};
 
@@ -216,8 +217,8 @@ pub enum ParseErrorKind {
 
 /// Describe the first broken model invariant of `report`, if any: file paths unique,
 /// lines sorted and unique, branch outcomes covered ≤ total, `has_branch_data`
-/// consistent with the records. Every parser's output must pass; the fuzz targets and
-/// tests call this.
+/// consistent with the records (stray branches included), extras only for listed
+/// files. Every parser's output must pass; the fuzz targets and tests call this.
 pub fn invariant_violation(report: &Report) -> Option<String> {
     let mut seen = std::collections::HashSet::new();
     let mut any_branch = false;
@@ -239,6 +240,15 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
             }
             any_branch |= l.branches_total > 0;
         }
+    }
+    for (path, x) in &report.extras {
+        if !seen.contains(path.as_str()) {
+            return Some(format!("extras for {path:?}, which has no file record"));
+        }
+        if x.stray_branches.iter().any(|b| b.covered > b.total) {
+            return Some(format!("{path}: a stray branch covers more than it has"));
+        }
+        any_branch |= x.stray_branches.iter().any(|b| b.total > 0);
     }
     if any_branch != report.has_branch_data {
         return Some("has_branch_data disagrees with the records".to_owned());
@@ -322,21 +332,49 @@ pub(crate) struct Builder {
     files: Vec<FileReport>,
     index: HashMap<String, usize>,
     has_branch_data: bool,
+    /// Extras by index into `files`.
+    extras: HashMap<usize, FileExtras>,
+    /// Block count of each file's extras after its last normalization: folding again
+    /// once it doubles keeps duplicate blocks (`-coverpkg`) from piling up, in
+    /// amortised linear time however the sections are ordered.
+    blocks_folded: HashMap<usize, usize>,
 }
 
 impl Builder {
     /// Add one section of `path` (one `<class>`, one `SF` record, ...). `lines` is
     /// folded per `rule`, merged into the file and left empty for reuse.
     pub(crate) fn add(&mut self, path: &str, lines: &mut Vec<LineRecord>, rule: SameLine) {
+        self.add_with(path, lines, rule, FileExtras::default());
+    }
+
+    /// [`Builder::add`] with the section's data beyond its lines.
+    pub(crate) fn add_with(
+        &mut self,
+        path: &str,
+        lines: &mut Vec<LineRecord>,
+        rule: SameLine,
+        extras: FileExtras,
+    ) {
         fold_lines(lines, rule);
         if !self.has_branch_data {
-            self.has_branch_data = lines.iter().any(|r| r.branches_total > 0);
+            self.has_branch_data = lines.iter().any(|r| r.branches_total > 0)
+                || extras.stray_branches.iter().any(|b| b.total > 0);
         }
-        match self.index.get(path) {
+        let i = match self.index.get(path) {
             Some(&i) => {
                 if let Some(file) = self.files.get_mut(i) {
                     file.lines.merge_records(lines);
                 }
+                // A second section: stated totals of the first no longer hold alone.
+                let x = self.extras.entry(i).or_default();
+                x.absorb(extras);
+                let folded = self.blocks_folded.entry(i).or_default();
+                if x.blocks.len() > (*folded).max(1 << 12) * 2 {
+                    x.normalize();
+                    *folded = x.blocks.len();
+                }
+                lines.clear();
+                return;
             }
             None => {
                 self.index.insert(path.to_owned(), self.files.len());
@@ -344,7 +382,11 @@ impl Builder {
                     path: path.to_owned(),
                     lines: Lines::from_sorted_records(lines),
                 });
+                self.files.len() - 1
             }
+        };
+        if !extras.is_empty() {
+            self.extras.insert(i, extras);
         }
         lines.clear();
     }
@@ -366,12 +408,22 @@ impl Builder {
         for f in &mut self.files {
             f.lines.shrink_to_fit();
         }
+        let mut extras = BTreeMap::new();
+        for (i, mut x) in self.extras {
+            x.normalize();
+            if let Some(f) = self.files.get(i)
+                && !x.is_empty()
+            {
+                extras.insert(f.path.clone(), x);
+            }
+        }
         Ok(Report {
             format,
             origin: origin.to_owned(),
             sources,
             files: self.files,
             has_branch_data: self.has_branch_data,
+            extras,
         })
     }
 }
