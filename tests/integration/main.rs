@@ -6,6 +6,7 @@
 mod common;
 mod coverage;
 mod coverage_fixtures;
+mod coverage_producers;
 #[cfg(feature = "services")]
 mod diff_cover;
 mod distribution;
