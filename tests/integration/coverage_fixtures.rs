@@ -116,6 +116,11 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    check_report(&name, dir)
+}
+
+/// Check `<dir>/<report>` against `<dir>/expected.json` as fixture `name`.
+pub(crate) fn check_report(name: &str, dir: &Path) -> Result<String, String> {
     let raw = std::fs::read_to_string(dir.join("expected.json"))
         .map_err(|e| format!("{name}: expected.json: {e}"))?;
     let exp: Expected =
