@@ -92,7 +92,8 @@ mod tests {
                 .map(|f| ("r".to_owned(), (*f).to_owned()))
                 .collect()
         };
-        let cases: &[(Metric, &[&str], Result<(Metric, bool), EvalError>)] = &[
+        type Resolved = Result<(Metric, bool), EvalError>;
+        let cases: &[(Metric, &[&str], Resolved)] = &[
             (Metric::Auto, &["go"], Ok((Metric::Statements, true))),
             (Metric::Auto, &["go", "go"], Ok((Metric::Statements, true))),
             (Metric::Auto, &["go", "lcov"], Ok((Metric::Lines, true))),
