@@ -12,3 +12,4 @@ pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod spec;
+pub mod untrusted;
