@@ -453,7 +453,7 @@ pub fn outcome(
     let no_per_line: Vec<String> = ev
         .no_per_line
         .iter()
-        .map(|p| format!("`{}`", esc(p)))
+        .map(|p| crate::untrusted::md_code(p, crate::untrusted::Md::Prose))
         .collect();
     summary.extend(super::metric::no_per_line_note(&no_per_line));
     let annotated = ev.annotations.len();

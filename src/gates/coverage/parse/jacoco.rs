@@ -11,7 +11,7 @@
 //! gcovr's `--jacoco` (8.x) writes `<line nr="4"/>` without `mi`/`ci` (and `mb`/`cb`
 //! only on branch lines): its lines say which lines are executable, not whether they
 //! ran, and the counts are only in each source file's `<counter type="LINE" missed
-//! covered>`. A source file none of whose lines has `mi` or `ci` but which has that
+//! covered>`. A source file that lists lines, none with `mi` or `ci`, and has that
 //! counter takes its line totals from the counter, marked as having no per-line hits
 //! (see [`StatedLines`]); its lines are kept (as not hit) for their branch data and so
 //! that the file is known. JaCoCo itself always writes all five attributes.
@@ -90,7 +90,9 @@ impl State {
             }
             Ev::End("sourcefile") => {
                 if let Some(path) = self.file.take() {
-                    match self.line_counter.filter(|_| !self.any_instructions) {
+                    // gcovr's shape: lines listed, none with instruction counts.
+                    let bare_only = !self.any_instructions && !self.bare.is_empty();
+                    match self.line_counter.filter(|_| bare_only) {
                         Some((missed, covered)) => {
                             let stated = StatedLines {
                                 covered,
@@ -288,8 +290,12 @@ mod tests {
         let stated = r.extras.get("src/main.c").and_then(|x| x.stated);
         assert_eq!(stated.map(|s| s.per_line_hits), Some(false));
         assert_eq!(recs(&r, "src/none.c"), [], "no counter: nothing executable");
-        // JaCoCo's own counters never replace its lines.
+        // JaCoCo's own counters never replace its lines, not even in a file without
+        // lines.
         assert!(ok(J, REPORT).extras.is_empty());
+        let empty = "<report><package name='a'><sourcefile name='E.java'>\
+                     <counter type='LINE' missed='0' covered='0'/></sourcefile></package></report>";
+        assert!(ok(J, empty).extras.is_empty());
     }
 
     #[test]
