@@ -5,6 +5,8 @@
 pub mod config;
 pub mod diff;
 pub mod evaluate;
+pub mod extras;
+pub mod metric;
 pub mod model;
 pub mod parse;
 pub mod paths;
@@ -47,9 +49,10 @@ pub const INPUTS: &[InputSpec] = &[
         .default("coverage.xml, cobertura.xml, **/cobertura-coverage.xml, lcov.info, coverage/lcov.info, **/jacoco.xml, clover.xml, coverage.out")
         .multiline(),
     InputSpec::new("format", "`auto` (from content), `cobertura`, `lcov`, `jacoco`, `clover` or `go`.").default("auto"),
-    InputSpec::new("threshold", "Minimum line coverage in percent (decimals allowed, e.g. `82.5`)."),
+    InputSpec::new("threshold", "Minimum coverage in percent (decimals allowed, e.g. `82.5`): of lines, or of statements when `coverage-metric` says so."),
+    InputSpec::new("coverage-metric", "What `threshold` and `file-threshold` measure: `lines`, `statements` (Go profiles: the number `go test -cover` and `go tool cover -func` print) or `auto` (statements when every report is a Go profile, else lines).").default("auto"),
     InputSpec::new("branch-threshold", "Minimum branch coverage in percent."),
-    InputSpec::new("file-threshold", "Minimum line coverage of every file, in percent."),
+    InputSpec::new("file-threshold", "Minimum coverage of every file (lines or statements, as `threshold`), in percent."),
     InputSpec::new("diff-threshold", "Minimum coverage of the executable lines the change adds, in percent."),
     InputSpec::new("base-ref", "What diff coverage compares against (default: the pull request's base)."),
     InputSpec::new("annotate", "`changed` (uncovered lines the change touched), `all` or `none`.").default("changed"),
@@ -70,6 +73,18 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "lines-total",
         description: "Executable lines.",
+    },
+    OutputSpec {
+        name: "statement-coverage",
+        description: "Go statement coverage in percent, two decimals (`go tool cover -func`'s total); empty without Go profiles.",
+    },
+    OutputSpec {
+        name: "statements-covered",
+        description: "Go statements run at least once; empty without Go profiles.",
+    },
+    OutputSpec {
+        name: "statements-total",
+        description: "Go statements; empty without Go profiles.",
     },
     OutputSpec {
         name: "branch-coverage",
@@ -439,14 +454,15 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
 /// Merge parsed reports under repository paths.
 fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
     let mut merged = Merged::default();
-    for (shown, report) in parsed {
+    for (shown, mut report) in parsed {
         merged.has_branch_data |= report.has_branch_data;
         merged.reports.push((shown, report.format.to_string()));
         let mut mapper = paths.for_report(&report.sources);
         for f in report.files {
+            let extras = report.extras.remove(&f.path).unwrap_or_default();
             match mapper.map(&f.path) {
-                Mapped::Repo(p) => merged.add(p, f, true),
-                Mapped::Unmapped(p) => merged.add(p, f, false),
+                Mapped::Repo(p) => merged.add_with(p, f, extras, true),
+                Mapped::Unmapped(p) => merged.add_with(p, f, extras, false),
             }
         }
     }
