@@ -6,6 +6,7 @@
 mod common;
 mod coverage;
 mod coverage_fixtures;
+mod coverage_hostile;
 #[cfg(feature = "services")]
 mod coverage_live;
 mod coverage_producers;
