@@ -152,7 +152,10 @@ pub async fn run(
         workspace,
     };
     commands.group(&format!("{} gate", common.gate.name()));
-    let result = gates::run(common.gate, &raw, &ctx).await;
+    let result = match crate::crash::catch(gates::run(common.gate, &raw, &ctx)).await {
+        Ok(r) => r,
+        Err(panic) => Err(gates::GateError::Crashed(panic)),
+    };
     commands.endgroup();
 
     let (status, outcome, error): (Status, Option<Outcome>, Option<String>) = match result {
@@ -218,6 +221,14 @@ fn finish(
     md: String,
     mut exit_code: u8,
 ) -> RunResult {
+    // Scrub every masked value from what we write, whatever echoed it, before anything
+    // is written: step outputs are not masked by the runner and reach later steps.
+    let masks = commands.masks();
+    let md = masks.redact(&md);
+    let outs: Vec<(String, String)> = outs
+        .into_iter()
+        .map(|(k, v)| (k, masks.redact(&v)))
+        .collect();
     if let Some(path) = &env.output
         && let Err(e) = append_file(path, |f| outputs::write_outputs(f, &outs))
     {
@@ -227,13 +238,6 @@ fn finish(
         );
         exit_code = EXIT_ERROR;
     }
-    // Scrub every masked value from what we write, whatever echoed it.
-    let masks = commands.masks();
-    let md = masks.redact(&md);
-    let outs: Vec<(String, String)> = outs
-        .into_iter()
-        .map(|(k, v)| (k, masks.redact(&v)))
-        .collect();
     let mut md_out = md.clone();
     if let Some(path) = &env.step_summary {
         let already = std::fs::metadata(path)

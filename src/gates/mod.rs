@@ -114,6 +114,9 @@ pub enum GateError {
     /// Rollout gate.
     #[error(transparent)]
     Rollout(#[from] rollout::Error),
+    /// The gate panicked (a bug): caught so the check run is still completed.
+    #[error("rust-ci-action crashed: {0}")]
+    Crashed(String),
 }
 
 /// Run a gate.

@@ -12,7 +12,8 @@ pub mod render;
 use std::collections::BTreeMap;
 
 use crate::outcome::{Annotation, Level, Outcome};
-use crate::runner::commands::Commands;
+use crate::runner::commands::{Commands, Masks};
+use crate::untrusted;
 use check_run::{CheckRun, Output};
 use github::{GitHub, error_chain};
 use render::Status;
@@ -151,6 +152,8 @@ impl Reporter {
         let masks = self.commands.masks();
         for a in &mut annotations {
             a.message = masks.redact(&a.message);
+            a.title = a.title.as_deref().map(|t| masks.redact(t));
+            a.path = a.path.as_deref().map(|p| masks.redact(p));
         }
         if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
             let located: Vec<serde_json::Value> = annotations
@@ -165,10 +168,7 @@ impl Reporter {
                     self.max_annotations
                 ));
             }
-            let mut output = check_output(outcome, error);
-            for field in [&mut output.title, &mut output.summary, &mut output.text] {
-                *field = masks.redact(field);
-            }
+            let output = check_output(outcome, error, &masks);
             let conclusion = match status {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",
@@ -216,16 +216,19 @@ impl Reporter {
     }
 }
 
-fn check_output(outcome: Option<&Outcome>, error: Option<&str>) -> Output {
+/// The check run's output: masked values scrubbed first, then cut to GitHub's limit (cut
+/// first, a secret across the cut would leave a prefix that no longer matches its mask).
+fn check_output(outcome: Option<&Outcome>, error: Option<&str>, masks: &Masks) -> Output {
+    let fit = |text: &str| render::fit_check_text(&masks.redact(text));
     match (outcome, error) {
         (Some(o), _) => Output {
-            title: o.title.clone(),
-            summary: render::fit_check_text(&o.summary),
-            text: render::fit_check_text(&o.text),
+            title: masks.redact(&o.title),
+            summary: fit(&o.summary),
+            text: fit(&o.text),
         },
         (None, e) => Output {
             title: "The gate could not run".into(),
-            summary: render::fit_check_text(e.unwrap_or("unknown error")),
+            summary: fit(&untrusted::md_text(e.unwrap_or("unknown error"))),
             text: String::new(),
         },
     }
