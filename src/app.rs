@@ -4,11 +4,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use crate::error::error_chain;
 use crate::gates::{self, Context, GateKind};
+use crate::github::{GitHub, RetryPolicy};
 use crate::logging::LogFormat;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
-use crate::report::github::{GitHub, RetryPolicy, error_chain};
 use crate::report::render::{self, Status};
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;

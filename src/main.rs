@@ -6,8 +6,8 @@ use std::process::ExitCode;
 
 use rust_ci_action::app;
 use rust_ci_action::cli::{self, Invocation};
+use rust_ci_action::github::RetryPolicy;
 use rust_ci_action::logging;
-use rust_ci_action::report::github::RetryPolicy;
 use rust_ci_action::report::render;
 use rust_ci_action::runner::commands::{Commands, MaskingWriter, Style, format_command};
 use rust_ci_action::runner::env::{RunnerEnv, process_pairs};

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rust_ci_action::github::{GitHub, RetryPolicy};
 use rust_ci_action::outcome::{Annotation, Level, Outcome, Verdict};
 use rust_ci_action::report::Reporter;
-use rust_ci_action::report::github::{GitHub, RetryPolicy};
 use rust_ci_action::report::render::Status;
 use rust_ci_action::runner::commands::{Commands, Style};
 use rust_ci_action::secret::Secret;
@@ -552,10 +552,29 @@ fn workflow_commands_from_values_are_escaped_and_outputs_cannot_be_injected() {
     );
 }
 
+/// The team's `shared/` folder: `../shared` from the main checkout, further up from a
+/// worktree. `None` in a clone outside the team workspace.
+fn team_shared() -> Option<std::path::PathBuf> {
+    crate::common::repo_root()
+        .ancestors()
+        .skip(1)
+        .map(|d| d.join("shared"))
+        .find(|d| {
+            d.join("github-openapi/api.github.com.subset.json")
+                .is_file()
+        })
+}
+
+fn file_names(dir: &std::path::Path) -> std::collections::BTreeSet<std::ffi::OsString> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().file_name())
+        .collect()
+}
+
 #[test]
 fn vendored_github_data_matches_the_shared_copy() {
-    let shared = crate::common::repo_root().join("../shared");
-    if !shared.join("github-events").is_dir() {
+    let Some(shared) = team_shared() else {
         // A clone outside the team workspace has only the vendored copy; it is the source.
         assert!(
             shared_dir()
@@ -563,16 +582,22 @@ fn vendored_github_data_matches_the_shared_copy() {
                 .is_file()
         );
         return;
-    }
+    };
     for sub in ["github-events", "github-openapi"] {
-        for entry in std::fs::read_dir(shared.join(sub)).unwrap() {
-            let p = entry.unwrap().path();
-            let ours = shared_dir().join(sub).join(p.file_name().unwrap());
-            assert_eq!(
-                std::fs::read(&p).unwrap(),
-                std::fs::read(&ours).unwrap_or_default(),
+        let (theirs, ours) = (shared.join(sub), shared_dir().join(sub));
+        assert_eq!(
+            file_names(&theirs),
+            file_names(&ours),
+            "{} and {} hold different files: copy {sub}/ again",
+            theirs.display(),
+            ours.display()
+        );
+        for name in file_names(&theirs) {
+            assert!(
+                std::fs::read(theirs.join(&name)).unwrap()
+                    == std::fs::read(ours.join(&name)).unwrap(),
                 "{} differs from the vendored copy",
-                p.display()
+                theirs.join(&name).display()
             );
         }
     }
