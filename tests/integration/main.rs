@@ -15,3 +15,4 @@ mod github_mock;
 mod image;
 #[cfg(feature = "services")]
 mod rollout;
+mod snapshots_coverage;
