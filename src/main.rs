@@ -10,14 +10,18 @@ use rust_ci_action::github::RetryPolicy;
 use rust_ci_action::logging;
 use rust_ci_action::report::render;
 use rust_ci_action::runner::commands::{Commands, MaskingWriter, Style, format_command};
-use rust_ci_action::runner::env::{RunnerEnv, process_pairs};
+use rust_ci_action::runner::env::{RunnerEnv, process_cwd, process_pairs};
 use rust_ci_action::runner::inputs::RawInputs;
+use rust_ci_action::runner::outputs;
 
 fn main() -> ExitCode {
     let pairs = process_pairs();
-    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .in_dir(process_cwd());
     install_panic_hook(env.clone());
     // Test hook: proves the panic hook's contract end to end (tests/integration/foundation.rs).
+    // Only test builds have it (the `crash-test` feature, see Cargo.toml).
+    #[cfg(feature = "crash-test")]
     if pairs
         .iter()
         .any(|(k, v)| k == "RUST_CI_ACTION_CRASH_TEST" && v == "1")
@@ -115,16 +119,8 @@ fn install_panic_hook(env: RunnerEnv) {
                 &format!("{msg}{place}")
             )
         );
-        if let Some(path) = &env.output
-            && let Ok(mut f) = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(path)
-        {
-            let _ = rust_ci_action::runner::outputs::write_outputs(
-                &mut f,
-                &[("result".into(), "error".into())],
-            );
+        if let Some(path) = &env.output {
+            let _ = outputs::append(path, &[("result".into(), "error".into())]);
         }
         std::process::exit(i32::from(app::EXIT_ERROR));
     }));
