@@ -196,7 +196,6 @@ impl MockGitHub {
     }
 
     /// Serve these pages for `GET .../pulls/{n}/files`.
-    #[allow(dead_code)]
     pub fn pr_files(&self, pages: Vec<Vec<Value>>) {
         self.shared.state.lock().unwrap().pr_files_pages = pages;
     }
