@@ -14,3 +14,4 @@ pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod spec;
+pub mod untrusted;

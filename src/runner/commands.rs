@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::outcome::{Annotation, Level};
+use crate::untrusted;
 
 /// Escape a command message the way `@actions/core` does.
 pub fn escape_data(s: &str) -> String {
@@ -119,9 +120,20 @@ impl MaskingWriter {
     }
 }
 
+/// One formatted log event as the line we print: masked values scrubbed, then made one
+/// line the runner cannot read as a command.
+pub fn log_event(masks: &Masks, buf: &[u8]) -> String {
+    let text = masks.redact(&String::from_utf8_lossy(buf));
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    format!("{}\n", untrusted::log_line(body))
+}
+
 impl Write for MaskingWriter {
+    /// One call is one formatted event (tracing-subscriber formats into a buffer and writes
+    /// it whole). Masked values are scrubbed first, then the event becomes exactly one log
+    /// line the runner cannot read as a command, whatever text it carries.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = self.masks.redact(&String::from_utf8_lossy(buf));
+        let text = log_event(&self.masks, buf);
         if self.stdout {
             std::io::stdout().lock().write_all(text.as_bytes())?;
         } else {
@@ -150,12 +162,60 @@ pub enum Style {
     Human,
 }
 
+/// The command writer's state: where lines go, and the open stop-commands block.
+struct Out {
+    w: Box<dyn Write + Send>,
+    /// Streams open now ([`Commands::stream`]).
+    streams: usize,
+    /// The token of the `::stop-commands::` block in effect, if any.
+    stopped: Option<String>,
+}
+
+impl Out {
+    fn put(&mut self, line: &str) {
+        let _ = writeln!(self.w, "{line}");
+    }
+}
+
 /// A shared, cloneable writer of workflow commands.
 #[derive(Clone)]
 pub struct Commands {
-    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    out: Arc<Mutex<Out>>,
     style: Style,
     masks: Masks,
+}
+
+/// An open block of streamed untrusted output (docker build, pod logs, a smoke command):
+/// on a runner its lines sit between `::stop-commands::<token>` and `::<token>::`, so
+/// nothing in them is a command. Closes when dropped.
+pub struct Stream<'a> {
+    commands: &'a Commands,
+}
+
+impl Stream<'_> {
+    /// Write untrusted text: split where the runner splits lines, masked values scrubbed,
+    /// line-breaking characters shown as escapes.
+    pub fn write(&self, text: &str) {
+        let text = self.commands.masks.redact(text);
+        let mut out = self.commands.lock();
+        for line in untrusted::runner_lines(&text) {
+            out.put(&untrusted::stream_line(line));
+        }
+        let _ = out.w.flush();
+    }
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        let mut out = self.commands.lock();
+        out.streams = out.streams.saturating_sub(1);
+        if out.streams == 0
+            && let Some(token) = out.stopped.take()
+        {
+            out.put(&format!("::{token}::"));
+            let _ = out.w.flush();
+        }
+    }
 }
 
 impl std::fmt::Debug for Commands {
@@ -170,10 +230,35 @@ impl Commands {
     /// Commands written to `out` in the given style.
     pub fn new(out: Box<dyn Write + Send>, style: Style) -> Self {
         Self {
-            out: Arc::new(Mutex::new(out)),
+            out: Arc::new(Mutex::new(Out {
+                w: out,
+                streams: 0,
+                stopped: None,
+            })),
             style,
             masks: Masks::default(),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Out> {
+        // A poisoned lock or a closed stdout must not take the gate down with it.
+        match self.out.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Open a block for streamed untrusted output (see [`Stream`]). Our own commands
+    /// written while it is open still work: the block is paused around each of them.
+    pub fn stream(&self) -> Stream<'_> {
+        let mut out = self.lock();
+        out.streams += 1;
+        if self.style == Style::Actions && out.stopped.is_none() {
+            let token = untrusted::stop_token();
+            out.put(&format_command("stop-commands", &[], &token));
+            out.stopped = Some(token);
+        }
+        Stream { commands: self }
     }
 
     /// The masks shared with the log writer.
@@ -200,14 +285,21 @@ impl Commands {
         self.raw_line(&line);
     }
 
+    /// Write one line of ours; an open stop-commands block is paused around it so the
+    /// runner acts on it.
     fn raw_line(&self, line: &str) {
-        // A poisoned lock or a closed stdout must not take the gate down with it.
-        let mut out = match self.out.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        let mut out = self.lock();
+        let paused = out.stopped.take();
+        if let Some(token) = &paused {
+            out.put(&format!("::{token}::"));
+        }
+        out.put(line);
+        if paused.is_some() {
+            let token = untrusted::stop_token();
+            out.put(&format_command("stop-commands", &[], &token));
+            out.stopped = Some(token);
+        }
+        let _ = out.w.flush();
     }
 
     /// `::add-mask::value`: the runner replaces the value with `***` in every later log line.
@@ -345,5 +437,47 @@ mod tests {
         c.endgroup();
         let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         assert_eq!(out, "── coverage\nwarning: a.rs:1-2: m\n");
+    }
+
+    #[test]
+    fn streams_stop_commands_and_pause_for_ours() {
+        let buf = Buf::default();
+        let c = Commands::new(Box::new(buf.clone()), Style::Actions);
+        {
+            let s = c.stream();
+            s.write("step 1\r::add-mask::x\n##[group]y");
+            c.add_mask("s3cret");
+            s.write("echo s3cret\n::error::z\n");
+        }
+        c.group("after");
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        let token = |l: &str| l.strip_prefix("::stop-commands::").unwrap().to_owned();
+        let (t1, t2) = (token(lines[0]), token(lines[6]));
+        assert_ne!(t1, t2, "a fresh token after each pause");
+        assert_eq!(
+            lines,
+            [
+                format!("::stop-commands::{t1}").as_str(),
+                "step 1",
+                "::add-mask::x",
+                "##[group]y",
+                &format!("::{t1}::"),
+                "::add-mask::s3cret",
+                &format!("::stop-commands::{t2}"),
+                "echo ***",
+                "::error::z",
+                &format!("::{t2}::"),
+                "::group::after",
+            ]
+        );
+    }
+
+    #[test]
+    fn log_events_are_one_inert_line_with_masks_applied() {
+        let masks = Masks::default();
+        masks.add("tok");
+        let out = log_event(&masks, b"INFO found x\n::add-mask::tok\r##[set-output]y\n");
+        assert_eq!(out, "INFO found x\\n::add-mask::***\\r#\\#[set-output]y\n");
     }
 }

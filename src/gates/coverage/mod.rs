@@ -396,13 +396,14 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
 }
 
 /// Merge parsed reports under repository paths.
-fn merge_reports(parsed: Vec<(String, Report)>, mapper: &PathMapper) -> Merged {
+fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
     let mut merged = Merged::default();
     for (shown, report) in parsed {
         merged.has_branch_data |= report.has_branch_data;
         merged.reports.push((shown, report.format.to_string()));
+        let mut mapper = paths.for_report(&report.sources);
         for f in report.files {
-            match mapper.map(&f.path, &report.sources) {
+            match mapper.map(&f.path) {
                 Mapped::Repo(p) => merged.add(p, f, true),
                 Mapped::Unmapped(p) => merged.add(p, f, false),
             }

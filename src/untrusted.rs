@@ -1,0 +1,219 @@
+//! Untrusted text into each sink: the one place that escapes what the pull request
+//! controls (report contents, file names, diffs, commit messages, docker build output, pod
+//! logs, events) before it reaches a runner log line, a streamed log block or markdown.
+//!
+//! Every gate and every reporter goes through these functions; nothing else escapes.
+//! Pure: strings in, strings out (the stop-commands block that writes lines lives in
+//! `runner::commands`, which asks this module for the token and the line form).
+//!
+//! Why each rule exists:
+//! - The runner reads stdout line by line, splitting on `\r\n`, `\r` and `\n`; a line whose
+//!   trimmed text starts with `::` is a workflow command, and the legacy `##[command]` form
+//!   is recognised anywhere in a line (actions/runner `ActionCommand.TryParseV2`/`TryParse`).
+//!   So a single log line must carry no line break of any kind and no `##[`.
+//! - Output we stream (docker, pod logs, a smoke command) goes between
+//!   `::stop-commands::<token>` and `::<token>::`, GitHub's documented way to print text
+//!   that must not be interpreted
+//!   (<https://docs.github.com/actions/reference/workflow-commands-for-github-actions#stopping-and-starting-workflow-commands>).
+//! - Markdown (job summary, check run, PR comment): GitHub renders CommonMark + GFM with
+//!   HTML allowed, autolinks `@user` (a notification) and `#123`. Untrusted names go in code
+//!   spans whose fence is longer than any backtick run inside; prose is backslash-escaped;
+//!   `|` is escaped in table cells (also inside code spans, as GFM requires); line breaks
+//!   and other control characters become visible escapes.
+//!
+//! Every function here is linear in its input.
+
+use std::fmt::Write as _;
+
+/// Characters that end or alter a line on some sink: C0 controls (tab aside), DEL, C1
+/// controls, and Unicode's line and paragraph separators.
+fn is_breaking(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Push the visible escape of a control character (`\n`, `\r`, `\u{1b}`).
+fn push_escape(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+}
+
+/// Untrusted text made safe for one runner log line: line breaks and other control
+/// characters shown as escapes (`\n`, `\r`, `\u{1b}`), the legacy `##[` command marker
+/// broken (`#\#[`), and a leading `::` (after whitespace) prefixed with a space-free marker
+/// so the runner cannot read the line as a command.
+pub fn log_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut hashes = 0usize;
+    for c in text.chars() {
+        if is_breaking(c) {
+            push_escape(&mut out, c);
+            hashes = 0;
+            continue;
+        }
+        if c == '[' && hashes >= 2 {
+            // `##[` becomes `#\#[`: still readable, never a legacy command.
+            out.pop();
+            out.push_str("\\#");
+        }
+        hashes = if c == '#' { hashes + 1 } else { 0 };
+        out.push(c);
+    }
+    // .NET's `Trim()` removes Unicode white space before the runner looks for `::`.
+    if out.trim_start().starts_with("::") {
+        out.insert(0, '\\');
+    }
+    out
+}
+
+/// Split streamed output into lines exactly where the runner would (`\r\n`, `\r`, `\n`).
+/// An empty trailing piece after a final break is dropped.
+pub fn runner_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                lines.push(&text[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                lines.push(&text[start..i]);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
+/// A fresh random token for a `::stop-commands::` block (32 hex characters; the streamed
+/// text cannot know it, so it cannot end the block early).
+pub fn stop_token() -> String {
+    let mut s = String::with_capacity(32);
+    for b in rand::random::<[u8; 16]>() {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A line of streamed output for the inside of a stop-commands block: commands are off
+/// there, so only characters that would still break the log (other controls than the
+/// ANSI escape, which the runner renders as colour) are escaped.
+pub fn stream_line(line: &str) -> String {
+    if !line.chars().any(|c| is_breaking(c) && c != '\u{1b}') {
+        return line.to_owned();
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if is_breaking(c) && c != '\u{1b}' {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Where a piece of markdown goes: table cells also need `|` escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Md {
+    /// A paragraph, list item or heading.
+    Prose,
+    /// A GFM table cell.
+    Cell,
+}
+
+/// Untrusted text as a markdown code span: nothing inside is markup, HTML, a mention or a
+/// link. The fence is one backtick longer than the longest run inside; a space pads a
+/// span that starts or ends with a backtick or a space (CommonMark strips one each side).
+pub fn md_code(text: &str, place: Md) -> String {
+    let mut body = String::with_capacity(text.len() + 4);
+    let mut run = 0usize;
+    let mut longest = 0usize;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+        if is_breaking(c) {
+            push_escape(&mut body, c);
+        } else if c == '|' && place == Md::Cell {
+            // GFM splits cells before inline parsing, pairing backslashes left to right: the
+            // pipe is escaped only when an odd run of backslashes precedes it.
+            let trailing = body.len() - body.trim_end_matches('\\').len();
+            body.push_str(if trailing % 2 == 1 { "\\\\|" } else { "\\|" });
+        } else {
+            body.push(c);
+        }
+    }
+    if body.is_empty() {
+        body.push(' ');
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = body.starts_with('`')
+        || body.ends_with('`')
+        || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty());
+    let pad = if pad { " " } else { "" };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
+/// Untrusted text as markdown prose or a table cell: every ASCII punctuation character
+/// that could start markup is backslash-escaped (so `<img>`, `[x](y)`, `*`, `$` math, `#`
+/// headings and table pipes are literal), `&` is written as `&amp;` (no entity such as `&#10;` can decode), line
+/// breaks and controls become visible escapes, and `@name` / `#123` get a word joiner
+/// after the sign so GitHub neither notifies nor links.
+pub fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut prev: Option<char> = None;
+    let mut iter = text.chars().peekable();
+    while let Some(c) = iter.next() {
+        if is_breaking(c) {
+            push_escape(&mut out, c);
+        } else if c == '&' {
+            out.push_str("&amp;");
+        } else if c == '@' || c == '#' {
+            out.push('\\');
+            out.push(c);
+            if iter
+                .peek()
+                .is_some_and(|n| n.is_alphanumeric() || *n == '_')
+            {
+                out.push('\u{2060}');
+            }
+        } else if c.is_ascii_punctuation()
+            && !matches!(
+                c,
+                '.' | ',' | ':' | ';' | '/' | '\'' | '"' | '%' | '=' | '?'
+            )
+        {
+            out.push('\\');
+            out.push(c);
+        } else if c == '.' && prev.is_some_and(|p| p.is_ascii_digit()) {
+            // `1.` at a line start is a list item; escaping every such dot is harmless.
+            out.push_str("\\.");
+        } else {
+            out.push(c);
+        }
+        prev = Some(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
