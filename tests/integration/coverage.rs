@@ -277,14 +277,7 @@ fn shallow_clone_falls_back_to_the_pull_request_files_api_with_the_same_numbers(
 fn fork_pull_request_still_gates_with_the_same_exit_code() {
     let repo = pr_repo();
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 403,
-        headers: vec![],
-        body: json!({"message": "Resource not accessible by integration"}),
-        times: 10,
-    });
+    mock.fault(Fault::read_only_token(10));
     let run = action(&mock, &repo, repo.dir.path(), true)
         .input("diff-threshold", "50")
         .run();
@@ -526,14 +519,13 @@ fn token_never_leaks_through_pass_fail_and_api_errors() {
     let mock = MockGitHub::start();
     for (threshold, fault) in [("10", false), ("99", false), ("10", true)] {
         if fault {
-            mock.fault(Fault {
-                method: "PATCH",
-                path_contains: "/check-runs/",
-                status: 502,
-                headers: vec![],
-                body: json!({"message": format!("bad {TOKEN}")}),
-                times: 100,
-            });
+            mock.fault(Fault::status(
+                "PATCH",
+                "/check-runs/",
+                502,
+                format!("bad {TOKEN}"),
+                100,
+            ));
         }
         let run = action(&mock, &repo, repo.dir.path(), false)
             .env("RUNNER_DEBUG", "1")

@@ -7,8 +7,6 @@ use std::collections::BTreeSet;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
-
 use crate::common::{Harness, shared_dir};
 use crate::github_mock::{Fault, MockGitHub};
 
@@ -128,14 +126,13 @@ fn proxy_variables_are_honoured() {
 fn token_never_leaks_in_any_channel() {
     let mock = MockGitHub::start();
     for debug in ["0", "1"] {
-        mock.fault(Fault {
-            method: "PATCH",
-            path_contains: "/check-runs/",
-            status: 500,
-            headers: vec![],
-            body: json!({"message": format!("echo {TOKEN}")}),
-            times: 1,
-        });
+        mock.fault(Fault::status(
+            "PATCH",
+            "/check-runs/",
+            500,
+            format!("echo {TOKEN}"),
+            1,
+        ));
         let run = action(&mock)
             .env("RUNNER_DEBUG", debug)
             .input("gate", "image")

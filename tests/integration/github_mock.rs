@@ -55,6 +55,45 @@ pub struct Fault {
     pub times: usize,
 }
 
+impl Fault {
+    /// Answer the next `times` `method` requests whose path contains `path_contains` with
+    /// `status` and GitHub's error body `{"message": ...}`.
+    pub fn status(
+        method: &'static str,
+        path_contains: &'static str,
+        status: u16,
+        message: impl Into<String>,
+        times: usize,
+    ) -> Self {
+        Self {
+            method,
+            path_contains,
+            status,
+            headers: vec![],
+            body: json!({ "message": message.into() }),
+            times,
+        }
+    }
+
+    /// The 403 a read-only token (fork and Dependabot pull requests) gets when it creates a
+    /// check run, for the next `times` attempts.
+    pub fn read_only_token(times: usize) -> Self {
+        Self::status(
+            "POST",
+            "/check-runs",
+            403,
+            "Resource not accessible by integration",
+            times,
+        )
+    }
+
+    /// With one more response header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
 #[derive(Default)]
 struct MockState {
     requests: Vec<Recorded>,

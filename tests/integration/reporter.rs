@@ -176,14 +176,7 @@ fn max_annotations_caps_and_says_so() {
 #[test]
 fn server_error_then_success_is_retried() {
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 500,
-        headers: vec![],
-        body: json!({"message": "Server Error"}),
-        times: 1,
-    });
+    mock.fault(Fault::status("POST", "/check-runs", 500, "Server Error", 1));
     let (delivery, _) = report(&mock, &synthetic(3), 1000);
     let posts = mock
         .requests()
@@ -197,14 +190,10 @@ fn server_error_then_success_is_retried() {
 #[test]
 fn too_many_requests_honours_retry_after() {
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "PATCH",
-        path_contains: "/check-runs/",
-        status: 429,
-        headers: vec![("retry-after", "1".into())],
-        body: json!({"message": "Too Many Requests"}),
-        times: 1,
-    });
+    mock.fault(
+        Fault::status("PATCH", "/check-runs/", 429, "Too Many Requests", 1)
+            .header("retry-after", "1"),
+    );
     let started = std::time::Instant::now();
     let (delivery, _) = report(&mock, &synthetic(3), 1000);
     let patches = mock
@@ -246,14 +235,7 @@ fn secondary_rate_limit_403_is_retried() {
 #[test]
 fn fork_token_403_degrades_without_retrying() {
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 403,
-        headers: vec![],
-        body: json!({"message": "Resource not accessible by integration"}),
-        times: 1,
-    });
+    mock.fault(Fault::read_only_token(1));
     let (delivery, out) = report(&mock, &synthetic(40), 1000);
     assert_eq!(
         mock.requests().len(),
@@ -287,14 +269,13 @@ fn fork_token_403_degrades_without_retrying() {
 #[test]
 fn client_errors_are_not_retried() {
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 422,
-        headers: vec![],
-        body: json!({"message": "Validation Failed"}),
-        times: 5,
-    });
+    mock.fault(Fault::status(
+        "POST",
+        "/check-runs",
+        422,
+        "Validation Failed",
+        5,
+    ));
     let (delivery, _) = report(&mock, &synthetic(1), 1000);
     assert_eq!(mock.requests().len(), 1);
     assert!(delivery.check_run.is_none());
@@ -303,14 +284,13 @@ fn client_errors_are_not_retried() {
 #[test]
 fn retries_stop_within_the_budget() {
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 502,
-        headers: vec![],
-        body: json!({"message": "Bad Gateway"}),
-        times: 100,
-    });
+    mock.fault(Fault::status(
+        "POST",
+        "/check-runs",
+        502,
+        "Bad Gateway",
+        100,
+    ));
     let (delivery, out) = report(&mock, &synthetic(1), 1000);
     assert_eq!(mock.requests().len(), 4, "max_attempts");
     assert!(delivery.check_run.is_none());

@@ -6,7 +6,7 @@
 //! Redacted: temp paths, ports, heredoc delimiters, timestamps, durations, commit shas and
 //! the token (`insta` filters, so the snapshots stay byte-stable across machines).
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::common::Run;
 use crate::coverage::{PrRepo, TOKEN, action, pr_repo};
@@ -143,14 +143,7 @@ fn coverage_error() {
 fn coverage_fail_on_a_fork_without_check_run_permission() {
     let repo = pr_repo();
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 403,
-        headers: vec![],
-        body: json!({"message": "Resource not accessible by integration"}),
-        times: 1,
-    });
+    mock.fault(Fault::read_only_token(1));
     let run = action(&mock, &repo, repo.dir.path(), true)
         .input("threshold", "75")
         .input("diff-threshold", "50")
