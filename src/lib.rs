@@ -6,7 +6,9 @@
 pub mod app;
 pub mod cli;
 pub mod crash;
+pub mod error;
 pub mod gates;
+pub mod github;
 pub mod logging;
 pub mod outcome;
 pub mod report;

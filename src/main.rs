@@ -7,16 +7,17 @@ use std::process::ExitCode;
 use rust_ci_action::app;
 use rust_ci_action::cli::{self, Invocation};
 use rust_ci_action::crash;
+use rust_ci_action::github::RetryPolicy;
 use rust_ci_action::logging;
-use rust_ci_action::report::github::RetryPolicy;
 use rust_ci_action::report::render;
 use rust_ci_action::runner::commands::{Commands, MaskingWriter, Style, format_command};
-use rust_ci_action::runner::env::{RunnerEnv, process_pairs};
+use rust_ci_action::runner::env::{RunnerEnv, process_cwd, process_pairs};
 use rust_ci_action::runner::inputs::RawInputs;
 
 fn main() -> ExitCode {
     let pairs = process_pairs();
-    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .in_dir(process_cwd());
     let style = if env.on_actions() {
         Style::Actions
     } else {
@@ -25,6 +26,8 @@ fn main() -> ExitCode {
     let commands = Commands::stdout(style);
     crash::install(env.clone(), commands.clone());
     // Test hook: proves the panic hook's contract end to end (tests/integration/foundation.rs).
+    // Only test builds have it (the `crash-test` feature, see Cargo.toml).
+    #[cfg(feature = "crash-test")]
     if pairs
         .iter()
         .any(|(k, v)| k == "RUST_CI_ACTION_CRASH_TEST" && v == "1")

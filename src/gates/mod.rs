@@ -7,8 +7,8 @@ pub mod rollout;
 
 use std::path::PathBuf;
 
+use crate::github::GitHub;
 use crate::outcome::Outcome;
-use crate::report::github::GitHub;
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;
 use crate::runner::event::EventInfo;

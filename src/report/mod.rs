@@ -1,21 +1,29 @@
-//! Reporting a gate's outcome: the check run (octocrab), and when that is not possible,
-//! degraded mode through workflow-command annotations and the job summary.
+//! Reporting a gate's outcome: renders it and delivers it to the check run (through
+//! [`crate::github`]), and when that is not possible, degraded mode through
+//! workflow-command annotations and the job summary. Gates never import this module.
 //!
 //! Degraded mode exists because fork and Dependabot pull requests get read-only tokens
 //! (403 "Resource not accessible by integration" on check-run creation). The gate's
 //! verdict and exit code never depend on how it was reported.
 
 pub mod check_run;
-pub mod github;
 pub mod render;
+
+/// Transitional: the image and rollout gates still call
+/// `crate::report::github::error_chain`, which now lives in [`crate::error`]. Remove this
+/// once they call `crate::error::error_chain` (gates never import `report/`).
+pub mod github {
+    pub use crate::error::error_chain;
+}
 
 use std::collections::BTreeMap;
 
+use crate::error::error_chain;
+use crate::github::GitHub;
+use crate::github::checks::{self, CheckRun, Output};
 use crate::outcome::{Annotation, Level, Outcome};
 use crate::runner::commands::{Commands, Masks};
 use crate::untrusted;
-use check_run::{CheckRun, Output};
-use github::{GitHub, error_chain};
 use render::Status;
 
 /// The runner shows at most this many annotations per level per step.
@@ -106,7 +114,7 @@ impl Reporter {
         match (&r.github, head_sha) {
             (None, _) => r.degrade("no GitHub token or repository was given".into()),
             (Some(_), None) => r.degrade("the commit to attach a check run to is unknown (no event payload and no GITHUB_SHA)".into()),
-            (Some(gh), Some(sha)) => match check_run::create(gh, &r.check_name, sha, &now()).await {
+            (Some(gh), Some(sha)) => match checks::create(gh, &r.check_name, sha, &now()).await {
                 Ok(run) => {
                     tracing::info!("check run {} created: {}", run.id, run.html_url);
                     r.check = Some(run);
@@ -173,9 +181,7 @@ impl Reporter {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",
             };
-            match check_run::complete(&gh, &run, &output, &located[..sent], conclusion, &now())
-                .await
-            {
+            match checks::complete(&gh, &run, &output, &located[..sent], conclusion, &now()).await {
                 Ok(n) => {
                     delivery.annotation_requests = n;
                     delivery.check_run = Some(run);

@@ -20,8 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use globset::GlobSetBuilder;
 
 use crate::gates::Context;
+use crate::github::{self, ApiError, GitHub};
 use crate::outcome::Outcome;
-use crate::report::github::{ApiError, GitHub};
 use crate::runner::inputs::{InputError, RawInputs};
 use crate::spec::{InputSpec, OutputSpec};
 use config::CoverageConfig;
@@ -587,7 +587,7 @@ async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result<DiffState,
         }
         Err(PrFilesError::Api(e)) => unavailable(format!(
             "{why_git}, and the pull request files API failed: {}",
-            crate::report::github::error_chain(&e)
+            crate::error::error_chain(&e)
         )),
         Err(PrFilesError::Diff(e)) => Err(Error::Diff(e)),
     }
@@ -604,9 +604,7 @@ async fn pull_request_files(
     gh: &GitHub,
     number: u64,
 ) -> Result<(ChangedLines, Vec<String>), PrFilesError> {
-    let first = gh.repo_path(&format!("/pulls/{number}/files?per_page=100"));
-    let items = gh
-        .get_all_pages(&first, 30)
+    let items = github::pulls::files(gh, number)
         .await
         .map_err(PrFilesError::Api)?;
     let mut lines = ChangedLines::new();
