@@ -2,19 +2,19 @@
 //! exit code; never prints itself (workflow commands go through [`Commands`]).
 
 use std::io::Write;
-use std::path::PathBuf;
 
+use crate::error::error_chain;
 use crate::gates::{self, Context, GateKind};
+use crate::github::{GitHub, RetryPolicy};
 use crate::logging::LogFormat;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
-use crate::report::github::{GitHub, RetryPolicy, error_chain};
 use crate::report::render::{self, Status};
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;
 use crate::runner::inputs::{InputError, RawInputs};
 use crate::runner::{outputs, summary};
-use crate::secret::{Secret, mask_values};
+use crate::secret::Secret;
 use crate::spec::COMMON_INPUTS;
 
 /// Exit code: the gate passed.
@@ -83,14 +83,14 @@ pub struct RunResult {
     pub summary: String,
 }
 
-/// Mask every secret input (and the token) before anything could log it.
+/// Mask every secret input (and the token) before anything could log it. A multi-line
+/// secret (a kubeconfig) is masked whole; the gate that reads it masks the credential
+/// fields inside, so harmless lines such as `apiVersion: v1` are not scrubbed everywhere.
 pub fn mask_secrets(raw: &RawInputs, env: &RunnerEnv, commands: &Commands) {
     let gate_inputs = GateKind::ALL.iter().flat_map(|g| g.inputs().iter());
     for spec in COMMON_INPUTS.iter().chain(gate_inputs).filter(|s| s.secret) {
         if let Some(v) = raw.get(spec.name) {
-            for m in mask_values(v) {
-                commands.add_mask(&m);
-            }
+            commands.add_mask(v);
         }
     }
     if let Some(t) = &env.token {
@@ -139,11 +139,7 @@ pub async fn run(
         head_sha.as_deref(),
     )
     .await;
-    let workspace = env
-        .workspace
-        .clone()
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from("."));
+    let workspace = env.workspace_dir();
     let ctx = Context {
         env: env.clone(),
         event,
@@ -152,7 +148,10 @@ pub async fn run(
         workspace,
     };
     commands.group(&format!("{} gate", common.gate.name()));
-    let result = gates::run(common.gate, &raw, &ctx).await;
+    let result = match crate::crash::catch(gates::run(common.gate, &raw, &ctx)).await {
+        Ok(r) => r,
+        Err(panic) => Err(gates::GateError::Crashed(panic)),
+    };
     commands.endgroup();
 
     let (status, outcome, error): (Status, Option<Outcome>, Option<String>) = match result {
@@ -218,8 +217,16 @@ fn finish(
     md: String,
     mut exit_code: u8,
 ) -> RunResult {
+    // Scrub every masked value from what we write, whatever echoed it, before anything
+    // is written: step outputs are not masked by the runner and reach later steps.
+    let masks = commands.masks();
+    let md = masks.redact(&md);
+    let outs: Vec<(String, String)> = outs
+        .into_iter()
+        .map(|(k, v)| (k, masks.redact(&v)))
+        .collect();
     if let Some(path) = &env.output
-        && let Err(e) = append_file(path, |f| outputs::write_outputs(f, &outs))
+        && let Err(e) = outputs::append(path, &outs)
     {
         commands.error(
             "rust-ci-action could not write outputs",
@@ -227,13 +234,6 @@ fn finish(
         );
         exit_code = EXIT_ERROR;
     }
-    // Scrub every masked value from what we write, whatever echoed it.
-    let masks = commands.masks();
-    let md = masks.redact(&md);
-    let outs: Vec<(String, String)> = outs
-        .into_iter()
-        .map(|(k, v)| (k, masks.redact(&v)))
-        .collect();
     let mut md_out = md.clone();
     if let Some(path) = &env.step_summary {
         let already = std::fs::metadata(path)

@@ -7,8 +7,8 @@ pub mod rollout;
 
 use std::path::PathBuf;
 
+use crate::github::GitHub;
 use crate::outcome::Outcome;
-use crate::report::github::GitHub;
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;
 use crate::runner::event::EventInfo;
@@ -114,6 +114,9 @@ pub enum GateError {
     /// Rollout gate.
     #[error(transparent)]
     Rollout(#[from] rollout::Error),
+    /// The gate panicked (a bug): caught so the check run is still completed.
+    #[error("rust-ci-action crashed: {0}")]
+    Crashed(String),
 }
 
 /// Run a gate.

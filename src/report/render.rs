@@ -57,7 +57,10 @@ pub fn job_summary(
         push_block(&mut md, &o.text);
     }
     if let Some(e) = error {
-        md.push_str(&format!("The gate could not run: {e}\n\n"));
+        md.push_str(&format!(
+            "The gate could not run: {}\n\n",
+            crate::untrusted::md_text(e)
+        ));
     }
     for n in notes {
         md.push_str(&format!("> {n}\n\n"));

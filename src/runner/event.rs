@@ -225,9 +225,12 @@ mod tests {
                     let before = v["before"].as_str().filter(|s| *s != NULL_SHA);
                     assert_eq!(info.base_sha.as_deref(), before, "{file}");
                 }
-                "workflow_dispatch" => {
-                    assert_eq!(info.head_sha.as_deref(), Some("f00d"));
-                    assert_eq!(info.base_sha, None);
+                // `workflow_run` is read like any payload without a pull request today:
+                // the run's own `GITHUB_SHA`, not the triggering run's `head_sha`.
+                "workflow_dispatch" | "workflow_run" => {
+                    assert_eq!(info.head_sha.as_deref(), Some("f00d"), "{file}");
+                    assert_eq!(info.base_sha, None, "{file}");
+                    assert!(info.pull_request.is_none(), "{file}");
                 }
                 other => panic!("unexpected payload kind {other}"),
             }

@@ -5,6 +5,8 @@
 pub mod config;
 pub mod diff;
 pub mod evaluate;
+pub mod extras;
+pub mod metric;
 pub mod model;
 pub mod parse;
 pub mod paths;
@@ -18,8 +20,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use globset::GlobSetBuilder;
 
 use crate::gates::Context;
+use crate::github::{self, ApiError, GitHub};
 use crate::outcome::Outcome;
-use crate::report::github::{ApiError, GitHub};
 use crate::runner::inputs::{InputError, RawInputs};
 use crate::spec::{InputSpec, OutputSpec};
 use config::CoverageConfig;
@@ -47,9 +49,10 @@ pub const INPUTS: &[InputSpec] = &[
         .default("coverage.xml, cobertura.xml, **/cobertura-coverage.xml, lcov.info, coverage/lcov.info, **/jacoco.xml, clover.xml, coverage.out")
         .multiline(),
     InputSpec::new("format", "`auto` (from content), `cobertura`, `lcov`, `jacoco`, `clover` or `go`.").default("auto"),
-    InputSpec::new("threshold", "Minimum line coverage in percent (decimals allowed, e.g. `82.5`)."),
+    InputSpec::new("threshold", "Minimum coverage in percent (decimals allowed, e.g. `82.5`): of lines, or of statements when `coverage-metric` says so."),
+    InputSpec::new("coverage-metric", "What `threshold` and `file-threshold` measure: `lines`, `statements` (Go profiles: the number `go test -cover` and `go tool cover -func` print) or `auto` (statements when every report is a Go profile, else lines).").default("auto"),
     InputSpec::new("branch-threshold", "Minimum branch coverage in percent."),
-    InputSpec::new("file-threshold", "Minimum line coverage of every file, in percent."),
+    InputSpec::new("file-threshold", "Minimum coverage of every file (lines or statements, as `threshold`), in percent."),
     InputSpec::new("diff-threshold", "Minimum coverage of the executable lines the change adds, in percent."),
     InputSpec::new("base-ref", "What diff coverage compares against (default: the pull request's base)."),
     InputSpec::new("annotate", "`changed` (uncovered lines the change touched), `all` or `none`.").default("changed"),
@@ -70,6 +73,18 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "lines-total",
         description: "Executable lines.",
+    },
+    OutputSpec {
+        name: "statement-coverage",
+        description: "Go statement coverage in percent, two decimals (`go tool cover -func`'s total); empty without Go profiles.",
+    },
+    OutputSpec {
+        name: "statements-covered",
+        description: "Go statements run at least once; empty without Go profiles.",
+    },
+    OutputSpec {
+        name: "statements-total",
+        description: "Go statements; empty without Go profiles.",
     },
     OutputSpec {
         name: "branch-coverage",
@@ -140,6 +155,14 @@ pub enum Error {
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// A report resolves, through a symlink, to a file outside the workspace.
+    #[error(
+        "{path}: is a symlink that leads outside the workspace; refused (reports are read only inside the workspace, or from an absolute path written in `files`)"
+    )]
+    OutsideWorkspace {
+        /// The report as the user or the default pattern named it.
+        path: String,
     },
     /// The format could not be told from the content.
     #[error(
@@ -218,7 +241,14 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         }
         let path = ws.join(p);
         if path.is_file() {
-            found.insert(path);
+            // A path the workflow author wrote as absolute is theirs to choose; anything
+            // relative must stay inside the workspace after symlinks are resolved.
+            let inside = if Path::new(p).is_absolute() {
+                path
+            } else {
+                inside_workspace(ws, &path, p)?
+            };
+            found.insert(inside);
         } else if !defaults && path.is_dir() {
             return Err(Error::Directory { pattern: p.clone() });
         } else {
@@ -254,10 +284,9 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
                 let n = e.file_name().to_string_lossy();
                 !(e.file_type().is_dir() && (n == ".git" || n == "node_modules"))
             });
-        for entry in walker
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-        {
+        for entry in walker.filter_map(Result::ok).filter(|e| {
+            e.file_type().is_file() || (e.file_type().is_symlink() && e.path().is_file())
+        }) {
             let Ok(rel) = entry.path().strip_prefix(ws) else {
                 continue;
             };
@@ -267,7 +296,12 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
                 hit[*m] = true;
             }
             if !matches.is_empty() {
-                found.insert(entry.path().to_path_buf());
+                let path = if entry.path_is_symlink() {
+                    inside_workspace(ws, entry.path(), &rel)?
+                } else {
+                    entry.path().to_path_buf()
+                };
+                found.insert(path);
             }
         }
         unmatched.extend(
@@ -291,6 +325,28 @@ fn find_reports(ws: &Path, patterns: &[String], defaults: bool) -> Result<Vec<Pa
         });
     }
     Ok(found.into_iter().collect())
+}
+
+/// The real path of a report found under the workspace, refused when a symlink (of the
+/// file or of a directory on its way) leads outside: a pull request can commit
+/// `lcov.info -> ~/.netrc`, and a parse error would quote the target's first bytes into a
+/// public check run. The error names only what the user wrote, nothing of the target.
+fn inside_workspace(ws: &Path, path: &Path, shown: &str) -> Result<PathBuf, Error> {
+    let real_ws = std::fs::canonicalize(ws).map_err(|source| Error::Read {
+        path: ws.display().to_string(),
+        source,
+    })?;
+    let real = std::fs::canonicalize(path).map_err(|source| Error::Read {
+        path: shown.to_owned(),
+        source,
+    })?;
+    if real.starts_with(&real_ws) {
+        Ok(real)
+    } else {
+        Err(Error::OutsideWorkspace {
+            path: shown.to_owned(),
+        })
+    }
 }
 
 /// Files git tracks in `ws` (the universe report paths are matched against); without
@@ -398,14 +454,15 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
 /// Merge parsed reports under repository paths.
 fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
     let mut merged = Merged::default();
-    for (shown, report) in parsed {
+    for (shown, mut report) in parsed {
         merged.has_branch_data |= report.has_branch_data;
         merged.reports.push((shown, report.format.to_string()));
         let mut mapper = paths.for_report(&report.sources);
         for f in report.files {
+            let extras = report.extras.remove(&f.path).unwrap_or_default();
             match mapper.map(&f.path) {
-                Mapped::Repo(p) => merged.add(p, f, true),
-                Mapped::Unmapped(p) => merged.add(p, f, false),
+                Mapped::Repo(p) => merged.add_with(p, f, extras, true),
+                Mapped::Unmapped(p) => merged.add_with(p, f, extras, false),
             }
         }
     }
@@ -530,7 +587,7 @@ async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result<DiffState,
         }
         Err(PrFilesError::Api(e)) => unavailable(format!(
             "{why_git}, and the pull request files API failed: {}",
-            crate::report::github::error_chain(&e)
+            crate::error::error_chain(&e)
         )),
         Err(PrFilesError::Diff(e)) => Err(Error::Diff(e)),
     }
@@ -547,9 +604,7 @@ async fn pull_request_files(
     gh: &GitHub,
     number: u64,
 ) -> Result<(ChangedLines, Vec<String>), PrFilesError> {
-    let first = gh.repo_path(&format!("/pulls/{number}/files?per_page=100"));
-    let items = gh
-        .get_all_pages(&first, 30)
+    let items = github::pulls::files(gh, number)
         .await
         .map_err(PrFilesError::Api)?;
     let mut lines = ChangedLines::new();

@@ -296,7 +296,7 @@ impl ReportMapper<'_> {
             let mut m = HashMap::new();
             for (s, i) in &self.sources {
                 let mut parts: Vec<&str> = s.split('/').filter(|x| !x.is_empty()).collect();
-                if parts.len() < ups || parts.iter().any(|x| *x == "..") {
+                if parts.len() < ups || parts.contains(&"..") {
                     continue;
                 }
                 parts.truncate(parts.len() - ups);
