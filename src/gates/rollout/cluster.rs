@@ -15,8 +15,8 @@ use super::config::{EksTarget, KubeconfigSource, RolloutConfig};
 use super::eks;
 use super::error::{Action, ApiError, EksProblem, Error};
 use super::names::Workload;
+use crate::error::error_chain;
 use crate::gates::Context;
-use crate::report::github::error_chain;
 use crate::secret::Secret;
 
 /// The shared cluster handle.

@@ -13,7 +13,7 @@ use kube::config::KubeconfigError;
 pub use super::api_error::ApiError;
 use super::eks::EksError;
 use super::names::Workload;
-use crate::report::github::error_chain;
+use crate::error::error_chain;
 use crate::runner::inputs::InputError;
 
 /// A boxed error from an SDK whose error type is large or generic.

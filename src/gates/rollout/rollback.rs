@@ -16,7 +16,7 @@ use super::names::Workload;
 use super::results::{RollbackReport, WorkloadReport};
 use super::wait::{self, timed_out};
 use super::workload::{self, Prepared};
-use crate::report::github::error_chain;
+use crate::error::error_chain;
 
 /// Roll back every workload that was patched, all at once, and note the result in its
 /// report.

@@ -315,7 +315,7 @@ pub fn check<K: Kind>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::github::error_chain;
+    use crate::error::error_chain;
 
     fn statefulset(containers: &str, strategy: &str) -> StatefulSet {
         serde_yaml::from_str(&format!(

@@ -29,8 +29,8 @@ fn filters() -> Vec<(&'static str, &'static str)> {
     vec![
         // GITHUB_OUTPUT heredoc delimiters.
         (r"ghadelimiter_[0-9a-f]+", "[DELIMITER]"),
-        // Ports of the fake API server and the mock GitHub.
-        (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+        // Ports of the fake API server and the mock GitHub (also as escaped markdown).
+        (r"127\\?\.0\\?\.0\\?\.1:\d+", "127.0.0.1:[PORT]"),
         // Temp dirs.
         (r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]"),
         (r"/tmp/rust-ci-action[A-Za-z0-9_-]*", "[TMP]"),
