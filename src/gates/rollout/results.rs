@@ -114,3 +114,65 @@ pub fn all_rolled_back(reports: &[WorkloadReport]) -> bool {
             .iter()
             .all(|r| r.rollback.as_ref().is_some_and(|b| b.ok))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn report(patched: bool, rollback: Option<bool>) -> WorkloadReport {
+        WorkloadReport {
+            workload: Workload::parse("deployment/api", "default").unwrap(),
+            container: "api".into(),
+            image: "api:2".into(),
+            previous_image: "api:1".into(),
+            patched,
+            status: Status::Failed,
+            message: "m".into(),
+            revision: None,
+            progression: Vec::new(),
+            observed_after: None,
+            duration: Duration::ZERO,
+            finished_at: None,
+            explanation: None,
+            rollback: rollback.map(|ok| RollbackReport {
+                to_revision: Some(1),
+                ok,
+                message: String::new(),
+                duration: Duration::ZERO,
+            }),
+        }
+    }
+
+    /// Per workload: patched, and how its rollback went (none, ok, failed).
+    type Workloads = &'static [(bool, Option<bool>)];
+
+    #[test]
+    fn rolled_back_means_every_patched_workload_was_restored() {
+        let cases: &[(Workloads, bool)] = &[
+            (&[], false),
+            (&[(false, None)], false),
+            (&[(true, Some(true))], true),
+            (&[(true, Some(true)), (false, None)], true),
+            (&[(true, Some(true)), (true, Some(false))], false),
+            (&[(true, None)], false),
+        ];
+        for (reports, want) in cases {
+            let reports: Vec<WorkloadReport> =
+                reports.iter().map(|(p, r)| report(*p, *r)).collect();
+            assert_eq!(all_rolled_back(&reports), *want, "{cases:?}");
+        }
+    }
+
+    #[test]
+    fn statuses_read_as_results_values() {
+        let all = [
+            (Status::Complete, "complete", true),
+            (Status::Unchanged, "unchanged", true),
+            (Status::Failed, "failed", false),
+            (Status::TimedOut, "timeout", false),
+        ];
+        for (s, text, ok) in all {
+            assert_eq!((s.as_str(), s.ok()), (text, ok));
+        }
+    }
+}
