@@ -148,7 +148,15 @@ pub async fn run(
         workspace,
     };
     commands.group(&format!("{} gate", common.gate.name()));
-    let result = match crate::crash::catch(gates::run(common.gate, &raw, &ctx)).await {
+    let gate = async {
+        // Test builds only: a panic inside the gate, after the check run exists.
+        #[cfg(feature = "crash-test")]
+        if env.crash_test.as_deref() == Some("gate") {
+            panic!("crash test requested inside the gate");
+        }
+        gates::run(common.gate, &raw, &ctx).await
+    };
+    let result = match crate::crash::catch(gate).await {
         Ok(r) => r,
         Err(panic) => Err(gates::GateError::Crashed(panic)),
     };
