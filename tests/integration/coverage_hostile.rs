@@ -169,9 +169,14 @@ fn a_panic_inside_the_gate_still_completes_the_check_run() {
     let last = bodies.last().expect("check-run requests");
     assert_eq!(last["status"], "completed", "{bodies:?}");
     assert_eq!(last["conclusion"], "failure", "{bodies:?}");
+    assert_eq!(
+        last["output"]["title"], "rust-ci-action crashed",
+        "{bodies:?}"
+    );
     let summary = last["output"]["summary"].as_str().unwrap_or_default();
+    let reason = summary.lines().next().unwrap_or_default();
     assert!(
-        summary.contains("crashed") && !summary.contains('\n'),
+        reason.contains("crash test requested inside the gate"),
         "{summary}"
     );
     mock.assert_valid();
