@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use crate::error::error_chain;
+use crate::error::{Described, error_chain};
 use crate::gates::{self, Context, GateKind};
 use crate::github::{GitHub, RetryPolicy};
 use crate::logging::LogFormat;
@@ -108,7 +108,14 @@ pub async fn run(
     mask_secrets(&raw, &env, &commands);
     let common = match CommonConfig::try_from(&raw) {
         Ok(c) => c,
-        Err(e) => return early_error(&env, &commands, "rust-ci-action", &e.to_string()),
+        Err(e) => {
+            let d = Described::new(
+                "Bad input",
+                &e,
+                Some("Check the step's `with:` inputs against the action's README."),
+            );
+            return early_error(&env, &commands, "rust-ci-action", &d);
+        }
     };
     let token = common
         .token
@@ -116,7 +123,10 @@ pub async fn run(
         .or_else(|| env.token.clone().map(Secret::new));
     let event = match crate::runner::event::load(&env) {
         Ok(e) => e,
-        Err(e) => return early_error(&env, &commands, &common.check_name, &error_chain(&e)),
+        Err(e) => {
+            let d = Described::new("The event payload could not be read", &e, None);
+            return early_error(&env, &commands, &common.check_name, &d);
+        }
     };
     let github = match (&token, env.owner_repo()) {
         (Some(t), Some((owner, repo))) => {
@@ -148,21 +158,29 @@ pub async fn run(
         workspace,
     };
     commands.group(&format!("{} gate", common.gate.name()));
-    let result = match crate::crash::catch(gates::run(common.gate, &raw, &ctx)).await {
+    let gate = async {
+        // Test builds only: a panic inside the gate, after the check run exists.
+        #[cfg(feature = "crash-test")]
+        if env.crash_test.as_deref() == Some("gate") {
+            panic!("crash test requested inside the gate");
+        }
+        gates::run(common.gate, &raw, &ctx).await
+    };
+    let result = match crate::crash::catch(gate).await {
         Ok(r) => r,
         Err(panic) => Err(gates::GateError::Crashed(panic)),
     };
     commands.endgroup();
 
-    let (status, outcome, error): (Status, Option<Outcome>, Option<String>) = match result {
+    let (status, outcome, error): (Status, Option<Outcome>, Option<Described>) = match result {
         Ok(o) => (Status::Verdict(o.verdict), Some(o), None),
-        Err(e) => (Status::Error, None, Some(error_chain(&e))),
+        Err(e) => (Status::Error, None, Some(e.described())),
     };
     if let Some(e) = &error {
-        commands.error(&format!("{} could not run", common.check_name), e);
+        commands.error(&format!("{} could not run", common.check_name), &e.message);
     }
     let delivery = reporter
-        .finish(status, outcome.as_ref(), error.as_deref())
+        .finish(status, outcome.as_ref(), error.as_ref())
         .await;
     let mut outs = vec![("result".to_owned(), status.result().to_owned())];
     if let Some(o) = &outcome {
@@ -185,7 +203,7 @@ pub async fn run(
         &common.check_name,
         status,
         outcome.as_ref(),
-        error.as_deref(),
+        error.as_ref(),
         &notes,
     );
     let exit_code = match status {
@@ -196,9 +214,9 @@ pub async fn run(
     finish(&env, &commands, outs, md, exit_code)
 }
 
-fn early_error(env: &RunnerEnv, commands: &Commands, name: &str, message: &str) -> RunResult {
-    commands.error(&format!("{name} could not run"), message);
-    let md = render::job_summary(name, Status::Error, None, Some(message), &[]);
+fn early_error(env: &RunnerEnv, commands: &Commands, name: &str, error: &Described) -> RunResult {
+    commands.error(&format!("{name} could not run"), &error.message);
+    let md = render::job_summary(name, Status::Error, None, Some(error), &[]);
     finish(
         env,
         commands,

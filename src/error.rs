@@ -17,6 +17,29 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
+/// An error as people read it: a few words for titles, the whole chain once, and what to
+/// do about it when there is something to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    /// A few words (the check run's title, the summary's lead).
+    pub title: String,
+    /// The error and its sources, each once ([`error_chain`]).
+    pub message: String,
+    /// What the user can do.
+    pub help: Option<String>,
+}
+
+impl Described {
+    /// An error described with a title and help of the caller's choosing.
+    pub fn new(title: &str, e: &dyn std::error::Error, help: Option<&str>) -> Self {
+        Self {
+            title: title.to_owned(),
+            message: error_chain(e),
+            help: help.map(str::to_owned),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,10 +28,7 @@ fn main() -> ExitCode {
     // Test hook: proves the panic hook's contract end to end (tests/integration/foundation.rs).
     // Only test builds have it (the `crash-test` feature, see Cargo.toml).
     #[cfg(feature = "crash-test")]
-    if pairs
-        .iter()
-        .any(|(k, v)| k == "RUST_CI_ACTION_CRASH_TEST" && v == "1")
-    {
+    if env.crash_test.as_deref() == Some("1") {
         panic!("crash test requested");
     }
 

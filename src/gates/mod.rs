@@ -127,3 +127,23 @@ pub async fn run(kind: GateKind, raw: &RawInputs, ctx: &Context) -> Result<Outco
         GateKind::Rollout => rollout::run(raw, ctx).await?,
     })
 }
+
+impl GateError {
+    /// The error as people read it: title and help chosen per cause.
+    pub fn described(&self) -> crate::error::Described {
+        let (title, help) = match self {
+            GateError::Input(_) => (
+                "Bad input",
+                Some("Check the step's `with:` inputs against the action's README."),
+            ),
+            GateError::Coverage(e) => (e.title(), e.help()),
+            GateError::Image(_) => ("The image gate could not run", None),
+            GateError::Rollout(_) => ("The rollout gate could not run", None),
+            GateError::Crashed(_) => (
+                "rust-ci-action crashed",
+                Some("This is a bug in rust-ci-action; please report it with this message."),
+            ),
+        };
+        crate::error::Described::new(title, self, help)
+    }
+}

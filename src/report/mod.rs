@@ -13,17 +13,16 @@ pub mod render;
 /// `crate::report::github::error_chain`, which now lives in [`crate::error`]. Remove this
 /// once they call `crate::error::error_chain` (gates never import `report/`).
 pub mod github {
-    pub use crate::error::error_chain;
+    pub use crate::error::{Described, error_chain};
 }
 
 use std::collections::BTreeMap;
 
-use crate::error::error_chain;
+use crate::error::{Described, error_chain};
 use crate::github::GitHub;
 use crate::github::checks::{self, CheckRun, Output};
 use crate::outcome::{Annotation, Level, Outcome};
 use crate::runner::commands::{Commands, Masks};
-use crate::untrusted;
 use render::Status;
 
 /// The runner shows at most this many annotations per level per step.
@@ -150,7 +149,7 @@ impl Reporter {
         &mut self,
         status: Status,
         outcome: Option<&Outcome>,
-        error: Option<&str>,
+        error: Option<&Described>,
     ) -> Delivery {
         let mut delivery = Delivery::default();
         let mut annotations: Vec<Annotation> =
@@ -224,7 +223,7 @@ impl Reporter {
 
 /// The check run's output: masked values scrubbed first, then cut to GitHub's limit (cut
 /// first, a secret across the cut would leave a prefix that no longer matches its mask).
-fn check_output(outcome: Option<&Outcome>, error: Option<&str>, masks: &Masks) -> Output {
+fn check_output(outcome: Option<&Outcome>, error: Option<&Described>, masks: &Masks) -> Output {
     let fit = |text: &str| render::fit_check_text(&masks.redact(text));
     match (outcome, error) {
         (Some(o), _) => Output {
@@ -232,9 +231,14 @@ fn check_output(outcome: Option<&Outcome>, error: Option<&str>, masks: &Masks) -
             summary: fit(&o.summary),
             text: fit(&o.text),
         },
-        (None, e) => Output {
+        (None, Some(e)) => Output {
+            title: masks.redact(&e.title),
+            summary: fit(&render::error_text(e)),
+            text: String::new(),
+        },
+        (None, None) => Output {
             title: "The gate could not run".into(),
-            summary: fit(&untrusted::md_text(e.unwrap_or("unknown error"))),
+            summary: "unknown error".into(),
             text: String::new(),
         },
     }

@@ -85,6 +85,10 @@ pub struct RunnerEnv {
     /// Token fallback for the local CLI.
     #[serde(default, rename = "github_token")]
     pub token: Option<String>,
+    /// `RUST_CI_ACTION_CRASH_TEST`: test builds only (the `crash-test` feature) panic on
+    /// purpose, `1` at start-up, `gate` inside the gate, to prove the crash contract.
+    #[serde(default, rename = "rust_ci_action_crash_test")]
+    pub crash_test: Option<String>,
     /// The process's working directory (not a variable: set with [`RunnerEnv::in_dir`]).
     #[serde(skip)]
     pub cwd: Option<PathBuf>,
@@ -100,7 +104,8 @@ impl RunnerEnv {
     {
         let wanted = pairs.into_iter().filter_map(|(k, v)| {
             let (k, v) = (k.as_ref(), v.as_ref());
-            let relevant = k.starts_with("GITHUB_") || k == "RUNNER_DEBUG" || k == "RUST_LOG";
+            let relevant = k.starts_with("GITHUB_")
+                || matches!(k, "RUNNER_DEBUG" | "RUST_LOG" | "RUST_CI_ACTION_CRASH_TEST");
             (relevant && !v.trim().is_empty()).then(|| (k.to_owned(), v.to_owned()))
         });
         // Every field is an optional string or path, so deserialisation cannot fail.

@@ -141,3 +141,43 @@ fn a_path_sharing_the_workspace_prefix_up_to_a_multibyte_character_does_not_cras
     assert!(run.code == 0 || run.code == 1, "{run}");
     assert!(!run.stdout.contains("crashed"), "{run}");
 }
+
+/// A panic after the check run was created still completes it (conclusion `failure`, the
+/// panic as a one-line reason), prints one `::error`, and exits 2 with `result=error`.
+#[test]
+fn a_panic_inside_the_gate_still_completes_the_check_run() {
+    use crate::coverage::{action, pr_repo};
+    use crate::github_mock::MockGitHub;
+    let repo = pr_repo();
+    let mock = MockGitHub::start();
+    let run = action(&mock, &repo, repo.dir.path(), false)
+        .env("RUST_CI_ACTION_CRASH_TEST", "gate")
+        .run();
+    run.assert_code(2);
+    assert_eq!(run.output("result"), Some("error"), "{run}");
+    assert_eq!(run.errors().len(), 1, "{run}");
+    assert!(
+        run.errors()[0].contains("crash test requested inside the gate"),
+        "{run}"
+    );
+    let bodies: Vec<serde_json::Value> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.contains("check-runs"))
+        .filter_map(|r| r.body)
+        .collect();
+    let last = bodies.last().expect("check-run requests");
+    assert_eq!(last["status"], "completed", "{bodies:?}");
+    assert_eq!(last["conclusion"], "failure", "{bodies:?}");
+    assert_eq!(
+        last["output"]["title"], "rust-ci-action crashed",
+        "{bodies:?}"
+    );
+    let summary = last["output"]["summary"].as_str().unwrap_or_default();
+    let reason = summary.lines().next().unwrap_or_default();
+    assert!(
+        reason.contains("crash test requested inside the gate"),
+        "{summary}"
+    );
+    mock.assert_valid();
+}
