@@ -100,6 +100,35 @@ pub fn runner_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// The workflow commands a runner would act on in `stdout`, read as actions/runner reads
+/// it: lines split on `\r\n`, `\r` and `\n`; a trimmed line starting with `::` is a command
+/// (its name returned) unless a `::stop-commands::<token>` block is open; the legacy `##[`
+/// form counts anywhere in a line (returned as `legacy`). The judge of every test that
+/// prints untrusted text.
+pub fn commands_the_runner_sees(stdout: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in runner_lines(stdout) {
+        let t = line.trim();
+        if let Some(token) = &stopped {
+            if t.strip_prefix("::").and_then(|r| r.strip_suffix("::")) == Some(token.as_str()) {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("::") {
+            let name = rest.split([' ', ':']).next().unwrap_or_default().to_owned();
+            if name == "stop-commands" {
+                stopped = Some(rest.trim_start_matches("stop-commands::").to_owned());
+            }
+            found.push(name);
+        } else if line.contains("##[") {
+            found.push("legacy".into());
+        }
+    }
+    found
+}
+
 /// A fresh random token for a `::stop-commands::` block (32 hex characters; the streamed
 /// text cannot know it, so it cannot end the block early).
 pub fn stop_token() -> String {

@@ -218,32 +218,3 @@ pub fn service_env(name: &str) -> String {
         panic!("{name} is not set: run the service suite through scripts/test.sh, which starts the services")
     })
 }
-
-/// The workflow commands a runner would act on in `stdout`, read the way actions/runner
-/// reads them: lines split on `\r\n`, `\r` and `\n`; a trimmed line starting with `::` is
-/// a command (its name returned) unless a `::stop-commands::<token>` block is open; the
-/// legacy `##[` form counts anywhere in a line (returned as `legacy`).
-#[allow(dead_code)]
-pub fn runner_commands(stdout: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stopped: Option<String> = None;
-    for line in rust_ci_action::untrusted::runner_lines(stdout) {
-        let t = line.trim();
-        if let Some(token) = &stopped {
-            if t == format!("::{token}::") {
-                stopped = None;
-            }
-            continue;
-        }
-        if let Some(rest) = t.strip_prefix("::") {
-            let name = rest.split([' ', ':']).next().unwrap_or_default().to_owned();
-            if name == "stop-commands" {
-                stopped = Some(rest.trim_start_matches("stop-commands::").to_owned());
-            }
-            found.push(name);
-        } else if line.contains("##[") {
-            found.push("legacy".into());
-        }
-    }
-    found
-}

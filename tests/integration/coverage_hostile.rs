@@ -2,7 +2,8 @@
 //! request controls never become workflow commands, never read outside the workspace and
 //! never crash the gate.
 
-use crate::common::{Harness, runner_commands};
+use crate::common::Harness;
+use rust_ci_action::untrusted::commands_the_runner_sees as runner_commands;
 
 fn cobertura(filename: &str) -> String {
     format!(
