@@ -202,6 +202,34 @@ pub fn md_code(text: &str, place: Md) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
+/// Untrusted multi-line text (a log tail, command output) as a fenced code block: the
+/// backtick fence is longer than any backtick run inside, so no line can close it (and a
+/// `~~~` line is content); control characters other than line breaks and tabs become
+/// visible escapes. Ends with a blank line.
+pub fn md_block(text: &str) -> String {
+    let mut body = String::with_capacity(text.len() + 16);
+    let (mut run, mut longest) = (0usize, 0usize);
+    for line in runner_lines(text) {
+        for c in line.chars() {
+            if c == '`' {
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 0;
+            }
+            if is_breaking(c) {
+                push_escape(&mut body, c);
+            } else {
+                body.push(c);
+            }
+        }
+        run = 0;
+        body.push('\n');
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}text\n{body}{fence}\n\n")
+}
+
 /// Untrusted text as markdown prose or a table cell: every character that can open markup
 /// anywhere in a line is backslash-escaped (`` ` `` `*` `_` `[` `]` `<` `>` `|` `~` `$`
 /// `\\`), so `<img>`, links, emphasis, math and table pipes stay literal; `&` is written
@@ -220,13 +248,14 @@ pub fn md_text(text: &str) -> String {
         } else if c == '&' {
             out.push_str("&amp;");
         } else if c == '@' || c == '#' {
-            if c == '#' || start {
+            if start {
                 out.push('\\');
             }
             out.push(c);
-            if iter
-                .peek()
-                .is_some_and(|n| n.is_alphanumeric() || *n == '_')
+            // `@name` notifies, `#123` links: a word joiner after the sign stops both.
+            let next = iter.peek();
+            if (c == '@' && next.is_some_and(|n| n.is_alphanumeric() || *n == '_'))
+                || (c == '#' && next.is_some_and(char::is_ascii_digit))
             {
                 out.push('\u{2060}');
             }

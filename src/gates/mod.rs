@@ -138,7 +138,7 @@ impl GateError {
             ),
             GateError::Coverage(e) => (e.title(), e.help()),
             GateError::Image(_) => ("The image gate could not run", None),
-            GateError::Rollout(_) => ("The rollout gate could not run", None),
+            GateError::Rollout(e) => (e.title(), e.help()),
             GateError::Crashed(_) => (
                 "rust-ci-action crashed",
                 Some("This is a bug in rust-ci-action; please report it with this message."),

@@ -182,6 +182,18 @@ impl Reporter {
             };
             match checks::complete(&gh, &run, &output, &located[..sent], conclusion, &now()).await {
                 Ok(n) => {
+                    // The check-runs API takes only annotations on a file; the others (a
+                    // failed rollout, a failed smoke command) go to the run as workflow
+                    // commands, so they are not lost when a check run is used.
+                    let general: Vec<Annotation> = annotations
+                        .iter()
+                        .filter(|a| a.path.is_none())
+                        .cloned()
+                        .collect();
+                    let (picked, _) = pick_per_level(&general, RUNNER_ANNOTATIONS_PER_LEVEL);
+                    for a in picked {
+                        self.commands.annotation(a);
+                    }
                     delivery.annotation_requests = n;
                     delivery.check_run = Some(run);
                     return delivery;

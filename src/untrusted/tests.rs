@@ -204,3 +204,17 @@ fn linear_in_the_input() {
     assert!(md_text(&big).len() > big.len());
     assert!(log_line(&"##[".repeat(300_000)).len() > 900_000);
 }
+
+#[test]
+fn code_blocks_hold_any_text_as_one_block() {
+    for h in HOSTILE.iter().copied().chain([
+        "```\n# heading\n```",
+        "~~~~\n<img src=x>\n~~~~",
+        "a\r```\rb",
+        "    ````` five",
+    ]) {
+        let md = format!("Log:\n\n{}After.\n", md_block(h));
+        assert_eq!(structure(&md), ["p", "pre", "p"], "{h:?} -> {md}");
+    }
+    assert_eq!(md_block("ok"), "```text\nok\n```\n\n");
+}

@@ -215,6 +215,46 @@ impl fmt::Display for Action {
 }
 
 impl Error {
+    /// What went wrong, in a few words (the check run's title).
+    pub fn title(&self) -> &'static str {
+        match self {
+            Error::Input(_) => "Bad input",
+            Error::Kubeconfig { .. } => "The kubeconfig could not be loaded",
+            Error::NoClusterAccess { .. } => "No cluster to talk to",
+            Error::Client { .. } => "The Kubernetes client could not be built",
+            Error::Eks { .. } => "No EKS token",
+            Error::Unreachable { .. } | Error::WatchEnded { .. } => {
+                "The Kubernetes API cannot be reached"
+            }
+            Error::Unauthorized { .. } => "The cluster rejected the credentials",
+            Error::NotFound { .. } => "Workload not found",
+            Error::Forbidden { .. } => "Not allowed by the cluster",
+            Error::ContainerNotFound { .. }
+            | Error::NoContainers { .. }
+            | Error::ContainerAmbiguous { .. } => "No container to update",
+            Error::Unsupported { .. } => "Workload cannot be rolled out",
+            Error::Api { .. } => "The Kubernetes API failed",
+            Error::WatchFailing { .. } => "The rollout could not be watched",
+            Error::Smoke { .. } => "The smoke command could not start",
+            Error::AfterChanges { error, .. } => error.title(),
+        }
+    }
+
+    /// What the user can do about it, where there is something to say.
+    pub fn help(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::Forbidden { .. } => {
+                "Grant the identity `get`, `patch` and `watch` on the workload (and `list` on pods, events and ReplicaSets to explain failures)."
+            }
+            Error::Unauthorized { .. } => {
+                "Check that the kubeconfig's credentials (or the AWS role for `eks-cluster`) are current."
+            }
+            Error::ContainerAmbiguous { .. } => "Name the container with the `container` input.",
+            Error::AfterChanges { error, .. } => return error.help(),
+            _ => return None,
+        })
+    }
+
     /// The error for a failed request about `workload`: 404 on a read is
     /// [`Error::NotFound`], 403 [`Error::Forbidden`], 401 [`Error::Unauthorized`], no answer
     /// [`Error::Unreachable`], anything else [`Error::Api`].

@@ -1,7 +1,7 @@
 //! A failed workload's details as people read them: the markdown block for the job
 //! summary and check run, and the plain text of its `::error` annotation. Pure.
 
-use super::{cell, code_block};
+use super::{cell, code_block, name};
 use crate::gates::rollout::explain::{Explanation, MAX_PODS, PodProblem};
 
 /// Markdown for the job summary and check run: the verdict, the pod problems table, the
@@ -13,13 +13,10 @@ pub fn explanation_markdown(e: &Explanation) -> String {
         md.push_str("| Pod | Container | Reason | Detail |\n| --- | --- | --- | --- |\n");
         for p in &e.problems {
             md.push_str(&format!(
-                "| `{}` | {} | `{}` | {} |\n",
-                p.pod,
-                p.container
-                    .as_deref()
-                    .map(|c| format!("`{c}`"))
-                    .unwrap_or_default(),
-                p.reason,
+                "| {} | {} | {} | {} |\n",
+                name(&p.pod),
+                p.container.as_deref().map(name).unwrap_or_default(),
+                name(&p.reason),
                 cell(&p.message)
             ));
         }
@@ -46,8 +43,9 @@ pub fn explanation_markdown(e: &Explanation) -> String {
             ""
         };
         md.push_str(&format!(
-            "**Last log lines of `{}` container `{}`{which}**\n\n",
-            t.pod, t.container
+            "**Last log lines of {} container {}{which}**\n\n",
+            name(&t.pod),
+            name(&t.container)
         ));
         md.push_str(&code_block(text));
     }

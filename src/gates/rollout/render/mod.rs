@@ -22,6 +22,7 @@ use super::results::{SmokeReport, Status, WorkloadReport, all_rolled_back};
 use super::status::Progress;
 use crate::outcome::{Annotation, Level, Outcome, Verdict};
 use crate::spec::OutputSpec;
+use crate::untrusted;
 
 /// The rollout gate's outputs.
 pub const OUTPUTS: &[OutputSpec] = &[
@@ -56,7 +57,10 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
     let mut text = String::new();
     let mut annotations = Vec::new();
     for r in &failed {
-        text.push_str(&format!("### ❌ `{}`\n\n", r.workload));
+        text.push_str(&format!(
+            "### ❌ {}\n\n",
+            untrusted::md_code(&r.workload.to_string(), untrusted::Md::Prose)
+        ));
         match &r.explanation {
             Some(e) => text.push_str(&explanation_markdown(e)),
             None => text.push_str(&format!("{}\n\n", r.message)),
@@ -75,8 +79,8 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
     }
     if let Some(s) = smoke_failed {
         text.push_str(&format!(
-            "### ❌ Smoke command\n\n`{}` {}\n\n",
-            cell(&s.command),
+            "### ❌ Smoke command\n\n{} {}\n\n",
+            name(&s.command),
             s.detail
         ));
         if !s.output_tail.is_empty() {
@@ -170,9 +174,9 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
     for r in reports {
         let detail = if r.status.ok() {
             let change = if r.patched {
-                format!("`{}` → `{}`", r.previous_image, r.image)
+                format!("{} → {}", name(&r.previous_image), name(&r.image))
             } else {
-                format!("`{}`", r.image)
+                name(&r.image)
             };
             let rev = r
                 .revision
@@ -184,8 +188,8 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
             cell(&r.reason())
         };
         summary.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} | {} |\n",
-            r.workload,
+            "| {} | {} | {} | {} | {} | {} |\n",
+            name(&r.workload.to_string()),
             label(r.status),
             progression_line(r.workload.kind, &r.progression),
             r.observed_after
@@ -198,8 +202,8 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
     if let Some(s) = smoke {
         let icon = if s.passed { "✅" } else { "❌" };
         summary.push_str(&format!(
-            "\nSmoke command {icon} `{}`: {} in {}\n",
-            cell(&s.command),
+            "\nSmoke command {icon} {}: {} in {}\n",
+            name(&s.command),
             s.detail,
             format_duration(s.duration)
         ));
@@ -213,8 +217,8 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
         for (r, b) in rollbacks {
             let icon = if b.ok { "↩️" } else { "⚠️" };
             summary.push_str(&format!(
-                "- {icon} `{}`{}: {} ({})\n",
-                r.workload,
+                "- {icon} {}{}: {} ({})\n",
+                name(&r.workload.to_string()),
                 to_revision(b.to_revision),
                 cell(&b.message),
                 format_duration(b.duration)
@@ -330,13 +334,18 @@ fn millis(d: Duration) -> u64 {
 /// Streamed text the pull request controls (a pod's log tail, the smoke command's output)
 /// as a fenced block, the one way such text enters the gate's markdown.
 pub fn code_block(text: &str) -> String {
-    let fence = if text.contains("```") { "~~~~" } else { "```" };
-    format!("{fence}text\n{text}\n{fence}\n\n")
+    untrusted::md_block(text)
 }
 
-/// Text for a markdown table cell or list item: one line, `|` escaped.
+/// Text from the cluster (event messages, reasons, pod lines) for a table cell or list
+/// item: one line, escaped as untrusted markdown.
 pub(super) fn cell(s: &str) -> String {
-    one_line(s).replace('|', "\\|")
+    untrusted::md_text(&one_line(s))
+}
+
+/// A name (pod, container, workload, command) as a code span in a table cell.
+pub(super) fn name(s: &str) -> String {
+    untrusted::md_code(s, untrusted::Md::Cell)
 }
 
 #[cfg(test)]
@@ -527,7 +536,7 @@ mod tests {
         assert_eq!(code_block("ok"), "```text\nok\n```\n\n");
         assert_eq!(
             code_block("a ``` b"),
-            "~~~~text\na ``` b\n~~~~\n\n",
+            "````text\na ``` b\n````\n\n",
             "a fence inside the text does not end the block"
         );
     }
