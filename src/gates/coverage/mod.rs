@@ -6,10 +6,12 @@ pub mod config;
 pub mod diff;
 pub mod evaluate;
 pub mod extras;
+pub mod merge;
 pub mod metric;
 pub mod model;
 pub mod parse;
 pub mod paths;
+pub mod render;
 
 use std::collections::BTreeSet;
 use std::io::BufRead;
@@ -26,7 +28,8 @@ use crate::runner::inputs::{InputError, RawInputs};
 use crate::spec::{InputSpec, OutputSpec};
 use config::CoverageConfig;
 use diff::{ChangedLines, DiffError};
-use evaluate::{DiffState, EvalError, Merged};
+use evaluate::{DiffState, EvalError};
+use merge::{Merged, Merger};
 use model::{Format, Report};
 use parse::ParseError;
 use paths::{Mapped, PathMapper};
@@ -221,7 +224,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         ev.lines.1,
         merged.files.len()
     );
-    Ok(evaluate::outcome(&ev, &merged, &diff, &cfg, 60_000))
+    Ok(render::outcome(&ev, &merged, &diff, &cfg, 60_000))
 }
 
 fn has_glob_chars(p: &str) -> bool {
@@ -453,10 +456,9 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
 
 /// Merge parsed reports under repository paths.
 fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
-    let mut merged = Merged::default();
+    let mut merged = Merger::default();
     for (shown, mut report) in parsed {
-        merged.has_branch_data |= report.has_branch_data;
-        merged.reports.push((shown, report.format.to_string()));
+        merged.report(shown, report.format.to_string(), report.has_branch_data);
         let mut mapper = paths.for_report(&report.sources);
         for f in report.files {
             let extras = report.extras.remove(&f.path).unwrap_or_default();
@@ -466,7 +468,7 @@ fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
             }
         }
     }
-    merged
+    merged.finish()
 }
 
 /// Run git in the workspace; its stdout, or `None` when it fails.

@@ -3,7 +3,7 @@
 //!
 //! Every parser reads its input once, front to back, with one reused buffer: no parser
 //! holds the whole file or a DOM, so memory follows the number of distinct executable
-//! lines (about one byte each, see [`Lines`]) plus the largest single file section
+//! lines (about one byte each, see [`Lines`](super::model::Lines)) plus the largest single file section
 //! (12 bytes per record), not the size of the report. Nothing here opens files, prints or
 //! looks at the environment; the gate does that and hands us a reader and the report's
 //! path for messages.
@@ -25,7 +25,7 @@ use std::fmt;
 use std::io::BufRead;
 
 use super::extras::FileExtras;
-use super::model::{FileReport, Format, LineRecord, Lines, Report};
+use super::model::{FileReport, Format, LineRecord, LinesByFile, Report};
 pub(crate) use super::model::{SameLine, fold_lines};
 
 pub use detect::detect;
@@ -330,12 +330,16 @@ pub(crate) fn sat_u16(v: u64) -> u16 {
 }
 
 /// Collects file sections into unique [`FileReport`]s in order of first appearance.
+/// Sections of one file may come in any order: [`LinesByFile`] merges them in linear
+/// time.
 #[derive(Debug, Default)]
 pub(crate) struct Builder {
-    files: Vec<FileReport>,
+    /// Paths in order of first appearance; the index of each in `lines`.
+    paths: Vec<String>,
+    lines: LinesByFile,
     index: HashMap<String, usize>,
     has_branch_data: bool,
-    /// Extras by index into `files`.
+    /// Extras by index into `paths`.
     extras: HashMap<usize, FileExtras>,
     /// Block count of each file's extras after its last normalization: folding again
     /// once it doubles keeps duplicate blocks (`-coverpkg`) from piling up, in
@@ -365,9 +369,7 @@ impl Builder {
         }
         let i = match self.index.get(path) {
             Some(&i) => {
-                if let Some(file) = self.files.get_mut(i) {
-                    file.lines.merge_records(lines);
-                }
+                self.lines.add_records(i, lines);
                 // A second section: stated totals of the first no longer hold alone.
                 let x = self.extras.entry(i).or_default();
                 x.absorb(extras);
@@ -380,12 +382,11 @@ impl Builder {
                 return;
             }
             None => {
-                self.index.insert(path.to_owned(), self.files.len());
-                self.files.push(FileReport {
-                    path: path.to_owned(),
-                    lines: Lines::from_sorted_records(lines),
-                });
-                self.files.len() - 1
+                let i = self.lines.push_file();
+                self.lines.add_records(i, lines);
+                self.index.insert(path.to_owned(), i);
+                self.paths.push(path.to_owned());
+                i
             }
         };
         if !extras.is_empty() {
@@ -396,25 +397,31 @@ impl Builder {
 
     /// The finished report, or [`ParseErrorKind::NoFiles`].
     pub(crate) fn finish(
-        mut self,
+        self,
         format: Format,
         origin: &str,
         sources: Vec<String>,
     ) -> Result<Report, ParseError> {
-        if self.files.is_empty() {
+        if self.paths.is_empty() {
             return Err(ParseError::new(
                 origin,
                 Location::Whole,
                 ParseErrorKind::NoFiles,
             ));
         }
-        for f in &mut self.files {
-            f.lines.shrink_to_fit();
-        }
+        let files: Vec<FileReport> = self
+            .paths
+            .into_iter()
+            .zip(self.lines.finish())
+            .map(|(path, mut lines)| {
+                lines.shrink_to_fit();
+                FileReport { path, lines }
+            })
+            .collect();
         let mut extras = BTreeMap::new();
         for (i, mut x) in self.extras {
             x.normalize();
-            if let Some(f) = self.files.get(i)
+            if let Some(f) = files.get(i)
                 && !x.is_empty()
             {
                 extras.insert(f.path.clone(), x);
@@ -424,7 +431,7 @@ impl Builder {
             format,
             origin: origin.to_owned(),
             sources,
-            files: self.files,
+            files,
             has_branch_data: self.has_branch_data,
             extras,
         })
