@@ -211,26 +211,6 @@ fn merging_agrees_with_a_reference_model() {
     }
 }
 
-/// Many one-line sections in descending order: one sort at the end, where merging each
-/// as it came rebuilt the stream every time. Counted in stream rebuilds, not seconds.
-#[test]
-fn out_of_order_sections_merge_once() {
-    let mut b = LinesByFile::default();
-    let i = b.push_file();
-    for line in (1..=50_000u32).rev() {
-        b.add_records(i, &[rec(line, line % 2, 0, 0)]);
-    }
-    assert_eq!(b.pending, 49_999, "everything but the first waits");
-    assert_eq!(
-        b.files[i].lines.stream.len(),
-        3,
-        "the stream was never rebuilt"
-    );
-    let lines = b.finish();
-    let t = lines[0].totals();
-    assert_eq!((t.lines_total, t.lines_covered), (50_000, 25_000));
-}
-
 #[test]
 fn totals_count_records() {
     let r = Report {
