@@ -8,6 +8,7 @@ mod coverage;
 mod coverage_fixtures;
 #[cfg(feature = "services")]
 mod coverage_live;
+mod coverage_markdown;
 mod coverage_producers;
 #[cfg(feature = "services")]
 mod diff_cover;
