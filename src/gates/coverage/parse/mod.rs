@@ -200,6 +200,14 @@ pub enum ParseErrorKind {
     /// A line of a text format is longer than any real record.
     #[error("line longer than {0} bytes")]
     LineTooLong(usize),
+    /// A path, name, attribute value or text is longer than any real one
+    /// ([`MAX_VALUE`]); the string says which.
+    #[error("{0} longer than {max} bytes", max = MAX_VALUE)]
+    TooLong(String),
+    /// One piece of XML markup (a tag with its attributes, a run of text, a comment) is
+    /// longer than any real one; refused before the reader buffers more of it.
+    #[error("XML markup (a tag, text or comment) longer than {max} bytes", max = xml::MAX_MARKUP)]
+    MarkupTooLong,
     /// A Go cover profile block spans more lines than any real source file has.
     #[error("block spans {0} lines (more than {max})", max = go::MAX_BLOCK_LINES)]
     BlockTooLong(u64),
@@ -440,6 +448,22 @@ impl Builder {
 
 /// Longest line a text format may have (a path plus a few numbers).
 pub(crate) const MAX_LINE: usize = 1 << 20;
+
+/// Longest path, name, XML attribute value or XML text accepted (64 KiB). Real paths
+/// stay under a few KiB (Linux's `PATH_MAX` is 4 KiB); a longer one is hostile or broken
+/// and is an input error naming the file and line, before it costs time or memory
+/// downstream (path mapping, summaries).
+pub const MAX_VALUE: usize = 64 * 1024;
+
+/// [`ParseErrorKind::TooLong`] for `value` described by `what`, when it is over
+/// [`MAX_VALUE`].
+pub(crate) fn check_len(value: &[u8], what: impl FnOnce() -> String) -> Result<(), ParseErrorKind> {
+    if value.len() > MAX_VALUE {
+        Err(ParseErrorKind::TooLong(what()))
+    } else {
+        Ok(())
+    }
+}
 
 /// Reads a text report line by line into one reused buffer, counting lines and
 /// refusing lines longer than [`MAX_LINE`] (a `read_until` would grow without bound on
