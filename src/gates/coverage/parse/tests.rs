@@ -161,9 +161,8 @@ fn paths_and_values_over_64_kib_are_input_errors() {
 fn pieces_that_add_up_over_64_kib_are_input_errors() {
     let piece = long(1000);
     let source: String = vec![piece.as_str(); 66].join("&amp;");
-    let doc = format!(
-        "<coverage><sources>\n<source>{source}</source></sources><packages/></coverage>"
-    );
+    let doc =
+        format!("<coverage><sources>\n<source>{source}</source></sources><packages/></coverage>");
     let e = parse(Format::Cobertura, doc.as_bytes(), "r").map(|_| ());
     assert_eq!(
         e.map_err(|e| e.to_string()),

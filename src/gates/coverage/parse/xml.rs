@@ -477,12 +477,12 @@ impl<'o, R: BufRead> Xml<'o, R> {
     }
 }
 
-/// The next `name="value"` of raw attribute text `s` from byte `*i`, as (name, value)
-/// byte ranges, or `None` at the end; `Err` says what is malformed.
-fn next_attr(
-    s: &[u8],
-    i: &mut usize,
-) -> Result<Option<(Range<usize>, Range<usize>)>, &'static str> {
+/// Byte ranges of one attribute's name and value in raw attribute text.
+type AttrSpan = (Range<usize>, Range<usize>);
+
+/// The next `name="value"` of raw attribute text `s` from byte `*i`, or `None` at the
+/// end; `Err` says what is malformed.
+fn next_attr(s: &[u8], i: &mut usize) -> Result<Option<AttrSpan>, &'static str> {
     let len = s.len();
     while *i < len && s[*i].is_ascii_whitespace() {
         *i += 1;
