@@ -5,7 +5,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod crash;
+pub mod error;
 pub mod gates;
+pub mod github;
 pub mod logging;
 pub mod outcome;
 pub mod report;

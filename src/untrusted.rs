@@ -100,6 +100,35 @@ pub fn runner_lines(text: &str) -> Vec<&str> {
     lines
 }
 
+/// The workflow commands a runner would act on in `stdout`, read as actions/runner reads
+/// it: lines split on `\r\n`, `\r` and `\n`; a trimmed line starting with `::` is a command
+/// (its name returned) unless a `::stop-commands::<token>` block is open; the legacy `##[`
+/// form counts anywhere in a line (returned as `legacy`). The judge of every test that
+/// prints untrusted text.
+pub fn commands_the_runner_sees(stdout: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in runner_lines(stdout) {
+        let t = line.trim();
+        if let Some(token) = &stopped {
+            if t.strip_prefix("::").and_then(|r| r.strip_suffix("::")) == Some(token.as_str()) {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("::") {
+            let name = rest.split([' ', ':']).next().unwrap_or_default().to_owned();
+            if name == "stop-commands" {
+                stopped = Some(rest.trim_start_matches("stop-commands::").to_owned());
+            }
+            found.push(name);
+        } else if line.contains("##[") {
+            found.push("legacy".into());
+        }
+    }
+    found
+}
+
 /// A fresh random token for a `::stop-commands::` block (32 hex characters; the streamed
 /// text cannot know it, so it cannot end the block early).
 pub fn stop_token() -> String {
@@ -173,22 +202,27 @@ pub fn md_code(text: &str, place: Md) -> String {
     format!("{fence}{pad}{body}{pad}{fence}")
 }
 
-/// Untrusted text as markdown prose or a table cell: every ASCII punctuation character
-/// that could start markup is backslash-escaped (so `<img>`, `[x](y)`, `*`, `$` math, `#`
-/// headings and table pipes are literal), `&` is written as `&amp;` (no entity such as `&#10;` can decode), line
-/// breaks and controls become visible escapes, and `@name` / `#123` get a word joiner
-/// after the sign so GitHub neither notifies nor links.
+/// Untrusted text as markdown prose or a table cell: every character that can open markup
+/// anywhere in a line is backslash-escaped (`` ` `` `*` `_` `[` `]` `<` `>` `|` `~` `$`
+/// `\\`), so `<img>`, links, emphasis, math and table pipes stay literal; `&` is written
+/// `&amp;` (no entity such as `&#10;` can decode); line breaks and controls become
+/// visible escapes, so the text is one line, and what only matters at a line's start (`-`,
+/// `+`, `=`, `#`, `1.`) is escaped there; `@name` and `#123` get a word joiner after the
+/// sign so GitHub neither notifies nor links.
 pub fn md_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
-    let mut prev: Option<char> = None;
+    let mut at_start = true;
     let mut iter = text.chars().peekable();
     while let Some(c) = iter.next() {
+        let start = std::mem::replace(&mut at_start, false);
         if is_breaking(c) {
             push_escape(&mut out, c);
         } else if c == '&' {
             out.push_str("&amp;");
         } else if c == '@' || c == '#' {
-            out.push('\\');
+            if c == '#' || start {
+                out.push('\\');
+            }
             out.push(c);
             if iter
                 .peek()
@@ -196,21 +230,29 @@ pub fn md_text(text: &str) -> String {
             {
                 out.push('\u{2060}');
             }
-        } else if c.is_ascii_punctuation()
-            && !matches!(
-                c,
-                '.' | ',' | ':' | ';' | '/' | '\'' | '"' | '%' | '=' | '?'
-            )
+        } else if matches!(
+            c,
+            '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '$' | '\\'
+        ) || (start && matches!(c, '-' | '+' | '='))
         {
             out.push('\\');
             out.push(c);
-        } else if c == '.' && prev.is_some_and(|p| p.is_ascii_digit()) {
-            // `1.` at a line start is a list item; escaping every such dot is harmless.
-            out.push_str("\\.");
+        } else if start && c.is_ascii_digit() {
+            // `1.` or `1)` at a line's start is a list item.
+            out.push(c);
+            while let Some(d) = iter.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
+            if let Some(p) = iter.next_if(|p| matches!(p, '.' | ')')) {
+                out.push('\\');
+                out.push(p);
+            }
+        } else if c == ' ' && start {
+            // Leading spaces (four make a code block) are kept as one visible space.
+            out.push_str("&#32;");
         } else {
             out.push(c);
         }
-        prev = Some(c);
     }
     out
 }

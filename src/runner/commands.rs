@@ -74,7 +74,7 @@ fn level_command(level: Level) -> &'static str {
 pub struct Masks(Arc<RwLock<Vec<String>>>);
 
 impl Masks {
-    /// Register a value.
+    /// Register a value, in every form it can take in what we write (see [`mask_forms`]).
     pub fn add(&self, value: &str) {
         if value.is_empty() {
             return;
@@ -83,11 +83,13 @@ impl Masks {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if !v.iter().any(|m| m == value) {
-            v.push(value.to_owned());
-            // Longest first, so a value containing another is replaced whole.
-            v.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for form in mask_forms(value) {
+            if !v.contains(&form) {
+                v.push(form);
+            }
         }
+        // Longest first, so a value containing another is replaced whole.
+        v.sort_by_key(|m| std::cmp::Reverse(m.len()));
     }
 
     /// Replace every registered value with `***`.
@@ -104,6 +106,45 @@ impl Masks {
         }
         out
     }
+}
+
+/// Lines of a multi-line secret shorter than this are not masked on their own: a `{` or
+/// `}` line of a JSON secret carries nothing secret and would blank structure everywhere.
+const MIN_LINE_MASK: usize = 6;
+
+/// The forms of a secret that can appear in text we write, scrubbed from logs, outputs,
+/// summaries and check runs alike. As actions/runner masks (`AddMaskCommandExtension`
+/// and its value encoders): the value itself; each of its lines, trimmed (the runner masks
+/// them one by one, since child processes print line by line); its JSON-string escape
+/// (an error body or a JSON log quoting it); its percent-encoding (`Uri.EscapeDataString`:
+/// a URL or a form body carrying it); and its workflow-command escape (`%25`, `%0D`, `%0A`).
+pub fn mask_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    if value.contains(['\r', '\n']) {
+        forms.extend(
+            value
+                .split(['\r', '\n'])
+                .map(str::trim)
+                .filter(|l| l.len() >= MIN_LINE_MASK)
+                .map(str::to_owned),
+        );
+    }
+    if let Ok(json) = serde_json::to_string(value) {
+        forms.push(json[1..json.len() - 1].to_owned());
+    }
+    let mut pct = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            pct.push(char::from(b));
+        } else {
+            pct.push_str(&format!("%{b:02X}"));
+        }
+    }
+    forms.push(pct);
+    forms.push(escape_data(value));
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// A log writer that scrubs masked values (for `tracing_subscriber`'s `with_writer`).
@@ -315,6 +356,7 @@ impl Commands {
 
     /// Start a collapsible log group.
     pub fn group(&self, title: &str) {
+        let title = &self.masks.redact(title);
         match self.style {
             Style::Actions => self.line(&format_command("group", &[], title)),
             Style::Human => self.line(&format!("── {title}")),
@@ -328,8 +370,14 @@ impl Commands {
         }
     }
 
-    /// Emit an annotation.
+    /// Emit an annotation. Masked values are scrubbed from the title, file and message
+    /// before they are escaped (an escaped secret would no longer match its mask).
     pub fn annotation(&self, a: &Annotation) {
+        let mut a = a.clone();
+        a.title = a.title.map(|t| self.masks.redact(&t));
+        a.path = a.path.map(|p| self.masks.redact(&p));
+        a.message = self.masks.redact(&a.message);
+        let a = &a;
         match self.style {
             Style::Actions => self.line(&format_annotation(a)),
             Style::Human => {
@@ -479,5 +527,37 @@ mod tests {
         masks.add("tok");
         let out = log_event(&masks, b"INFO found x\n::add-mask::tok\r##[set-output]y\n");
         assert_eq!(out, "INFO found x\\n::add-mask::***\\r#\\#[set-output]y\n");
+    }
+
+    #[test]
+    fn masks_cover_the_forms_a_secret_takes() {
+        let m = Masks::default();
+        m.add("p@ss\"word/1%");
+        m.add("line-one-secret\n{\n  second-line-secret\n}");
+        let text = concat!(
+            "raw p@ss\"word/1% json p@ss\\\"word/1% pct p%40ss%22word%2F1%25 ",
+            "cmd p@ss\"word/1%25 lines line-one-secret / second-line-secret { }"
+        );
+        assert_eq!(
+            m.redact(text),
+            "raw *** json *** pct *** cmd *** lines *** / *** { }"
+        );
+    }
+
+    #[test]
+    fn annotation_titles_and_groups_are_scrubbed_before_escaping() {
+        let buf = Buf::default();
+        let c = Commands::new(Box::new(buf.clone()), Style::Actions);
+        c.add_mask("a,b:c");
+        c.group("deploying a,b:c");
+        c.annotation(&Annotation::general(
+            Level::Failure,
+            "title a,b:c",
+            "msg a,b:c",
+        ));
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let out = out.split_once('\n').unwrap().1;
+        assert!(!out.contains("a%2Cb") && !out.contains("a,b:c"), "{out}");
+        assert!(out.contains("::error title=title ***::msg ***"), "{out}");
     }
 }

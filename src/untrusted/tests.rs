@@ -26,46 +26,23 @@ const HOSTILE: &[&str] = &[
     "`",
 ];
 
-/// The workflow commands a runner would act on in `stdout`: lines split on `\r\n`, `\r`
-/// and `\n`; a trimmed line starting with `::` is a command unless commands are stopped;
-/// `##[` anywhere is a legacy command.
-fn runner_commands(stdout: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut stopped: Option<String> = None;
-    for line in runner_lines(stdout) {
-        let t = line.trim();
-        if let Some(token) = &stopped {
-            if t == format!("::{token}::") {
-                stopped = None;
-            }
-            continue;
-        }
-        if let Some(rest) = t.strip_prefix("::") {
-            let name = rest.split([' ', ':']).next().unwrap_or_default().to_owned();
-            if name == "stop-commands" {
-                stopped = Some(rest.trim_start_matches("stop-commands::").to_owned());
-            }
-            found.push(name);
-        } else if line.contains("##[") {
-            found.push("legacy".into());
-        }
-    }
-    found
-}
-
 #[test]
 fn log_lines_never_carry_a_command() {
     for h in HOSTILE {
         let line = format!("{}\n", log_line(h));
         assert_eq!(
-            runner_commands(&line),
+            commands_the_runner_sees(&line),
             Vec::<String>::new(),
             "{h:?} -> {line:?}"
         );
         assert_eq!(runner_lines(&line).len(), 1, "{h:?} -> {line:?}");
         // The same text after a prefix of ours.
         let line = format!("found report {}\n", log_line(h));
-        assert_eq!(runner_commands(&line), Vec::<String>::new(), "{h:?}");
+        assert_eq!(
+            commands_the_runner_sees(&line),
+            Vec::<String>::new(),
+            "{h:?}"
+        );
     }
     assert_eq!(log_line("a\nb\rc\u{1b}"), "a\\nb\\rc\\u{1b}");
     assert_eq!(log_line("x ##[cmd]"), "x #\\#[cmd]");
@@ -77,8 +54,8 @@ fn log_lines_never_carry_a_command() {
 #[test]
 fn the_reader_sees_what_the_runner_sees() {
     // The test's reader must itself be able to fail.
-    assert_eq!(runner_commands("a\r::error::x\n"), ["error"]);
-    assert_eq!(runner_commands("a ##[group]x\n"), ["legacy"]);
+    assert_eq!(commands_the_runner_sees("a\r::error::x\n"), ["error"]);
+    assert_eq!(commands_the_runner_sees("a ##[group]x\n"), ["legacy"]);
     assert_eq!(runner_lines("a\r\nb\rc\nd"), ["a", "b", "c", "d"]);
     assert_eq!(runner_lines("a\n\n"), ["a", ""]);
 }
@@ -93,7 +70,7 @@ fn streamed_blocks_stop_commands() {
             out.push('\n');
         }
         out.push_str(&format!("::{token}::\n"));
-        assert_eq!(runner_commands(&out), ["stop-commands"], "{h:?}");
+        assert_eq!(commands_the_runner_sees(&out), ["stop-commands"], "{h:?}");
     }
     let a = stop_token();
     assert_eq!(a.len(), 32);

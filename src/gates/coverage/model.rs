@@ -289,11 +289,9 @@ impl Lines {
         let mut v = (u64::from(delta) << 1) | u64::from(l.covered);
         while v >= 0x80 {
             // Truncation to the low seven bits is the encoding.
-            #[allow(clippy::cast_possible_truncation)]
             self.stream.push((v as u8 & 0x7f) | 0x80);
             v >>= 7;
         }
-        #[allow(clippy::cast_possible_truncation)]
         self.stream.push(v as u8);
         if l.branches_total > 0 {
             self.branches.push(BranchData {
@@ -390,7 +388,6 @@ impl Iterator for LinesIter<'_> {
             shift += 7;
         }
         // `push` wrote a u32 delta shifted by one, so this fits.
-        #[allow(clippy::cast_possible_truncation)]
         let line = self.prev.wrapping_add((v >> 1) as u32);
         self.prev = line;
         let mut l = Line {

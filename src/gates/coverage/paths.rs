@@ -296,7 +296,7 @@ impl ReportMapper<'_> {
             let mut m = HashMap::new();
             for (s, i) in &self.sources {
                 let mut parts: Vec<&str> = s.split('/').filter(|x| !x.is_empty()).collect();
-                if parts.len() < ups || parts.iter().any(|x| *x == "..") {
+                if parts.len() < ups || parts.contains(&"..") {
                     continue;
                 }
                 parts.truncate(parts.len() - ups);
@@ -324,6 +324,35 @@ impl ReportMapper<'_> {
             }
         }
         best.map(|(_, i)| tracked.paths[i].clone())
+    }
+}
+
+/// One fuzz case for path mapping (the `paths` fuzz target and its regression test):
+/// NUL-separated fields (workspace, `path-prefix`, `source-root`, then `t:`tracked files,
+/// `s:`sources, or report paths). Panics if a mapped path is not a tracked file.
+#[doc(hidden)]
+pub fn check_fuzz_case(text: &str) {
+    let mut fields = text.split('\0');
+    let ws = fields.next().unwrap_or_default();
+    let prefix = fields.next().filter(|s| !s.is_empty()).map(str::to_owned);
+    let root = fields.next().filter(|s| !s.is_empty()).map(str::to_owned);
+    let (mut tracked, mut sources, mut paths) = (Vec::new(), Vec::new(), Vec::new());
+    for f in fields {
+        if let Some(t) = f.strip_prefix("t:") {
+            tracked.push(t.to_owned());
+        } else if let Some(s) = f.strip_prefix("s:") {
+            sources.push(s.to_owned());
+        } else {
+            paths.push(f);
+        }
+    }
+    let normalized: Vec<String> = tracked.iter().map(|t| normalize(t)).collect();
+    let mapper = PathMapper::new(ws, tracked, prefix, root);
+    let mut report = mapper.for_report(&sources);
+    for p in paths {
+        if let Mapped::Repo(r) = report.map(p) {
+            assert!(normalized.contains(&r), "{r:?} is not a tracked file");
+        }
     }
 }
 

@@ -108,10 +108,10 @@ fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
     let mut t = t.clone();
     if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
         labels.remove(POD_TEMPLATE_HASH);
-        if labels.is_empty() {
-            if let Some(m) = t.metadata.as_mut() {
-                m.labels = None;
-            }
+        if labels.is_empty()
+            && let Some(m) = t.metadata.as_mut()
+        {
+            m.labels = None;
         }
     }
     t

@@ -268,7 +268,6 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
 }
 
 /// Panic if [`invariant_violation`] finds something; for fuzz targets.
-#[allow(clippy::panic)]
 pub fn check_invariants(report: &Report) {
     if let Some(v) = invariant_violation(report) {
         panic!("model invariant broken: {v}");

@@ -197,28 +197,7 @@ fn fuzz_regression_inputs_stay_fixed() {
     for entry in std::fs::read_dir(&dir).unwrap() {
         let text =
             String::from_utf8_lossy(&std::fs::read(entry.unwrap().path()).unwrap()).into_owned();
-        let mut fields = text.split('\0');
-        let ws = fields.next().unwrap_or_default();
-        let prefix = fields.next().filter(|s| !s.is_empty()).map(str::to_owned);
-        let root = fields.next().filter(|s| !s.is_empty()).map(str::to_owned);
-        let (mut tracked, mut sources, mut paths) = (Vec::new(), Vec::new(), Vec::new());
-        for f in fields {
-            if let Some(t) = f.strip_prefix("t:") {
-                tracked.push(t.to_owned());
-            } else if let Some(s) = f.strip_prefix("s:") {
-                sources.push(s.to_owned());
-            } else {
-                paths.push(f);
-            }
-        }
-        let normalized: Vec<String> = tracked.iter().map(|t| normalize(t)).collect();
-        let mapper = PathMapper::new(ws, tracked, prefix, root);
-        let mut report = mapper.for_report(&sources);
-        for p in paths {
-            if let Mapped::Repo(r) = report.map(p) {
-                assert!(normalized.contains(&r), "{r:?}");
-            }
-        }
+        check_fuzz_case(&text);
         n += 1;
     }
     assert!(n > 0);

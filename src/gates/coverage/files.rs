@@ -1,6 +1,6 @@
-//! Finding and reading the report files: the `files` patterns resolved in the workspace
-//! (symlinks out of it refused), then every report detected and parsed, in parallel.
-//! Touches the file system and nothing else; knows nothing of git or GitHub.
+//! Finding and reading the reports: patterns resolved in the workspace (never through a
+//! symlink out of it), the tracked files report paths are matched against, and parsing
+//! every report in parallel. The file system and `git ls-files` are this file's I/O.
 
 use std::collections::BTreeSet;
 use std::io::BufRead;
@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use globset::GlobSetBuilder;
 
 use super::Error;
+use super::changes::git_bytes;
 use super::model::{Format, Report};
 use super::parse;
 
@@ -140,6 +141,41 @@ fn inside_workspace(ws: &Path, path: &Path, shown: &str) -> Result<PathBuf, Erro
         Err(Error::OutsideWorkspace {
             path: shown.to_owned(),
         })
+    }
+}
+
+/// Files git tracks in `ws` (the universe report paths are matched against); without
+/// git, the files on disk.
+pub(super) async fn tracked_files(ws: &Path) -> Vec<String> {
+    match git_bytes(ws, &["ls-files", "-z"]).await {
+        Some(out) => out
+            .split(|b| *b == 0)
+            .filter(|s| !s.is_empty())
+            .filter_map(|s| std::str::from_utf8(s).ok().map(str::to_owned))
+            .collect(),
+        None => {
+            tracing::debug!("not a git checkout: matching report paths against files on disk");
+            walkdir::WalkDir::new(ws)
+                .into_iter()
+                .filter_entry(|e| {
+                    !(e.file_type().is_dir()
+                        && matches!(
+                            e.file_name().to_str(),
+                            Some(".git" | "node_modules" | "target")
+                        ))
+                })
+                .filter_map(Result::ok)
+                .filter(|e| e.file_type().is_file())
+                .filter_map(|e| {
+                    e.path()
+                        .strip_prefix(ws)
+                        .ok()
+                        .and_then(|p| p.to_str())
+                        .map(|p| p.replace('\\', "/"))
+                })
+                .take(200_000)
+                .collect()
+        }
     }
 }
 
