@@ -333,16 +333,25 @@ fn aws_config() -> aws_config::SdkConfig {
     ))
 }
 
+/// Create the secret in moto, or give it this value when an earlier run made it.
 fn create_secret(name: &str, value: &str) {
     let conf = aws_config();
     rt().block_on(async {
-        aws_sdk_secretsmanager::Client::new(&conf)
+        let sm = aws_sdk_secretsmanager::Client::new(&conf);
+        let created = sm
             .create_secret()
             .name(name)
             .secret_string(value)
             .send()
-            .await
-            .expect("create secret in moto");
+            .await;
+        if created.is_err() {
+            sm.put_secret_value()
+                .secret_id(name)
+                .secret_string(value)
+                .send()
+                .await
+                .expect("create or update the secret in moto");
+        }
     });
 }
 

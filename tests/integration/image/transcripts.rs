@@ -285,3 +285,41 @@ fn build_broken_by_a_failing_run_step() {
         .replace(&ctx.path().display().to_string(), "[context]");
     assert_transcript!("build_broken_by_a_failing_run_step", text);
 }
+
+#[test]
+fn pass_with_an_ecr_token() {
+    let reg = registry();
+    let ecr_password = crate::common::service_env("TEST_ECR_PASSWORD");
+    let h = gate("snap/ecr")
+        .input("registry", &reg.host)
+        .input("ecr", "true")
+        .input("create-repository", "true")
+        .input("tags", "v1");
+    let run = h.run();
+    run.assert_code(0);
+    let secrets = super::secret_forms("AWS", &ecr_password);
+    assert_transcript!(
+        "pass_with_an_ecr_token",
+        transcript(&h, &run, None, &refs(&secrets))
+    );
+}
+
+#[test]
+fn pass_with_a_secrets_manager_secret() {
+    let reg = registry();
+    let id = "ci/registry-transcript";
+    let value = serde_json::json!({"username": reg.user, "password": reg.password}).to_string();
+    super::create_secret(id, &value);
+    let h = gate("snap/secret")
+        .input("registry", &reg.host)
+        .input("registry-secret", id)
+        .input("tags", "v1");
+    let run = h.run();
+    run.assert_code(0);
+    let mut secrets = vec![value];
+    secrets.extend(password_secrets(&reg));
+    assert_transcript!(
+        "pass_with_a_secrets_manager_secret",
+        transcript(&h, &run, None, &refs(&secrets))
+    );
+}
