@@ -38,6 +38,14 @@ pub fn mask_values(value: &str) -> Vec<String> {
     vec![value.to_owned()]
 }
 
+/// Read a secret from configuration (the runner's environment) without ever holding it
+/// in a printable type.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Secret)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::secret::Secret;
+
 /// Environment variables of the process as UTF-8 pairs (non-UTF-8 ones are skipped:
 /// none of the variables we read can legitimately hold such bytes).
 pub fn process_pairs() -> Vec<(String, String)> {
@@ -76,7 +78,33 @@ pub struct RunnerEnv {
     /// Token fallback for the local CLI.
     #[serde(default, rename = "github_token")]
     pub token: Option<String>,
+    /// The runner's per-job temporary folder, emptied after every job.
+    #[serde(default, rename = "runner_temp")]
+    pub runner_temp: Option<PathBuf>,
+    /// Where to ask for the workflow's OIDC token (only with `permissions: id-token: write`).
+    #[serde(default, rename = "actions_id_token_request_url")]
+    pub id_token_request_url: Option<String>,
+    /// The bearer token for [`RunnerEnv::id_token_request_url`].
+    #[serde(default, rename = "actions_id_token_request_token")]
+    pub id_token_request_token: Option<Secret<String>>,
+    /// The docker CLI's configuration folder, when not `~/.docker`.
+    #[serde(default, rename = "docker_config")]
+    pub docker_config: Option<PathBuf>,
+    /// The user's home folder.
+    #[serde(default, rename = "home")]
+    pub home: Option<PathBuf>,
 }
+
+/// Variables read besides every `GITHUB_*` one.
+const OTHER_VARIABLES: &[&str] = &[
+    "RUNNER_DEBUG",
+    "RUST_LOG",
+    "RUNNER_TEMP",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "DOCKER_CONFIG",
+    "HOME",
+];
 
 impl RunnerEnv {
     /// Read from pairs; empty values count as absent (envy would give `Some("")`).
@@ -88,7 +116,7 @@ impl RunnerEnv {
     {
         let wanted = pairs.into_iter().filter_map(|(k, v)| {
             let (k, v) = (k.as_ref(), v.as_ref());
-            let relevant = k.starts_with("GITHUB_") || k == "RUNNER_DEBUG" || k == "RUST_LOG";
+            let relevant = k.starts_with("GITHUB_") || OTHER_VARIABLES.contains(&k);
             (relevant && !v.trim().is_empty()).then(|| (k.to_owned(), v.to_owned()))
         });
         // Every field is an optional string or path, so deserialisation cannot fail.
@@ -159,8 +187,38 @@ mod tests {
             env.run_url().as_deref(),
             Some("https://github.com/octo/hello/actions/runs/42")
         );
+        assert_eq!(env.home, Some(PathBuf::from("/root")));
         let local = RunnerEnv::from_pairs(Vec::<(String, String)>::new());
         assert!(!local.on_actions());
         assert_eq!(local.api_url(), "https://api.github.com");
+    }
+
+    #[test]
+    fn reads_what_the_image_gate_needs() {
+        let env = RunnerEnv::from_pairs([
+            ("RUNNER_TEMP", "/home/runner/work/_temp"),
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.example/x?api-version=2.0"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs_request"),
+            ("DOCKER_CONFIG", "/etc/docker-ci"),
+            ("ACTIONS_RUNTIME_TOKEN", "not read"),
+        ]);
+        assert_eq!(
+            env.runner_temp,
+            Some(PathBuf::from("/home/runner/work/_temp"))
+        );
+        assert_eq!(
+            env.id_token_request_url.as_deref(),
+            Some("https://token.example/x?api-version=2.0")
+        );
+        assert_eq!(
+            env.id_token_request_token.as_ref().map(|t| t.expose().as_str()),
+            Some("ghs_request")
+        );
+        assert!(
+            !format!("{env:?}").contains("ghs_request"),
+            "Debug never shows the OIDC request token"
+        );
+        assert_eq!(env.docker_config, Some(PathBuf::from("/etc/docker-ci")));
+        assert_eq!(env.home, None);
     }
 }
