@@ -7,6 +7,7 @@ pub mod app;
 pub mod cli;
 pub mod gates;
 pub mod logging;
+pub mod oci;
 pub mod outcome;
 pub mod report;
 pub mod runner;

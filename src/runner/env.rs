@@ -197,7 +197,10 @@ mod tests {
     fn reads_what_the_image_gate_needs() {
         let env = RunnerEnv::from_pairs([
             ("RUNNER_TEMP", "/home/runner/work/_temp"),
-            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://token.example/x?api-version=2.0"),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "https://token.example/x?api-version=2.0",
+            ),
             ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs_request"),
             ("DOCKER_CONFIG", "/etc/docker-ci"),
             ("ACTIONS_RUNTIME_TOKEN", "not read"),
@@ -211,7 +214,9 @@ mod tests {
             Some("https://token.example/x?api-version=2.0")
         );
         assert_eq!(
-            env.id_token_request_token.as_ref().map(|t| t.expose().as_str()),
+            env.id_token_request_token
+                .as_ref()
+                .map(|t| t.expose().as_str()),
             Some("ghs_request")
         );
         assert!(

@@ -61,11 +61,7 @@ fn check_run_text(mock: &MockGitHub) -> String {
 /// Exit code, workflow commands, outputs, summary and (when a mock is given) the check
 /// run, with every run-specific value replaced by a stable placeholder.
 fn transcript(h: &Harness, run: &Run, mock: Option<&MockGitHub>, secrets: &[&str]) -> String {
-    let commands: Vec<&str> = run
-        .stdout
-        .lines()
-        .filter(|l| l.starts_with("::"))
-        .collect();
+    let commands: Vec<&str> = run.stdout.lines().filter(|l| l.starts_with("::")).collect();
     let mut text = format!(
         "exit: {}\n=== workflow commands\n{}\n=== GITHUB_OUTPUT\n{}=== job summary\n{}",
         run.code,
