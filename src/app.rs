@@ -2,19 +2,19 @@
 //! exit code; never prints itself (workflow commands go through [`Commands`]).
 
 use std::io::Write;
-use std::path::PathBuf;
 
+use crate::error::{Described, error_chain};
 use crate::gates::{self, Context, GateKind};
+use crate::github::{GitHub, RetryPolicy};
 use crate::logging::LogFormat;
 use crate::outcome::Outcome;
 use crate::report::Reporter;
-use crate::report::github::{GitHub, RetryPolicy, error_chain};
 use crate::report::render::{self, Status};
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;
 use crate::runner::inputs::{InputError, RawInputs};
 use crate::runner::{outputs, summary};
-use crate::secret::{Secret, mask_values};
+use crate::secret::Secret;
 use crate::spec::COMMON_INPUTS;
 
 /// Exit code: the gate passed.
@@ -83,14 +83,14 @@ pub struct RunResult {
     pub summary: String,
 }
 
-/// Mask every secret input (and the token) before anything could log it.
+/// Mask every secret input (and the token) before anything could log it. A multi-line
+/// secret (a kubeconfig) is masked whole; the gate that reads it masks the credential
+/// fields inside, so harmless lines such as `apiVersion: v1` are not scrubbed everywhere.
 pub fn mask_secrets(raw: &RawInputs, env: &RunnerEnv, commands: &Commands) {
     let gate_inputs = GateKind::ALL.iter().flat_map(|g| g.inputs().iter());
     for spec in COMMON_INPUTS.iter().chain(gate_inputs).filter(|s| s.secret) {
         if let Some(v) = raw.get(spec.name) {
-            for m in mask_values(v) {
-                commands.add_mask(&m);
-            }
+            commands.add_mask(v);
         }
     }
     if let Some(t) = &env.token {
@@ -108,7 +108,14 @@ pub async fn run(
     mask_secrets(&raw, &env, &commands);
     let common = match CommonConfig::try_from(&raw) {
         Ok(c) => c,
-        Err(e) => return early_error(&env, &commands, "rust-ci-action", &e.to_string()),
+        Err(e) => {
+            let d = Described::new(
+                "Bad input",
+                &e,
+                Some("Check the step's `with:` inputs against the action's README."),
+            );
+            return early_error(&env, &commands, "rust-ci-action", &d);
+        }
     };
     let token = common
         .token
@@ -116,7 +123,10 @@ pub async fn run(
         .or_else(|| env.token.clone().map(Secret::new));
     let event = match crate::runner::event::load(&env) {
         Ok(e) => e,
-        Err(e) => return early_error(&env, &commands, &common.check_name, &error_chain(&e)),
+        Err(e) => {
+            let d = Described::new("The event payload could not be read", &e, None);
+            return early_error(&env, &commands, &common.check_name, &d);
+        }
     };
     let github = match (&token, env.owner_repo()) {
         (Some(t), Some((owner, repo))) => {
@@ -139,11 +149,7 @@ pub async fn run(
         head_sha.as_deref(),
     )
     .await;
-    let workspace = env
-        .workspace
-        .clone()
-        .or_else(|| std::env::current_dir().ok())
-        .unwrap_or_else(|| PathBuf::from("."));
+    let workspace = env.workspace_dir();
     let ctx = Context {
         env: env.clone(),
         event,
@@ -152,18 +158,29 @@ pub async fn run(
         workspace,
     };
     commands.group(&format!("{} gate", common.gate.name()));
-    let result = gates::run(common.gate, &raw, &ctx).await;
+    let gate = async {
+        // Test builds only: a panic inside the gate, after the check run exists.
+        #[cfg(feature = "crash-test")]
+        if env.crash_test.as_deref() == Some("gate") {
+            panic!("crash test requested inside the gate");
+        }
+        gates::run(common.gate, &raw, &ctx).await
+    };
+    let result = match crate::crash::catch(gate).await {
+        Ok(r) => r,
+        Err(panic) => Err(gates::GateError::Crashed(panic)),
+    };
     commands.endgroup();
 
-    let (status, outcome, error): (Status, Option<Outcome>, Option<String>) = match result {
+    let (status, outcome, error): (Status, Option<Outcome>, Option<Described>) = match result {
         Ok(o) => (Status::Verdict(o.verdict), Some(o), None),
-        Err(e) => (Status::Error, None, Some(error_chain(&e))),
+        Err(e) => (Status::Error, None, Some(e.described())),
     };
     if let Some(e) = &error {
-        commands.error(&format!("{} could not run", common.check_name), e);
+        commands.error(&format!("{} could not run", common.check_name), &e.message);
     }
     let delivery = reporter
-        .finish(status, outcome.as_ref(), error.as_deref())
+        .finish(status, outcome.as_ref(), error.as_ref())
         .await;
     let mut outs = vec![("result".to_owned(), status.result().to_owned())];
     if let Some(o) = &outcome {
@@ -186,7 +203,7 @@ pub async fn run(
         &common.check_name,
         status,
         outcome.as_ref(),
-        error.as_deref(),
+        error.as_ref(),
         &notes,
     );
     let exit_code = match status {
@@ -197,9 +214,9 @@ pub async fn run(
     finish(&env, &commands, outs, md, exit_code)
 }
 
-fn early_error(env: &RunnerEnv, commands: &Commands, name: &str, message: &str) -> RunResult {
-    commands.error(&format!("{name} could not run"), message);
-    let md = render::job_summary(name, Status::Error, None, Some(message), &[]);
+fn early_error(env: &RunnerEnv, commands: &Commands, name: &str, error: &Described) -> RunResult {
+    commands.error(&format!("{name} could not run"), &error.message);
+    let md = render::job_summary(name, Status::Error, None, Some(error), &[]);
     finish(
         env,
         commands,
@@ -218,8 +235,16 @@ fn finish(
     md: String,
     mut exit_code: u8,
 ) -> RunResult {
+    // Scrub every masked value from what we write, whatever echoed it, before anything
+    // is written: step outputs are not masked by the runner and reach later steps.
+    let masks = commands.masks();
+    let md = masks.redact(&md);
+    let outs: Vec<(String, String)> = outs
+        .into_iter()
+        .map(|(k, v)| (k, masks.redact(&v)))
+        .collect();
     if let Some(path) = &env.output
-        && let Err(e) = append_file(path, |f| outputs::write_outputs(f, &outs))
+        && let Err(e) = outputs::append(path, &outs)
     {
         commands.error(
             "rust-ci-action could not write outputs",
@@ -227,13 +252,6 @@ fn finish(
         );
         exit_code = EXIT_ERROR;
     }
-    // Scrub every masked value from what we write, whatever echoed it.
-    let masks = commands.masks();
-    let md = masks.redact(&md);
-    let outs: Vec<(String, String)> = outs
-        .into_iter()
-        .map(|(k, v)| (k, masks.redact(&v)))
-        .collect();
     let mut md_out = md.clone();
     if let Some(path) = &env.step_summary {
         let already = std::fs::metadata(path)

@@ -5,7 +5,10 @@
 
 pub mod app;
 pub mod cli;
+pub mod crash;
+pub mod error;
 pub mod gates;
+pub mod github;
 pub mod logging;
 pub mod oci;
 pub mod outcome;
@@ -13,3 +16,4 @@ pub mod report;
 pub mod runner;
 pub mod secret;
 pub mod spec;
+pub mod untrusted;

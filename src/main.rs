@@ -6,22 +6,29 @@ use std::process::ExitCode;
 
 use rust_ci_action::app;
 use rust_ci_action::cli::{self, Invocation};
+use rust_ci_action::crash;
+use rust_ci_action::github::RetryPolicy;
 use rust_ci_action::logging;
-use rust_ci_action::report::github::RetryPolicy;
 use rust_ci_action::report::render;
 use rust_ci_action::runner::commands::{Commands, MaskingWriter, Style, format_command};
-use rust_ci_action::runner::env::{RunnerEnv, process_pairs};
+use rust_ci_action::runner::env::{RunnerEnv, process_cwd, process_pairs};
 use rust_ci_action::runner::inputs::RawInputs;
 
 fn main() -> ExitCode {
     let pairs = process_pairs();
-    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    install_panic_hook(env.clone());
+    let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        .in_dir(process_cwd());
+    let style = if env.on_actions() {
+        Style::Actions
+    } else {
+        Style::Human
+    };
+    let commands = Commands::stdout(style);
+    crash::install(env.clone(), commands.clone());
     // Test hook: proves the panic hook's contract end to end (tests/integration/foundation.rs).
-    if pairs
-        .iter()
-        .any(|(k, v)| k == "RUST_CI_ACTION_CRASH_TEST" && v == "1")
-    {
+    // Only test builds have it (the `crash-test` feature, see Cargo.toml).
+    #[cfg(feature = "crash-test")]
+    if env.crash_test.as_deref() == Some("1") {
         panic!("crash test requested");
     }
 
@@ -47,13 +54,7 @@ fn main() -> ExitCode {
         return ExitCode::from(app::EXIT_ERROR);
     }
 
-    let style = if env.on_actions() {
-        Style::Actions
-    } else {
-        Style::Human
-    };
     let directives = logging::directives(env.debug(), env.rust_log.as_deref());
-    let commands = Commands::stdout(style);
     // On a runner, logs share stdout with workflow commands so groups enclose them;
     // locally stdout is kept for the summary and `--output json`. Masked values are
     // scrubbed from logs as well.
@@ -92,40 +93,4 @@ fn main() -> ExitCode {
         }
     }
     ExitCode::from(result.exit_code)
-}
-
-/// A panic prints one `::error` line, records `result=error` and exits 2.
-fn install_panic_hook(env: RunnerEnv) {
-    std::panic::set_hook(Box::new(move |info| {
-        let msg = info
-            .payload()
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| info.payload().downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown panic".to_owned());
-        let place = info
-            .location()
-            .map(|l| format!(" at {}:{}", l.file(), l.line()))
-            .unwrap_or_default();
-        println!(
-            "{}",
-            format_command(
-                "error",
-                &[("title", "rust-ci-action crashed".into())],
-                &format!("{msg}{place}")
-            )
-        );
-        if let Some(path) = &env.output
-            && let Ok(mut f) = std::fs::OpenOptions::new()
-                .append(true)
-                .create(true)
-                .open(path)
-        {
-            let _ = rust_ci_action::runner::outputs::write_outputs(
-                &mut f,
-                &[("result".into(), "error".into())],
-            );
-        }
-        std::process::exit(i32::from(app::EXIT_ERROR));
-    }));
 }

@@ -30,14 +30,6 @@ impl<T> fmt::Display for Secret<T> {
     }
 }
 
-/// The strings a runner should mask for a secret input: the value itself. Multi-line
-/// secrets (a kubeconfig) are masked whole here; the gate that reads them masks the
-/// credential fields inside on its own, so harmless lines such as `apiVersion: v1` are
-/// not scrubbed from every log line.
-pub fn mask_values(value: &str) -> Vec<String> {
-    vec![value.to_owned()]
-}
-
 /// Read a secret from configuration (the runner's environment) without ever holding it
 /// in a printable type.
 impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
@@ -55,14 +47,5 @@ mod tests {
         let s = Secret::new("ghs_abc".to_owned());
         assert_eq!(format!("{s} {s:?} {:?}", Some(&s)), "*** *** Some(***)");
         assert_eq!(s.expose(), "ghs_abc");
-    }
-
-    #[test]
-    fn secrets_are_masked_whole() {
-        assert_eq!(mask_values("abc"), ["abc"]);
-        assert_eq!(
-            mask_values("apiVersion: v1\ntoken: x"),
-            ["apiVersion: v1\ntoken: x"]
-        );
     }
 }

@@ -7,8 +7,8 @@ pub mod rollout;
 
 use std::path::PathBuf;
 
+use crate::github::GitHub;
 use crate::outcome::Outcome;
-use crate::report::github::GitHub;
 use crate::runner::commands::Commands;
 use crate::runner::env::RunnerEnv;
 use crate::runner::event::EventInfo;
@@ -114,6 +114,9 @@ pub enum GateError {
     /// Rollout gate.
     #[error(transparent)]
     Rollout(#[from] rollout::Error),
+    /// The gate panicked (a bug): caught so the check run is still completed.
+    #[error("rust-ci-action crashed: {0}")]
+    Crashed(String),
 }
 
 /// Run a gate.
@@ -123,4 +126,24 @@ pub async fn run(kind: GateKind, raw: &RawInputs, ctx: &Context) -> Result<Outco
         GateKind::Image => image::run(raw, ctx).await?,
         GateKind::Rollout => rollout::run(raw, ctx).await?,
     })
+}
+
+impl GateError {
+    /// The error as people read it: title and help chosen per cause.
+    pub fn described(&self) -> crate::error::Described {
+        let (title, help) = match self {
+            GateError::Input(_) => (
+                "Bad input",
+                Some("Check the step's `with:` inputs against the action's README."),
+            ),
+            GateError::Coverage(e) => (e.title(), e.help()),
+            GateError::Image(_) => ("The image gate could not run", None),
+            GateError::Rollout(e) => (e.title(), e.help()),
+            GateError::Crashed(_) => (
+                "rust-ci-action crashed",
+                Some("This is a bug in rust-ci-action; please report it with this message."),
+            ),
+        };
+        crate::error::Described::new(title, self, help)
+    }
 }

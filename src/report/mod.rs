@@ -1,20 +1,28 @@
-//! Reporting a gate's outcome: the check run (octocrab), and when that is not possible,
-//! degraded mode through workflow-command annotations and the job summary.
+//! Reporting a gate's outcome: renders it and delivers it to the check run (through
+//! [`crate::github`]), and when that is not possible, degraded mode through
+//! workflow-command annotations and the job summary. Gates never import this module.
 //!
 //! Degraded mode exists because fork and Dependabot pull requests get read-only tokens
 //! (403 "Resource not accessible by integration" on check-run creation). The gate's
 //! verdict and exit code never depend on how it was reported.
 
 pub mod check_run;
-pub mod github;
 pub mod render;
+
+/// Transitional: the image and rollout gates still call
+/// `crate::report::github::error_chain`, which now lives in [`crate::error`]. Remove this
+/// once they call `crate::error::error_chain` (gates never import `report/`).
+pub mod github {
+    pub use crate::error::{Described, error_chain};
+}
 
 use std::collections::BTreeMap;
 
+use crate::error::{Described, error_chain};
+use crate::github::GitHub;
+use crate::github::checks::{self, CheckRun, Output};
 use crate::outcome::{Annotation, Level, Outcome};
-use crate::runner::commands::Commands;
-use check_run::{CheckRun, Output};
-use github::{GitHub, error_chain};
+use crate::runner::commands::{Commands, Masks};
 use render::Status;
 
 /// The runner shows at most this many annotations per level per step.
@@ -105,7 +113,7 @@ impl Reporter {
         match (&r.github, head_sha) {
             (None, _) => r.degrade("no GitHub token or repository was given".into()),
             (Some(_), None) => r.degrade("the commit to attach a check run to is unknown (no event payload and no GITHUB_SHA)".into()),
-            (Some(gh), Some(sha)) => match check_run::create(gh, &r.check_name, sha, &now()).await {
+            (Some(gh), Some(sha)) => match checks::create(gh, &r.check_name, sha, &now()).await {
                 Ok(run) => {
                     tracing::info!("check run {} created: {}", run.id, run.html_url);
                     r.check = Some(run);
@@ -141,7 +149,7 @@ impl Reporter {
         &mut self,
         status: Status,
         outcome: Option<&Outcome>,
-        error: Option<&str>,
+        error: Option<&Described>,
     ) -> Delivery {
         let mut delivery = Delivery::default();
         let mut annotations: Vec<Annotation> =
@@ -151,6 +159,8 @@ impl Reporter {
         let masks = self.commands.masks();
         for a in &mut annotations {
             a.message = masks.redact(&a.message);
+            a.title = a.title.as_deref().map(|t| masks.redact(t));
+            a.path = a.path.as_deref().map(|p| masks.redact(p));
         }
         if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
             let located: Vec<serde_json::Value> = annotations
@@ -165,18 +175,25 @@ impl Reporter {
                     self.max_annotations
                 ));
             }
-            let mut output = check_output(outcome, error);
-            for field in [&mut output.title, &mut output.summary, &mut output.text] {
-                *field = masks.redact(field);
-            }
+            let output = check_output(outcome, error, &masks);
             let conclusion = match status {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",
             };
-            match check_run::complete(&gh, &run, &output, &located[..sent], conclusion, &now())
-                .await
-            {
+            match checks::complete(&gh, &run, &output, &located[..sent], conclusion, &now()).await {
                 Ok(n) => {
+                    // The check-runs API takes only annotations on a file; the others (a
+                    // failed rollout, a failed smoke command) go to the run as workflow
+                    // commands, so they are not lost when a check run is used.
+                    let general: Vec<Annotation> = annotations
+                        .iter()
+                        .filter(|a| a.path.is_none())
+                        .cloned()
+                        .collect();
+                    let (picked, _) = pick_per_level(&general, RUNNER_ANNOTATIONS_PER_LEVEL);
+                    for a in picked {
+                        self.commands.annotation(a);
+                    }
                     delivery.annotation_requests = n;
                     delivery.check_run = Some(run);
                     return delivery;
@@ -216,16 +233,24 @@ impl Reporter {
     }
 }
 
-fn check_output(outcome: Option<&Outcome>, error: Option<&str>) -> Output {
+/// The check run's output: masked values scrubbed first, then cut to GitHub's limit (cut
+/// first, a secret across the cut would leave a prefix that no longer matches its mask).
+fn check_output(outcome: Option<&Outcome>, error: Option<&Described>, masks: &Masks) -> Output {
+    let fit = |text: &str| render::fit_check_text(&masks.redact(text));
     match (outcome, error) {
         (Some(o), _) => Output {
-            title: o.title.clone(),
-            summary: render::fit_check_text(&o.summary),
-            text: render::fit_check_text(&o.text),
+            title: masks.redact(&o.title),
+            summary: fit(&o.summary),
+            text: fit(&o.text),
         },
-        (None, e) => Output {
+        (None, Some(e)) => Output {
+            title: masks.redact(&e.title),
+            summary: fit(&render::error_text(e)),
+            text: String::new(),
+        },
+        (None, None) => Output {
             title: "The gate could not run".into(),
-            summary: render::fit_check_text(e.unwrap_or("unknown error")),
+            summary: "unknown error".into(),
             text: String::new(),
         },
     }

@@ -1,6 +1,7 @@
 //! Markdown for people: the job summary, the check-run output, the terminal.
 //! Pure functions: outcome in, text out.
 
+use crate::error::Described;
 use crate::outcome::{Outcome, Verdict};
 use crate::runner::summary::fit;
 
@@ -47,7 +48,7 @@ pub fn job_summary(
     check_name: &str,
     status: Status,
     outcome: Option<&Outcome>,
-    error: Option<&str>,
+    error: Option<&Described>,
     notes: &[String],
 ) -> String {
     let mut md = format!("## {} {check_name}: {}\n\n", status.icon(), status.result());
@@ -57,12 +58,27 @@ pub fn job_summary(
         push_block(&mut md, &o.text);
     }
     if let Some(e) = error {
-        md.push_str(&format!("The gate could not run: {e}\n\n"));
+        md.push_str(&format!("**{}**\n\n", e.title));
+        push_block(&mut md, &error_text(e));
     }
     for n in notes {
         md.push_str(&format!("> {n}\n\n"));
     }
     md
+}
+
+/// The body people read for an error: the message (untrusted text: it may quote a report)
+/// escaped, then the help, which is ours.
+pub fn error_text(e: &Described) -> String {
+    let mut text = format!(
+        "The gate could not run: {}",
+        crate::untrusted::md_text(&e.message)
+    );
+    if let Some(h) = &e.help {
+        text.push_str("\n\n");
+        text.push_str(h);
+    }
+    text
 }
 
 fn push_block(md: &mut String, block: &str) {

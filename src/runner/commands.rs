@@ -10,6 +10,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, RwLock};
 
 use crate::outcome::{Annotation, Level};
+use crate::untrusted;
 
 /// Escape a command message the way `@actions/core` does.
 pub fn escape_data(s: &str) -> String {
@@ -73,7 +74,7 @@ fn level_command(level: Level) -> &'static str {
 pub struct Masks(Arc<RwLock<Vec<String>>>);
 
 impl Masks {
-    /// Register a value.
+    /// Register a value, in every form it can take in what we write (see [`mask_forms`]).
     pub fn add(&self, value: &str) {
         if value.is_empty() {
             return;
@@ -82,11 +83,13 @@ impl Masks {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
-        if !v.iter().any(|m| m == value) {
-            v.push(value.to_owned());
-            // Longest first, so a value containing another is replaced whole.
-            v.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for form in mask_forms(value) {
+            if !v.contains(&form) {
+                v.push(form);
+            }
         }
+        // Longest first, so a value containing another is replaced whole.
+        v.sort_by_key(|m| std::cmp::Reverse(m.len()));
     }
 
     /// Replace every registered value with `***`.
@@ -105,6 +108,45 @@ impl Masks {
     }
 }
 
+/// Lines of a multi-line secret shorter than this are not masked on their own: a `{` or
+/// `}` line of a JSON secret carries nothing secret and would blank structure everywhere.
+const MIN_LINE_MASK: usize = 6;
+
+/// The forms of a secret that can appear in text we write, scrubbed from logs, outputs,
+/// summaries and check runs alike. As actions/runner masks (`AddMaskCommandExtension`
+/// and its value encoders): the value itself; each of its lines, trimmed (the runner masks
+/// them one by one, since child processes print line by line); its JSON-string escape
+/// (an error body or a JSON log quoting it); its percent-encoding (`Uri.EscapeDataString`:
+/// a URL or a form body carrying it); and its workflow-command escape (`%25`, `%0D`, `%0A`).
+pub fn mask_forms(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_owned()];
+    if value.contains(['\r', '\n']) {
+        forms.extend(
+            value
+                .split(['\r', '\n'])
+                .map(str::trim)
+                .filter(|l| l.len() >= MIN_LINE_MASK)
+                .map(str::to_owned),
+        );
+    }
+    if let Ok(json) = serde_json::to_string(value) {
+        forms.push(json[1..json.len() - 1].to_owned());
+    }
+    let mut pct = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            pct.push(char::from(b));
+        } else {
+            pct.push_str(&format!("%{b:02X}"));
+        }
+    }
+    forms.push(pct);
+    forms.push(escape_data(value));
+    forms.sort();
+    forms.dedup();
+    forms
+}
+
 /// A log writer that scrubs masked values (for `tracing_subscriber`'s `with_writer`).
 #[derive(Debug, Clone)]
 pub struct MaskingWriter {
@@ -119,9 +161,20 @@ impl MaskingWriter {
     }
 }
 
+/// One formatted log event as the line we print: masked values scrubbed, then made one
+/// line the runner cannot read as a command.
+pub fn log_event(masks: &Masks, buf: &[u8]) -> String {
+    let text = masks.redact(&String::from_utf8_lossy(buf));
+    let body = text.strip_suffix('\n').unwrap_or(&text);
+    format!("{}\n", untrusted::log_line(body))
+}
+
 impl Write for MaskingWriter {
+    /// One call is one formatted event (tracing-subscriber formats into a buffer and writes
+    /// it whole). Masked values are scrubbed first, then the event becomes exactly one log
+    /// line the runner cannot read as a command, whatever text it carries.
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let text = self.masks.redact(&String::from_utf8_lossy(buf));
+        let text = log_event(&self.masks, buf);
         if self.stdout {
             std::io::stdout().lock().write_all(text.as_bytes())?;
         } else {
@@ -150,12 +203,60 @@ pub enum Style {
     Human,
 }
 
+/// The command writer's state: where lines go, and the open stop-commands block.
+struct Out {
+    w: Box<dyn Write + Send>,
+    /// Streams open now ([`Commands::stream`]).
+    streams: usize,
+    /// The token of the `::stop-commands::` block in effect, if any.
+    stopped: Option<String>,
+}
+
+impl Out {
+    fn put(&mut self, line: &str) {
+        let _ = writeln!(self.w, "{line}");
+    }
+}
+
 /// A shared, cloneable writer of workflow commands.
 #[derive(Clone)]
 pub struct Commands {
-    out: Arc<Mutex<Box<dyn Write + Send>>>,
+    out: Arc<Mutex<Out>>,
     style: Style,
     masks: Masks,
+}
+
+/// An open block of streamed untrusted output (docker build, pod logs, a smoke command):
+/// on a runner its lines sit between `::stop-commands::<token>` and `::<token>::`, so
+/// nothing in them is a command. Closes when dropped.
+pub struct Stream<'a> {
+    commands: &'a Commands,
+}
+
+impl Stream<'_> {
+    /// Write untrusted text: split where the runner splits lines, masked values scrubbed,
+    /// line-breaking characters shown as escapes.
+    pub fn write(&self, text: &str) {
+        let text = self.commands.masks.redact(text);
+        let mut out = self.commands.lock();
+        for line in untrusted::runner_lines(&text) {
+            out.put(&untrusted::stream_line(line));
+        }
+        let _ = out.w.flush();
+    }
+}
+
+impl Drop for Stream<'_> {
+    fn drop(&mut self) {
+        let mut out = self.commands.lock();
+        out.streams = out.streams.saturating_sub(1);
+        if out.streams == 0
+            && let Some(token) = out.stopped.take()
+        {
+            out.put(&format!("::{token}::"));
+            let _ = out.w.flush();
+        }
+    }
 }
 
 impl std::fmt::Debug for Commands {
@@ -170,10 +271,35 @@ impl Commands {
     /// Commands written to `out` in the given style.
     pub fn new(out: Box<dyn Write + Send>, style: Style) -> Self {
         Self {
-            out: Arc::new(Mutex::new(out)),
+            out: Arc::new(Mutex::new(Out {
+                w: out,
+                streams: 0,
+                stopped: None,
+            })),
             style,
             masks: Masks::default(),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Out> {
+        // A poisoned lock or a closed stdout must not take the gate down with it.
+        match self.out.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        }
+    }
+
+    /// Open a block for streamed untrusted output (see [`Stream`]). Our own commands
+    /// written while it is open still work: the block is paused around each of them.
+    pub fn stream(&self) -> Stream<'_> {
+        let mut out = self.lock();
+        out.streams += 1;
+        if self.style == Style::Actions && out.stopped.is_none() {
+            let token = untrusted::stop_token();
+            out.put(&format_command("stop-commands", &[], &token));
+            out.stopped = Some(token);
+        }
+        Stream { commands: self }
     }
 
     /// The masks shared with the log writer.
@@ -200,14 +326,21 @@ impl Commands {
         self.raw_line(&line);
     }
 
+    /// Write one line of ours; an open stop-commands block is paused around it so the
+    /// runner acts on it.
     fn raw_line(&self, line: &str) {
-        // A poisoned lock or a closed stdout must not take the gate down with it.
-        let mut out = match self.out.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        };
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        let mut out = self.lock();
+        let paused = out.stopped.take();
+        if let Some(token) = &paused {
+            out.put(&format!("::{token}::"));
+        }
+        out.put(line);
+        if paused.is_some() {
+            let token = untrusted::stop_token();
+            out.put(&format_command("stop-commands", &[], &token));
+            out.stopped = Some(token);
+        }
+        let _ = out.w.flush();
     }
 
     /// `::add-mask::value`: the runner replaces the value with `***` in every later log line.
@@ -223,6 +356,7 @@ impl Commands {
 
     /// Start a collapsible log group.
     pub fn group(&self, title: &str) {
+        let title = &self.masks.redact(title);
         match self.style {
             Style::Actions => self.line(&format_command("group", &[], title)),
             Style::Human => self.line(&format!("── {title}")),
@@ -236,8 +370,14 @@ impl Commands {
         }
     }
 
-    /// Emit an annotation.
+    /// Emit an annotation. Masked values are scrubbed from the title, file and message
+    /// before they are escaped (an escaped secret would no longer match its mask).
     pub fn annotation(&self, a: &Annotation) {
+        let mut a = a.clone();
+        a.title = a.title.map(|t| self.masks.redact(&t));
+        a.path = a.path.map(|p| self.masks.redact(&p));
+        a.message = self.masks.redact(&a.message);
+        let a = &a;
         match self.style {
             Style::Actions => self.line(&format_annotation(a)),
             Style::Human => {
@@ -345,5 +485,79 @@ mod tests {
         c.endgroup();
         let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
         assert_eq!(out, "── coverage\nwarning: a.rs:1-2: m\n");
+    }
+
+    #[test]
+    fn streams_stop_commands_and_pause_for_ours() {
+        let buf = Buf::default();
+        let c = Commands::new(Box::new(buf.clone()), Style::Actions);
+        {
+            let s = c.stream();
+            s.write("step 1\r::add-mask::x\n##[group]y");
+            c.add_mask("s3cret");
+            s.write("echo s3cret\n::error::z\n");
+        }
+        c.group("after");
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<&str> = out.lines().collect();
+        let token = |l: &str| l.strip_prefix("::stop-commands::").unwrap().to_owned();
+        let (t1, t2) = (token(lines[0]), token(lines[6]));
+        assert_ne!(t1, t2, "a fresh token after each pause");
+        assert_eq!(
+            lines,
+            [
+                format!("::stop-commands::{t1}").as_str(),
+                "step 1",
+                "::add-mask::x",
+                "##[group]y",
+                &format!("::{t1}::"),
+                "::add-mask::s3cret",
+                &format!("::stop-commands::{t2}"),
+                "echo ***",
+                "::error::z",
+                &format!("::{t2}::"),
+                "::group::after",
+            ]
+        );
+    }
+
+    #[test]
+    fn log_events_are_one_inert_line_with_masks_applied() {
+        let masks = Masks::default();
+        masks.add("tok");
+        let out = log_event(&masks, b"INFO found x\n::add-mask::tok\r##[set-output]y\n");
+        assert_eq!(out, "INFO found x\\n::add-mask::***\\r#\\#[set-output]y\n");
+    }
+
+    #[test]
+    fn masks_cover_the_forms_a_secret_takes() {
+        let m = Masks::default();
+        m.add("p@ss\"word/1%");
+        m.add("line-one-secret\n{\n  second-line-secret\n}");
+        let text = concat!(
+            "raw p@ss\"word/1% json p@ss\\\"word/1% pct p%40ss%22word%2F1%25 ",
+            "cmd p@ss\"word/1%25 lines line-one-secret / second-line-secret { }"
+        );
+        assert_eq!(
+            m.redact(text),
+            "raw *** json *** pct *** cmd *** lines *** / *** { }"
+        );
+    }
+
+    #[test]
+    fn annotation_titles_and_groups_are_scrubbed_before_escaping() {
+        let buf = Buf::default();
+        let c = Commands::new(Box::new(buf.clone()), Style::Actions);
+        c.add_mask("a,b:c");
+        c.group("deploying a,b:c");
+        c.annotation(&Annotation::general(
+            Level::Failure,
+            "title a,b:c",
+            "msg a,b:c",
+        ));
+        let out = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let out = out.split_once('\n').unwrap().1;
+        assert!(!out.contains("a%2Cb") && !out.contains("a,b:c"), "{out}");
+        assert!(out.contains("::error title=title ***::msg ***"), "{out}");
     }
 }

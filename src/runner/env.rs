@@ -11,10 +11,19 @@ use crate::secret::Secret;
 
 /// Environment variables of the process as UTF-8 pairs (non-UTF-8 ones are skipped:
 /// none of the variables we read can legitimately hold such bytes).
+// The one place the program reads its environment; `clippy.toml` forbids it elsewhere.
+#[allow(clippy::disallowed_methods)]
 pub fn process_pairs() -> Vec<(String, String)> {
     std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
         .collect()
+}
+
+/// The process's working directory (`None` when it is gone or unreadable).
+// With `process_pairs`, the only reads of the process environment; see `clippy.toml`.
+#[allow(clippy::disallowed_methods)]
+pub fn process_cwd() -> Option<PathBuf> {
+    std::env::current_dir().ok()
 }
 
 /// The variables the runner sets that we use
@@ -93,12 +102,20 @@ pub struct RunnerEnv {
     /// The user's home folder.
     #[serde(default, rename = "home")]
     pub home: Option<PathBuf>,
+    /// `RUST_CI_ACTION_CRASH_TEST`: test builds only (the `crash-test` feature) panic on
+    /// purpose, `1` at start-up, `gate` inside the gate, to prove the crash contract.
+    #[serde(default, rename = "rust_ci_action_crash_test")]
+    pub crash_test: Option<String>,
+    /// The process's working directory (not a variable: set with [`RunnerEnv::in_dir`]).
+    #[serde(skip)]
+    pub cwd: Option<PathBuf>,
 }
 
 /// Variables read besides every `GITHUB_*` one.
 const OTHER_VARIABLES: &[&str] = &[
     "RUNNER_DEBUG",
     "RUST_LOG",
+    "RUST_CI_ACTION_CRASH_TEST",
     "RUNNER_TEMP",
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
@@ -121,6 +138,20 @@ impl RunnerEnv {
         });
         // Every field is an optional string or path, so deserialisation cannot fail.
         envy::from_iter(wanted).unwrap_or_default()
+    }
+
+    /// The same environment, run from `cwd`.
+    pub fn in_dir(self, cwd: Option<PathBuf>) -> Self {
+        Self { cwd, ..self }
+    }
+
+    /// The directory relative paths are resolved against: `GITHUB_WORKSPACE`, else the
+    /// working directory, else `.`.
+    pub fn workspace_dir(&self) -> PathBuf {
+        self.workspace
+            .clone()
+            .or_else(|| self.cwd.clone())
+            .unwrap_or_else(|| PathBuf::from("."))
     }
 
     /// On a GitHub Actions runner.
@@ -191,6 +222,16 @@ mod tests {
         let local = RunnerEnv::from_pairs(Vec::<(String, String)>::new());
         assert!(!local.on_actions());
         assert_eq!(local.api_url(), "https://api.github.com");
+        assert_eq!(local.workspace_dir(), PathBuf::from("."));
+        let local = local.in_dir(Some("/src/app".into()));
+        assert_eq!(local.workspace_dir(), PathBuf::from("/src/app"));
+        assert_eq!(
+            env.in_dir(Some("/src/app".into())).workspace_dir(),
+            PathBuf::from("/src/app"),
+            "no GITHUB_WORKSPACE in that environment"
+        );
+        let ws = RunnerEnv::from_pairs([("GITHUB_WORKSPACE", "/ws")]).in_dir(Some("/x".into()));
+        assert_eq!(ws.workspace_dir(), PathBuf::from("/ws"));
     }
 
     #[test]

@@ -31,7 +31,8 @@ pub struct EventInfo {
     pub head_sha: Option<String>,
     /// The commit changes are measured against, when the event has one.
     pub base_sha: Option<String>,
-    /// The pull request, on `pull_request`/`pull_request_target` events.
+    /// The pull request, on `pull_request`/`pull_request_target` events (and `workflow_run`
+    /// events whose run GitHub ties to one).
     pub pull_request: Option<PullRequest>,
 }
 
@@ -118,6 +119,33 @@ impl EventInfo {
                         .to_owned(),
                     // A deleted fork shows as `head.repo: null`: still not our repository.
                     from_fork: head_repo.is_none() || head_repo != base_repo,
+                });
+            }
+        } else if let Some(wr) = payload.get("workflow_run").filter(|w| w.is_object()) {
+            // A `workflow_run` job runs on the default branch with `GITHUB_SHA` of that
+            // branch; what it reports on is the triggering run's commit. GitHub lists the
+            // run's pull requests only when the head is in this repository (fork pull
+            // requests come with `pull_requests: []`), so a fork's run has no pull request.
+            info.head_sha = wr.get("head_sha").and_then(sha).or(fallback);
+            let pr = wr.pointer("/pull_requests/0");
+            let number = pr.and_then(|p| p.get("number")).and_then(Value::as_u64);
+            let base_sha = pr.and_then(|p| p.pointer("/base/sha")).and_then(sha);
+            if let (Some(number), Some(head_sha), Some(base_sha)) =
+                (number, info.head_sha.clone(), base_sha)
+            {
+                info.base_sha = Some(base_sha.clone());
+                let head_repo = wr.pointer("/head_repository/full_name");
+                info.pull_request = Some(PullRequest {
+                    number,
+                    head_sha,
+                    base_sha,
+                    base_ref: pr
+                        .and_then(|p| p.pointer("/base/ref"))
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    from_fork: head_repo.is_none()
+                        || head_repo != wr.pointer("/repository/full_name"),
                 });
             }
         } else if let Some(mg) = payload.get("merge_group").filter(|m| m.is_object()) {
@@ -225,9 +253,28 @@ mod tests {
                     let before = v["before"].as_str().filter(|s| *s != NULL_SHA);
                     assert_eq!(info.base_sha.as_deref(), before, "{file}");
                 }
+                // The triggering run's commit, and its pull request when GitHub lists one.
+                "workflow_run" => {
+                    let wr = &v["workflow_run"];
+                    assert_eq!(info.head_sha.as_deref(), wr["head_sha"].as_str(), "{file}");
+                    assert_ne!(info.head_sha.as_deref(), Some("f00d"), "{file}");
+                    match wr["pull_requests"].as_array().and_then(|a| a.first()) {
+                        Some(p) => {
+                            let pr = info
+                                .pull_request
+                                .as_ref()
+                                .unwrap_or_else(|| panic!("{file}"));
+                            assert_eq!(pr.number, p["number"].as_u64().unwrap(), "{file}");
+                            assert_eq!(pr.base_sha, p["base"]["sha"], "{file}");
+                            assert!(!pr.from_fork, "{file}");
+                        }
+                        None => assert!(info.pull_request.is_none(), "{file}"),
+                    }
+                }
                 "workflow_dispatch" => {
-                    assert_eq!(info.head_sha.as_deref(), Some("f00d"));
-                    assert_eq!(info.base_sha, None);
+                    assert_eq!(info.head_sha.as_deref(), Some("f00d"), "{file}");
+                    assert_eq!(info.base_sha, None, "{file}");
+                    assert!(info.pull_request.is_none(), "{file}");
                 }
                 other => panic!("unexpected payload kind {other}"),
             }

@@ -4,7 +4,9 @@
 //! inject another output; `@actions/core` throws in that case, we draw a fresh delimiter
 //! until none of the text contains it.
 
+use std::fs::OpenOptions;
 use std::io::{self, Write};
+use std::path::Path;
 
 use rand::Rng;
 
@@ -30,6 +32,14 @@ pub fn write_outputs<W: Write>(mut w: W, outputs: &[(String, String)]) -> io::Re
         w.write_all(format_output(name, value, random_delimiter).as_bytes())?;
     }
     w.flush()
+}
+
+/// Append every output to the `GITHUB_OUTPUT` file at `path` (created when missing). The
+/// one place that writes that file: the normal end of a run and the panic hook both come
+/// here.
+pub fn append(path: &Path, outputs: &[(String, String)]) -> io::Result<()> {
+    let file = OpenOptions::new().create(true).append(true).open(path)?;
+    write_outputs(file, outputs)
 }
 
 /// Parse a `GITHUB_OUTPUT` file back into pairs, as the runner does (tests and tooling).
@@ -84,6 +94,18 @@ mod tests {
             parse_output_file(&block),
             vec![("msg".to_owned(), evil.to_owned())]
         );
+    }
+
+    #[test]
+    fn append_adds_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("github_output");
+        let one = [("result".to_owned(), "error".to_owned())];
+        let two = [("digest".to_owned(), "sha256:ab".to_owned())];
+        append(&path, &one).unwrap();
+        append(&path, &two).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(parse_output_file(&text), [one, two].concat());
     }
 
     #[test]

@@ -212,7 +212,7 @@ pub fn shared_dir() -> PathBuf {
 }
 
 /// An environment variable the service suite must have; a missing one is a loud failure.
-#[allow(dead_code)]
+#[cfg(feature = "services")]
 pub fn service_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run the service suite through scripts/test.sh, which starts the services")

@@ -10,9 +10,9 @@ use serde_json::{Value, json};
 use crate::common::{Harness, Run, repo_root, shared_dir};
 use crate::github_mock::{Fault, MockGitHub};
 
-const TOKEN: &str = "ghs_coverageTOKENabcdef0123456789";
+pub(crate) const TOKEN: &str = "ghs_coverageTOKENabcdef0123456789";
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .current_dir(dir)
         .args(args)
@@ -34,10 +34,10 @@ fn git(dir: &Path, args: &[&str]) -> String {
 
 /// A repository with `main` (base) and a feature commit that adds lines 11-16 to
 /// `src/app.py` and a new file `src/new.py`.
-struct PrRepo {
-    dir: tempfile::TempDir,
-    base: String,
-    head: String,
+pub(crate) struct PrRepo {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) base: String,
+    pub(crate) head: String,
 }
 
 fn cobertura(files: &[(&str, &[(u32, u32)])]) -> String {
@@ -57,7 +57,7 @@ fn cobertura(files: &[(&str, &[(u32, u32)])]) -> String {
     x
 }
 
-fn pr_repo() -> PrRepo {
+pub(crate) fn pr_repo() -> PrRepo {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     git(d, &["init", "-q", "-b", "main"]);
@@ -120,7 +120,7 @@ fn event(dir: &Path, repo: &PrRepo, fork: bool) -> PathBuf {
     p
 }
 
-fn action(mock: &MockGitHub, repo: &PrRepo, workspace: &Path, fork: bool) -> Harness {
+pub(crate) fn action(mock: &MockGitHub, repo: &PrRepo, workspace: &Path, fork: bool) -> Harness {
     let h = Harness::new();
     let ev = event(h.dir.path(), repo, fork);
     h.cwd(workspace)
@@ -277,14 +277,7 @@ fn shallow_clone_falls_back_to_the_pull_request_files_api_with_the_same_numbers(
 fn fork_pull_request_still_gates_with_the_same_exit_code() {
     let repo = pr_repo();
     let mock = MockGitHub::start();
-    mock.fault(Fault {
-        method: "POST",
-        path_contains: "/check-runs",
-        status: 403,
-        headers: vec![],
-        body: json!({"message": "Resource not accessible by integration"}),
-        times: 10,
-    });
+    mock.fault(Fault::read_only_token(10));
     let run = action(&mock, &repo, repo.dir.path(), true)
         .input("diff-threshold", "50")
         .run();
@@ -526,14 +519,13 @@ fn token_never_leaks_through_pass_fail_and_api_errors() {
     let mock = MockGitHub::start();
     for (threshold, fault) in [("10", false), ("99", false), ("10", true)] {
         if fault {
-            mock.fault(Fault {
-                method: "PATCH",
-                path_contains: "/check-runs/",
-                status: 502,
-                headers: vec![],
-                body: json!({"message": format!("bad {TOKEN}")}),
-                times: 100,
-            });
+            mock.fault(Fault::status(
+                "PATCH",
+                "/check-runs/",
+                502,
+                format!("bad {TOKEN}"),
+                100,
+            ));
         }
         let run = action(&mock, &repo, repo.dir.path(), false)
             .env("RUNNER_DEBUG", "1")

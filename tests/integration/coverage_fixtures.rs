@@ -1,6 +1,8 @@
 //! Every real-tool fixture in `tests/fixtures/coverage/<tool>/` parses, auto-detects as
 //! its format, and gives exactly the totals the producing tool printed
-//! (`expected.json`), in total and per file.
+//! (`expected.json`), in total and per file. Go profiles also give the statement
+//! percentage `go tool cover -func` printed; gcovr's JaCoCo files say they have no
+//! per-line hits.
 //!
 //! Report paths are matched to the fixture's repository-relative paths by suffix after
 //! joining Cobertura `<source>`s and stripping the fixture's workspace: path mapping is
@@ -25,6 +27,22 @@ struct Expected {
     branches_covered: Option<u64>,
     branches_total: Option<u64>,
     files: BTreeMap<String, FileExpected>,
+    /// `false`: the report's lines carry no hit counts (gcovr JaCoCo).
+    #[serde(default)]
+    per_line_hits: Option<bool>,
+    /// Go: what go printed.
+    #[serde(default)]
+    go_printed: Option<GoPrinted>,
+    #[serde(default)]
+    statements_covered: Option<u64>,
+    #[serde(default)]
+    statements_total: Option<u64>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct GoPrinted {
+    /// `go tool cover -func`'s `total: (statements)`, as printed (one decimal).
+    total_statements_percent: f64,
 }
 
 #[derive(Debug, serde::Deserialize)]
@@ -98,6 +116,11 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    check_report(&name, dir)
+}
+
+/// Check `<dir>/<report>` against `<dir>/expected.json` as fixture `name`.
+pub(crate) fn check_report(name: &str, dir: &Path) -> Result<String, String> {
     let raw = std::fs::read_to_string(dir.join("expected.json"))
         .map_err(|e| format!("{name}: expected.json: {e}"))?;
     let exp: Expected =
@@ -162,21 +185,48 @@ fn check_fixture(dir: &Path) -> Result<String, String> {
         problems.push(format!("has_branch_data = {}", report.has_branch_data));
     }
 
+    if let Some(printed) = &exp.go_printed {
+        let (c, t) = report.files.iter().fold((0, 0), |acc, f| {
+            let s = report.counts(f).statements;
+            (acc.0 + s.0, acc.1 + s.1)
+        });
+        if (Some(c), Some(t)) != (exp.statements_covered, exp.statements_total) {
+            problems.push(format!(
+                "statements {:?}, expected {:?}",
+                (c, t),
+                (exp.statements_covered, exp.statements_total)
+            ));
+        }
+        // Go prints `%.1f` of the same float; Rust's `{:.1}` rounds the same way.
+        let ours = format!("{:.1}", 100.0 * c as f64 / t.max(1) as f64);
+        let theirs = format!("{:.1}", printed.total_statements_percent);
+        if ours != theirs {
+            problems.push(format!("statement coverage {ours}%, go printed {theirs}%"));
+        }
+    }
+    if let Some(want) = exp.per_line_hits {
+        for f in &report.files {
+            if report.counts(f).per_line_hits != want {
+                problems.push(format!("{}: per_line_hits is not {want}", f.path));
+            }
+        }
+    }
+
     let mut seen = BTreeMap::new();
     for f in &report.files {
         let Some(key) = match_path(&report, &f.path, exp.workspace.as_deref(), &exp.files) else {
             problems.push(format!("report file {:?} matches no expected file", f.path));
             continue;
         };
-        let ft = f.totals();
+        let ft = report.counts(f);
         if seen.insert(key, ()).is_some() {
             problems.push(format!("two report files map to {key}"));
         }
         let e = &exp.files[key];
-        if (ft.lines_covered, ft.lines_total) != (e.lines_covered, e.lines_total) {
+        if ft.lines != (e.lines_covered, e.lines_total) {
             problems.push(format!(
                 "{key}: lines {:?}, expected {:?}",
-                (ft.lines_covered, ft.lines_total),
+                ft.lines,
                 (e.lines_covered, e.lines_total)
             ));
         }

@@ -1,7 +1,11 @@
 //! A mock GitHub REST API that judges every request by GitHub's own OpenAPI description
-//! (`tests/fixtures/github/github-openapi/api.github.com.subset.json`, from `../shared`): the operation must exist and
-//! the JSON body must validate against its `requestBody` schema (jsonschema, formats on).
+//! (`tests/fixtures/github/github-openapi/api.github.com.subset.json`, from `../shared`):
+//! the operation must exist, a body may only go to an operation that takes one, and the
+//! JSON body must validate against its `requestBody` schema (jsonschema, formats on).
 //! Answers are shaped after the description's response examples. Faults can be scripted.
+//!
+//! A mock that saw an invalid request fails the test when it is dropped, so no test can
+//! forget to look.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -51,6 +55,45 @@ pub struct Fault {
     pub times: usize,
 }
 
+impl Fault {
+    /// Answer the next `times` `method` requests whose path contains `path_contains` with
+    /// `status` and GitHub's error body `{"message": ...}`.
+    pub fn status(
+        method: &'static str,
+        path_contains: &'static str,
+        status: u16,
+        message: impl Into<String>,
+        times: usize,
+    ) -> Self {
+        Self {
+            method,
+            path_contains,
+            status,
+            headers: vec![],
+            body: json!({ "message": message.into() }),
+            times,
+        }
+    }
+
+    /// The 403 a read-only token (fork and Dependabot pull requests) gets when it creates a
+    /// check run, for the next `times` attempts.
+    pub fn read_only_token(times: usize) -> Self {
+        Self::status(
+            "POST",
+            "/check-runs",
+            403,
+            "Resource not accessible by integration",
+            times,
+        )
+    }
+
+    /// With one more response header.
+    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+        self.headers.push((name, value.to_owned()));
+        self
+    }
+}
+
 #[derive(Default)]
 struct MockState {
     requests: Vec<Recorded>,
@@ -84,6 +127,8 @@ pub struct MockGitHub {
 }
 
 fn load_operations() -> Vec<Operation> {
+    // Every operation that takes a body must take JSON we can validate: a body we could
+    // not check would pass silently.
     let path = shared_dir().join("github-openapi/api.github.com.subset.json");
     let spec: Value = serde_json::from_slice(
         &std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
@@ -93,6 +138,10 @@ fn load_operations() -> Vec<Operation> {
     for (p, item) in spec["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("path item") {
             let schema = op.pointer("/requestBody/content/application~1json/schema");
+            assert!(
+                op.get("requestBody").is_none() || schema.is_some(),
+                "{method} {p} takes a body that is not application/json"
+            );
             let validator = schema.map(|s| {
                 jsonschema::options()
                     .should_validate_formats(true)
@@ -111,13 +160,16 @@ fn load_operations() -> Vec<Operation> {
     ops
 }
 
-fn matches(template: &[String], path: &str) -> bool {
+/// How well `path` fits `template`: `None` when it does not, else the number of literal
+/// segments (the most literal template wins, as in any router).
+fn fit(template: &[String], path: &str) -> Option<usize> {
     let segs: Vec<&str> = path.split('/').collect();
-    segs.len() == template.len()
+    let fits = segs.len() == template.len()
         && template
             .iter()
             .zip(&segs)
-            .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s)
+            .all(|(t, s)| (t.starts_with('{') && !s.is_empty()) || t == s);
+    fits.then(|| template.iter().filter(|t| !t.starts_with('{')).count())
 }
 
 fn example(op: &Operation, status: &str) -> Value {
@@ -183,7 +235,6 @@ impl MockGitHub {
     }
 
     /// Serve these pages for `GET .../pulls/{n}/files`.
-    #[allow(dead_code)]
     pub fn pr_files(&self, pages: Vec<Vec<Value>>) {
         self.shared.state.lock().unwrap().pr_files_pages = pages;
     }
@@ -198,6 +249,12 @@ impl MockGitHub {
         self.shared.state.lock().unwrap().violations.clone()
     }
 
+    /// Hand back the violations so far and forget them (for tests that send bad requests
+    /// on purpose; the drop check then passes).
+    pub fn take_violations(&self) -> Vec<String> {
+        std::mem::take(&mut self.shared.state.lock().unwrap().violations)
+    }
+
     /// Panic unless every request was valid.
     #[track_caller]
     pub fn assert_valid(&self) {
@@ -207,6 +264,14 @@ impl MockGitHub {
             "requests that do not match GitHub's OpenAPI description:\n{}",
             v.join("\n")
         );
+    }
+}
+
+impl Drop for MockGitHub {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            self.assert_valid();
+        }
     }
 }
 
@@ -232,7 +297,10 @@ async fn handle(
     let op = shared
         .ops
         .iter()
-        .find(|o| o.method == method.as_str() && matches(&o.template, &path));
+        .filter(|o| o.method == method.as_str())
+        .filter_map(|o| Some((fit(&o.template, &path)?, o)))
+        .max_by_key(|(literal, _)| *literal)
+        .map(|(_, o)| o);
     let mut violations = Vec::new();
     if !full_path.starts_with(&prefix) {
         violations.push(format!(
@@ -243,18 +311,20 @@ async fn handle(
         None => violations.push(format!(
             "{method} {path}: no such operation in the description"
         )),
-        Some(op) => {
-            if let Some(v) = &op.validator {
-                match &body_json {
-                    None => violations.push(format!("{}: body is not JSON: {body_text:?}", op.key)),
-                    Some(b) => {
-                        for e in v.iter_errors(b) {
-                            violations.push(format!("{}: {} at {}", op.key, e, e.instance_path));
-                        }
-                    }
+        Some(op) => match (&op.validator, &body_json) {
+            (None, _) if !body.is_empty() => {
+                violations.push(format!("{}: takes no body, got {body_text:?}", op.key));
+            }
+            (None, _) => {}
+            (Some(_), None) => {
+                violations.push(format!("{}: body is not JSON: {body_text:?}", op.key));
+            }
+            (Some(v), Some(b)) => {
+                for e in v.iter_errors(b) {
+                    violations.push(format!("{}: {} at {}", op.key, e, e.instance_path));
                 }
             }
-        }
+        },
     }
     let header_map: BTreeMap<String, String> = headers
         .iter()
@@ -351,5 +421,77 @@ async fn handle(
             resp
         }
         _ => (StatusCode::OK, axum::Json(example(op, "200"))).into_response(),
+    }
+}
+
+/// The mock is the judge of our requests; these prove it can say no.
+mod judge {
+    use super::*;
+
+    fn send(mock: &MockGitHub, method: reqwest::Method, path: &str, body: &str) -> u16 {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut req = reqwest::Client::new().request(method, format!("{}{path}", mock.url));
+            if !body.is_empty() {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(body.to_owned());
+            }
+            req.send().await.unwrap().status().as_u16()
+        })
+    }
+
+    #[test]
+    fn requests_outside_the_description_are_violations() {
+        let mock = MockGitHub::start();
+        let post = reqwest::Method::POST;
+        let valid = r#"{"name":"n","head_sha":"ec26c3e57ca3a959ca5aad62de7213c562f8c821"}"#;
+        assert_eq!(
+            send(&mock, post.clone(), "/repos/o/r/check-runs", valid),
+            201
+        );
+        assert_eq!(mock.take_violations(), Vec::<String>::new());
+
+        let cases = [
+            (
+                post.clone(),
+                "/repos/o/r/check-runs",
+                r#"{"name":5}"#,
+                "POST /repos/{owner}/{repo}/check-runs: ",
+            ),
+            (
+                post.clone(),
+                "/repos/o/r/check-runs",
+                "not json",
+                "body is not JSON",
+            ),
+            (
+                reqwest::Method::GET,
+                "/repos/o/r/pulls/1/files",
+                "{}",
+                "takes no body",
+            ),
+            (post, "/repos/o/r/no-such-thing", "{}", "no such operation"),
+        ];
+        for (method, path, body, want) in cases {
+            assert_eq!(send(&mock, method, path, body), 422, "{path} {body}");
+            let v = mock.take_violations();
+            assert!(v.iter().any(|v| v.contains(want)), "{path} {body}: {v:?}");
+        }
+    }
+
+    #[test]
+    fn the_most_literal_template_wins() {
+        let t = |p: &str| p.split('/').map(str::to_owned).collect::<Vec<_>>();
+        let (literal, param) = (
+            t("/repos/{owner}/{repo}/pulls/{n}/files"),
+            t("/repos/{owner}/{repo}/{a}/{b}/{c}"),
+        );
+        let path = "/repos/o/r/pulls/1/files";
+        assert!(fit(&literal, path) > fit(&param, path));
+        assert_eq!(fit(&literal, "/repos/o/r/pulls/1"), None);
     }
 }

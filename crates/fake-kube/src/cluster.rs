@@ -155,7 +155,6 @@ impl Cluster {
     }
 
     /// The 403 the rules give this request, if any.
-    #[allow(clippy::too_many_arguments)]
     pub fn authorize(
         &self,
         verb: &str,

@@ -83,6 +83,18 @@ pub enum Annotate {
     None,
 }
 
+/// What `threshold` and `file-threshold` measure (input `coverage-metric`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Metric {
+    /// Statements when every report is a Go profile (the number `go test -cover` and
+    /// `go tool cover -func` print), lines otherwise.
+    Auto,
+    /// Executable lines.
+    Lines,
+    /// Go statements; an error when no report is a Go profile.
+    Statements,
+}
+
 /// The coverage gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CoverageConfig {
@@ -92,11 +104,13 @@ pub struct CoverageConfig {
     pub default_files: bool,
     /// Forced format, `None` for auto-detection.
     pub format: Option<Format>,
-    /// Minimum line coverage.
+    /// Minimum coverage of `metric`.
     pub threshold: Option<Percent>,
+    /// What `threshold` and `file-threshold` measure.
+    pub metric: Metric,
     /// Minimum branch coverage.
     pub branch_threshold: Option<Percent>,
-    /// Minimum line coverage per file.
+    /// Minimum coverage of `metric` per file.
     pub file_threshold: Option<Percent>,
     /// Minimum coverage of changed executable lines.
     pub diff_threshold: Option<Percent>,
@@ -133,6 +147,18 @@ impl TryFrom<&RawInputs> for CoverageConfig {
                 )
             })?),
         };
+        let metric = match raw.get("coverage-metric") {
+            None | Some("auto") => Metric::Auto,
+            Some("lines") => Metric::Lines,
+            Some("statements") => Metric::Statements,
+            Some(v) => {
+                return Err(InputError::invalid(
+                    "coverage-metric",
+                    v,
+                    "expected one of auto, lines, statements",
+                ));
+            }
+        };
         let annotate = match raw.get("annotate") {
             None | Some("changed") => Annotate::Changed,
             Some("all") => Annotate::All,
@@ -157,6 +183,7 @@ impl TryFrom<&RawInputs> for CoverageConfig {
             default_files,
             format,
             threshold: percent("threshold")?,
+            metric,
             branch_threshold: percent("branch-threshold")?,
             file_threshold: percent("file-threshold")?,
             diff_threshold: percent("diff-threshold")?,
@@ -243,6 +270,13 @@ mod tests {
                 .to_string()
                 .contains("input `annotate`")
         );
+        let raw = RawInputs::from_named([("coverage-metric", "branches")]);
+        assert!(
+            CoverageConfig::try_from(&raw)
+                .unwrap_err()
+                .to_string()
+                .starts_with("input `coverage-metric`")
+        );
         let raw = RawInputs::from_named([("format", "xml")]);
         assert!(
             CoverageConfig::try_from(&raw)
@@ -252,5 +286,6 @@ mod tests {
         );
         let cfg = CoverageConfig::try_from(&RawInputs::default()).unwrap();
         assert!(cfg.default_files && cfg.files.len() == 8 && cfg.annotate == Annotate::Changed);
+        assert_eq!(cfg.metric, Metric::Auto);
     }
 }

@@ -2,6 +2,12 @@
 //! of each file from the pull-request files API (used when a shallow clone lacks the base).
 //! Pure: text in, `path → added line numbers` out. Only added lines count (the new side),
 //! as diff-cover counts them.
+//!
+//! Hunk bodies are read by count, as `git apply` reads them: after `@@ -a,b +c,d @@`
+//! exactly `b` old-side and `d` new-side lines follow, whatever they contain. Content is
+//! never taken for a header, so a hunk line `++ counter;` (an added `+ counter;`) or
+//! `-- y;` stays a hunk line, and a diff whose counts do not add up is an error, not a
+//! silently shorter change. The same hunk reader serves both sources.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -20,20 +26,166 @@ pub struct DiffError {
     pub message: String,
 }
 
-/// Parse `@@ -a[,b] +c[,d] @@` into the new-side start line.
-fn hunk_start(header: &str) -> Option<u32> {
-    let rest = header.strip_prefix("@@ ")?;
-    let plus = rest.split_whitespace().find(|p| p.starts_with('+'))?;
-    let start = plus[1..].split(',').next()?;
-    start.parse().ok()
+/// The numbers of a hunk header `@@ -a[,b] +c[,d] @@`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HunkHeader {
+    /// Lines on the old side.
+    pub old_count: u32,
+    /// First line on the new side.
+    pub new_start: u32,
+    /// Lines on the new side.
+    pub new_count: u32,
+}
+
+/// Parse `@@ -a[,b] +c[,d] @@[ context]` strictly (a count left out is 1).
+pub fn hunk_header(line: &str) -> Option<HunkHeader> {
+    let rest = line.strip_prefix("@@ -")?;
+    let (old, rest) = rest.split_once(" +")?;
+    let (new, _) = rest.split_once(" @@")?;
+    let range = |r: &str| -> Option<(u32, u32)> {
+        let (start, count) = match r.split_once(',') {
+            Some((s, c)) => (s, c),
+            None => (r, "1"),
+        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(start) || !digits(count) {
+            return None;
+        }
+        Some((start.parse().ok()?, count.parse().ok()?))
+    };
+    let (_, old_count) = range(old)?;
+    let (new_start, new_count) = range(new)?;
+    // The last new line must be representable.
+    new_start.checked_add(new_count)?;
+    Some(HunkHeader {
+        old_count,
+        new_start,
+        new_count,
+    })
+}
+
+/// Reads hunk bodies by count; shared by the git-diff and the API-patch parsers.
+#[derive(Debug, Default)]
+struct Hunk {
+    old_left: u32,
+    new_left: u32,
+    next_new: u32,
+}
+
+impl Hunk {
+    fn open(&self) -> bool {
+        self.old_left > 0 || self.new_left > 0
+    }
+
+    /// Start a hunk from its header line.
+    fn start(&mut self, line: &str) -> Result<(), String> {
+        let h = hunk_header(line)
+            .ok_or_else(|| format!("expected a hunk header `@@ -a,b +c,d @@`, found {line:?}"))?;
+        *self = Hunk {
+            old_left: h.old_count,
+            new_left: h.new_count,
+            next_new: h.new_start,
+        };
+        Ok(())
+    }
+
+    /// One line inside an open hunk; returns the new-side line number when it is added.
+    fn body_line(&mut self, line: &str) -> Result<Option<u32>, String> {
+        let expected = || {
+            format!(
+                "expected a hunk line (` `, `-`, `+` or `\\`) with {} old and {} new lines left, found {line:?}",
+                self.old_left, self.new_left
+            )
+        };
+        match line.as_bytes().first() {
+            // Context; an empty line is context whose leading space a tool stripped.
+            Some(b' ') | None => {
+                if self.old_left == 0 || self.new_left == 0 {
+                    return Err(expected());
+                }
+                self.old_left -= 1;
+                self.new_left -= 1;
+                self.next_new += 1;
+                Ok(None)
+            }
+            Some(b'-') => {
+                if self.old_left == 0 {
+                    return Err(expected());
+                }
+                self.old_left -= 1;
+                Ok(None)
+            }
+            Some(b'+') => {
+                if self.new_left == 0 {
+                    return Err(expected());
+                }
+                self.new_left -= 1;
+                self.next_new += 1;
+                Ok(Some(self.next_new - 1))
+            }
+            // `\ No newline at end of file` belongs to the line before it.
+            Some(b'\\') => Ok(None),
+            _ => Err(expected()),
+        }
+    }
+}
+
+/// Added lines of one file's hunks (the API's `patch`, or a section of a git diff).
+pub fn added_lines(patch: &str, origin: &str) -> Result<BTreeSet<u32>, DiffError> {
+    Ok(hunks(patch, origin)?
+        .into_iter()
+        .flat_map(|(_, added)| added)
+        .collect())
+}
+
+/// Each hunk of one file's patch with the new-side numbers of the lines it adds.
+pub fn hunks(patch: &str, origin: &str) -> Result<Vec<(HunkHeader, Vec<u32>)>, DiffError> {
+    let err = |line: usize, message: String| DiffError {
+        origin: origin.to_owned(),
+        line,
+        message,
+    };
+    let mut out: Vec<(HunkHeader, Vec<u32>)> = Vec::new();
+    let mut hunk = Hunk::default();
+    for (i, line) in patch.lines().enumerate() {
+        if hunk.open() {
+            if let Some(n) = hunk.body_line(line).map_err(|m| err(i + 1, m))?
+                && let Some((_, added)) = out.last_mut()
+            {
+                added.push(n);
+            }
+        } else if line.starts_with("@@") {
+            hunk.start(line).map_err(|m| err(i + 1, m))?;
+            if let Some(h) = hunk_header(line) {
+                out.push((h, Vec::new()));
+            }
+        } else if line.starts_with('\\') {
+            // `\ No newline at end of file` after the hunk's last line.
+        } else {
+            return Err(err(
+                i + 1,
+                format!("expected a hunk header `@@ -a,b +c,d @@`, found {line:?}"),
+            ));
+        }
+    }
+    if hunk.open() {
+        return Err(err(
+            patch.lines().count(),
+            format!(
+                "the diff ends inside a hunk ({} old and {} new lines missing)",
+                hunk.old_left, hunk.new_left
+            ),
+        ));
+    }
+    Ok(out)
 }
 
 /// Undo git's C-style quoting of unusual paths (`"a\tb.rs"`, octal escapes for UTF-8).
-fn unquote(path: &str) -> String {
+pub fn unquote(path: &str) -> String {
     let Some(inner) = path.strip_prefix('"').and_then(|p| p.strip_suffix('"')) else {
         return path.to_owned();
     };
-    let mut bytes = Vec::new();
+    let mut bytes = Vec::with_capacity(inner.len());
     let mut it = inner.bytes().peekable();
     while let Some(b) = it.next() {
         if b != b'\\' {
@@ -43,8 +195,11 @@ fn unquote(path: &str) -> String {
         match it.next() {
             Some(b'n') => bytes.push(b'\n'),
             Some(b't') => bytes.push(b'\t'),
-            Some(b'"') => bytes.push(b'"'),
-            Some(b'\\') => bytes.push(b'\\'),
+            Some(b'a') => bytes.push(0x07),
+            Some(b'b') => bytes.push(0x08),
+            Some(b'f') => bytes.push(0x0c),
+            Some(b'r') => bytes.push(b'\r'),
+            Some(b'v') => bytes.push(0x0b),
             Some(d @ b'0'..=b'7') => {
                 let mut v = u32::from(d - b'0');
                 for _ in 0..2 {
@@ -62,132 +217,103 @@ fn unquote(path: &str) -> String {
     String::from_utf8_lossy(&bytes).into_owned()
 }
 
-/// Added lines of one file's hunks (the API's `patch`, or a section of a git diff).
-pub fn added_lines(patch: &str, origin: &str) -> Result<BTreeSet<u32>, DiffError> {
-    let mut out = BTreeSet::new();
-    let mut next: Option<u32> = None;
-    for (i, line) in patch.lines().enumerate() {
-        if line.starts_with("@@") {
-            next = Some(hunk_start(line).ok_or_else(|| DiffError {
-                origin: origin.to_owned(),
-                line: i + 1,
-                message: format!("expected a hunk header `@@ -a,b +c,d @@`, found {line:?}"),
-            })?);
-            continue;
-        }
-        let Some(n) = next.as_mut() else { continue };
-        match line.as_bytes().first() {
-            Some(b'+') => {
-                out.insert(*n);
-                *n += 1;
-            }
-            Some(b' ') => *n += 1,
-            // An empty context line (some tools strip the leading space).
-            None => *n += 1,
-            _ => {}
-        }
+/// The path of a `+++ b/path` or `rename to path` header: quoting undone, git's trailing
+/// tab (written after names with spaces) removed, the `b/` prefix dropped when asked.
+fn header_path(raw: &str, prefix: Option<&str>) -> Option<String> {
+    let raw = raw.strip_suffix('\t').unwrap_or(raw);
+    let p = unquote(raw);
+    if p == "/dev/null" {
+        return None;
     }
-    Ok(out)
+    Some(match prefix {
+        Some(pre) => p.strip_prefix(pre).map_or(p.clone(), str::to_owned),
+        None => p,
+    })
 }
 
-/// Parse the output of `git diff -U0 base...HEAD` (any context size works).
+/// Parse the output of `git diff -U0 base...HEAD` (any context size works). Files without
+/// hunks (binary, mode-only, pure renames and copies, submodule pointers without a
+/// `--submodule=diff`) add no lines.
 pub fn parse_git_diff(text: &str, origin: &str) -> Result<ChangedLines, DiffError> {
+    let err = |line: usize, message: String| DiffError {
+        origin: origin.to_owned(),
+        line,
+        message,
+    };
     let mut out = ChangedLines::new();
+    // The new-side path of the current file; `None` when deleted or not yet known.
     let mut current: Option<String> = None;
-    let mut next: Option<u32> = None;
+    // Inside a file's extended headers (before its first hunk)?
+    let mut in_headers = false;
+    // A submodule's "lines" are `Subproject commit <sha>`, not source.
+    let mut submodule = false;
+    let mut hunk = Hunk::default();
     for (i, line) in text.lines().enumerate() {
+        if hunk.open() {
+            if let Some(n) = hunk.body_line(line).map_err(|m| err(i + 1, m))?
+                && !submodule
+            {
+                match &current {
+                    Some(path) => {
+                        out.entry(path.clone()).or_default().insert(n);
+                    }
+                    None => {
+                        return Err(err(
+                            i + 1,
+                            "an added line in a file without a new-side path (`+++` header)".into(),
+                        ));
+                    }
+                }
+            }
+            continue;
+        }
         if line.starts_with("diff --git ") {
             current = None;
-            next = None;
-        } else if let Some(p) = line.strip_prefix("+++ ") {
-            let p = unquote(p.trim_end_matches('\t'));
-            current = if p == "/dev/null" {
-                None
-            } else {
-                Some(p.strip_prefix("b/").map_or(p.clone(), str::to_owned))
-            };
+            in_headers = true;
+            submodule = false;
         } else if line.starts_with("@@") {
-            next = Some(hunk_start(line).ok_or_else(|| DiffError {
-                origin: origin.to_owned(),
-                line: i + 1,
-                message: format!("expected a hunk header `@@ -a,b +c,d @@`, found {line:?}"),
-            })?);
-        } else if let (Some(path), Some(n)) = (&current, next.as_mut()) {
-            match line.as_bytes().first() {
-                Some(b'+') => {
-                    out.entry(path.clone()).or_default().insert(*n);
-                    *n += 1;
-                }
-                Some(b' ') => *n += 1,
-                _ => {}
+            if !in_headers && current.is_none() {
+                return Err(err(
+                    i + 1,
+                    "a hunk before any `diff --git` file header".into(),
+                ));
             }
+            in_headers = false;
+            hunk.start(line).map_err(|m| err(i + 1, m))?;
+        } else if line.starts_with('\\') {
+            // `\ No newline at end of file` after a hunk's last line.
+        } else if in_headers {
+            if line.ends_with(" 160000") && (line.starts_with("index ") || line.contains(" mode "))
+            {
+                submodule = true;
+            } else if let Some(p) = line.strip_prefix("+++ ") {
+                current = header_path(p, Some("b/"));
+            } else if let Some(p) = line
+                .strip_prefix("rename to ")
+                .or_else(|| line.strip_prefix("copy to "))
+            {
+                current = header_path(p, None);
+            }
+            // Every other extended header (`index`, modes, `---`, similarity, `Binary
+            // files ... differ`) says nothing about added lines.
+        } else {
+            return Err(err(
+                i + 1,
+                format!("expected `diff --git` or a hunk header, found {line:?}"),
+            ));
         }
+    }
+    if hunk.open() {
+        return Err(err(
+            text.lines().count(),
+            format!(
+                "the diff ends inside a hunk ({} old and {} new lines missing)",
+                hunk.old_left, hunk.new_left
+            ),
+        ));
     }
     Ok(out)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn git_diff_added_lines_with_renames_deletes_and_quoting() {
-        let diff = "\
-diff --git a/src/a.py b/src/a.py
-index 1..2 100644
---- a/src/a.py
-+++ b/src/a.py
-@@ -3,0 +4,2 @@ def f():
-+    x = 1
-+    y = 2
-@@ -10 +12 @@ def g():
--    old
-+    new
-diff --git a/old.py b/new.py
-similarity index 90%
-rename from old.py
-rename to new.py
---- a/old.py
-+++ b/new.py
-@@ -1 +1 @@
--a
-+b
-diff --git a/gone.py b/gone.py
-deleted file mode 100644
---- a/gone.py
-+++ /dev/null
-@@ -1,2 +0,0 @@
--x
--y
-diff --git \"a/sp ace\\303\\251.py\" \"b/sp ace\\303\\251.py\"
-new file mode 100644
---- /dev/null
-+++ \"b/sp ace\\303\\251.py\"
-@@ -0,0 +1,2 @@
-+one
-+two
-\\ No newline at end of file
-diff --git a/img.png b/img.png
-Binary files a/img.png and b/img.png differ
-";
-        let c = parse_git_diff(diff, "git diff").unwrap();
-        assert_eq!(c["src/a.py"], BTreeSet::from([4, 5, 12]));
-        assert_eq!(c["new.py"], BTreeSet::from([1]));
-        assert_eq!(c["sp aceé.py"], BTreeSet::from([1, 2]));
-        assert!(!c.contains_key("gone.py") && !c.contains_key("img.png"));
-    }
-
-    #[test]
-    fn api_patch_with_context() {
-        let patch = "@@ -1,3 +1,4 @@\n a\n-b\n+B\n+C\n c\n@@ -20,2 +21,3 @@ fn x()\n q\n+r\n s";
-        assert_eq!(
-            added_lines(patch, "pulls/1/files: a.rs").unwrap(),
-            BTreeSet::from([2, 3, 22])
-        );
-        let err = added_lines("@@ nonsense @@\n+a", "pulls/1/files: a.rs").unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "pulls/1/files: a.rs: line 1: expected a hunk header `@@ -a,b +c,d @@`, found \"@@ nonsense @@\""
-        );
-    }
-}
+mod tests;

@@ -4,9 +4,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
-use super::config::{Annotate, CoverageConfig, Percent, show_percent};
+use super::config::{Annotate, CoverageConfig, Metric, Percent, show_percent};
 use super::diff::ChangedLines;
-use super::model::{FileReport, Line, Lines};
+use super::extras::FileExtras;
+use super::model::{FileReport, Line};
 use crate::outcome::{Annotation, Level, Outcome, Verdict};
 
 /// Coverage of every file, keyed by repository path (or normalised report path when it
@@ -21,12 +22,26 @@ pub struct Merged {
     pub has_branch_data: bool,
     /// Reports read, with their formats, for the summary.
     pub reports: Vec<(String, String)>,
+    /// Data beyond the line records, by repository path (see [`super::extras`]).
+    pub extras: BTreeMap<String, FileExtras>,
 }
 
 impl Merged {
     /// Add one file's records under `path` (same (file, line) from several records is one
     /// line, covered if any record hits it).
     pub fn add(&mut self, path: String, file: FileReport, mapped: bool) {
+        self.add_with(path, file, FileExtras::default(), mapped);
+    }
+
+    /// [`Merged::add`] with the file's extras from its report.
+    pub fn add_with(&mut self, path: String, file: FileReport, extras: FileExtras, mapped: bool) {
+        if self.files.contains_key(&path) {
+            let x = self.extras.entry(path.clone()).or_default();
+            x.absorb(extras);
+            x.normalize();
+        } else if !extras.is_empty() {
+            self.extras.insert(path.clone(), extras);
+        }
         if !mapped {
             self.unmapped.insert(path.clone());
         }
@@ -68,6 +83,8 @@ pub struct FileRow {
     pub total: u64,
     /// Branches covered / total (0/0 when none).
     pub branches: (u64, u64),
+    /// Go statements covered / total (0/0 when none).
+    pub statements: (u64, u64),
     /// Changed executable lines covered / total, when the file changed.
     pub diff: Option<(u64, u64)>,
     /// Below `file-threshold`.
@@ -98,6 +115,11 @@ pub enum EvalError {
     /// Threshold on an empty report.
     #[error("the reports have no executable lines, so {0} cannot be checked")]
     NoLines(&'static str),
+    /// `coverage-metric: statements` without a Go profile.
+    #[error(
+        "coverage-metric is statements but no report is a Go profile (only Go profiles count statements)"
+    )]
+    NoStatements,
 }
 
 /// The gate's decision with everything needed to report it.
@@ -111,20 +133,16 @@ pub struct Evaluation {
     pub lines: (u64, u64),
     /// Branch totals, `None` when not measured.
     pub branches: Option<(u64, u64)>,
+    /// Go statement totals, `None` without Go profiles.
+    pub statements: Option<(u64, u64)>,
+    /// What `threshold` measured.
+    pub metric: Metric,
+    /// Files whose report has no per-line hits (gcovr JaCoCo): totals only.
+    pub no_per_line: Vec<String>,
     /// Diff totals, `None` when diff coverage is off.
     pub diff: Option<(u64, u64)>,
     /// Annotations (uncovered ranges).
     pub annotations: Vec<Annotation>,
-}
-
-fn line_counts(lines: &Lines) -> (u64, u64, u64, u64) {
-    let t = lines.totals();
-    (
-        t.lines_covered,
-        t.lines_total,
-        t.branches_covered,
-        t.branches_total,
-    )
 }
 
 /// Group `selected` uncovered lines into ranges: contiguous, or separated only by lines the
@@ -162,15 +180,27 @@ pub fn evaluate(
     let mut lines = (0u64, 0u64);
     let mut branches = (0u64, 0u64);
     let mut diff_tot = (0u64, 0u64);
+    let mut statements = (0u64, 0u64);
+    let mut no_per_line = Vec::new();
+    let (metric, go) = super::metric::resolve(cfg.metric, &merged.reports)?;
     let mut rows = Vec::with_capacity(merged.files.len());
     let mut annotations = Vec::new();
     for (path, f) in &merged.files {
-        let (c, t, bc, bt) = line_counts(&f.lines);
+        let counts = super::extras::counts(&f.lines, merged.extras.get(path));
+        let ((c, t), (bc, bt)) = (counts.lines, counts.branches);
         lines.0 += c;
         lines.1 += t;
         branches.0 += bc;
         branches.1 += bt;
-        let file_changed = changed.and_then(|ch| ch.get(path));
+        statements.0 += counts.statements.0;
+        statements.1 += counts.statements.1;
+        if !counts.per_line_hits {
+            no_per_line.push(path.clone());
+        }
+        // Without per-line hits the file has no changed or uncovered lines to show.
+        let file_changed = changed
+            .filter(|_| counts.per_line_hits)
+            .and_then(|ch| ch.get(path));
         let fdiff = file_changed.map(|set| {
             let mut d = (0u64, 0u64);
             for l in f.lines.iter().filter(|l| set.contains(&l.line)) {
@@ -183,17 +213,23 @@ pub fn evaluate(
             diff_tot.0 += d.0;
             diff_tot.1 += d.1;
         }
-        let below = t > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(c, t));
+        let (mc, mt) = match metric {
+            Metric::Statements => counts.statements,
+            _ => (c, t),
+        };
+        let below = mt > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(mc, mt));
         rows.push(FileRow {
             path: path.clone(),
             covered: c,
             total: t,
             branches: (bc, bt),
+            statements: counts.statements,
             diff: fdiff.filter(|d| d.1 > 0),
             below,
         });
         let ranges = match (cfg.annotate, file_changed) {
             (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
+            (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
             (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
             (Annotate::Changed, Some(set)) => uncovered_ranges(&f.lines, |l| set.contains(&l.line)),
         };
@@ -224,6 +260,7 @@ pub fn evaluate(
         }
     }
     let has_branches = merged.has_branch_data && branches.1 > 0;
+    let line_threshold = cfg.threshold.filter(|_| metric == Metric::Lines);
     let mut checks = Vec::new();
     let measured = |c: u64, t: u64, unit: &str| format!("{}% ({c}/{t} {unit})", show_percent(c, t));
     if lines.1 == 0 && (cfg.threshold.is_some() || cfg.file_threshold.is_some()) {
@@ -240,9 +277,13 @@ pub fn evaluate(
         } else {
             measured(lines.0, lines.1, "lines")
         },
-        threshold: cfg.threshold,
-        pass: cfg.threshold.map(|p| p.met_by(lines.0, lines.1)),
+        threshold: line_threshold,
+        pass: line_threshold.map(|p| p.met_by(lines.0, lines.1)),
     });
+    if go {
+        let threshold = cfg.threshold.filter(|_| metric == Metric::Statements);
+        checks.push(super::metric::statement_check(statements, threshold));
+    }
     match (has_branches, cfg.branch_threshold) {
         (false, Some(p)) => return Err(EvalError::NoBranchData(p)),
         (true, p) => checks.push(Check {
@@ -281,7 +322,12 @@ pub fn evaluate(
             name: "Every file",
             measured: format!(
                 "{below} of {} files below",
-                rows.iter().filter(|r| r.total > 0).count()
+                rows.iter()
+                    .filter(|r| match metric {
+                        Metric::Statements => r.statements.1 > 0,
+                        _ => r.total > 0,
+                    })
+                    .count()
             ),
             threshold: Some(p),
             pass: Some(below == 0),
@@ -304,6 +350,9 @@ pub fn evaluate(
         rows,
         lines,
         branches: has_branches.then_some(branches),
+        statements: go.then_some(statements),
+        metric,
+        no_per_line,
         diff: changed.map(|_| diff_tot),
         annotations,
     })
@@ -331,6 +380,9 @@ pub fn outcome(
     let mut title = format!("Line coverage {}%", pct(ev.lines));
     if ev.lines.1 == 0 {
         title = "No executable lines".into();
+    }
+    if let (Metric::Statements, Some(s)) = (ev.metric, ev.statements.filter(|s| s.1 > 0)) {
+        title = format!("Statement coverage {}%", pct(s));
     }
     if let Some(d) = ev.diff.filter(|d| d.1 > 0) {
         let _ = write!(title, ", diff coverage {}%", pct(d));
@@ -398,6 +450,12 @@ pub fn outcome(
             }
         );
     }
+    let no_per_line: Vec<String> = ev
+        .no_per_line
+        .iter()
+        .map(|p| crate::untrusted::md_code(p, crate::untrusted::Md::Prose))
+        .collect();
+    summary.extend(super::metric::no_per_line_note(&no_per_line));
     let annotated = ev.annotations.len();
     if annotated > 0 {
         let _ = writeln!(
@@ -413,8 +471,10 @@ pub fn outcome(
 
     let has_diff = ev.rows.iter().any(|r| r.diff.is_some());
     let mut text = String::new();
+    let stmt_col = ev.statements.is_some();
     let header = format!(
-        "| File | Lines | Line % |{}{}\n|---|---|---|{}{}\n",
+        "| File | Lines | Line % |{}{}{}\n|---|---|---|{}{}{}\n",
+        if stmt_col { " Statement % |" } else { "" },
         if ev.branches.is_some() {
             " Branch % |"
         } else {
@@ -425,6 +485,7 @@ pub fn outcome(
         } else {
             ""
         },
+        if stmt_col { "---|" } else { "" },
         if ev.branches.is_some() { "---|" } else { "" },
         if has_diff { "---|" } else { "" },
     );
@@ -443,6 +504,11 @@ pub fn outcome(
                 format!("{}%", pct((r.covered, r.total)))
             }
         );
+        if stmt_col && r.statements.1 > 0 {
+            let _ = write!(row, " {}% |", pct(r.statements));
+        } else if stmt_col {
+            row.push_str(" — |");
+        }
         if ev.branches.is_some() {
             let _ = write!(
                 row,
@@ -478,7 +544,7 @@ pub fn outcome(
     }
 
     let opt = |v: Option<(u64, u64)>, f: fn((u64, u64)) -> String| v.map(f).unwrap_or_default();
-    let outputs = vec![
+    let outputs: Vec<(String, String)> = vec![
         ("line-coverage".to_owned(), pct(ev.lines)),
         ("lines-covered".to_owned(), ev.lines.0.to_string()),
         ("lines-total".to_owned(), ev.lines.1.to_string()),
@@ -516,6 +582,10 @@ pub fn outcome(
                 .join("\n"),
         ),
     ];
+    let outputs = outputs
+        .into_iter()
+        .chain(super::metric::outputs(ev.statements))
+        .collect();
     Outcome {
         verdict,
         title,
@@ -529,7 +599,7 @@ pub fn outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::coverage::model::LineRecord;
+    use crate::gates::coverage::model::{LineRecord, Lines};
     use crate::runner::inputs::RawInputs;
 
     fn rec(line: u32, hits: u32) -> LineRecord {

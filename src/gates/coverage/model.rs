@@ -9,8 +9,11 @@
 //! distinct lines, so a line costs about one byte here (see [`Lines`]); 12-byte
 //! [`LineRecord`]s exist only for the one file section a parser is reading.
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
+
+use super::extras::{FileCounts, FileExtras};
 
 /// A coverage report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -283,11 +286,9 @@ impl Lines {
         let mut v = (u64::from(delta) << 1) | u64::from(l.covered);
         while v >= 0x80 {
             // Truncation to the low seven bits is the encoding.
-            #[allow(clippy::cast_possible_truncation)]
             self.stream.push((v as u8 & 0x7f) | 0x80);
             v >>= 7;
         }
-        #[allow(clippy::cast_possible_truncation)]
         self.stream.push(v as u8);
         if l.branches_total > 0 {
             self.branches.push(BranchData {
@@ -396,7 +397,6 @@ impl Iterator for LinesIter<'_> {
             shift += 7;
         }
         // `push` wrote a u32 delta shifted by one, so this fits.
-        #[allow(clippy::cast_possible_truncation)]
         let line = self.prev.wrapping_add((v >> 1) as u32);
         self.prev = line;
         let mut l = Line {
@@ -448,18 +448,34 @@ pub struct Report {
     pub sources: Vec<String>,
     /// One entry per distinct path, in order of first appearance in the report.
     pub files: Vec<FileReport>,
-    /// Whether any line of the report carries branch data.
+    /// Whether any line of the report carries branch data (stray branches included).
     pub has_branch_data: bool,
+    /// Data beyond the line records, by [`FileReport::path`], for the files that have
+    /// any (see [`super::extras`]); normalized.
+    pub extras: BTreeMap<String, FileExtras>,
 }
 
 impl Report {
-    /// Totals counted from the line records (never from summary attributes).
+    /// Totals counted from the line records, with each file's extras applied (stray
+    /// branches, the totals llvm-cov or gcovr's JaCoCo state where they replace the
+    /// records); never from other summary attributes.
     pub fn totals(&self) -> Totals {
         let mut t = Totals::default();
         for f in &self.files {
-            t.add_lines(&f.lines);
+            let c = self.counts(f);
+            t.add(&Totals {
+                lines_covered: c.lines.0,
+                lines_total: c.lines.1,
+                branches_covered: c.branches.0,
+                branches_total: c.branches.1,
+            });
         }
         t
+    }
+
+    /// One file's counts with its extras applied.
+    pub fn counts(&self, f: &FileReport) -> FileCounts {
+        super::extras::counts(&f.lines, self.extras.get(&f.path))
     }
 }
 
@@ -671,6 +687,7 @@ mod tests {
                 },
             ],
             has_branch_data: true,
+            extras: BTreeMap::new(),
         };
         assert_eq!(
             r.totals(),

@@ -139,9 +139,7 @@ impl Aws {
                 .to_owned(),
         );
         // Mask before parsing, so a parse error can never echo it unmasked.
-        for m in crate::secret::mask_values(text.expose()) {
-            commands.add_mask(&m);
-        }
+        commands.add_mask(text.expose());
         let creds = auth::parse_secret_json(id, text.expose())?;
         mask(commands, &creds);
         Ok(creds)
@@ -222,7 +220,7 @@ async fn oidc_token(env: &RunnerEnv, commands: &Commands) -> Result<Secret<Strin
         .bearer_auth(bearer.expose())
         .send()
         .await
-        .map_err(|e| oidc(crate::report::github::error_chain(&e)))?;
+        .map_err(|e| oidc(crate::error::error_chain(&e)))?;
     if !resp.status().is_success() {
         return Err(oidc(format!(
             "the token service answered HTTP {}",
@@ -270,5 +268,5 @@ where
             None => code.to_owned(),
         };
     }
-    crate::report::github::error_chain(e)
+    crate::error::error_chain(e)
 }

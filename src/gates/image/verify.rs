@@ -48,7 +48,7 @@ pub async fn verify(
             Ok(s) => size = Some(s),
             Err(e) => tracing::warn!(
                 "could not read the image size: {}",
-                crate::report::github::error_chain(&e)
+                crate::error::error_chain(&e)
             ),
         }
     }

@@ -6,7 +6,7 @@
 //! The cluster accepts the token for 15 minutes from its `X-Amz-Date` (the 60 s expiry is
 //! what the authenticator sets and ignores), see
 //! <https://github.com/kubernetes-sigs/aws-iam-authenticator#api-authorization-from-outside-a-cluster>.
-//! Pure given credentials and a clock: `mod.rs` fetches credentials and refreshes.
+//! Pure given credentials and a clock: `cluster.rs` fetches credentials and refreshes.
 
 use std::time::{Duration, SystemTime};
 
@@ -28,6 +28,7 @@ pub const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// How often a fresh token is written. kube re-reads a token file at least once a minute,
 /// so a token is at most this plus a minute old when used: well inside [`TOKEN_LIFETIME`].
 pub const REFRESH_EVERY: Duration = Duration::from_secs(10 * 60);
+const _: () = assert!(REFRESH_EVERY.as_secs() + 60 < TOKEN_LIFETIME.as_secs());
 
 /// The token could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -41,15 +42,6 @@ pub enum EksError {
     /// Signing failed.
     #[error("could not presign the STS request")]
     Sign(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-/// A bearer token and when the cluster stops accepting it.
-#[derive(Debug, Clone)]
-pub struct EksToken {
-    /// `k8s-aws-v1.…`.
-    pub token: Secret<String>,
-    /// Signing time plus [`TOKEN_LIFETIME`].
-    pub expires_at: SystemTime,
 }
 
 /// The regional STS endpoint (`sts.<region>.amazonaws.com`, `.com.cn` in China).
@@ -116,19 +108,17 @@ pub fn presigned_url(
     Ok(request.uri().to_string())
 }
 
-/// The bearer token for `cluster`.
+/// The bearer token (`k8s-aws-v1.…`) for `cluster`, accepted for [`TOKEN_LIFETIME`] from
+/// `now`.
 pub fn token(
     cluster: &str,
     region: &str,
     credentials: &Credentials,
     now: SystemTime,
-) -> Result<EksToken, EksError> {
+) -> Result<Secret<String>, EksError> {
     let url = presigned_url(cluster, region, credentials, now)?;
     let encoded = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(url.as_bytes());
-    Ok(EksToken {
-        token: Secret::new(format!("{TOKEN_PREFIX}{encoded}")),
-        expires_at: now + TOKEN_LIFETIME,
-    })
+    Ok(Secret::new(format!("{TOKEN_PREFIX}{encoded}")))
 }
 
 #[cfg(test)]
@@ -224,7 +214,7 @@ mod tests {
     fn token_is_prefixed_unpadded_urlsafe_base64_of_the_url() {
         let now = at(1_704_164_645);
         let t = token("prod-cluster", "eu-west-1", &creds(None), now).unwrap();
-        let text = t.token.expose();
+        let text = t.expose();
         let body = text.strip_prefix(TOKEN_PREFIX).unwrap();
         assert!(
             !body.contains('=') && !body.contains('+') && !body.contains('/'),
@@ -237,8 +227,7 @@ mod tests {
             String::from_utf8(decoded).unwrap(),
             presigned_url("prod-cluster", "eu-west-1", &creds(None), now).unwrap()
         );
-        assert_eq!(t.expires_at, now + Duration::from_secs(900));
-        assert_eq!(format!("{:?}", t.token), "***");
+        assert_eq!(format!("{t:?}"), "***");
     }
 
     #[test]

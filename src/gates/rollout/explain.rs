@@ -1,121 +1,23 @@
 //! Why a rollout failed, in words: the new pods' waiting/terminated reasons
-//! (`ImagePullBackOff`, `CrashLoopBackOff`, `OOMKilled`, `Unschedulable`, ...), recent events
-//! of the workload, its ReplicaSets and pods, and the tail of a failing container's log.
+//! (`ImagePullBackOff`, `CrashLoopBackOff`, `OOMKilled`, `Unschedulable`, ...), the pods and
+//! revisions involved, recent events ([`super::events`]), and the tail of a failing
+//! container's log.
 //!
-//! Pure: objects the gate has already read go in, text comes out. Choosing which pods
-//! belong to the new revision and which container's log to read is decided here too, so
-//! `mod.rs` only fetches.
+//! Pure: objects the gate has already read go in, an [`Explanation`] comes out. Which
+//! container's log to read is decided here too, so `inspect.rs` only fetches; which pods
+//! belong to the new revision is the kind's answer (`kinds/`). How an explanation reads is
+//! `render.rs`'s business.
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{ContainerStatus, Event, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
-/// Annotation holding a Deployment's (and its ReplicaSets') revision number.
-pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
 /// Most log lines shown.
 pub const LOG_LINES: usize = 20;
 /// Most log bytes shown.
 pub const LOG_BYTES: usize = 4096;
-/// Most events shown.
-pub const MAX_EVENTS: usize = 12;
 /// Most pods listed.
 pub const MAX_PODS: usize = 10;
-
-/// A label selector as the `labelSelector` query parameter spells it
-/// (`app=api,tier in (web,api),!canary`). `None` for a selector that selects nothing.
-pub fn selector_query(sel: &LabelSelector) -> Option<String> {
-    let mut parts: Vec<String> = sel
-        .match_labels
-        .iter()
-        .flatten()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    for e in sel.match_expressions.iter().flatten() {
-        let values = e.values.clone().unwrap_or_default().join(",");
-        parts.push(match e.operator.as_str() {
-            "In" => format!("{} in ({values})", e.key),
-            "NotIn" => format!("{} notin ({values})", e.key),
-            "Exists" => e.key.clone(),
-            "DoesNotExist" => format!("!{}", e.key),
-            _ => return None,
-        });
-    }
-    (!parts.is_empty()).then(|| parts.join(","))
-}
-
-fn revision_of(meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta) -> Option<i64> {
-    meta.annotations
-        .as_ref()?
-        .get(REVISION_ANNOTATION)?
-        .parse()
-        .ok()
-}
-
-fn controlled_by(
-    meta: &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
-    uid: Option<&str>,
-) -> bool {
-    let Some(uid) = uid else { return false };
-    meta.owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.uid == uid && o.controller == Some(true))
-}
-
-/// The Deployment's ReplicaSets, newest revision first.
-pub fn owned_replicasets<'a>(deploy: &Deployment, rss: &'a [ReplicaSet]) -> Vec<&'a ReplicaSet> {
-    let uid = deploy.metadata.uid.as_deref();
-    let mut owned: Vec<&ReplicaSet> = rss
-        .iter()
-        .filter(|rs| controlled_by(&rs.metadata, uid))
-        .collect();
-    owned.sort_by_key(|rs| std::cmp::Reverse(revision_of(&rs.metadata).unwrap_or(0)));
-    owned
-}
-
-/// The new ReplicaSet: the one at the Deployment's revision.
-pub fn new_replicaset<'a>(deploy: &Deployment, rss: &'a [ReplicaSet]) -> Option<&'a ReplicaSet> {
-    let rev = revision_of(&deploy.metadata);
-    let owned = owned_replicasets(deploy, rss);
-    match rev {
-        Some(r) => owned
-            .into_iter()
-            .find(|rs| revision_of(&rs.metadata) == Some(r)),
-        None => owned.into_iter().next(),
-    }
-}
-
-/// Pods controlled by an owner (a ReplicaSet, StatefulSet or DaemonSet).
-pub fn pods_owned_by<'a>(owner_uid: Option<&str>, pods: &'a [Pod]) -> Vec<&'a Pod> {
-    pods.iter()
-        .filter(|p| controlled_by(&p.metadata, owner_uid))
-        .collect()
-}
-
-/// StatefulSet/DaemonSet pods at a controller revision (`controller-revision-hash` label),
-/// or all of the owner's pods when the revision is unknown.
-pub fn pods_at_revision<'a>(
-    owner_uid: Option<&str>,
-    revision: Option<&str>,
-    pods: &'a [Pod],
-) -> Vec<&'a Pod> {
-    let owned = pods_owned_by(owner_uid, pods);
-    let Some(rev) = revision else { return owned };
-    let at: Vec<&Pod> = owned
-        .iter()
-        .copied()
-        .filter(|p| {
-            p.metadata
-                .labels
-                .as_ref()
-                .and_then(|l| l.get("controller-revision-hash"))
-                .is_some_and(|h| rev.ends_with(h.as_str()))
-        })
-        .collect();
-    if at.is_empty() { owned } else { at }
-}
 
 /// One thing wrong with one pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -330,82 +232,6 @@ pub fn tail_log(text: &str, max_lines: usize, max_bytes: usize) -> String {
     out
 }
 
-/// Events about the given objects (`(kind, name)` pairs), oldest first, at most `max`
-/// (the most recent ones).
-pub fn relevant_events<'a>(
-    events: &'a [Event],
-    objects: &BTreeSet<(String, String)>,
-    max: usize,
-) -> Vec<&'a Event> {
-    let mut ev: Vec<&Event> = events
-        .iter()
-        .filter(|e| {
-            let o = &e.involved_object;
-            objects.contains(&(
-                o.kind.clone().unwrap_or_default(),
-                o.name.clone().unwrap_or_default(),
-            ))
-        })
-        .collect();
-    ev.sort_by_key(|e| event_time(e));
-    let skip = ev.len().saturating_sub(max);
-    ev.split_off(skip)
-}
-
-fn event_time(e: &Event) -> Option<jiff::Timestamp> {
-    e.last_timestamp
-        .as_ref()
-        .map(|t| t.0)
-        .or_else(|| e.event_time.as_ref().map(|t| t.0))
-        .or_else(|| e.first_timestamp.as_ref().map(|t| t.0))
-}
-
-/// `Warning BackOff pod/api-1: Back-off pulling image "x" (x4)`.
-pub fn event_line(e: &Event) -> String {
-    let o = &e.involved_object;
-    let count = e
-        .count
-        .filter(|c| *c > 1)
-        .map(|c| format!(" (x{c})"))
-        .unwrap_or_default();
-    format!(
-        "{} {} {}/{}: {}{count}",
-        e.type_.as_deref().unwrap_or("Normal"),
-        e.reason.as_deref().unwrap_or(""),
-        o.kind.as_deref().unwrap_or("").to_ascii_lowercase(),
-        o.name.as_deref().unwrap_or(""),
-        one_line(e.message.as_deref().unwrap_or("")),
-    )
-}
-
-/// `api-7c9d (revision 4, example.com/api:2): 3 desired, 3 current, 1 ready`.
-pub fn replicaset_line(rs: &ReplicaSet) -> String {
-    let name = rs.metadata.name.as_deref().unwrap_or("");
-    let rev = revision_of(&rs.metadata)
-        .map(|r| format!("revision {r}"))
-        .unwrap_or_else(|| "no revision".into());
-    let images: Vec<String> = rs
-        .spec
-        .as_ref()
-        .and_then(|s| s.template.as_ref())
-        .and_then(|t| t.spec.as_ref())
-        .map(|s| {
-            s.containers
-                .iter()
-                .filter_map(|c| c.image.clone())
-                .collect()
-        })
-        .unwrap_or_default();
-    let desired = rs.spec.as_ref().and_then(|s| s.replicas).unwrap_or(0);
-    let st = rs.status.clone().unwrap_or_default();
-    format!(
-        "{name} ({rev}, {}): {desired} desired, {} current, {} ready",
-        images.join(", "),
-        st.replicas,
-        st.ready_replicas.unwrap_or(0)
-    )
-}
-
 /// `api-7c9d-x1 Pending 0/1 ready, 3 restarts`.
 pub fn pod_line(p: &Pod) -> String {
     let name = p.metadata.name.as_deref().unwrap_or("");
@@ -418,10 +244,6 @@ pub fn pod_line(p: &Pod) -> String {
         "{name} {} {ready}/{total} ready, {restarts} restarts",
         st.phase.as_deref().unwrap_or("Unknown")
     )
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Everything known about a failed rollout.
@@ -457,122 +279,37 @@ impl Explanation {
             )
         }
     }
-
-    /// Markdown for the job summary and check run.
-    pub fn markdown(&self) -> String {
-        let mut md = String::new();
-        md.push_str(&format!("{}\n\n", self.verdict));
-        if !self.problems.is_empty() {
-            md.push_str("| Pod | Container | Reason | Detail |\n| --- | --- | --- | --- |\n");
-            for p in &self.problems {
-                md.push_str(&format!(
-                    "| `{}` | {} | `{}` | {} |\n",
-                    p.pod,
-                    p.container
-                        .as_deref()
-                        .map(|c| format!("`{c}`"))
-                        .unwrap_or_default(),
-                    p.reason,
-                    cell(&p.message)
-                ));
-            }
-            md.push('\n');
-        }
-        for (title, lines) in [
-            ("Pods", &self.pods),
-            ("ReplicaSets", &self.replicasets),
-            ("Recent events", &self.events),
-        ] {
-            if lines.is_empty() {
-                continue;
-            }
-            md.push_str(&format!("**{title}**\n\n"));
-            for l in lines {
-                md.push_str(&format!("- {}\n", cell(l)));
-            }
-            md.push('\n');
-        }
-        if let Some((t, text)) = &self.log {
-            let which = if t.previous {
-                " (previous instance)"
-            } else {
-                ""
-            };
-            md.push_str(&format!(
-                "**Last log lines of `{}` container `{}`{which}**\n\n",
-                t.pod, t.container
-            ));
-            let fence = if text.contains("```") { "~~~~" } else { "```" };
-            md.push_str(&format!("{fence}text\n{text}\n{fence}\n\n"));
-        }
-        for g in &self.gaps {
-            md.push_str(&format!("> {g}\n\n"));
-        }
-        md
-    }
-
-    /// Plain text for an `::error` annotation: verdict, pod problems, last events, log tail.
-    pub fn annotation(&self) -> String {
-        let mut lines = vec![self.verdict.clone()];
-        lines.extend(self.problems.iter().take(MAX_PODS).map(PodProblem::line));
-        let warnings: Vec<&String> = self
-            .events
-            .iter()
-            .filter(|e| e.starts_with("Warning"))
-            .collect();
-        lines.extend(
-            warnings
-                .iter()
-                .rev()
-                .take(5)
-                .rev()
-                .map(|e| format!("event: {e}")),
-        );
-        if let Some((t, text)) = &self.log {
-            let which = if t.previous {
-                ", previous instance"
-            } else {
-                ""
-            };
-            lines.push(format!("log of {}/{}{which}:", t.pod, t.container));
-            lines.push(text.clone());
-        }
-        lines.join("\n")
-    }
 }
 
-fn cell(s: &str) -> String {
-    one_line(s).replace('|', "\\|")
-}
-
-/// Build the explanation from what was read. `pods` are the new revision's pods.
+/// Build the explanation from what was read. `pods` are the new revision's pods,
+/// `history_lines` the kind's lines about its revisions, `events` the event lines.
 pub fn explain(
     verdict: &str,
     pods: &[&Pod],
-    replicasets: &[&ReplicaSet],
-    events: &[&Event],
+    history_lines: Vec<String>,
+    events: Vec<String>,
     log: Option<(LogTarget, String)>,
 ) -> Explanation {
     Explanation {
         verdict: verdict.to_owned(),
         problems: pods.iter().flat_map(|p| pod_problems(p)).collect(),
         pods: pods.iter().take(MAX_PODS).map(|p| pod_line(p)).collect(),
-        replicasets: replicasets.iter().map(|rs| replicaset_line(rs)).collect(),
-        events: events.iter().map(|e| event_line(e)).collect(),
+        replicasets: history_lines,
+        events,
         log,
         gaps: Vec::new(),
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn pod(yaml: &str) -> Pod {
+    pub(crate) fn pod(yaml: &str) -> Pod {
         serde_yaml::from_str(yaml).unwrap()
     }
 
-    const PULL: &str = r#"
+    pub(crate) const PULL: &str = r#"
 apiVersion: v1
 kind: Pod
 metadata:
@@ -594,7 +331,7 @@ status:
         message: Back-off pulling image "example.com/api:pull-error"
 "#;
 
-    const CRASH: &str = r#"
+    pub(crate) const CRASH: &str = r#"
 apiVersion: v1
 kind: Pod
 metadata:
@@ -617,7 +354,7 @@ status:
       terminated: {exitCode: 1, reason: Error}
 "#;
 
-    const OOM: &str = r#"
+    pub(crate) const OOM: &str = r#"
 apiVersion: v1
 kind: Pod
 metadata: {name: api-7c9d-x3}
@@ -635,7 +372,7 @@ status:
       terminated: {exitCode: 137, reason: OOMKilled}
 "#;
 
-    const UNSCHEDULABLE: &str = r#"
+    pub(crate) const UNSCHEDULABLE: &str = r#"
 apiVersion: v1
 kind: Pod
 metadata: {name: api-7c9d-x4}
@@ -649,7 +386,7 @@ status:
     message: "0/3 nodes are available: 3 Insufficient cpu."
 "#;
 
-    const HEALTHY: &str = r#"
+    pub(crate) const HEALTHY: &str = r#"
 apiVersion: v1
 kind: Pod
 metadata: {name: api-5f6b-a1}
@@ -761,171 +498,39 @@ status:
     }
 
     #[test]
-    fn selectors_become_query_strings() {
-        let sel: LabelSelector = serde_yaml::from_str(
-            "matchLabels: {app: api, tier: web}\nmatchExpressions:\n- {key: env, operator: In, values: [prod, stage]}\n- {key: canary, operator: DoesNotExist}\n- {key: team, operator: Exists}\n- {key: zone, operator: NotIn, values: [a]}\n",
-        )
-        .unwrap();
-        assert_eq!(
-            selector_query(&sel).unwrap(),
-            "app=api,tier=web,env in (prod,stage),!canary,team,zone notin (a)"
-        );
-        assert_eq!(selector_query(&LabelSelector::default()), None);
-    }
-
-    fn rs(name: &str, uid_owner: &str, rev: i64, image: &str) -> ReplicaSet {
-        serde_yaml::from_str(&format!(
-            r#"
-metadata:
-  name: {name}
-  uid: {name}-uid
-  annotations: {{"deployment.kubernetes.io/revision": "{rev}"}}
-  ownerReferences: [{{apiVersion: apps/v1, kind: Deployment, name: api, uid: {uid_owner}, controller: true}}]
-spec:
-  replicas: 1
-  selector: {{matchLabels: {{app: api}}}}
-  template: {{spec: {{containers: [{{name: api, image: "{image}"}}]}}}}
-status: {{replicas: 1, readyReplicas: 0}}
-"#
-        ))
-        .unwrap()
-    }
-
-    #[test]
-    fn the_new_replicaset_is_the_one_at_the_deployment_revision() {
-        let d: Deployment = serde_yaml::from_str(
-            "metadata: {name: api, uid: d1, annotations: {deployment.kubernetes.io/revision: '4'}}\nspec: {selector: {}, template: {}}\n",
-        )
-        .unwrap();
-        let rss = vec![
-            rs("api-old", "d1", 3, "api:1"),
-            rs("api-new", "d1", 4, "api:2"),
-            rs("other", "d2", 9, "x"),
-        ];
-        assert_eq!(
-            new_replicaset(&d, &rss)
-                .and_then(|r| r.metadata.name.clone())
-                .as_deref(),
-            Some("api-new")
-        );
-        let owned: Vec<_> = owned_replicasets(&d, &rss)
-            .iter()
-            .filter_map(|r| r.metadata.name.clone())
-            .collect();
-        assert_eq!(owned, ["api-new", "api-old"]);
-        assert_eq!(
-            replicaset_line(&rss[1]),
-            "api-new (revision 4, api:2): 1 desired, 1 current, 0 ready"
-        );
-        let pods = vec![pod(PULL), pod(HEALTHY)];
-        assert_eq!(pods_owned_by(Some("rs-new"), &pods).len(), 1);
-    }
-
-    #[test]
-    fn events_are_filtered_sorted_and_capped() {
-        let ev = |name: &str, kind: &str, t: &str, reason: &str, ty: &str| -> Event {
-            serde_yaml::from_str(&format!(
-                "metadata: {{name: {name}.1}}\ninvolvedObject: {{kind: {kind}, name: {name}}}\nreason: {reason}\nmessage: \"{reason} happened\\n twice\"\ntype: {ty}\ncount: 2\nlastTimestamp: \"{t}\"\n"
-            ))
-            .unwrap()
-        };
-        let events = vec![
-            ev(
-                "api-7c9d-x1",
-                "Pod",
-                "2025-01-01T00:00:03Z",
-                "Failed",
-                "Warning",
-            ),
-            ev(
-                "api",
-                "Deployment",
-                "2025-01-01T00:00:01Z",
-                "ScalingReplicaSet",
-                "Normal",
-            ),
-            ev(
-                "unrelated",
-                "Pod",
-                "2025-01-01T00:00:02Z",
-                "Killing",
-                "Normal",
-            ),
-            ev(
-                "api-7c9d",
-                "ReplicaSet",
-                "2025-01-01T00:00:02Z",
-                "SuccessfulCreate",
-                "Normal",
-            ),
-        ];
-        let objects: BTreeSet<(String, String)> = [
-            ("Deployment", "api"),
-            ("ReplicaSet", "api-7c9d"),
-            ("Pod", "api-7c9d-x1"),
-        ]
-        .iter()
-        .map(|(k, n)| ((*k).to_owned(), (*n).to_owned()))
-        .collect();
-        let lines: Vec<String> = relevant_events(&events, &objects, 2)
-            .into_iter()
-            .map(event_line)
-            .collect();
-        assert_eq!(
-            lines,
-            [
-                "Normal SuccessfulCreate replicaset/api-7c9d: SuccessfulCreate happened twice (x2)",
-                "Warning Failed pod/api-7c9d-x1: Failed happened twice (x2)",
-            ]
-        );
-    }
-
-    #[test]
-    fn explanation_renders_for_people_and_annotations() {
+    fn explanation_collects_problems_pods_and_headline() {
         let (p1, p2) = (pod(PULL), pod(CRASH));
         let target = LogTarget {
             pod: "api-7c9d-x2".into(),
             container: "api".into(),
             previous: true,
         };
-        let mut e = explain(
+        let e = explain(
             "deployment \"api\" exceeded its progress deadline",
             &[&p1, &p2],
-            &[],
-            &[],
-            Some((target, "panic: boom | here".into())),
+            vec!["api-7c9d (revision 2, api:2): 1 desired, 1 current, 0 ready".into()],
+            vec!["Warning Failed pod/api-7c9d-x1: ErrImagePull".into()],
+            Some((target, "panic: boom".into())),
         );
-        e.events = vec![
-            "Warning Failed pod/api-7c9d-x1: ErrImagePull".into(),
-            "Normal Pulling pod/x: y".into(),
-        ];
         assert_eq!(
             e.headline(),
             "deployment \"api\" exceeded its progress deadline (CrashLoopBackOff, ImagePullBackOff)"
         );
-        let md = e.markdown();
-        assert!(
-            md.contains("| `api-7c9d-x1` | `api` | `ImagePullBackOff` |"),
-            "{md}"
+        assert_eq!(e.problems.len(), 2);
+        assert_eq!(
+            e.pods,
+            [
+                "api-7c9d-x1 Pending 0/1 ready, 0 restarts",
+                "api-7c9d-x2 Running 0/1 ready, 4 restarts"
+            ]
         );
-        assert!(
-            md.contains("**Last log lines of `api-7c9d-x2` container `api` (previous instance)**"),
-            "{md}"
-        );
-        assert!(md.contains("```text\npanic: boom | here\n```"), "{md}");
-        let a = e.annotation();
-        assert!(a.starts_with("deployment \"api\" exceeded its progress deadline\napi-7c9d-x1/api: ImagePullBackOff"), "{a}");
-        assert!(
-            a.contains("event: Warning Failed pod/api-7c9d-x1: ErrImagePull"),
-            "{a}"
-        );
-        assert!(
-            !a.contains("Normal Pulling"),
-            "only warnings go to the annotation: {a}"
-        );
-        assert!(
-            a.ends_with("log of api-7c9d-x2/api, previous instance:\npanic: boom | here"),
-            "{a}"
+        assert_eq!(e.replicasets.len(), 1);
+        assert!(e.gaps.is_empty());
+        let healthy = pod(HEALTHY);
+        assert_eq!(
+            explain("timed out", &[&healthy], vec![], vec![], None).headline(),
+            "timed out",
+            "no pod problem: the verdict alone"
         );
     }
 }

@@ -20,10 +20,9 @@ use std::collections::BTreeMap;
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::PodTemplateSpec;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde_json::{Value, json};
 
-use super::explain::REVISION_ANNOTATION;
+use super::kinds::{REVISION_ANNOTATION, controlled_by, revision_annotation};
 
 /// The label the Deployment controller adds to each ReplicaSet's template.
 pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
@@ -68,22 +67,6 @@ pub struct UndoPlan {
     pub images: Vec<String>,
 }
 
-fn revision_of(meta: &ObjectMeta) -> Option<i64> {
-    meta.annotations
-        .as_ref()?
-        .get(REVISION_ANNOTATION)?
-        .parse()
-        .ok()
-}
-
-fn controlled_by(meta: &ObjectMeta, uid: Option<&str>) -> bool {
-    let Some(uid) = uid else { return false };
-    meta.owner_references
-        .iter()
-        .flatten()
-        .any(|o| o.uid == uid && o.controller == Some(true))
-}
-
 /// kubectl's "previous" pick: the second-highest revision seen, in one pass.
 fn previous<T>(items: impl IntoIterator<Item = (i64, T)>) -> Option<(i64, T)> {
     let mut latest: Option<(i64, T)> = None;
@@ -108,10 +91,10 @@ fn without_hash(t: &PodTemplateSpec) -> PodTemplateSpec {
     let mut t = t.clone();
     if let Some(labels) = t.metadata.as_mut().and_then(|m| m.labels.as_mut()) {
         labels.remove(POD_TEMPLATE_HASH);
-        if labels.is_empty() {
-            if let Some(m) = t.metadata.as_mut() {
-                m.labels = None;
-            }
+        if labels.is_empty()
+            && let Some(m) = t.metadata.as_mut()
+        {
+            m.labels = None;
         }
     }
     t
@@ -142,7 +125,7 @@ pub fn deployment_undo(
     let candidates = replicasets
         .iter()
         .filter(|rs| controlled_by(&rs.metadata, uid))
-        .filter_map(|rs| revision_of(&rs.metadata).map(|r| (r, rs)));
+        .filter_map(|rs| revision_annotation(&rs.metadata).map(|r| (r, rs)));
     let (to_revision, rs) = previous(candidates)
         .ok_or_else(|| UndoError::NoHistory(format!("deployment \"{name}\"")))?;
     let target = rs

@@ -83,10 +83,10 @@ fn transcript(h: &Harness, run: &Run, mock: Option<&MockGitHub>, secrets: &[&str
 /// Drop what differs between two identical builds: BuildKit's bookkeeping lines (step
 /// digests, `DONE` timings, context transfers, internal steps, whose numbering and order
 /// race) and the docker client's choice among equivalent "cannot connect" messages. A
-/// workflow-command message's `%0A` is shown as `⏎` plus a line break, so the lines inside
-/// it are treated alike.
+/// workflow-command message's `%0A` and markdown's escaped `\n` are shown as `⏎` plus a
+/// line break, so the lines inside them are treated alike.
 fn steady(text: &str) -> String {
-    let text = text.replace("%0A", "⏎\n");
+    let text = text.replace("%0A", "⏎\n").replace("\\n", "⏎\n");
     let mut out: Vec<String> = Vec::new();
     let mut after_done = false;
     for line in text.lines() {
@@ -98,7 +98,15 @@ fn steady(text: &str) -> String {
             continue;
         }
         if let Some(rest) = buildkit_step(bare) {
-            let noise = ["sha256:", "DONE ", "transferring ", "[internal] ", "CACHED"];
+            let noise = [
+                "sha256:",
+                "[digest]",
+                "DONE ",
+                "transferring ",
+                "[internal] ",
+                "\\[internal\\] ",
+                "CACHED",
+            ];
             if noise.iter().any(|n| rest.starts_with(n)) {
                 after_done = rest.starts_with("DONE ");
             } else {
@@ -117,6 +125,8 @@ fn steady(text: &str) -> String {
 /// The rest of a BuildKit progress line `#<step> <rest>`.
 fn buildkit_step(line: &str) -> Option<&str> {
     let rest = line.strip_prefix('#')?;
+    // Markdown keeps `#3` from linking an issue with a word joiner after the `#`.
+    let rest = rest.strip_prefix('\u{2060}').unwrap_or(rest);
     let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
     if digits == 0 {
         return None;

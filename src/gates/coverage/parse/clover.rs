@@ -9,13 +9,12 @@
 //!
 //! `<line>` types:
 //! - `stmt`: an executable line, covered iff `count > 0`.
-//! - `method`: counted as an executable line like `stmt`, covered iff `count > 0`.
-//!   OpenClover writes it at the method's declaration line with the number of times
-//!   the method was entered; PHPUnit writes it at the method's first line, *instead
-//!   of* a `stmt` for that line when both exist. Either way it is a source line the run
-//!   did or did not reach, which is what a line gate asks about, so it counts. (This is
-//!   why totals can exceed the `statements` metric of OpenClover and PHPUnit, which
-//!   count methods separately; istanbul never writes `method` lines.)
+//! - `method`: not a line. It is the method itself (OpenClover: the declaration line
+//!   with the number of times the method was entered; PHPUnit: the method's first
+//!   line, with `count` > 0 iff the method ran), which the producers count as a method,
+//!   never as a line or statement: PHPUnit's `Lines: 47/76` and OpenClover's
+//!   `statements` count only `stmt` lines. Counting them as lines gave 64/97 on a
+//!   PHPUnit report where PHPUnit printed 47/76.
 //! - `cond`: an executable line with branch data. The attributes mean different
 //!   things per producer, recognised by marks each one hard-codes:
 //!   - istanbul (root `clover="3.2.0"` and `<project name="All files">`): `truecount`
@@ -76,8 +75,10 @@ impl State {
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
-                if self.file.is_some() && ctx.ancestor(1) == "file" {
-                    let rec = self.line_record(&e, ctx)?;
+                if self.file.is_some()
+                    && ctx.ancestor(1) == "file"
+                    && let Some(rec) = self.line_record(&e, ctx)?
+                {
                     self.lines.push(rec);
                 }
             }
@@ -119,7 +120,12 @@ impl State {
         Ok(())
     }
 
-    fn line_record(&self, e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
+    /// The record of a `<line>`, or `None` for a `method` line.
+    fn line_record(
+        &self,
+        e: &BytesStart<'_>,
+        ctx: &Ctx<'_>,
+    ) -> Result<Option<LineRecord>, ParseError> {
         let [num, kind, count, tc, fc] =
             attrs(ctx, e, ["num", "type", "count", "truecount", "falsecount"])?;
         let missing = |attribute| {
@@ -145,19 +151,22 @@ impl State {
             })
         };
         let line = number("num", num.ok_or_else(|| missing("num"))?)?;
+        if kind == Some("method") {
+            return Ok(None);
+        }
         let count = count.map(|c| number("count", c)).transpose()?;
         let is_cond = kind == Some("cond");
         if !is_cond {
-            // stmt, method, or a type this parser does not know: a plain line.
+            // stmt, or a type this parser does not know: a plain line.
             let hits = count.ok_or_else(|| missing("count"))?;
-            return Ok(LineRecord::new(line, hits));
+            return Ok(Some(LineRecord::new(line, hits)));
         }
         let t = tc.map(|v| number("truecount", v)).transpose()?.unwrap_or(0);
         let f = fc
             .map(|v| number("falsecount", v))
             .transpose()?
             .unwrap_or(0);
-        Ok(match self.dialect {
+        Ok(Some(match self.dialect {
             Dialect::Istanbul => {
                 let total = sat_u16(u64::from(t) + u64::from(f));
                 LineRecord {
@@ -179,7 +188,7 @@ impl State {
                 branches_covered: u16::from(t > 0) + u16::from(f > 0),
                 branches_total: 2,
             },
-        })
+        }))
     }
 }
 
@@ -248,14 +257,13 @@ mod tests {
         assert_eq!(
             recs(&r, "/w/src/com/x/A.java"),
             [
-                (3, true, 0, 0),
                 (4, true, 0, 0),
                 (5, true, 1, 2),
                 (6, false, 0, 2),
                 (7, true, 3, 4)
             ]
         );
-        assert_eq!(t(&r), (4, 5, 4, 8));
+        assert_eq!(t(&r), (3, 4, 4, 8), "the method line 3 is not a line");
     }
 
     #[test]
@@ -312,7 +320,13 @@ mod tests {
 </coverage>"#,
         );
         assert_eq!(paths(&r), ["/w/src/A.php"]);
-        assert_eq!(t(&r), (2, 3, 0, 0));
+        // The method line 5 (count 1) is a method, not a line: PHPUnit's `Lines` is
+        // its `statements` metric.
+        assert_eq!(
+            recs(&r, "/w/src/A.php"),
+            [(7, true, 0, 0), (8, false, 0, 0)]
+        );
+        assert_eq!(t(&r), (1, 2, 0, 0));
         assert!(!r.has_branch_data);
     }
 

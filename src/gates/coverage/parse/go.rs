@@ -7,6 +7,13 @@
 //! any such block covering it has `count > 0`, which is how line-based tools (Codecov,
 //! gocover-cobertura) read it. There is no branch data. Later `mode:` lines (profiles
 //! concatenated by hand) are accepted and ignored.
+//!
+//! The blocks themselves are kept too (see [`FileExtras::blocks`]), for the number Go
+//! prints: `go tool cover -func`'s `total: (statements)` is covered statements over
+//! all statements, where a block written several times (`-coverpkg=./...` makes every
+//! test binary write every block of the packages it covers) is one block, covered if
+//! any binary ran it. Lines and statements differ: a line holds several blocks, a block
+//! spans several lines.
 
 use std::io::BufRead;
 
@@ -14,6 +21,7 @@ use super::{
     Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, excerpt, looks_binary,
     parse_u32_sat,
 };
+use crate::gates::coverage::extras::{Block, FileExtras};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 
 /// Longest block accepted, in lines. Real blocks span a few dozen lines; a bound keeps a
@@ -40,6 +48,7 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
     let mut builder = Builder::default();
     let mut current: Option<String> = None;
     let mut recs: Vec<LineRecord> = Vec::new();
+    let mut blocks: Vec<Block> = Vec::new();
     let mut fold_at = FOLD_AT;
     let mut saw_mode = false;
     let mut expanded: u64 = 0;
@@ -107,7 +116,11 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         }
         if current.as_deref() != Some(path) {
             if let Some(prev) = current.take() {
-                builder.add(&prev, &mut recs, SameLine::Max);
+                let extras = FileExtras {
+                    blocks: std::mem::take(&mut blocks),
+                    ..FileExtras::default()
+                };
+                builder.add_with(&prev, &mut recs, SameLine::Max, extras);
                 fold_at = FOLD_AT;
             }
             current = Some(path.to_owned());
@@ -115,6 +128,12 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         if block.statements == 0 {
             continue;
         }
+        blocks.push(Block {
+            start: (block.start, block.start_col),
+            end: (block.end, block.end_col),
+            statements: block.statements,
+            covered: block.count > 0,
+        });
         expanded += span;
         if expanded > MIN_EXPANSION_CHECKED && expanded > MAX_LINES_PER_BYTE.saturating_mul(seen) {
             return Err(err(ParseErrorKind::Implausible(format!(
@@ -135,21 +154,27 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         ));
     }
     if let Some(prev) = current {
-        builder.add(&prev, &mut recs, SameLine::Max);
+        let extras = FileExtras {
+            blocks,
+            ..FileExtras::default()
+        };
+        builder.add_with(&prev, &mut recs, SameLine::Max, extras);
     }
     builder.finish(Format::Go, origin, Vec::new())
 }
 
-struct Block<'a> {
+struct Raw<'a> {
     path: &'a [u8],
     start: u32,
+    start_col: u32,
     end: u32,
+    end_col: u32,
     statements: u32,
     count: u32,
 }
 
 /// Split `file:l1.c1,l2.c2 n c` from the right, so paths may hold `:` and spaces.
-fn parse_block(line: &[u8]) -> Option<Block<'_>> {
+fn parse_block(line: &[u8]) -> Option<Raw<'_>> {
     let (rest, count) = rsplit_once(line, b' ')?;
     let (rest, statements) = rsplit_once(rest, b' ')?;
     let (path, range) = rsplit_once(rest, b':')?;
@@ -158,15 +183,18 @@ fn parse_block(line: &[u8]) -> Option<Block<'_>> {
     }
     let (from, to) = range.split_at(range.iter().position(|&b| b == b',')?);
     let to = &to[1..];
-    let line_of = |pos: &[u8]| -> Option<u32> {
+    let line_col = |pos: &[u8]| -> Option<(u32, u32)> {
         let dot = pos.iter().position(|&b| b == b'.')?;
-        parse_u32_sat(&pos[dot + 1..])?;
-        parse_u32_sat(&pos[..dot])
+        Some((parse_u32_sat(&pos[..dot])?, parse_u32_sat(&pos[dot + 1..])?))
     };
-    Some(Block {
+    let (start, start_col) = line_col(from)?;
+    let (end, end_col) = line_col(to)?;
+    Some(Raw {
         path,
-        start: line_of(from)?,
-        end: line_of(to)?,
+        start,
+        start_col,
+        end,
+        end_col,
         statements: parse_u32_sat(statements)?,
         count: parse_u32_sat(count)?,
     })
@@ -209,6 +237,39 @@ mod tests {
         );
         assert_eq!(t(&r), (4, 7, 0, 0));
         assert!(!r.has_branch_data);
+    }
+
+    #[test]
+    fn blocks_merge_per_block_across_test_binaries() {
+        // `-coverpkg=./...`: each test binary writes every block; a.go 3.14,5.2 ran
+        // only in the second binary, 9.1,9.20 has no statements.
+        let r = ok(
+            G,
+            "mode: count\n\
+             m/a.go:3.14,5.2 2 0\nm/a.go:5.2,7.3 1 0\nm/b.go:1.1,1.5 3 1\n\
+             m/a.go:3.14,5.2 2 4\nm/a.go:5.2,7.3 1 0\nm/a.go:9.1,9.20 0 0\nm/b.go:1.1,1.5 3 0\n",
+        );
+        let blocks = |p: &str| {
+            r.extras
+                .get(p)
+                .map(|x| {
+                    x.blocks
+                        .iter()
+                        .map(|b| (b.start, b.end, b.statements, b.covered))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        };
+        assert_eq!(
+            blocks("m/a.go"),
+            [((3, 14), (5, 2), 2, true), ((5, 2), (7, 3), 1, false)]
+        );
+        assert_eq!(blocks("m/b.go"), [((1, 1), (1, 5), 3, true)]);
+        let statements: (u64, u64) = r.files.iter().fold((0, 0), |acc, f| {
+            let c = r.counts(f).statements;
+            (acc.0 + c.0, acc.1 + c.1)
+        });
+        assert_eq!(statements, (5, 6));
     }
 
     #[test]

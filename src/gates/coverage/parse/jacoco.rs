@@ -5,7 +5,16 @@
 //! file's name. A line is executable iff it has instructions (`mi + ci > 0`), covered
 //! iff any instruction ran (`ci > 0`); branches are `mb + cb` with `cb` covered.
 //! `hits` holds `ci`, the covered instruction count, which JaCoCo reports instead of an
-//! execution count. Class, method and counter elements are summaries and are ignored.
+//! execution count. Class, method and counter elements are summaries and are ignored,
+//! with one exception:
+//!
+//! gcovr's `--jacoco` (8.x) writes `<line nr="4"/>` without `mi`/`ci` (and `mb`/`cb`
+//! only on branch lines): its lines say which lines are executable, not whether they
+//! ran, and the counts are only in each source file's `<counter type="LINE" missed
+//! covered>`. A source file that lists lines, none with `mi` or `ci`, and has that
+//! counter takes its line totals from the counter, marked as having no per-line hits
+//! (see [`StatedLines`]); its lines are kept (as not hit) for their branch data and so
+//! that the file is known. JaCoCo itself always writes all five attributes.
 //!
 //! JaCoCo writes `<!DOCTYPE report PUBLIC "-//JACOCO//DTD Report 1.1//EN" "report.dtd">`;
 //! the DTD is never fetched, and a DOCTYPE that defines entities is refused.
@@ -15,7 +24,8 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use super::xml::{Ctx, Ev, Xml, attrs, unescape};
-use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat};
+use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, parse_u64_sat};
+use crate::gates::coverage::extras::{FileExtras, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 
 /// Parse a JaCoCo XML report.
@@ -34,17 +44,30 @@ struct State {
     /// Path of the open `<sourcefile>`.
     file: Option<String>,
     lines: Vec<LineRecord>,
+    /// Lines of the open source file without `mi`/`ci` (gcovr), as not hit.
+    bare: Vec<LineRecord>,
+    /// Some line of the open source file has `mi` or `ci`.
+    any_instructions: bool,
+    /// The open source file's `<counter type="LINE">` as (missed, covered).
+    line_counter: Option<(u64, u64)>,
 }
 
 impl State {
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
-                if self.file.is_some()
-                    && ctx.ancestor(1) == "sourcefile"
-                    && let Some(rec) = line_record(&e, ctx)?
-                {
-                    self.lines.push(rec);
+                if self.file.is_some() && ctx.ancestor(1) == "sourcefile" {
+                    match line_record(&e, ctx)? {
+                        Line::Executable(rec) => self.lines.push(rec),
+                        Line::Bare(rec) => self.bare.push(rec),
+                        Line::Empty => {}
+                    }
+                    self.any_instructions |= has_instruction_attrs(&e, ctx)?;
+                }
+            }
+            Ev::Start(e) | Ev::Empty(e) if e.name().0 == "counter" => {
+                if self.file.is_some() && ctx.ancestor(1) == "sourcefile" {
+                    self.line_counter = self.line_counter.or(line_counter(&e, ctx)?);
                 }
             }
             Ev::Start(e) => match e.name().0 {
@@ -52,6 +75,9 @@ impl State {
                 "sourcefile" if ctx.ancestor(1) == "package" => {
                     self.file = Some(self.path(&e, ctx)?);
                     self.lines.clear();
+                    self.bare.clear();
+                    self.any_instructions = false;
+                    self.line_counter = None;
                 }
                 _ => {}
             },
@@ -64,7 +90,26 @@ impl State {
             }
             Ev::End("sourcefile") => {
                 if let Some(path) = self.file.take() {
-                    self.builder.add(&path, &mut self.lines, SameLine::Max);
+                    // gcovr's shape: lines listed, none with instruction counts.
+                    let bare_only = !self.any_instructions && !self.bare.is_empty();
+                    match self.line_counter.filter(|_| bare_only) {
+                        Some((missed, covered)) => {
+                            let stated = StatedLines {
+                                covered,
+                                total: missed.saturating_add(covered),
+                                per_line_hits: false,
+                            };
+                            let extras = FileExtras {
+                                stated: Some(stated),
+                                ..FileExtras::default()
+                            };
+                            self.builder
+                                .add_with(&path, &mut self.bare, SameLine::Max, extras);
+                        }
+                        None => self.builder.add(&path, &mut self.lines, SameLine::Max),
+                    }
+                    self.lines.clear();
+                    self.bare.clear();
                 }
             }
             Ev::End("package") => self.package.clear(),
@@ -96,8 +141,55 @@ fn required(
     }
 }
 
-/// The record for a `<line>`, or `None` for a line without instructions.
-fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Option<LineRecord>, ParseError> {
+/// What a `<line>` says.
+enum Line {
+    /// Instructions ran or were missed on it.
+    Executable(LineRecord),
+    /// No `mi`/`ci` attributes at all (gcovr): executable, hits unknown; `hits` is 0.
+    Bare(LineRecord),
+    /// Attributes present but no instructions (`mi="0" ci="0"`).
+    Empty,
+}
+
+/// Whether a `<line>` has `mi` or `ci`.
+fn has_instruction_attrs(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<bool, ParseError> {
+    let [mi, ci] = attrs(ctx, e, ["mi", "ci"])?;
+    Ok(mi.is_some() || ci.is_some())
+}
+
+/// `(missed, covered)` of a `<counter type="LINE">`; `None` for other counters.
+fn line_counter(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Option<(u64, u64)>, ParseError> {
+    let [kind, missed, covered] = attrs(ctx, e, ["type", "missed", "covered"])?;
+    if kind != Some("LINE") {
+        return Ok(None);
+    }
+    let num = |attribute: &'static str, v: Option<&str>| -> Result<u64, ParseError> {
+        let v = v.ok_or_else(|| {
+            ctx.error_at(
+                e,
+                ParseErrorKind::MissingAttribute {
+                    element: "counter",
+                    attribute,
+                },
+            )
+        })?;
+        parse_u64_sat(v.as_bytes()).ok_or_else(|| {
+            ctx.error_at(
+                e,
+                ParseErrorKind::InvalidAttribute {
+                    element: "counter",
+                    attribute,
+                    value: super::excerpt(v.as_bytes()),
+                    expected: "a non-negative integer",
+                },
+            )
+        })
+    };
+    Ok(Some((num("missed", missed)?, num("covered", covered)?)))
+}
+
+/// What a `<line>` says (see [`Line`]).
+fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Line, ParseError> {
     let [nr, mi, ci, mb, cb] = attrs(ctx, e, ["nr", "mi", "ci", "mb", "cb"])?;
     let Some(nr) = nr else {
         return Err(ctx.error_at(
@@ -126,22 +218,27 @@ fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Option<LineRecord>, 
         }
     };
     let line = num("nr", Some(nr))?;
+    let bare = mi.is_none() && ci.is_none();
     let (mi, ci, mb, cb) = (
         num("mi", mi)?,
         num("ci", ci)?,
         num("mb", mb)?,
         num("cb", cb)?,
     );
-    if mi == 0 && ci == 0 {
-        return Ok(None);
-    }
     let total = super::sat_u16(u64::from(mb) + u64::from(cb));
-    Ok(Some(LineRecord {
+    let rec = LineRecord {
         line,
         hits: ci,
         branches_covered: super::sat_u16(u64::from(cb)).min(total),
         branches_total: total,
-    }))
+    };
+    Ok(if bare {
+        Line::Bare(rec)
+    } else if mi == 0 && ci == 0 {
+        Line::Empty
+    } else {
+        Line::Executable(rec)
+    })
 }
 
 #[cfg(test)]
@@ -166,6 +263,42 @@ mod tests {
     }
 
     #[test]
+    fn gcovr_lines_without_counts_take_the_line_counter() {
+        // gcovr 8.8 --jacoco, shortened from the gcovr-jacoco fixture.
+        let r = ok(
+            J,
+            r#"<?xml version='1.0' encoding='utf-8'?>
+<!DOCTYPE report SYSTEM 'https://www.jacoco.org/jacoco/trunk/coverage/report.dtd'>
+<report name="GCOVR report">
+  <package name="src">
+    <sourcefile name="main.c">
+      <line nr="9"/>
+      <line nr="11" mb="1" cb="1"/>
+      <line nr="12"/>
+      <counter type="LINE" missed="1" covered="2"/>
+      <counter type="BRANCH" missed="1" covered="1"/>
+    </sourcefile>
+    <sourcefile name="none.c">
+      <line nr="1"/>
+    </sourcefile>
+    <counter type="LINE" missed="1" covered="2"/>
+  </package>
+</report>"#,
+        );
+        assert_eq!(paths(&r), ["src/main.c", "src/none.c"]);
+        assert_eq!(t(&r), (2, 3, 1, 2));
+        let stated = r.extras.get("src/main.c").and_then(|x| x.stated);
+        assert_eq!(stated.map(|s| s.per_line_hits), Some(false));
+        assert_eq!(recs(&r, "src/none.c"), [], "no counter: nothing executable");
+        // JaCoCo's own counters never replace its lines, not even in a file without
+        // lines.
+        assert!(ok(J, REPORT).extras.is_empty());
+        let empty = "<report><package name='a'><sourcefile name='E.java'>\
+                     <counter type='LINE' missed='0' covered='0'/></sourcefile></package></report>";
+        assert!(ok(J, empty).extras.is_empty());
+    }
+
+    #[test]
     fn errors() {
         let cases: &[(&str, &str)] = &[
             (
@@ -187,6 +320,10 @@ mod tests {
             (
                 "<coverage/>",
                 "jacoco.xml: not a coverage report (root element <coverage>)",
+            ),
+            (
+                "<report><package name='a'><sourcefile name='A.java'><counter type='LINE' missed='x' covered='1'/>",
+                "jacoco.xml: line 1: <counter> element with invalid missed=\"x\" (expected a non-negative integer)",
             ),
             (
                 "<report name='x'><sessioninfo/></report>",

@@ -3,10 +3,30 @@
 //!
 //! Counted: `DA:<line>,<hits>[,<checksum>]` (one executable line) and
 //! `BRDA:<line>,<block>,<branch>,<taken>` (one branch outcome; `-` means the block never
-//! ran, so 0 taken but still counted). Several `BRDA`s on a line add up. `LF`/`LH`/
-//! `BRF`/`BRH` summaries, `TN`, `FN*`, `VER` and keys this parser does not know are
-//! ignored. A `BRDA` for a line without a `DA` is dropped, since the model has no
-//! branch-only lines; every common writer emits a `DA` for such lines.
+//! ran, so 0 taken but still counted). Several `BRDA`s on a line add up. `BRF`/`BRH`
+//! summaries, `TN`, `FN*`, `VER` and keys this parser does not know are ignored.
+//!
+//! A `BRDA` on a line without a `DA` still counts as branch outcomes (a stray branch,
+//! see [`FileExtras`]): istanbul (jest, nyc, c8) writes the default-parameter
+//! branches of `function f(a = 1)` on the function's line, which has no statement and
+//! so no `DA`, and its `BRF`/`BRH` and printed summary count them.
+//!
+//! `LF`/`LH` are the section's line totals when they differ from its `DA` records.
+//! Only llvm-cov (`llvm-cov export -format=lcov`, `cargo llvm-cov --lcov`) writes such
+//! sections, and its `LF`/`LH` are what `llvm-cov report` and `cargo llvm-cov` print:
+//! the lines of the functions defined in the file. Its `DA` records are every line the
+//! coverage mapping touches in the file, which also takes in the lines of macro
+//! definitions expanded elsewhere: a header's `#define` body gets `DA` records (in the
+//! header's own section) though no function of the header owns them, and `LF` leaves
+//! them out (a `check.h` with one inline function and two multi-line macros: 10 `DA`,
+//! `LF:1`; `cart.h` with `#define CART_MAX 8`: `DA:4,2`, `LF:0`). The records do not
+//! say which lines are macro bodies: a macro's lines may sit right above a function
+//! (contiguous with it), and comment lines inside a function have no `DA`, so the
+//! function spans cannot be rebuilt from `FN` start lines either. Hence the stated
+//! totals; the `DA` lines stay the per-line data (annotations, diff coverage), as
+//! `llvm-cov show` shows them. geninfo, istanbul and coverage.py write `LF`/`LH`
+//! equal to their `DA`s, so nothing changes for them. A file with several sections
+//! takes its totals from the merged records (stated totals do not add up).
 //!
 //! Negative hit counts (old gcov overflow bug, which lcov itself clamps) read as 0. A
 //! file that ends inside a section (no `end_of_record`) is truncated and an error.
@@ -15,8 +35,9 @@ use std::io::BufRead;
 
 use super::{
     Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, excerpt, looks_binary,
-    parse_u32_sat,
+    parse_u32_sat, parse_u64_sat,
 };
+use crate::gates::coverage::extras::{FileExtras, LineBranches, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 
 const DA: &str = "DA:<line>,<hits>";
@@ -28,6 +49,9 @@ struct Section {
     lines: Vec<LineRecord>,
     /// (line, taken?) per `BRDA`, applied to `lines` at `end_of_record`.
     branches: Vec<(u32, bool)>,
+    /// `LF` and `LH`, when given.
+    lf: Option<u64>,
+    lh: Option<u64>,
 }
 
 /// Parse an LCOV tracefile.
@@ -71,8 +95,8 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
             let Some(mut s) = section.take() else {
                 return Err(syntax("SF:<path> before end_of_record", line));
             };
-            finish_section(&mut s);
-            builder.add(&s.path, &mut s.lines, SameLine::SumBranches);
+            let extras = finish_section(&mut s);
+            builder.add_with(&s.path, &mut s.lines, SameLine::SumBranches, extras);
             spare_lines = s.lines;
             s.branches.clear();
             spare_branches = s.branches;
@@ -98,8 +122,8 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
                 // A new SF without end_of_record closes the previous section, as lcov's
                 // own reader does.
                 if let Some(mut s) = section.take() {
-                    finish_section(&mut s);
-                    builder.add(&s.path, &mut s.lines, SameLine::SumBranches);
+                    let extras = finish_section(&mut s);
+                    builder.add_with(&s.path, &mut s.lines, SameLine::SumBranches, extras);
                     spare_lines = s.lines;
                     s.branches.clear();
                     spare_branches = s.branches;
@@ -108,7 +132,20 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
                     path: path.to_owned(),
                     lines: std::mem::take(&mut spare_lines),
                     branches: std::mem::take(&mut spare_branches),
+                    lf: None,
+                    lh: None,
                 });
+            }
+            b"LF" | b"LH" => {
+                // A summary outside a section, or one that is not a number, is ignored
+                // like every summary used to be: the DA records still hold.
+                if let (Some(s), Some(v)) = (section.as_mut(), parse_u64_sat(value)) {
+                    if key == b"LF" {
+                        s.lf = Some(v);
+                    } else {
+                        s.lh = Some(v);
+                    }
+                }
             }
             b"DA" => {
                 let Some(s) = section.as_mut() else {
@@ -180,29 +217,45 @@ fn parse_hits(v: &[u8]) -> Option<u32> {
     }
 }
 
-/// Fold the section's `DA`s and attach its `BRDA`s to them.
-fn finish_section(s: &mut Section) {
+/// Fold the section's `DA`s and attach its `BRDA`s to them; `BRDA`s on lines without a
+/// `DA` and `LF`/`LH` that differ from the `DA`s go to the extras.
+fn finish_section(s: &mut Section) -> FileExtras {
     super::fold_lines(&mut s.lines, SameLine::Max);
+    let mut extras = FileExtras::default();
+    if let (Some(lf), Some(lh)) = (s.lf, s.lh) {
+        let total = s.lines.len() as u64;
+        let covered = s.lines.iter().filter(|r| r.hits > 0).count() as u64;
+        if lh <= lf && (lf, lh) != (total, covered) {
+            extras.stated = Some(StatedLines {
+                covered: lh,
+                total: lf,
+                per_line_hits: true,
+            });
+        }
+    }
     if s.branches.is_empty() {
-        return;
+        return extras;
     }
     s.branches.sort_unstable_by_key(|b| b.0);
-    let mut i = 0;
-    for rec in s.lines.iter_mut() {
-        while i < s.branches.len() && s.branches[i].0 < rec.line {
-            i += 1;
-        }
-        let (mut total, mut covered) = (0u16, 0u16);
-        while i < s.branches.len() && s.branches[i].0 == rec.line {
-            total = total.saturating_add(1);
-            covered = covered.saturating_add(u16::from(s.branches[i].1));
-            i += 1;
-        }
-        if total > 0 {
-            rec.branches_total = total;
-            rec.branches_covered = covered.min(total);
+    let mut recs = s.lines.iter_mut().peekable();
+    for group in s.branches.chunk_by(|a, b| a.0 == b.0) {
+        let line = group[0].0;
+        let total = super::sat_u16(group.len() as u64);
+        let covered = super::sat_u16(group.iter().filter(|b| b.1).count() as u64);
+        while recs.next_if(|r| r.line < line).is_some() {}
+        match recs.peek_mut() {
+            Some(rec) if rec.line == line => {
+                rec.branches_total = total;
+                rec.branches_covered = covered.min(total);
+            }
+            _ => extras.stray_branches.push(LineBranches {
+                line,
+                covered: covered.min(total),
+                total,
+            }),
         }
     }
+    extras
 }
 
 #[cfg(test)]
@@ -221,7 +274,7 @@ mod tests {
              DA:3,1\nDA:4,1\nDA:5,0,abcdef\nDA:6,0\nLF:4\nLH:2\nend_of_record\n",
         );
         assert_eq!(paths(&r), ["/w/src/a.c"]);
-        // The BRDA on line 9 has no DA: dropped.
+        // The BRDA on line 9 has no DA: a stray branch, counted.
         assert_eq!(
             recs(&r, "/w/src/a.c"),
             [
@@ -231,7 +284,51 @@ mod tests {
                 (6, false, 0, 2)
             ]
         );
-        assert_eq!(t(&r), (2, 4, 1, 4));
+        assert_eq!(t(&r), (2, 4, 2, 5));
+        assert!(r.has_branch_data);
+    }
+
+    #[test]
+    fn llvm_cov_lf_lh_are_the_totals() {
+        // check.h of the llvm-cov-lcov fixture, shortened: DA 8, 9 and 13 are macro
+        // bodies expanded in cart.c, only line 20 (an inline function) is LF.
+        let one = "SF:/w/src/check.h\nFN:20,twice\nFNDA:1,twice\nFNF:1\nFNH:1\n\
+                   DA:8,2\nDA:9,2\nDA:13,0\nDA:20,1\nBRF:0\nBRH:0\nLF:1\nLH:1\nend_of_record\n";
+        let r = ok(L, one);
+        assert_eq!(t(&r), (1, 1, 0, 0));
+        assert_eq!(
+            recs(&r, "/w/src/check.h"),
+            [
+                (8, true, 0, 0),
+                (9, true, 0, 0),
+                (13, false, 0, 0),
+                (20, true, 0, 0)
+            ],
+            "the DA lines stay the per-line data"
+        );
+        // Two sections of one file: stated totals do not add up, the records do.
+        assert_eq!(t(&ok(L, &format!("{one}{one}"))), (3, 4, 0, 0));
+        // LH above LF is no summary; LF/LH equal to the DAs change nothing.
+        for tail in ["LF:1\nLH:2", "LF:2\nLH:1"] {
+            let r = ok(
+                L,
+                &format!("SF:a.c\nDA:1,1\nDA:2,0\n{tail}\nend_of_record\n"),
+            );
+            assert_eq!((t(&r), r.extras.len()), ((1, 2, 0, 0), 0), "{tail}");
+        }
+    }
+
+    #[test]
+    fn istanbul_branches_without_da_count() {
+        // jest-lcov fixture, money.js: default parameters on the function's line 3.
+        let r = ok(
+            L,
+            "TN:\nSF:src/money.js\nFN:3,format\nFNDA:2,format\nDA:4,2\nDA:5,2\nLF:2\nLH:2\n\
+             BRDA:3,0,0,0\nBRDA:3,1,0,2\nBRDA:3,2,0,1\nBRDA:3,2,1,1\nBRDA:4,3,0,1\nBRDA:4,3,1,1\n\
+             BRF:6\nBRH:5\nend_of_record\n",
+        );
+        assert_eq!(t(&r), (2, 2, 5, 6));
+        assert_eq!(recs(&r, "src/money.js"), [(4, true, 2, 2), (5, true, 0, 0)]);
         assert!(r.has_branch_data);
     }
 

@@ -20,10 +20,11 @@ pub mod jacoco;
 pub mod lcov;
 mod xml;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::BufRead;
 
+use super::extras::FileExtras;
 use super::model::{FileReport, Format, LineRecord, Lines, Report};
 pub(crate) use super::model::{SameLine, fold_lines};
 
@@ -216,8 +217,8 @@ pub enum ParseErrorKind {
 
 /// Describe the first broken model invariant of `report`, if any: file paths unique,
 /// lines sorted and unique, branch outcomes covered ≤ total, `has_branch_data`
-/// consistent with the records. Every parser's output must pass; the fuzz targets and
-/// tests call this.
+/// consistent with the records (stray branches included), extras only for listed
+/// files. Every parser's output must pass; the fuzz targets and tests call this.
 pub fn invariant_violation(report: &Report) -> Option<String> {
     let mut seen = std::collections::HashSet::new();
     let mut any_branch = false;
@@ -240,6 +241,15 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
             any_branch |= l.branches_total > 0;
         }
     }
+    for (path, x) in &report.extras {
+        if !seen.contains(path.as_str()) {
+            return Some(format!("extras for {path:?}, which has no file record"));
+        }
+        if x.stray_branches.iter().any(|b| b.covered > b.total) {
+            return Some(format!("{path}: a stray branch covers more than it has"));
+        }
+        any_branch |= x.stray_branches.iter().any(|b| b.total > 0);
+    }
     if any_branch != report.has_branch_data {
         return Some("has_branch_data disagrees with the records".to_owned());
     }
@@ -250,7 +260,6 @@ pub fn invariant_violation(report: &Report) -> Option<String> {
 }
 
 /// Panic if [`invariant_violation`] finds something; for fuzz targets.
-#[allow(clippy::panic)]
 pub fn check_invariants(report: &Report) {
     if let Some(v) = invariant_violation(report) {
         panic!("model invariant broken: {v}");
@@ -274,11 +283,14 @@ pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
     }
 }
 
-/// Text for an error message: lossy UTF-8, at most 120 characters.
+/// Text for an error message: lossy UTF-8, at most 120 characters, looking at no more
+/// than the first 480 bytes (a 300 MB line costs nothing). Messages print it with `{:?}`
+/// or through `untrusted`, so control characters never reach a sink raw.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let s = String::from_utf8_lossy(bytes);
+    let head = &bytes[..bytes.len().min(480)];
+    let s = String::from_utf8_lossy(head);
     let mut out: String = s.chars().take(120).collect();
-    if s.chars().nth(120).is_some() {
+    if s.chars().nth(120).is_some() || head.len() < bytes.len() {
         out.push('…');
     }
     out
@@ -322,21 +334,49 @@ pub(crate) struct Builder {
     files: Vec<FileReport>,
     index: HashMap<String, usize>,
     has_branch_data: bool,
+    /// Extras by index into `files`.
+    extras: HashMap<usize, FileExtras>,
+    /// Block count of each file's extras after its last normalization: folding again
+    /// once it doubles keeps duplicate blocks (`-coverpkg`) from piling up, in
+    /// amortised linear time however the sections are ordered.
+    blocks_folded: HashMap<usize, usize>,
 }
 
 impl Builder {
     /// Add one section of `path` (one `<class>`, one `SF` record, ...). `lines` is
     /// folded per `rule`, merged into the file and left empty for reuse.
     pub(crate) fn add(&mut self, path: &str, lines: &mut Vec<LineRecord>, rule: SameLine) {
+        self.add_with(path, lines, rule, FileExtras::default());
+    }
+
+    /// [`Builder::add`] with the section's data beyond its lines.
+    pub(crate) fn add_with(
+        &mut self,
+        path: &str,
+        lines: &mut Vec<LineRecord>,
+        rule: SameLine,
+        extras: FileExtras,
+    ) {
         fold_lines(lines, rule);
         if !self.has_branch_data {
-            self.has_branch_data = lines.iter().any(|r| r.branches_total > 0);
+            self.has_branch_data = lines.iter().any(|r| r.branches_total > 0)
+                || extras.stray_branches.iter().any(|b| b.total > 0);
         }
-        match self.index.get(path) {
+        let i = match self.index.get(path) {
             Some(&i) => {
                 if let Some(file) = self.files.get_mut(i) {
                     file.lines.merge_records(lines);
                 }
+                // A second section: stated totals of the first no longer hold alone.
+                let x = self.extras.entry(i).or_default();
+                x.absorb(extras);
+                let folded = self.blocks_folded.entry(i).or_default();
+                if x.blocks.len() > (*folded).max(1 << 12) * 2 {
+                    x.normalize();
+                    *folded = x.blocks.len();
+                }
+                lines.clear();
+                return;
             }
             None => {
                 self.index.insert(path.to_owned(), self.files.len());
@@ -344,7 +384,11 @@ impl Builder {
                     path: path.to_owned(),
                     lines: Lines::from_sorted_records(lines),
                 });
+                self.files.len() - 1
             }
+        };
+        if !extras.is_empty() {
+            self.extras.insert(i, extras);
         }
         lines.clear();
     }
@@ -366,12 +410,22 @@ impl Builder {
         for f in &mut self.files {
             f.lines.shrink_to_fit();
         }
+        let mut extras = BTreeMap::new();
+        for (i, mut x) in self.extras {
+            x.normalize();
+            if let Some(f) = self.files.get(i)
+                && !x.is_empty()
+            {
+                extras.insert(f.path.clone(), x);
+            }
+        }
         Ok(Report {
             format,
             origin: origin.to_owned(),
             sources,
             files: self.files,
             has_branch_data: self.has_branch_data,
+            extras,
         })
     }
 }
@@ -504,88 +558,4 @@ pub(crate) mod test_util {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_saturate() {
-        let cases: &[(&str, Option<u32>)] = &[
-            ("0", Some(0)),
-            (" 42 ", Some(42)),
-            ("4294967295", Some(u32::MAX)),
-            ("4294967296", Some(u32::MAX)),
-            ("99999999999999999999999999999", Some(u32::MAX)),
-            ("", None),
-            ("-1", None),
-            ("1.5", None),
-            ("+1", None),
-            ("x", None),
-        ];
-        for (s, want) in cases {
-            assert_eq!(parse_u32_sat(s.as_bytes()), *want, "{s:?}");
-        }
-        assert_eq!(parse_u16_sat(b"70000"), Some(u16::MAX));
-    }
-
-    #[test]
-    fn line_reader_splits_and_bounds() {
-        let mut r = LineReader::new(&b"a\r\nbb\n\nc"[..]);
-        let mut got = vec![];
-        while let Some((_, l)) = r.next_line().unwrap_or_else(|e| panic!("{e}")) {
-            got.push(String::from_utf8_lossy(l).into_owned());
-        }
-        assert_eq!(got, ["a", "bb", "", "c"]);
-        assert_eq!(r.line_no(), 4);
-
-        let long = vec![b'x'; MAX_LINE + 1];
-        let mut r = LineReader::new(&long[..]);
-        assert!(matches!(r.next_line(), Err(ParseErrorKind::LineTooLong(_))));
-    }
-
-    #[test]
-    fn binary_detection() {
-        assert!(looks_binary(b"\x00\x01\x02"));
-        assert!(looks_binary(b"\xff\xfe\xfd garbage"));
-        assert!(!looks_binary("SF:é.rs\n".as_bytes()));
-        assert!(!looks_binary(b"mode: set\n"));
-    }
-
-    #[test]
-    fn parse_auto_detects_and_rejects() {
-        let r = parse_auto(&b"mode: set\na.go:1.1,2.2 1 1\n"[..], "c.out");
-        assert_eq!(
-            r.map(|r| r.format).map_err(|e| e.to_string()),
-            Ok(Format::Go)
-        );
-        let cases: &[(&[u8], &str)] = &[
-            (b"", "x: empty file"),
-            (b"  \n", "x: empty file"),
-            (
-                b"\x00\x01\x02\x03",
-                "x: not a coverage report (binary data)",
-            ),
-            (
-                b"hello world",
-                "x: not a coverage report (unrecognised format; set `format` explicitly)",
-            ),
-        ];
-        for (input, want) in cases {
-            let got = parse_auto(*input, "x")
-                .map(|_| ())
-                .map_err(|e| e.to_string());
-            assert_eq!(got, Err((*want).to_owned()));
-        }
-    }
-
-    #[test]
-    fn io_error_keeps_its_source() {
-        let e = ParseError::new(
-            "c.xml",
-            Location::Whole,
-            ParseErrorKind::Io(std::io::Error::other("disk on fire")),
-        );
-        assert_eq!(e.to_string(), "c.xml: cannot read the report");
-        let src = std::error::Error::source(&e).map(|s| s.to_string());
-        assert_eq!(src.as_deref(), Some("disk on fire"));
-    }
-}
+mod tests;

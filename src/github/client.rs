@@ -1,5 +1,6 @@
-//! The GitHub REST client: octocrab over reqwest (so `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY`
-//! are honoured), with our own retry policy and a timeout on every request.
+//! The GitHub REST client bound to one repository: octocrab over reqwest (so
+//! `HTTPS_PROXY`/`HTTP_PROXY`/`NO_PROXY` are honoured), with our own retry policy and a
+//! timeout on every request.
 //!
 //! octocrab's own retry layer is switched off: it cannot see `Retry-After` or tell a
 //! secondary rate limit (403 with a "secondary rate limit" message) from a permission
@@ -8,6 +9,9 @@
 //! (<https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api#handle-rate-limit-errors-appropriately>),
 //! with exponential backoff and full jitter, inside a bounded total wait. Other 4xx are
 //! final.
+//!
+//! This file knows how to send a request and page through a list; what each endpoint
+//! takes and returns lives beside it (`checks.rs`, `pulls.rs`).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -17,6 +21,8 @@ use rand::Rng;
 use serde::Serialize;
 use serde_json::Value;
 
+use super::ApiError;
+use crate::error::error_chain;
 use crate::secret::Secret;
 
 /// When and how often to retry.
@@ -43,55 +49,6 @@ impl Default for RetryPolicy {
             max_total_wait: Duration::from_secs(90),
             request_timeout: Duration::from_secs(30),
         }
-    }
-}
-
-/// A request to GitHub failed.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// GitHub answered with an error status (after any retries).
-    #[error("{method} {path}: HTTP {status}: {message}")]
-    Status {
-        /// Method.
-        method: Method,
-        /// Path.
-        path: String,
-        /// Status code.
-        status: StatusCode,
-        /// GitHub's `message`.
-        message: String,
-    },
-    /// No answer (connection, timeout), after any retries.
-    #[error("{method} {path}: {reason}")]
-    Transport {
-        /// Method.
-        method: Method,
-        /// Path.
-        path: String,
-        /// What went wrong.
-        reason: String,
-    },
-    /// The answer was not the JSON we expected.
-    #[error("{method} {path}: unexpected response: {reason}")]
-    Decode {
-        /// Method.
-        method: Method,
-        /// Path.
-        path: String,
-        /// What was wrong.
-        reason: String,
-    },
-    /// The client could not be built.
-    #[error("cannot build the GitHub client")]
-    Build(#[source] Box<dyn std::error::Error + Send + Sync>),
-}
-
-impl ApiError {
-    /// The token may not do this (fork and Dependabot PRs get read-only tokens), or the
-    /// token is not valid: reporting has to degrade rather than fail the gate.
-    pub fn is_permission(&self) -> bool {
-        matches!(self, ApiError::Status { status, .. }
-            if *status == StatusCode::FORBIDDEN || *status == StatusCode::UNAUTHORIZED || *status == StatusCode::NOT_FOUND)
     }
 }
 
@@ -402,20 +359,6 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
                     .to_owned()
             })
     })
-}
-
-/// An error and its sources on one line, each once.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut src = e.source();
-    while let Some(s) = src {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        src = s.source();
-    }
-    parts.join(": ")
 }
 
 #[cfg(test)]

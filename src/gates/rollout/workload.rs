@@ -1,0 +1,384 @@
+//! One workload on the cluster, whatever its kind: [`Prepared`] is what `run` drives
+//! through the rollout (check, patch, follow, roll back), and [`prepare`] is the one place
+//! where a [`WorkloadKind`] picks the Rust type every step is generic over.
+//!
+//! This file reads the workload and its history and sends the image patch; the watch is
+//! `wait.rs`, the rollback `rollback.rs`. What differs by kind is answered by
+//! [`Kind`] (`kinds/`), never by matching on the kind here.
+
+use std::marker::PhantomData;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, StatefulSet};
+use kube::api::{Api, ListParams, Patch, PatchParams};
+use serde_json::json;
+
+use super::cluster::Cluster;
+use super::error::{Action, ApiError, Error};
+use super::kinds::{self, Kind};
+use super::names::{ContainerChoice, Workload, WorkloadKind, choose_container};
+use super::results::{RollbackReport, WorkloadReport};
+use super::{rollback, wait};
+
+/// Field manager recorded on our patches (`kubectl set image` uses `kubectl-set`).
+pub const FIELD_MANAGER: &str = "rust-ci-action";
+/// The annotation `kubectl rollout history` shows as CHANGE-CAUSE.
+pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+
+/// What the check before any change learned about one workload.
+pub struct Prepared {
+    /// The workload.
+    pub workload: Workload,
+    /// The container to update.
+    pub container: String,
+    /// Its image now.
+    pub previous_image: String,
+    /// The workload's generation when read.
+    pub generation: i64,
+    steps: Box<dyn Steps>,
+}
+
+/// How one workload's rollout started.
+#[derive(Debug, Clone, Copy)]
+pub struct Started {
+    /// Whether the image was patched (else it already ran it).
+    pub patched: bool,
+    /// The generation the status must reach: the patch's, or the one read.
+    pub min_generation: i64,
+    /// When the rollout started, for durations and the deadline.
+    pub at: Instant,
+}
+
+/// Read `w` and check it can be rolled out (it exists, we may read it, its strategy can be
+/// followed, the container is known), changing nothing.
+pub async fn prepare(
+    cluster: &Cluster,
+    w: &Workload,
+    container: Option<&str>,
+) -> Result<Prepared, Error> {
+    let steps: Box<dyn Steps> = match w.kind {
+        WorkloadKind::Deployment => Box::new(Typed::<Deployment>(PhantomData)),
+        WorkloadKind::StatefulSet => Box::new(Typed::<StatefulSet>(PhantomData)),
+        WorkloadKind::DaemonSet => Box::new(Typed::<DaemonSet>(PhantomData)),
+    };
+    let (container, previous_image, generation) = steps.read(cluster, w, container).await?;
+    Ok(Prepared {
+        workload: w.clone(),
+        container,
+        previous_image,
+        generation,
+        steps,
+    })
+}
+
+impl Prepared {
+    /// Point the container at `image` (unless it already runs it), recording `cause`.
+    pub async fn set_image(
+        &self,
+        cluster: &Cluster,
+        image: &str,
+        cause: &str,
+    ) -> Result<Started, Error> {
+        let at = Instant::now();
+        if self.previous_image == image {
+            tracing::info!(
+                "{}: container `{}` already runs {image}; checking that it is healthy",
+                self.workload,
+                self.container
+            );
+            return Ok(Started {
+                patched: false,
+                min_generation: self.generation,
+                at,
+            });
+        }
+        let patch = image_patch(&self.container, image, cause);
+        let generation = self
+            .steps
+            .patch(cluster, &self.workload, Patch::Strategic(patch))
+            .await
+            .map_err(|e| cluster.error(Action::Patch, &self.workload, e))?;
+        tracing::info!(
+            "{}: container `{}` {} → {image} (generation {generation})",
+            self.workload,
+            self.container,
+            self.previous_image
+        );
+        Ok(Started {
+            patched: true,
+            min_generation: generation,
+            at,
+        })
+    }
+
+    /// Wait for the rollout, then read its revision and, when it failed, what explains it.
+    pub fn follow<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        image: &'a str,
+        started: Started,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
+        self.steps.follow(cluster, self, image, started, timeout)
+    }
+
+    /// `kubectl rollout undo`, then wait for the restored template.
+    pub fn roll_back<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        timeout: Duration,
+    ) -> BoxFuture<'a, RollbackReport> {
+        self.steps.roll_back(cluster, &self.workload, timeout)
+    }
+}
+
+/// The strategic merge patch `kubectl set image` sends (containers merge by `name`), plus
+/// the change-cause annotation.
+pub fn image_patch(container: &str, image: &str, cause: &str) -> serde_json::Value {
+    json!({
+        "metadata": {"annotations": {CHANGE_CAUSE: cause}},
+        "spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}
+    })
+}
+
+/// Our patch parameters: the field manager, nothing else.
+pub fn patch_params() -> PatchParams {
+    PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    }
+}
+
+/// Patch `w`; returns the generation the API server assigned.
+pub async fn patch<K: Kind>(
+    cluster: &Cluster,
+    w: &Workload,
+    patch: &Patch<serde_json::Value>,
+) -> Result<i64, kube::Error> {
+    let api: Api<K> = Api::namespaced(cluster.client.clone(), &w.namespace);
+    Ok(api
+        .patch(&w.name, &patch_params(), patch)
+        .await?
+        .generation())
+}
+
+/// Read `w` as it is now.
+pub async fn get<K: Kind>(cluster: &Cluster, w: &Workload) -> Result<K, kube::Error> {
+    Api::<K>::namespaced(cluster.client.clone(), &w.namespace)
+        .get(&w.name)
+        .await
+}
+
+/// The objects recording `obj`'s revisions (its ReplicaSets or ControllerRevisions),
+/// found by its selector and kept when it controls them.
+pub async fn history<K: Kind>(cluster: &Cluster, obj: &K) -> Result<Vec<K::History>, ApiError> {
+    let namespace = obj.metadata().namespace.clone().unwrap_or_default();
+    let api: Api<K::History> = Api::namespaced(cluster.client.clone(), &namespace);
+    let items = api
+        .list(&selector_params(obj))
+        .await
+        .map_err(ApiError::from_kube)?
+        .items;
+    Ok(kinds::owned(obj, items))
+}
+
+/// `labelSelector=<the workload's selector>`, or no selector at all when it has none.
+pub fn selector_params<K: Kind>(obj: &K) -> ListParams {
+    obj.selector_query()
+        .map(|s| ListParams::default().labels(&s))
+        .unwrap_or_default()
+}
+
+/// `could not list ReplicaSets: ...`: what an explanation or a rollback says when the
+/// history could not be read.
+pub fn history_gap<K: Kind>(e: &ApiError) -> String {
+    format!(
+        "could not list {}s: {e}",
+        <K::History as k8s_openapi::Resource>::KIND
+    )
+}
+
+/// Every step of a rollout for one kind: [`Typed`] implements it once, generically.
+trait Steps: Send + Sync {
+    /// Read and [`check`]: the container, its image, the generation.
+    fn read<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        w: &'a Workload,
+        container: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(String, String, i64), Error>>;
+    fn patch<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        w: &'a Workload,
+        patch: Patch<serde_json::Value>,
+    ) -> BoxFuture<'a, Result<i64, kube::Error>>;
+    fn follow<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        p: &'a Prepared,
+        image: &'a str,
+        started: Started,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<WorkloadReport, Error>>;
+    fn roll_back<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        w: &'a Workload,
+        timeout: Duration,
+    ) -> BoxFuture<'a, RollbackReport>;
+}
+
+/// The steps for kind `K`.
+struct Typed<K>(PhantomData<fn() -> K>);
+
+impl<K: Kind> Steps for Typed<K> {
+    fn read<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        w: &'a Workload,
+        container: Option<&'a str>,
+    ) -> BoxFuture<'a, Result<(String, String, i64), Error>> {
+        Box::pin(async move {
+            let obj: K = get(cluster, w)
+                .await
+                .map_err(|e| cluster.error(Action::Get, w, e))?;
+            let (container, image) = check(&obj, w, container)?;
+            Ok((container, image, obj.generation()))
+        })
+    }
+    fn patch<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        w: &'a Workload,
+        p: Patch<serde_json::Value>,
+    ) -> BoxFuture<'a, Result<i64, kube::Error>> {
+        Box::pin(async move { patch::<K>(cluster, w, &p).await })
+    }
+    fn follow<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        p: &'a Prepared,
+        image: &'a str,
+        started: Started,
+        timeout: Duration,
+    ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
+        Box::pin(wait::follow::<K>(cluster, p, image, started, timeout))
+    }
+    fn roll_back<'a>(
+        &'a self,
+        cluster: &'a Cluster,
+        w: &'a Workload,
+        timeout: Duration,
+    ) -> BoxFuture<'a, RollbackReport> {
+        Box::pin(rollback::roll_back::<K>(cluster, w, timeout))
+    }
+}
+
+/// The container to update and its image, or why the workload cannot be rolled out.
+pub fn check<K: Kind>(
+    obj: &K,
+    w: &Workload,
+    wanted: Option<&str>,
+) -> Result<(String, String), Error> {
+    if let Some(message) = obj.unsupported_strategy() {
+        return Err(Error::Unsupported {
+            workload: w.clone(),
+            message,
+        });
+    }
+    let containers = obj.containers();
+    let names: Vec<String> = containers.iter().map(|(n, _)| n.clone()).collect();
+    let container = choose_container(&names, wanted, &w.name).map_err(|c| match c {
+        ContainerChoice::NotFound { wanted, .. } if wanted.is_empty() => Error::NoContainers {
+            workload: w.clone(),
+        },
+        ContainerChoice::NotFound { wanted, names } => Error::ContainerNotFound {
+            workload: w.clone(),
+            wanted,
+            names,
+        },
+        ContainerChoice::Ambiguous { names } => Error::ContainerAmbiguous {
+            workload: w.clone(),
+            names,
+        },
+    })?;
+    let image = containers
+        .into_iter()
+        .find(|(n, _)| *n == container)
+        .and_then(|(_, i)| i)
+        .unwrap_or_default();
+    Ok((container, image))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::error_chain;
+
+    fn statefulset(containers: &str, strategy: &str) -> StatefulSet {
+        serde_yaml::from_str(&format!(
+            "metadata: {{name: db, generation: 3}}\nspec:\n  selector: {{matchLabels: {{app: db}}}}\n  serviceName: db\n  template: {{spec: {{containers: {containers}}}}}\n  updateStrategy: {{type: {strategy}}}\n"
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_patch_is_kubectl_set_image_plus_the_change_cause() {
+        assert_eq!(
+            image_patch(
+                "api",
+                "example.com/api:2",
+                "https://github.com/o/r/actions/runs/7"
+            ),
+            json!({
+                "metadata": {"annotations": {"kubernetes.io/change-cause": "https://github.com/o/r/actions/runs/7"}},
+                "spec": {"template": {"spec": {"containers": [{"name": "api", "image": "example.com/api:2"}]}}}
+            })
+        );
+        assert_eq!(patch_params().field_manager.as_deref(), Some(FIELD_MANAGER));
+    }
+
+    #[test]
+    fn the_check_picks_the_container_or_says_why_not() {
+        let w = Workload::parse("sts/db", "default").unwrap();
+        let two = r#"[{name: db, image: "db:1"}, {name: proxy, image: "proxy:1"}]"#;
+        let ok = statefulset(two, "RollingUpdate");
+        assert_eq!(
+            check(&ok, &w, None).unwrap(),
+            ("db".to_owned(), "db:1".to_owned()),
+            "the container named like the workload"
+        );
+        assert_eq!(
+            check(&ok, &w, Some("proxy")).unwrap(),
+            ("proxy".to_owned(), "proxy:1".to_owned())
+        );
+        let message = |obj: &StatefulSet, wanted: Option<&str>| {
+            error_chain(&check(obj, &w, wanted).unwrap_err())
+        };
+        assert_eq!(
+            message(&ok, Some("web")),
+            "default/statefulset/db: no container named `web` (containers: db, proxy)"
+        );
+        let odd = statefulset(r#"[{name: a}, {name: b}]"#, "RollingUpdate");
+        assert_eq!(
+            message(&odd, None),
+            "default/statefulset/db has several containers (a, b) and none is named like it: choose one with the `container` input"
+        );
+        assert_eq!(
+            message(&statefulset("[]", "RollingUpdate"), None),
+            "default/statefulset/db: the pod template has no containers"
+        );
+        assert_eq!(
+            message(&statefulset(two, "OnDelete"), None),
+            "default/statefulset/db: rollout status is only available for RollingUpdate strategy type; it uses the OnDelete update strategy, which a rollout cannot wait for",
+            "the strategy is checked first"
+        );
+        assert_eq!(
+            check(&statefulset(r#"[{name: db}]"#, "RollingUpdate"), &w, None).unwrap(),
+            ("db".to_owned(), String::new()),
+            "a container without an image: nothing to compare with"
+        );
+    }
+}

@@ -1,0 +1,290 @@
+//! Untrusted text into each sink: the one place that escapes what the pull request
+//! controls (report contents, file names, diffs, commit messages, docker build output, pod
+//! logs, events) before it reaches a runner log line, a streamed log block or markdown.
+//!
+//! Every gate and every reporter goes through these functions; nothing else escapes.
+//! Pure: strings in, strings out (the stop-commands block that writes lines lives in
+//! `runner::commands`, which asks this module for the token and the line form).
+//!
+//! Why each rule exists:
+//! - The runner reads stdout line by line, splitting on `\r\n`, `\r` and `\n`; a line whose
+//!   trimmed text starts with `::` is a workflow command, and the legacy `##[command]` form
+//!   is recognised anywhere in a line (actions/runner `ActionCommand.TryParseV2`/`TryParse`).
+//!   So a single log line must carry no line break of any kind and no `##[`.
+//! - Output we stream (docker, pod logs, a smoke command) goes between
+//!   `::stop-commands::<token>` and `::<token>::`, GitHub's documented way to print text
+//!   that must not be interpreted
+//!   (<https://docs.github.com/actions/reference/workflow-commands-for-github-actions#stopping-and-starting-workflow-commands>).
+//! - Markdown (job summary, check run, PR comment): GitHub renders CommonMark + GFM with
+//!   HTML allowed, autolinks `@user` (a notification) and `#123`. Untrusted names go in code
+//!   spans whose fence is longer than any backtick run inside; prose is backslash-escaped;
+//!   `|` is escaped in table cells (also inside code spans, as GFM requires); line breaks
+//!   and other control characters become visible escapes.
+//!
+//! Every function here is linear in its input.
+
+use std::fmt::Write as _;
+
+/// Characters that end or alter a line on some sink: C0 controls (tab aside), DEL, C1
+/// controls, and Unicode's line and paragraph separators.
+fn is_breaking(c: char) -> bool {
+    (c.is_control() && c != '\t') || matches!(c, '\u{2028}' | '\u{2029}')
+}
+
+/// Push the visible escape of a control character (`\n`, `\r`, `\u{1b}`).
+fn push_escape(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        c => {
+            let _ = write!(out, "\\u{{{:x}}}", u32::from(c));
+        }
+    }
+}
+
+/// Untrusted text made safe for one runner log line: line breaks and other control
+/// characters shown as escapes (`\n`, `\r`, `\u{1b}`), the legacy `##[` command marker
+/// broken (`#\#[`), and a leading `::` (after whitespace) prefixed with a space-free marker
+/// so the runner cannot read the line as a command.
+pub fn log_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut hashes = 0usize;
+    for c in text.chars() {
+        if is_breaking(c) {
+            push_escape(&mut out, c);
+            hashes = 0;
+            continue;
+        }
+        if c == '[' && hashes >= 2 {
+            // `##[` becomes `#\#[`: still readable, never a legacy command.
+            out.pop();
+            out.push_str("\\#");
+        }
+        hashes = if c == '#' { hashes + 1 } else { 0 };
+        out.push(c);
+    }
+    // .NET's `Trim()` removes Unicode white space before the runner looks for `::`.
+    if out.trim_start().starts_with("::") {
+        out.insert(0, '\\');
+    }
+    out
+}
+
+/// Split streamed output into lines exactly where the runner would (`\r\n`, `\r`, `\n`).
+/// An empty trailing piece after a final break is dropped.
+pub fn runner_lines(text: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\n' => {
+                lines.push(&text[start..i]);
+                start = i + 1;
+            }
+            b'\r' => {
+                lines.push(&text[start..i]);
+                if bytes.get(i + 1) == Some(&b'\n') {
+                    i += 1;
+                }
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if start < text.len() {
+        lines.push(&text[start..]);
+    }
+    lines
+}
+
+/// The workflow commands a runner would act on in `stdout`, read as actions/runner reads
+/// it: lines split on `\r\n`, `\r` and `\n`; a trimmed line starting with `::` is a command
+/// (its name returned) unless a `::stop-commands::<token>` block is open; the legacy `##[`
+/// form counts anywhere in a line (returned as `legacy`). The judge of every test that
+/// prints untrusted text.
+pub fn commands_the_runner_sees(stdout: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut stopped: Option<String> = None;
+    for line in runner_lines(stdout) {
+        let t = line.trim();
+        if let Some(token) = &stopped {
+            if t.strip_prefix("::").and_then(|r| r.strip_suffix("::")) == Some(token.as_str()) {
+                stopped = None;
+            }
+            continue;
+        }
+        if let Some(rest) = t.strip_prefix("::") {
+            let name = rest.split([' ', ':']).next().unwrap_or_default().to_owned();
+            if name == "stop-commands" {
+                stopped = Some(rest.trim_start_matches("stop-commands::").to_owned());
+            }
+            found.push(name);
+        } else if line.contains("##[") {
+            found.push("legacy".into());
+        }
+    }
+    found
+}
+
+/// A fresh random token for a `::stop-commands::` block (32 hex characters; the streamed
+/// text cannot know it, so it cannot end the block early).
+pub fn stop_token() -> String {
+    let mut s = String::with_capacity(32);
+    for b in rand::random::<[u8; 16]>() {
+        let _ = write!(s, "{b:02x}");
+    }
+    s
+}
+
+/// A line of streamed output for the inside of a stop-commands block: commands are off
+/// there, so only characters that would still break the log (other controls than the
+/// ANSI escape, which the runner renders as colour) are escaped.
+pub fn stream_line(line: &str) -> String {
+    if !line.chars().any(|c| is_breaking(c) && c != '\u{1b}') {
+        return line.to_owned();
+    }
+    let mut out = String::with_capacity(line.len() + 8);
+    for c in line.chars() {
+        if is_breaking(c) && c != '\u{1b}' {
+            push_escape(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Where a piece of markdown goes: table cells also need `|` escaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Md {
+    /// A paragraph, list item or heading.
+    Prose,
+    /// A GFM table cell.
+    Cell,
+}
+
+/// Untrusted text as a markdown code span: nothing inside is markup, HTML, a mention or a
+/// link. The fence is one backtick longer than the longest run inside; a space pads a
+/// span that starts or ends with a backtick or a space (CommonMark strips one each side).
+pub fn md_code(text: &str, place: Md) -> String {
+    let mut body = String::with_capacity(text.len() + 4);
+    let mut run = 0usize;
+    let mut longest = 0usize;
+    for c in text.chars() {
+        if c == '`' {
+            run += 1;
+            longest = longest.max(run);
+        } else {
+            run = 0;
+        }
+        if is_breaking(c) {
+            push_escape(&mut body, c);
+        } else if c == '|' && place == Md::Cell {
+            // GFM splits cells before inline parsing, pairing backslashes left to right: the
+            // pipe is escaped only when an odd run of backslashes precedes it.
+            let trailing = body.len() - body.trim_end_matches('\\').len();
+            body.push_str(if trailing % 2 == 1 { "\\\\|" } else { "\\|" });
+        } else {
+            body.push(c);
+        }
+    }
+    if body.is_empty() {
+        body.push(' ');
+    }
+    let fence = "`".repeat(longest + 1);
+    let pad = body.starts_with('`')
+        || body.ends_with('`')
+        || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty());
+    let pad = if pad { " " } else { "" };
+    format!("{fence}{pad}{body}{pad}{fence}")
+}
+
+/// Untrusted multi-line text (a log tail, command output) as a fenced code block: the
+/// backtick fence is longer than any backtick run inside, so no line can close it (and a
+/// `~~~` line is content); control characters other than line breaks and tabs become
+/// visible escapes. Ends with a blank line.
+pub fn md_block(text: &str) -> String {
+    let mut body = String::with_capacity(text.len() + 16);
+    let (mut run, mut longest) = (0usize, 0usize);
+    for line in runner_lines(text) {
+        for c in line.chars() {
+            if c == '`' {
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 0;
+            }
+            if is_breaking(c) {
+                push_escape(&mut body, c);
+            } else {
+                body.push(c);
+            }
+        }
+        run = 0;
+        body.push('\n');
+    }
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}text\n{body}{fence}\n\n")
+}
+
+/// Untrusted text as markdown prose or a table cell: every character that can open markup
+/// anywhere in a line is backslash-escaped (`` ` `` `*` `_` `[` `]` `<` `>` `|` `~` `$`
+/// `\\`), so `<img>`, links, emphasis, math and table pipes stay literal; `&` is written
+/// `&amp;` (no entity such as `&#10;` can decode); line breaks and controls become
+/// visible escapes, so the text is one line, and what only matters at a line's start (`-`,
+/// `+`, `=`, `#`, `1.`) is escaped there; `@name` and `#123` get a word joiner after the
+/// sign so GitHub neither notifies nor links.
+pub fn md_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut at_start = true;
+    let mut iter = text.chars().peekable();
+    while let Some(c) = iter.next() {
+        let start = std::mem::replace(&mut at_start, false);
+        if is_breaking(c) {
+            push_escape(&mut out, c);
+        } else if c == '&' {
+            out.push_str("&amp;");
+        } else if c == '@' || c == '#' {
+            if start {
+                out.push('\\');
+            }
+            out.push(c);
+            // `@name` notifies, `#123` links: a word joiner after the sign stops both.
+            let next = iter.peek();
+            if (c == '@' && next.is_some_and(|n| n.is_alphanumeric() || *n == '_'))
+                || (c == '#' && next.is_some_and(char::is_ascii_digit))
+            {
+                out.push('\u{2060}');
+            }
+        } else if matches!(
+            c,
+            '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '$' | '\\'
+        ) || (start && matches!(c, '-' | '+' | '='))
+        {
+            out.push('\\');
+            out.push(c);
+        } else if start && c.is_ascii_digit() {
+            // `1.` or `1)` at a line's start is a list item.
+            out.push(c);
+            while let Some(d) = iter.next_if(char::is_ascii_digit) {
+                out.push(d);
+            }
+            if let Some(p) = iter.next_if(|p| matches!(p, '.' | ')')) {
+                out.push('\\');
+                out.push(p);
+            }
+        } else if c == ' ' && start {
+            // Leading spaces (four make a code block) are kept as one visible space.
+            out.push_str("&#32;");
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;
