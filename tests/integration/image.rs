@@ -19,6 +19,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::common::{Harness, Run, repo_root, service_env};
 
+mod results;
 mod transcripts;
 
 const ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";

@@ -64,6 +64,8 @@ pub struct Streamed {
     pub status: String,
     /// Every line of stdout and stderr, in arrival order.
     pub lines: Vec<String>,
+    /// The last non-empty line on stderr: where docker says why it failed.
+    pub last_error: Option<String>,
 }
 
 impl Streamed {
@@ -76,6 +78,24 @@ impl Streamed {
     fn text(&self) -> String {
         self.lines.join("\n")
     }
+}
+
+/// How a build ended, when the tool itself did its job.
+pub enum Build {
+    /// The image was built (and with buildx and `push`, pushed).
+    Built(Built),
+    /// The change broke the build: the gate fails (a result, not an error).
+    Broken(Broken),
+}
+
+/// A build the change broke.
+pub struct Broken {
+    /// The exit status.
+    pub status: String,
+    /// Docker's last error line (the pull request's text).
+    pub reason: String,
+    /// The build's last lines (the pull request's text).
+    pub tail: String,
 }
 
 /// What a successful build left behind.
@@ -155,14 +175,15 @@ impl Docker {
     }
 
     /// Build (and with buildx and `push`, push) as `req` says; iid and metadata files go
-    /// into `workdir`.
+    /// into `workdir`. A build the change broke is `Ok(Build::Broken)`; one that failed for
+    /// any other reason is an error.
     pub async fn build(
         &self,
         commands: &Commands,
         req: &BuildRequest<'_>,
         use_buildx: bool,
         workdir: &Path,
-    ) -> Result<Built, Error> {
+    ) -> Result<Build, Error> {
         let iidfile = workdir.join("iid");
         let metadata_file = workdir.join("metadata.json");
         let (title, argv) = if use_buildx {
@@ -175,7 +196,7 @@ impl Docker {
         };
         let out = self.stream(commands, title, &argv).await?;
         if !out.success {
-            return Err(build_error(out));
+            return failed_build(out).map(Build::Broken);
         }
         let iid = std::fs::read_to_string(&iidfile)
             .ok()
@@ -191,7 +212,7 @@ impl Docker {
             .as_ref()
             .and_then(|m| m.config_digest.clone())
             .or(iid);
-        Ok(Built { image_id, buildx })
+        Ok(Build::Built(Built { image_id, buildx }))
     }
 
     /// Run with output forwarded line by line to the log inside a group, and kept.
@@ -215,8 +236,11 @@ impl Docker {
                 },
             })?;
         let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = child.stdout.take().map(|s| forward(s, lines.clone()));
-        let err = child.stderr.take().map(|s| forward(s, lines.clone()));
+        let out = child
+            .stdout
+            .take()
+            .map(|s| forward(s, false, lines.clone()));
+        let err = child.stderr.take().map(|s| forward(s, true, lines.clone()));
         let (_, _, status) = tokio::join!(
             async {
                 if let Some(f) = out {
@@ -234,14 +258,20 @@ impl Docker {
             what: title.to_owned(),
             source,
         })?;
-        let lines = match Arc::try_unwrap(lines) {
+        let lines: Vec<(bool, String)> = match Arc::try_unwrap(lines) {
             Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
             Err(shared) => shared.lock().map(|g| g.clone()).unwrap_or_default(),
         };
+        let last_error = lines
+            .iter()
+            .rev()
+            .find(|(stderr, l)| *stderr && !l.trim().is_empty())
+            .map(|(_, l)| l.trim().to_owned());
         Ok(Streamed {
             success: status.success(),
             status: status.to_string(),
-            lines,
+            lines: lines.into_iter().map(|(_, l)| l).collect(),
+            last_error,
         })
     }
 
@@ -292,8 +322,18 @@ impl Docker {
     }
 }
 
-/// A failed build; an engine that went away is named as such.
-fn build_error(out: Streamed) -> Error {
+/// Why a build failed: the change ([`output::broken_by_the_change`]), an engine that went
+/// away (named as such), or something else the tool could not get past.
+fn failed_build(out: Streamed) -> Result<Broken, Error> {
+    if let Some(reason) = &out.last_error
+        && output::broken_by_the_change(reason)
+    {
+        return Ok(Broken {
+            reason: reason.clone(),
+            tail: out.tail(),
+            status: out.status,
+        });
+    }
     let text = out.text();
     // The classic CLI says "Cannot connect to the Docker daemon at ...", BuildKit's client
     // "failed to dial gRPC: cannot connect to the Docker daemon", a TCP host "error during
@@ -302,18 +342,23 @@ fn build_error(out: Streamed) -> Error {
         let l = l.to_ascii_lowercase();
         l.contains("connect to the docker daemon") || l.contains("error during connect")
     }) {
-        return Error::DaemonUnreachable {
+        return Err(Error::DaemonUnreachable {
             detail: line.trim().to_owned(),
-        };
+        });
     }
-    Error::Build {
+    Err(Error::Build {
         tail: out.tail(),
         status: out.status,
-    }
+    })
 }
 
-/// Forward a child's output to the log line by line and keep it.
-async fn forward<R: AsyncRead + Unpin>(reader: R, keep: Arc<Mutex<Vec<String>>>) {
+/// Forward a child's output to the log line by line and keep it, marked with whether it
+/// came from stderr.
+async fn forward<R: AsyncRead + Unpin>(
+    reader: R,
+    stderr: bool,
+    keep: Arc<Mutex<Vec<(bool, String)>>>,
+) {
     let mut r = BufReader::new(reader);
     let mut buf = Vec::new();
     loop {
@@ -326,7 +371,7 @@ async fn forward<R: AsyncRead + Unpin>(reader: R, keep: Arc<Mutex<Vec<String>>>)
                     .to_owned();
                 log_untrusted_output(&line);
                 if let Ok(mut k) = keep.lock() {
-                    k.push(line);
+                    k.push((stderr, line));
                 }
             }
         }
@@ -352,6 +397,15 @@ fn buildx_installed(env: &RunnerEnv) -> bool {
 mod tests {
     use super::*;
 
+    fn failed(lines: Vec<String>) -> Streamed {
+        Streamed {
+            success: false,
+            status: "exit status: 1".into(),
+            last_error: lines.last().cloned(),
+            lines,
+        }
+    }
+
     #[test]
     fn an_absent_engine_is_named_whatever_the_client_says() {
         for line in [
@@ -359,22 +413,20 @@ mod tests {
             "failed to dial gRPC: cannot connect to the Docker daemon. Is 'docker daemon' running on this host?",
             "error during connect: Get \"http://10.0.0.1:2375/_ping\": dial tcp: i/o timeout",
         ] {
-            let out = Streamed {
-                success: false,
-                status: "exit status: 1".into(),
-                lines: vec!["#1 [internal] load build definition".into(), line.into()],
-            };
+            let out = failed(vec![
+                "#1 [internal] load build definition".into(),
+                line.into(),
+            ]);
             assert!(
-                matches!(build_error(out), Error::DaemonUnreachable { .. }),
+                matches!(failed_build(out), Err(Error::DaemonUnreachable { .. })),
                 "{line}"
             );
         }
-        let out = Streamed {
-            success: false,
-            status: "exit status: 1".into(),
-            lines: (0..40).map(|i| format!("line {i}")).collect(),
-        };
-        let msg = build_error(out).to_string();
+        let out = failed((0..40).map(|i| format!("line {i}")).collect());
+        let msg = failed_build(out)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
         assert!(
             msg.starts_with("docker build failed (exit status: 1); last output:\nline 25\n"),
             "{msg}"
@@ -383,5 +435,21 @@ mod tests {
             msg.ends_with("line 39") && !msg.contains("line 24"),
             "{msg}"
         );
+    }
+
+    /// A `RUN` step may print anything, also what an absent engine prints: docker's last
+    /// error line decides.
+    #[test]
+    fn the_last_error_line_decides() {
+        let out = failed(vec![
+            "#5 0.2 Cannot connect to the Docker daemon at unix:///var/run/docker.sock.".into(),
+            "executor failed running [/bin/sh -c docker ps]: exit code: 1".into(),
+        ]);
+        let broken = failed_build(out).ok().expect("the change broke it");
+        assert_eq!(
+            broken.reason,
+            "executor failed running [/bin/sh -c docker ps]: exit code: 1"
+        );
+        assert!(broken.tail.starts_with("#5 0.2 Cannot connect"));
     }
 }

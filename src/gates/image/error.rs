@@ -58,7 +58,8 @@ pub enum Error {
     /// The private docker configuration could not be written.
     #[error("could not prepare the private docker configuration")]
     DockerConfig(#[source] std::io::Error),
-    /// The build failed.
+    /// The build failed, and not because of the change (see `output::broken_by_the_change`):
+    /// a base image that cannot be pulled, the disk, the builder itself.
     #[error("docker build failed ({status}); last output:\n{tail}")]
     Build {
         /// Exit status.

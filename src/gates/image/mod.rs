@@ -8,10 +8,14 @@
 //! and `aws` (credentials), `workdir` (the private temporary folder), `docker` (the CLI),
 //! `registry` and `verify` (the registry API).
 //!
-//! Verdict: this gate has no policy to fail. Every problem (bad input, docker missing,
-//! auth refused, a failed build or push, a digest the registry does not confirm) is an
-//! `Err`, exit 2: the tool could not do its job. With `push: false` the gate builds and
-//! passes; there is no digest to verify, so `digest` and `image-ref` are empty.
+//! Verdict: the gate fails (`Verdict::Fail`, exit 1) when the change breaks the build: a
+//! `RUN` step exits non-zero, a `COPY`/`ADD` source is missing from the context, the
+//! Dockerfile does not parse (`output::broken_by_the_change` reads docker's last error
+//! line). Every other problem (bad input, docker or its daemon missing, credentials refused,
+//! a base image that cannot be pulled, a failed push, a digest the registry does not
+//! confirm) is an `Err`, exit 2: the tool could not do its job. With `push: false` the
+//! gate builds and passes; there is no digest to verify, so `digest` and `image-ref` are
+//! empty.
 
 mod auth;
 mod aws;
@@ -35,7 +39,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use self::config::ImageConfig;
-use self::docker::{Docker, Section};
+use self::docker::{Build, Docker, Section};
 use self::metadata::RunInfo;
 use self::plan::BuildRequest;
 use self::registry::{Backoff, RegistryClient};
@@ -105,12 +109,29 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     };
     let started = Instant::now();
     let build = async {
-        let built = docker
+        let build = docker
             .build(&ctx.commands, &req, use_buildx, work.path())
             .await?;
-        Ok::<_, Error>((built, started.elapsed()))
+        Ok::<_, Error>((build, started.elapsed()))
     };
-    let ((), (built, build_time)) = tokio::try_join!(auth_check, build)?;
+    let ((), (build, build_time)) = tokio::try_join!(auth_check, build)?;
+    let builder = if use_buildx { "buildx" } else { "docker build" };
+    let built = match build {
+        Build::Built(built) => built,
+        // The change broke the build: a result, the gate fails.
+        Build::Broken(broken) => {
+            return Ok(render::failed(&render::Failed {
+                target: &target,
+                registry: &login.registry,
+                builder,
+                build_time,
+                status: &broken.status,
+                reason: &broken.reason,
+                tail: &broken.tail,
+                auth: &login.used,
+            }));
+        }
+    };
 
     // buildx pushed during the build (its time includes the push); the classic builder
     // pushes each tag now.
@@ -138,7 +159,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         digest: verified.digest.as_ref(),
         image_id: built.image_id.as_ref(),
         size: verified.size,
-        builder: if use_buildx { "buildx" } else { "docker build" },
+        builder,
         build_time,
         push_time,
         auth: &login.used,

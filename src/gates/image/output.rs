@@ -1,6 +1,7 @@
 //! Reading what docker prints: the digest `docker push` reports, buildx's metadata file,
-//! and whether a failure is worth retrying. Pure: text in, values out. Docker's output is
-//! the pull request's text; nothing here prints it.
+//! whether a failure is worth retrying, and whether a failed build is the change's doing.
+//! Pure: text in, values out. Docker's output is the pull request's text; nothing here
+//! prints it.
 
 use crate::oci::Digest;
 
@@ -75,6 +76,37 @@ pub fn is_transient(output: &str) -> bool {
     transient.iter().any(|t| text.contains(t))
 }
 
+/// Whether a failed build failed because of what it was given (the Dockerfile or the
+/// build context), judged from the last line docker printed on stderr as it exited: a `RUN`
+/// step that ran and exited non-zero, a `COPY`/`ADD` source the context does not have, a
+/// Dockerfile that does not parse. Anything else (the daemon, a registry or the network
+/// while pulling a base image, the disk, a push) is not the change's doing. The wordings
+/// are BuildKit's (docker 20.10 and later) and the legacy builder's.
+pub fn broken_by_the_change(error_line: &str) -> bool {
+    let l = error_line.to_ascii_lowercase();
+    // "executor failed running [/bin/sh -c x]: exit code: 3" (BuildKit 0.8-0.10),
+    // "process \"/bin/sh -c x\" did not complete successfully: exit code: 3" (later),
+    // "The command '/bin/sh -c x' returned a non-zero code: 3" (legacy). Without an exit
+    // code the step never ran ("executor failed running [...]: network bridge not found").
+    let exit_code = |marker: &str| {
+        l.rsplit_once(marker)
+            .is_some_and(|(_, code)| code.trim().parse::<i64>().is_ok())
+    };
+    let run_failed = ((l.contains("executor failed running")
+        || l.contains("did not complete successfully"))
+        && exit_code("exit code: "))
+        || exit_code("returned a non-zero code: ");
+    // "failed to compute cache key: \"/x\" not found: not found" (BuildKit),
+    // "COPY failed: file not found in build context ..." (legacy).
+    let source_missing = (l.contains("failed to compute cache key") && l.contains("not found"))
+        || l.contains("copy failed: file not found")
+        || l.contains("add failed: file not found")
+        || l.contains("no source files were specified");
+    // "dockerfile parse error line 1: unknown instruction: FROMM" (both).
+    let unparsable = l.contains("dockerfile parse error");
+    run_failed || source_missing || unparsable
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,6 +161,35 @@ mod tests {
             "An image does not exist locally with the tag: x",
         ] {
             assert!(!is_transient(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn builds_broken_by_the_change() {
+        for line in [
+            "executor failed running [/bin/sh -c echo hi && exit 3]: exit code: 3",
+            "ERROR: failed to solve: process \"/bin/sh -c false\" did not complete successfully: exit code: 1",
+            "The command '/bin/sh -c false' returned a non-zero code: 1",
+            "failed to compute cache key: \"/missing.txt\" not found: not found",
+            "ERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref abc::def: \"/missing.txt\": not found",
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist",
+            "ADD failed: file not found in build context or excluded by .dockerignore: stat x: file does not exist",
+            "failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 1: unknown instruction: FROMM",
+            "Error response from daemon: dockerfile parse error line 1: unknown instruction: FROMM",
+        ] {
+            assert!(broken_by_the_change(line), "{line}");
+        }
+        for line in [
+            "executor failed running [/bin/sh -c echo hi]: network bridge not found",
+            "failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to do request: Head \"https://nonexistent.invalid/v2/x/manifests/1\": dial tcp: lookup nonexistent.invalid: no such host",
+            "Get \"https://nonexistent.invalid/v2/\": dial tcp: lookup nonexistent.invalid on 10.0.0.53:53: no such host",
+            "failed to solve: rpc error: code = Unknown desc = failed to copy: write /var/lib/docker/x: no space left on device",
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+            "ERROR: failed to solve: failed to push r.io/a:v1: unexpected status: 401 Unauthorized",
+            "pull access denied for nope, repository does not exist or may require 'docker login'",
+            "",
+        ] {
+            assert!(!broken_by_the_change(line), "{line}");
         }
     }
 }

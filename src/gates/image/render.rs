@@ -1,13 +1,15 @@
 //! What people read from the image gate, as markdown and outputs: the title, the summary
-//! table (image, digest, size, durations, auth), the tag list, and the step outputs.
-//! Pure: values in, an [`Outcome`] out.
+//! table (image, digest, size, durations, auth), the tag list, and the step outputs; for a
+//! build the change broke, docker's last lines. Pure: values in, an [`Outcome`] out.
+//! Docker's words reach markdown only through [`crate::untrusted`].
 
 use std::time::Duration;
 
 use super::auth::AuthUsed;
 use super::host::Registry;
 use crate::oci::{Digest, Reference};
-use crate::outcome::{Outcome, Verdict};
+use crate::outcome::{Annotation, Level, Outcome, Verdict};
+use crate::untrusted;
 
 /// What the outcome is made of.
 pub struct Report<'a> {
@@ -106,6 +108,62 @@ pub fn outcome(r: &Report<'_>) -> Outcome {
                 "image-id".into(),
                 r.image_id.map(ToString::to_string).unwrap_or_default(),
             ),
+        ],
+    }
+}
+
+/// A build the change broke.
+pub struct Failed<'a> {
+    /// The repository it was for.
+    pub target: &'a Reference,
+    /// The registry, as the `registry` output names it.
+    pub registry: &'a Registry,
+    /// Which builder ran.
+    pub builder: &'a str,
+    /// How long it ran.
+    pub build_time: Duration,
+    /// Its exit status.
+    pub status: &'a str,
+    /// Docker's last error line (untrusted).
+    pub reason: &'a str,
+    /// Docker's last lines (untrusted).
+    pub tail: &'a str,
+    /// How the gate authenticated.
+    pub auth: &'a AuthUsed,
+}
+
+/// The outcome of a build the change broke: the gate fails, nothing was pushed.
+pub fn failed(f: &Failed<'_>) -> Outcome {
+    let repo = f.target.name();
+    let mut summary = String::from("| | |\n|---|---|\n");
+    summary.push_str(&format!("| Image | `{repo}` |\n"));
+    summary.push_str(&format!(
+        "| Build | failed after {} ({}, {}) |\n",
+        seconds(f.build_time),
+        f.builder,
+        f.status
+    ));
+    summary.push_str(&format!("| Auth | {} |\n\n", f.auth));
+    summary.push_str(
+        "The Dockerfile or the build context does not build; nothing was pushed. Docker's last lines:\n\n",
+    );
+    summary.push_str(&untrusted::md_block(f.tail));
+    Outcome {
+        verdict: Verdict::Fail,
+        title: format!("{repo} does not build"),
+        summary,
+        text: String::new(),
+        annotations: vec![Annotation::general(
+            Level::Failure,
+            "docker build failed",
+            f.reason,
+        )],
+        outputs: vec![
+            ("digest".into(), String::new()),
+            ("image-ref".into(), String::new()),
+            ("tags".into(), String::new()),
+            ("registry".into(), f.registry.to_string()),
+            ("image-id".into(), String::new()),
         ],
     }
 }
@@ -221,5 +279,48 @@ mod tests {
         assert_eq!(human_size(512), "512 B");
         assert_eq!(human_size(2048), "2.0 KiB");
         assert_eq!(human_size(3 * 1024 * 1024 * 1024), "3.0 GiB");
+    }
+
+    #[test]
+    fn a_broken_build_fails_with_dockers_words_fenced() {
+        let registry = Registry::parse("127.0.0.1:5000").unwrap();
+        let repo = crate::oci::Repository::parse("team/api").unwrap();
+        let target = super::super::plan::target(&registry, &repo);
+        let tail = "#5 0.3 ```\n#5 0.3 <img src=x> @octocat #1\nexecutor failed running [/bin/sh -c x]: exit code: 3";
+        let o = failed(&Failed {
+            target: &target,
+            registry: &registry,
+            builder: "docker build",
+            build_time: Duration::from_millis(1500),
+            status: "exit status: 1",
+            reason: "executor failed running [/bin/sh -c x]: exit code: 3",
+            tail,
+            auth: &AuthUsed::Anonymous,
+        });
+        assert_eq!(o.verdict, Verdict::Fail);
+        assert_eq!(o.title, "127.0.0.1:5000/team/api does not build");
+        assert_eq!(o.annotations.len(), 1);
+        assert_eq!(
+            o.outputs
+                .iter()
+                .map(|(_, v)| v.as_str())
+                .collect::<Vec<_>>(),
+            ["", "", "", "127.0.0.1:5000", ""]
+        );
+        insta::assert_snapshot!(o.summary, @r"
+        | | |
+        |---|---|
+        | Image | `127.0.0.1:5000/team/api` |
+        | Build | failed after 1.5 s (docker build, exit status: 1) |
+        | Auth | anonymous (no credentials) |
+
+        The Dockerfile or the build context does not build; nothing was pushed. Docker's last lines:
+
+        ````text
+        #5 0.3 ```
+        #5 0.3 <img src=x> @octocat #1
+        executor failed running [/bin/sh -c x]: exit code: 3
+        ````
+        ");
     }
 }

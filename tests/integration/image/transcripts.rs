@@ -255,6 +255,7 @@ fn build_broken_by_a_missing_file() {
         &mock,
     );
     let run = h.run();
+    run.assert_code(1);
     let secrets = password_secrets(&reg);
     let text = transcript(&h, &run, Some(&mock), &refs(&secrets))
         .replace(&ctx.path().display().to_string(), "[context]");
@@ -270,6 +271,7 @@ fn build_broken_by_a_syntax_error() {
         .input("context", ctx.path().display().to_string())
         .input("tags", "v1");
     let run = h.run();
+    run.assert_code(1);
     let secrets = password_secrets(&reg);
     let text = transcript(&h, &run, None, &refs(&secrets))
         .replace(&ctx.path().display().to_string(), "[context]");
@@ -286,6 +288,7 @@ fn build_broken_by_a_failing_run_step() {
         .input("context", ctx.path().display().to_string())
         .input("tags", "v1");
     let run = h.run();
+    run.assert_code(1);
     let secrets = password_secrets(&reg);
     let text = transcript(&h, &run, None, &refs(&secrets))
         .replace(&ctx.path().display().to_string(), "[context]");
