@@ -10,6 +10,7 @@ pub mod error;
 pub mod gates;
 pub mod github;
 pub mod logging;
+pub mod oci;
 pub mod outcome;
 pub mod report;
 pub mod runner;

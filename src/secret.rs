@@ -30,13 +30,12 @@ impl<T> fmt::Display for Secret<T> {
     }
 }
 
-/// The strings a runner should mask for a secret input: the value itself.
-///
-/// Dead weight kept only while the image and rollout gates still call it (they are being
-/// split on other branches): they should call `Commands::add_mask(value)` directly, and
-/// then this function and its test go.
-pub fn mask_values(value: &str) -> Vec<String> {
-    vec![value.to_owned()]
+/// Read a secret from configuration (the runner's environment) without ever holding it
+/// in a printable type.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Secret<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        T::deserialize(d).map(Secret)
+    }
 }
 
 #[cfg(test)]
@@ -48,14 +47,5 @@ mod tests {
         let s = Secret::new("ghs_abc".to_owned());
         assert_eq!(format!("{s} {s:?} {:?}", Some(&s)), "*** *** Some(***)");
         assert_eq!(s.expose(), "ghs_abc");
-    }
-
-    #[test]
-    fn secrets_are_masked_whole() {
-        assert_eq!(mask_values("abc"), ["abc"]);
-        assert_eq!(
-            mask_values("apiVersion: v1\ntoken: x"),
-            ["apiVersion: v1\ntoken: x"]
-        );
     }
 }

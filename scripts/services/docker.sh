@@ -3,9 +3,10 @@
 # starts a private Docker engine and an htpasswd-protected registry on 127.0.0.1, exports
 # their coordinates, and defines `services_docker_down` to stop them.
 #
-# Recipe: ../shared/docker-on-ci.md. dockerd runs with --bridge=none --iptables=false
-# (no bridge on these machines), the vfs storage driver, and a short --exec-root (containerd's
-# socket path must stay under ~108 bytes). Nothing can be pulled, so images are FROM scratch.
+# Recipe: ../shared/docker-on-ci.md. dockerd runs with --iptables=false (no NAT: builds and
+# containers reach nothing outside), a bridge when one can be made (else --bridge=none), the
+# vfs storage driver, and a short --exec-root (containerd's socket path must stay under ~108
+# bytes). Nothing can be pulled, so images are FROM scratch or on a `docker import`ed base.
 #
 # Exports:
 #   DOCKER_HOST             unix socket of the private engine
@@ -18,6 +19,7 @@
 #                           (`<account>-auth-token`, user `AWS`), also in the htpasswd file,
 #                           so the ECR path can push to this registry
 #   TEST_DOCKER_DIR         the folder holding everything (removed by services_docker_down)
+#   TEST_DOCKER_BRIDGE      1 when the engine has a bridge network (RUN steps can start), else 0
 
 _svc_free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -41,12 +43,29 @@ _svc_docker_start() {
 
   printf '{"deprecated-key-path":"%s/key.json"}\n' "$w" >"$w/daemon.json"
   export DOCKER_HOST="unix://$w/d.sock"
-  dockerd --config-file "$w/daemon.json" --data-root "$w/root" --exec-root "$w/exec" \
-    --pidfile "$w/dockerd.pid" -H "$DOCKER_HOST" \
-    --bridge=none --iptables=false --ip6tables=false --storage-driver=vfs >"$w/dockerd.log" 2>&1 &
-  _SVC_DOCKERD_PID=$!
-  local i
-  for i in $(seq 1 300); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.1; done
+  # A bridge network lets a build's RUN steps start (the image gate's tests need a RUN
+  # step that fails on its own); where no bridge can be made, fall back to --bridge=none
+  # and say so in TEST_DOCKER_BRIDGE, so those tests fail loudly instead of misleading.
+  _SVC_MADE_DOCKER0=
+  ip link show docker0 >/dev/null 2>&1 || _SVC_MADE_DOCKER0=1
+  local bridge i
+  for bridge in "" "--bridge=none"; do
+    # shellcheck disable=SC2086
+    dockerd --config-file "$w/daemon.json" --data-root "$w/root" --exec-root "$w/exec" \
+      --pidfile "$w/dockerd.pid" -H "$DOCKER_HOST" $bridge \
+      --iptables=false --ip6tables=false --storage-driver=vfs >"$w/dockerd.log" 2>&1 &
+    _SVC_DOCKERD_PID=$!
+    for i in $(seq 1 300); do
+      /usr/bin/docker info >/dev/null 2>&1 && break
+      kill -0 "$_SVC_DOCKERD_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    if /usr/bin/docker info >/dev/null 2>&1; then
+      export TEST_DOCKER_BRIDGE=$([ -z "$bridge" ] && echo 1 || echo 0)
+      break
+    fi
+    { kill -TERM "$_SVC_DOCKERD_PID" && wait "$_SVC_DOCKERD_PID"; } 2>/dev/null || true
+  done
   if ! /usr/bin/docker info >/dev/null 2>&1; then
     echo "dockerd did not start:" >&2; tail -20 "$w/dockerd.log" >&2; return 1
   fi
@@ -89,6 +108,8 @@ services_docker_down() {
     /usr/bin/docker ps -aq 2>/dev/null | xargs -r /usr/bin/docker rm -f >/dev/null 2>&1 || true
     { kill -TERM "$_SVC_DOCKERD_PID" && wait "$_SVC_DOCKERD_PID"; } 2>/dev/null || true
     _SVC_DOCKERD_PID=
+    # dockerd leaves its bridge behind; remove it when we made it.
+    if [ -n "${_SVC_MADE_DOCKER0:-}" ]; then ip link del docker0 2>/dev/null || true; fi
   fi
   if [ -n "$w" ] && [ -d "$w" ]; then
     # A killed dockerd leaves its root bind-mounted; unmount before removing.

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::secret::Secret;
+
 /// Environment variables of the process as UTF-8 pairs (non-UTF-8 ones are skipped:
 /// none of the variables we read can legitimately hold such bytes).
 // The one place the program reads its environment; `clippy.toml` forbids it elsewhere.
@@ -85,6 +87,21 @@ pub struct RunnerEnv {
     /// Token fallback for the local CLI.
     #[serde(default, rename = "github_token")]
     pub token: Option<String>,
+    /// The runner's per-job temporary folder, emptied after every job.
+    #[serde(default, rename = "runner_temp")]
+    pub runner_temp: Option<PathBuf>,
+    /// Where to ask for the workflow's OIDC token (only with `permissions: id-token: write`).
+    #[serde(default, rename = "actions_id_token_request_url")]
+    pub id_token_request_url: Option<String>,
+    /// The bearer token for [`RunnerEnv::id_token_request_url`].
+    #[serde(default, rename = "actions_id_token_request_token")]
+    pub id_token_request_token: Option<Secret<String>>,
+    /// The docker CLI's configuration folder, when not `~/.docker`.
+    #[serde(default, rename = "docker_config")]
+    pub docker_config: Option<PathBuf>,
+    /// The user's home folder.
+    #[serde(default, rename = "home")]
+    pub home: Option<PathBuf>,
     /// `RUST_CI_ACTION_CRASH_TEST`: test builds only (the `crash-test` feature) panic on
     /// purpose, `1` at start-up, `gate` inside the gate, to prove the crash contract.
     #[serde(default, rename = "rust_ci_action_crash_test")]
@@ -93,6 +110,18 @@ pub struct RunnerEnv {
     #[serde(skip)]
     pub cwd: Option<PathBuf>,
 }
+
+/// Variables read besides every `GITHUB_*` one.
+const OTHER_VARIABLES: &[&str] = &[
+    "RUNNER_DEBUG",
+    "RUST_LOG",
+    "RUST_CI_ACTION_CRASH_TEST",
+    "RUNNER_TEMP",
+    "ACTIONS_ID_TOKEN_REQUEST_URL",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+    "DOCKER_CONFIG",
+    "HOME",
+];
 
 impl RunnerEnv {
     /// Read from pairs; empty values count as absent (envy would give `Some("")`).
@@ -104,8 +133,7 @@ impl RunnerEnv {
     {
         let wanted = pairs.into_iter().filter_map(|(k, v)| {
             let (k, v) = (k.as_ref(), v.as_ref());
-            let relevant = k.starts_with("GITHUB_")
-                || matches!(k, "RUNNER_DEBUG" | "RUST_LOG" | "RUST_CI_ACTION_CRASH_TEST");
+            let relevant = k.starts_with("GITHUB_") || OTHER_VARIABLES.contains(&k);
             (relevant && !v.trim().is_empty()).then(|| (k.to_owned(), v.to_owned()))
         });
         // Every field is an optional string or path, so deserialisation cannot fail.
@@ -190,6 +218,7 @@ mod tests {
             env.run_url().as_deref(),
             Some("https://github.com/octo/hello/actions/runs/42")
         );
+        assert_eq!(env.home, Some(PathBuf::from("/root")));
         let local = RunnerEnv::from_pairs(Vec::<(String, String)>::new());
         assert!(!local.on_actions());
         assert_eq!(local.api_url(), "https://api.github.com");
@@ -203,5 +232,39 @@ mod tests {
         );
         let ws = RunnerEnv::from_pairs([("GITHUB_WORKSPACE", "/ws")]).in_dir(Some("/x".into()));
         assert_eq!(ws.workspace_dir(), PathBuf::from("/ws"));
+    }
+
+    #[test]
+    fn reads_what_the_image_gate_needs() {
+        let env = RunnerEnv::from_pairs([
+            ("RUNNER_TEMP", "/home/runner/work/_temp"),
+            (
+                "ACTIONS_ID_TOKEN_REQUEST_URL",
+                "https://token.example/x?api-version=2.0",
+            ),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ghs_request"),
+            ("DOCKER_CONFIG", "/etc/docker-ci"),
+            ("ACTIONS_RUNTIME_TOKEN", "not read"),
+        ]);
+        assert_eq!(
+            env.runner_temp,
+            Some(PathBuf::from("/home/runner/work/_temp"))
+        );
+        assert_eq!(
+            env.id_token_request_url.as_deref(),
+            Some("https://token.example/x?api-version=2.0")
+        );
+        assert_eq!(
+            env.id_token_request_token
+                .as_ref()
+                .map(|t| t.expose().as_str()),
+            Some("ghs_request")
+        );
+        assert!(
+            !format!("{env:?}").contains("ghs_request"),
+            "Debug never shows the OIDC request token"
+        );
+        assert_eq!(env.docker_config, Some(PathBuf::from("/etc/docker-ci")));
+        assert_eq!(env.home, None);
     }
 }

@@ -19,6 +19,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::common::{Harness, Run, repo_root, service_env};
 
+mod results;
+mod transcripts;
+
 const ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
 const SHA: &str = "ec26c3e57ca3a959ca5aad62de7213c562f8c821";
 
@@ -69,6 +72,53 @@ fn context() -> &'static Path {
         dir
     })
 }
+
+/// A context folder with this Dockerfile and nothing else (a build that cannot succeed).
+fn broken_context(dockerfile: &str) -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("image-broken-")
+        .tempdir()
+        .expect("temp");
+    std::fs::write(dir.path().join("Dockerfile"), dockerfile).expect("Dockerfile");
+    dir
+}
+
+/// A context whose Dockerfile starts `FROM` a busybox base (made once with `docker import`:
+/// nothing can be pulled here) and goes on with `rest`, so `RUN` steps have a shell.
+fn busybox_context(rest: &str) -> tempfile::TempDir {
+    static BASE: OnceLock<()> = OnceLock::new();
+    BASE.get_or_init(|| {
+        assert_eq!(
+            service_env("TEST_DOCKER_BRIDGE"),
+            "1",
+            "the engine has no bridge network, so RUN steps cannot start: see scripts/services/docker.sh"
+        );
+        let root = tempfile::tempdir().expect("temp");
+        let bin = root.path().join("bin");
+        std::fs::create_dir(&bin).expect("bin");
+        std::fs::copy("/bin/busybox", bin.join("busybox")).expect("busybox-static is installed");
+        for applet in ["sh", "echo", "false", "true", "cat", "ls"] {
+            std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("applet");
+        }
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "tar -C '{}' -c . | docker import --change 'ENV PATH=/bin' - {BUSYBOX}",
+                root.path().display()
+            ))
+            .output()
+            .expect("docker import");
+        assert!(
+            out.status.success(),
+            "docker import: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+    broken_context(&format!("FROM {BUSYBOX}\n{rest}"))
+}
+
+/// The imported busybox base image.
+const BUSYBOX: &str = "rust-ci-test/busybox:base";
 
 /// A harness for the image gate with the runner's variables, a private RUNNER_TEMP and TMPDIR.
 fn gate(image: &str) -> Harness {
@@ -284,16 +334,25 @@ fn aws_config() -> aws_config::SdkConfig {
     ))
 }
 
+/// Create the secret in moto, or give it this value when an earlier run made it.
 fn create_secret(name: &str, value: &str) {
     let conf = aws_config();
     rt().block_on(async {
-        aws_sdk_secretsmanager::Client::new(&conf)
+        let sm = aws_sdk_secretsmanager::Client::new(&conf);
+        let created = sm
             .create_secret()
             .name(name)
             .secret_string(value)
             .send()
-            .await
-            .expect("create secret in moto");
+            .await;
+        if created.is_err() {
+            sm.put_secret_value()
+                .secret_id(name)
+                .secret_string(value)
+                .send()
+                .await
+                .expect("create or update the secret in moto");
+        }
     });
 }
 

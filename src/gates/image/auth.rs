@@ -1,13 +1,13 @@
 //! Registry credentials, the pure parts: the private `config.json` docker reads them from,
 //! the strings to mask, Amazon ECR's `AWS:<password>` token and the Secrets Manager JSON.
 //!
-//! No I/O here: `mod.rs` fetches tokens and secrets and writes the file. Error messages never
+//! No I/O here: `aws.rs` fetches tokens and secrets, `workdir.rs` writes the file. Error messages never
 //! quote the secret text they failed to read.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use super::config::Registry;
+use super::host::Registry;
 use crate::secret::Secret;
 
 /// A user name and password for a registry.
@@ -29,10 +29,7 @@ impl Credentials {
     /// and the base64 `user:password` string.
     pub fn mask_values(&self) -> Vec<String> {
         let p = self.password.expose();
-        let mut v = crate::secret::mask_values(p);
-        v.push(STANDARD.encode(p));
-        v.push(self.basic().expose().clone());
-        v
+        vec![p.clone(), STANDARD.encode(p), self.basic().expose().clone()]
     }
 }
 

@@ -1,260 +1,16 @@
 //! Typed configuration of the image gate, from [`RawInputs`] (stage two of input handling).
 //!
-//! Newtypes here cannot hold a bad value: an [`ImageRef`] is a valid repository path, a
-//! [`Registry`] a valid `host[:port]`, a [`Tag`] a valid tag. Nothing here touches files,
-//! processes or the network; whether the context directory exists is checked in `mod.rs`.
+//! Newtypes here cannot hold a bad value: the image is an [`oci::Repository`] (split from
+//! its registry by docker's rule, [`oci::Parts`]), the registry a [`Registry`], each tag an
+//! [`oci::Tag`]. Nothing here touches files, processes or the network; whether the context
+//! directory exists is checked when the gate runs.
 
-use std::fmt;
 use std::path::PathBuf;
 
+use super::host::Registry;
+use crate::oci::{self, Repository, Tag};
 use crate::runner::inputs::{InputError, RawInputs};
 use crate::secret::Secret;
-
-/// A repository path inside a registry, e.g. `team/api`: lower-case path components as
-/// the distribution reference grammar allows
-/// (<https://github.com/distribution/reference/blob/main/reference.go>), at most 255 characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef(String);
-
-impl ImageRef {
-    /// The repository path.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for ImageRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Why an image name is rejected, or `None` when it is valid.
-fn image_problem(name: &str) -> Option<&'static str> {
-    if name.len() > 255 {
-        return Some("a repository name has at most 255 characters");
-    }
-    if name.contains('@') {
-        return Some("a repository name has no digest: the gate computes it");
-    }
-    if name.contains(':') {
-        return Some("a repository name has no tag: put tags in `tags`");
-    }
-    for part in name.split('/') {
-        if !component_ok(part) {
-            return Some(
-                "expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`",
-            );
-        }
-    }
-    None
-}
-
-/// One path component: `[a-z0-9]+(?:(?:[._]|__|[-]*)[a-z0-9]+)*`.
-fn component_ok(part: &str) -> bool {
-    let b = part.as_bytes();
-    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &part[start..i];
-        let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|c| c == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// A registry `host[:port]` (no scheme, no path), e.g. `ghcr.io` or `127.0.0.1:5000`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registry(String);
-
-impl Registry {
-    /// Parse `host[:port]`, also accepting (and dropping) an `https://`/`http://` prefix and a
-    /// trailing `/`, as `docker login` does.
-    pub fn parse(value: &str) -> Result<Self, &'static str> {
-        let v = value
-            .trim()
-            .trim_start_matches("https://")
-            .trim_start_matches("http://")
-            .trim_end_matches('/');
-        if v.is_empty() {
-            return Err("expected host[:port]");
-        }
-        if v.contains('/') {
-            return Err("expected host[:port] without a path: put the repository in `image`");
-        }
-        let bracketed = v.starts_with('[') && v.ends_with(']');
-        let (host, port) = match v.rsplit_once(':') {
-            Some((h, p)) if !bracketed => (h, Some(p)),
-            _ => (v, None),
-        };
-        if let Some(p) = port
-            && p.parse::<u16>().map_or(true, |n| n == 0)
-        {
-            return Err("expected host[:port] with a port from 1 to 65535");
-        }
-        let host_ok = if let Some(inner) = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'))
-        {
-            inner.parse::<std::net::Ipv6Addr>().is_ok()
-        } else {
-            !host.is_empty()
-                && host.split('.').all(|label| {
-                    !label.is_empty()
-                        && !label.starts_with('-')
-                        && !label.ends_with('-')
-                        && label
-                            .bytes()
-                            .all(|c| c.is_ascii_alphanumeric() || c == b'-')
-                })
-        };
-        if !host_ok {
-            return Err("expected host[:port] with a DNS name or IP address as host");
-        }
-        Ok(Self(v.to_ascii_lowercase()))
-    }
-
-    /// `host[:port]`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The host without the port.
-    pub fn host(&self) -> &str {
-        match self.0.rsplit_once(':') {
-            Some((h, p)) if p.bytes().all(|c| c.is_ascii_digit()) => h,
-            _ => &self.0,
-        }
-    }
-
-    /// Docker treats `localhost` and 127.0.0.0/8 (and `::1`) as insecure registries by
-    /// default and talks plain HTTP to them; everything else is HTTPS
-    /// (<https://docs.docker.com/engine/daemon/insecure-registries/>). We do the same.
-    pub fn is_loopback(&self) -> bool {
-        let h = self.host().trim_start_matches('[').trim_end_matches(']');
-        h == "localhost"
-            || h.parse::<std::net::Ipv4Addr>()
-                .is_ok_and(|a| a.is_loopback())
-            || h.parse::<std::net::Ipv6Addr>()
-                .is_ok_and(|a| a.is_loopback())
-    }
-
-    /// `https://host[:port]`, or `http://` for loopback registries. Docker Hub's API lives at
-    /// `registry-1.docker.io`, not at `docker.io`.
-    pub fn api_base(&self) -> String {
-        let scheme = if self.is_loopback() { "http" } else { "https" };
-        let host = if self.is_docker_hub() {
-            "registry-1.docker.io"
-        } else {
-            self.as_str()
-        };
-        format!("{scheme}://{host}")
-    }
-
-    /// Docker Hub under any of its names.
-    pub fn is_docker_hub(&self) -> bool {
-        matches!(
-            self.0.as_str(),
-            "docker.io" | "index.docker.io" | "registry-1.docker.io"
-        )
-    }
-
-    /// An Amazon ECR private registry host:
-    /// `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` (also `dkr-ecr` dual-stack on
-    /// `on.aws`). Returns the region.
-    pub fn ecr_region(&self) -> Option<&str> {
-        let mut parts = self.host().split('.');
-        let account = parts.next()?;
-        if account.len() != 12 || !account.bytes().all(|c| c.is_ascii_digit()) {
-            return None;
-        }
-        let rest: Vec<&str> = parts.collect();
-        let (region, suffix) = match rest.as_slice() {
-            ["dkr", "ecr" | "ecr-fips", region, suffix @ ..] => (*region, suffix),
-            ["dkr-ecr" | "dkr-ecr-fips", region, suffix @ ..] => (*region, suffix),
-            _ => return None,
-        };
-        let known = matches!(
-            suffix,
-            ["amazonaws", "com"] | ["amazonaws", "com", "cn"] | ["on", "aws"] | ["api", "aws"]
-        );
-        (known && !region.is_empty()).then_some(region)
-    }
-}
-
-impl fmt::Display for Registry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Tag(String);
-
-impl Tag {
-    /// Parse a tag.
-    pub fn parse(value: &str) -> Result<Self, &'static str> {
-        let b = value.as_bytes();
-        let ok_first = b
-            .first()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
-        let ok_rest = b
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'.' | b'-'));
-        if ok_first && ok_rest && b.len() <= 128 {
-            Ok(Self(value.to_owned()))
-        } else {
-            Err(
-                "expected a tag of letters, digits, `_`, `.` and `-` (not starting with `.` or `-`), at most 128 characters",
-            )
-        }
-    }
-
-    /// Make a valid tag from arbitrary text (a git tag name such as `release/1.0`): other
-    /// characters become `-`, leading `.`/`-` are dropped, the length is capped. `None`
-    /// when nothing usable is left.
-    pub fn sanitize(value: &str) -> Option<Self> {
-        let mapped: String = value
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .collect();
-        let trimmed: String = mapped
-            .trim_start_matches(['.', '-'])
-            .chars()
-            .take(128)
-            .collect();
-        Self::parse(&trimmed).ok()
-    }
-
-    /// The tag.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Tag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Which builder runs the build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -330,7 +86,7 @@ pub type KeyValue = (String, String);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageConfig {
     /// Repository path.
-    pub image: ImageRef,
+    pub image: Repository,
     /// Registry, when given (or taken from a host in `image`).
     pub registry: Option<Registry>,
     /// Tags; empty means the defaults (`sha-<short sha>`, plus the git tag on tag pushes).
@@ -381,27 +137,24 @@ fn key_values(raw: &RawInputs, name: &str) -> Result<Vec<KeyValue>, InputError> 
         .collect()
 }
 
-/// The first path component of `image` names a registry when it has a `.` or `:` or is
-/// `localhost` (the rule docker uses to tell `ghcr.io/x` from `team/x`).
-fn split_registry(image: &str) -> (Option<&str>, &str) {
-    match image.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
-            (Some(first), rest)
-        }
-        _ => (None, image),
-    }
-}
-
 impl TryFrom<&RawInputs> for ImageConfig {
     type Error = InputError;
 
     fn try_from(raw: &RawInputs) -> Result<Self, InputError> {
         let image_in = raw.require("image", "the repository to push, e.g. `team/api`")?;
-        let (host_in_image, path) = split_registry(image_in);
-        if let Some(problem) = image_problem(path) {
-            return Err(InputError::invalid("image", image_in, problem));
+        let invalid = |m: &str| InputError::invalid("image", image_in, m);
+        // A repository name never holds `@`: say why before the grammar does.
+        if image_in.contains('@') {
+            return Err(invalid(
+                "a repository name has no digest: the gate computes it",
+            ));
         }
-        let image = ImageRef(path.to_owned());
+        let parts = oci::Parts::parse(image_in).map_err(|e| invalid(&e.to_string()))?;
+        if parts.tag.is_some() {
+            return Err(invalid("a repository name has no tag: put tags in `tags`"));
+        }
+        let host_in_image = parts.registry.as_ref().map(oci::Domain::as_str);
+        let image = parts.repository;
         let registry = match (raw.get("registry"), host_in_image) {
             (Some(_), Some(_)) => {
                 return Err(InputError::invalid(
@@ -420,7 +173,7 @@ impl TryFrom<&RawInputs> for ImageConfig {
         };
         let mut tags: Vec<Tag> = Vec::new();
         for t in raw.multiline("tags") {
-            let tag = Tag::parse(&t).map_err(|m| InputError::invalid("tags", &t, m))?;
+            let tag = Tag::parse(&t).map_err(|e| InputError::invalid("tags", &t, e.to_string()))?;
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -620,6 +373,16 @@ mod tests {
         assert_eq!(c.image.as_str(), "team/api");
         let c = ImageConfig::try_from(&raw(&[("image", "ghcr.io/octo/app")])).unwrap();
         assert_eq!(c.registry.unwrap().as_str(), "ghcr.io");
+        // Docker's rule: an upper-case first component can only be a host.
+        let c = ImageConfig::try_from(&raw(&[("image", "Registry/api")])).unwrap();
+        assert_eq!(c.registry.unwrap().as_str(), "registry");
+        assert_eq!(c.image.as_str(), "api");
+        let c =
+            ImageConfig::try_from(&raw(&[("image", "team/api"), ("registry", "r.io")])).unwrap();
+        assert_eq!(
+            (c.registry.unwrap().as_str(), c.image.as_str()),
+            ("r.io", "team/api")
+        );
     }
 
     #[test]
@@ -739,80 +502,5 @@ mod tests {
             let err = ImageConfig::try_from(&raw(pairs)).expect_err(want);
             assert_eq!(err.to_string(), *want, "{pairs:?}");
         }
-    }
-
-    #[test]
-    fn image_names() {
-        for ok in ["a", "team/api", "a.b/c_d/e__f/g--h", "x0/9y", "a-b"] {
-            assert_eq!(image_problem(ok), None, "{ok}");
-        }
-        for bad in [
-            "", "-a", "a-", "a..b", "a___b", "A", "a/", "/a", "a b", "a._b",
-        ] {
-            assert!(image_problem(bad).is_some(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn registries() {
-        let r = Registry::parse("https://Localhost:5000/").unwrap();
-        assert_eq!(r.as_str(), "localhost:5000");
-        assert!(r.is_loopback());
-        assert_eq!(r.api_base(), "http://localhost:5000");
-        for (host, loopback) in [
-            ("127.0.0.1:1", true),
-            ("127.8.9.10", true),
-            ("[::1]:5000", true),
-            ("10.0.0.1", false),
-            ("ghcr.io", false),
-        ] {
-            assert_eq!(
-                Registry::parse(host).unwrap().is_loopback(),
-                loopback,
-                "{host}"
-            );
-        }
-        assert_eq!(
-            Registry::parse("ghcr.io").unwrap().api_base(),
-            "https://ghcr.io"
-        );
-        assert_eq!(
-            Registry::parse("docker.io").unwrap().api_base(),
-            "https://registry-1.docker.io"
-        );
-        let ecr = Registry::parse("123456789012.dkr.ecr.eu-west-1.amazonaws.com").unwrap();
-        assert_eq!(ecr.ecr_region(), Some("eu-west-1"));
-        assert_eq!(
-            Registry::parse("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn")
-                .unwrap()
-                .ecr_region(),
-            Some("cn-north-1")
-        );
-        assert_eq!(
-            Registry::parse("123456789012.dkr.ecr-fips.us-east-1.amazonaws.com")
-                .unwrap()
-                .ecr_region(),
-            Some("us-east-1")
-        );
-        for not in [
-            "ghcr.io",
-            "12345.dkr.ecr.eu-west-1.amazonaws.com",
-            "123456789012.dkr.ecr.eu-west-1.example.com",
-            "127.0.0.1:5000",
-        ] {
-            assert_eq!(Registry::parse(not).unwrap().ecr_region(), None, "{not}");
-        }
-    }
-
-    #[test]
-    fn tag_sanitising() {
-        assert_eq!(Tag::sanitize("v1.2.3").unwrap().as_str(), "v1.2.3");
-        assert_eq!(
-            Tag::sanitize("release/1.0").unwrap().as_str(),
-            "release-1.0"
-        );
-        assert_eq!(Tag::sanitize("-.x").unwrap().as_str(), "x");
-        assert_eq!(Tag::sanitize("///"), None);
-        assert_eq!(Tag::sanitize(&"a".repeat(200)).unwrap().as_str().len(), 128);
     }
 }

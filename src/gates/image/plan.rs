@@ -1,172 +1,42 @@
-//! What to run, decided without running it: default tags, the automatic OCI labels, the
-//! argument vectors of `docker buildx build`, `docker build` and `docker push`, and the
-//! reading of what those commands print (push digests, buildx metadata, transient errors).
+//! What to run, decided without running it: the references to push, the argument vectors
+//! of `docker buildx build`, `docker build` and `docker push`, and the folders the docker
+//! CLI finds plugins in.
 //!
-//! Everything here is pure: values in, values out. `mod.rs` runs the commands.
+//! Everything here is pure: values in, values out. `docker.rs` runs the commands.
 
 use std::ffi::OsString;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::config::{ImageRef, Registry, Tag};
+use super::error::Error;
+use super::host::Registry;
+use super::output::BuildxMetadata;
+use crate::oci::{Digest, Reference, Repository, Tag};
 
-/// A content digest, `sha256:` and 64 lower-case hex digits.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Digest(String);
-
-impl Digest {
-    /// Parse a digest; only sha256 is produced by registries and builders today.
-    pub fn parse(value: &str) -> Option<Self> {
-        let hex = value.strip_prefix("sha256:")?;
-        (hex.len() == 64
-            && hex
-                .bytes()
-                .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)))
-        .then(|| Self(value.to_owned()))
-    }
-
-    /// The digest of some bytes.
-    pub fn of(bytes: &[u8]) -> Self {
-        use sha2::Digest as _;
-        let sum = sha2::Sha256::digest(bytes);
-        let hex: String = sum.iter().map(|b| format!("{b:02x}")).collect();
-        Self(format!("sha256:{hex}"))
-    }
-
-    /// `sha256:...`.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Display for Digest {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Facts about the workflow run that go into default tags and labels.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunInfo {
-    /// `GITHUB_SERVER_URL`.
-    pub server_url: Option<String>,
-    /// `GITHUB_REPOSITORY`.
-    pub repository: Option<String>,
-    /// `GITHUB_SHA`.
-    pub sha: Option<String>,
-    /// `GITHUB_REF`, e.g. `refs/tags/v1.2.3`.
-    pub git_ref: Option<String>,
-    /// `GITHUB_REF_TYPE`, `branch` or `tag`.
-    pub ref_type: Option<String>,
-    /// `GITHUB_REF_NAME`.
-    pub ref_name: Option<String>,
-    /// When the build started, RFC 3339.
-    pub created: String,
-}
-
-impl RunInfo {
-    /// The first 7 characters of the commit, as `git rev-parse --short` prints by default.
-    pub fn short_sha(&self) -> Option<&str> {
-        let sha = self.sha.as_deref()?;
-        (sha.len() >= 7 && sha.is_char_boundary(7)).then(|| &sha[..7])
-    }
-
-    /// The git tag name on tag pushes.
-    pub fn git_tag(&self) -> Option<&str> {
-        if let Some(t) = self
-            .git_ref
-            .as_deref()
-            .and_then(|r| r.strip_prefix("refs/tags/"))
-        {
-            return Some(t);
-        }
-        (self.ref_type.as_deref() == Some("tag"))
-            .then_some(self.ref_name.as_deref())
-            .flatten()
-    }
-}
-
-/// Tags when `tags` is not given: `sha-<short sha>`, plus the git tag (made a valid image
-/// tag) on tag pushes. Empty when the run has no commit to name.
-pub fn default_tags(run: &RunInfo) -> Vec<Tag> {
-    let mut tags: Vec<Tag> = run
-        .short_sha()
-        .and_then(|s| Tag::parse(&format!("sha-{s}")).ok())
-        .into_iter()
-        .collect();
-    if let Some(t) = run.git_tag().and_then(Tag::sanitize)
-        && !tags.contains(&t)
-    {
-        tags.push(t);
-    }
-    tags
-}
-
-/// The standard OCI labels from the run
-/// (<https://github.com/opencontainers/image-spec/blob/main/annotations.md>); missing facts
-/// are left out rather than written empty.
-pub fn oci_labels(run: &RunInfo) -> Vec<(String, String)> {
-    let mut labels = Vec::new();
-    if let Some(repo) = &run.repository {
-        let server = run
-            .server_url
-            .as_deref()
-            .unwrap_or("https://github.com")
-            .trim_end_matches('/');
-        labels.push((
-            "org.opencontainers.image.source".to_owned(),
-            format!("{server}/{repo}"),
-        ));
-    }
-    if let Some(sha) = &run.sha {
-        labels.push(("org.opencontainers.image.revision".to_owned(), sha.clone()));
-    }
-    if !run.created.is_empty() {
-        labels.push((
-            "org.opencontainers.image.created".to_owned(),
-            run.created.clone(),
-        ));
-    }
-    if let Some(version) = run.git_tag().or_else(|| run.short_sha()) {
-        labels.push((
-            "org.opencontainers.image.version".to_owned(),
-            version.to_owned(),
-        ));
-    }
-    labels
-}
-
-/// The automatic labels overridden by the user's (a user label with the same key wins and
-/// takes the automatic one's place), then the user's other labels in their order.
-pub fn merge_labels(
-    automatic: &[(String, String)],
-    user: &[(String, String)],
-) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = automatic
-        .iter()
-        .map(|(k, v)| {
-            let v = user
-                .iter()
-                .rev()
-                .find(|(uk, _)| uk == k)
-                .map_or(v, |(_, uv)| uv);
-            (k.clone(), v.clone())
-        })
-        .collect();
-    for (k, v) in user {
-        match out.iter_mut().find(|(ok, _)| ok == k) {
-            Some(slot) => slot.1 = v.clone(),
-            None => out.push((k.clone(), v.clone())),
-        }
-    }
-    out
+/// The repository the gate pushes to, normalised as docker normalises it (a one-component
+/// Docker Hub path gets `library/`).
+pub fn target(registry: &Registry, image: &Repository) -> Reference {
+    Reference::new(Some(registry.domain().clone()), image.clone())
 }
 
 /// `registry/image:tag` for each tag.
-pub fn full_refs(registry: &Registry, image: &ImageRef, tags: &[Tag]) -> Vec<String> {
+pub fn full_refs(target: &Reference, tags: &[Tag]) -> Vec<String> {
     tags.iter()
-        .map(|t| format!("{registry}/{image}:{t}"))
+        .map(|t| target.clone().with_tag(t.clone()).to_string())
         .collect()
+}
+
+/// What `docker buildx build --push` pushed: every reference, at the digest its metadata
+/// file records (all tags go in one push); no metadata or no digest is an error.
+pub fn pushed_by_buildx(
+    meta: Option<&BuildxMetadata>,
+    refs: &[String],
+) -> Result<Vec<(String, Digest)>, Error> {
+    let digest = meta.and_then(|m| m.digest.clone());
+    let digest = digest.ok_or_else(|| Error::NoDigest {
+        what: "docker buildx build --metadata-file",
+        reference: refs.join(", "),
+    })?;
+    Ok(refs.iter().map(|r| (r.clone(), digest.clone())).collect())
 }
 
 /// Everything a build needs, resolved (paths absolute or relative to the cwd of the child).
@@ -264,70 +134,6 @@ pub fn push_argv(reference: &str) -> Vec<OsString> {
     vec!["push".into(), reference.into()]
 }
 
-/// The digest `docker push` reports for a tag: the line `<tag>: digest: sha256:... size: N`.
-pub fn parse_push_digest(output: &str, tag: &str) -> Option<(Digest, u64)> {
-    output.lines().rev().find_map(|line| {
-        let rest = line.trim().strip_prefix(tag)?.strip_prefix(": digest: ")?;
-        let (digest, size) = rest.split_once(" size: ")?;
-        Some((Digest::parse(digest.trim())?, size.trim().parse().ok()?))
-    })
-}
-
-/// What `docker buildx build --metadata-file` records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildxMetadata {
-    /// `containerimage.digest`: the manifest (or index) digest, present when pushed.
-    pub digest: Option<Digest>,
-    /// `containerimage.config.digest`: the image id.
-    pub config_digest: Option<Digest>,
-}
-
-/// Read buildx's metadata file; `None` when it is not the JSON object buildx writes.
-pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    let get = |k: &str| v.get(k).and_then(|d| d.as_str()).and_then(Digest::parse);
-    v.is_object().then(|| BuildxMetadata {
-        digest: get("containerimage.digest"),
-        config_digest: get("containerimage.config.digest"),
-    })
-}
-
-/// Whether a failed `docker push` (or registry call) is worth retrying: dropped
-/// connections, timeouts, 5xx and 429. Authentication and permission errors are not.
-pub fn is_transient(output: &str) -> bool {
-    let text = output.to_ascii_lowercase();
-    let permanent = [
-        "unauthorized",
-        "denied",
-        "authentication required",
-        "forbidden",
-        "name unknown",
-        "manifest invalid",
-    ];
-    if permanent.iter().any(|p| text.contains(p)) {
-        return false;
-    }
-    let transient = [
-        "connection reset",
-        "connection refused",
-        "broken pipe",
-        "i/o timeout",
-        "tls handshake timeout",
-        "timeout exceeded",
-        "unexpected eof",
-        ": eof",
-        "toomanyrequests",
-        "too many requests",
-        "429",
-        "500 internal server error",
-        "502 bad gateway",
-        "503 service unavailable",
-        "504 gateway timeout",
-        "received unexpected http status: 5",
-    ];
-    transient.iter().any(|t| text.contains(t))
-}
-
 /// The folders the docker CLI looks for plugins in: `cliPluginsExtraDirs` from its
 /// `config.json`, `<config dir>/cli-plugins`, then the system folders.
 pub fn plugin_dirs(user_config_dir: Option<&Path>, extra: &[PathBuf]) -> Vec<PathBuf> {
@@ -371,107 +177,6 @@ mod tests {
             .collect()
     }
 
-    fn run() -> RunInfo {
-        RunInfo {
-            server_url: Some("https://github.com".into()),
-            repository: Some("octo/hello".into()),
-            sha: Some("ec26c3e57ca3a959ca5aad62de7213c562f8c821".into()),
-            git_ref: Some("refs/heads/main".into()),
-            ref_type: Some("branch".into()),
-            ref_name: Some("main".into()),
-            created: "2026-01-02T03:04:05Z".into(),
-        }
-    }
-
-    #[test]
-    fn default_tags_follow_the_run() {
-        let tags = |r: &RunInfo| {
-            default_tags(r)
-                .iter()
-                .map(|t| t.as_str().to_owned())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(tags(&run()), ["sha-ec26c3e"]);
-        let tag_push = RunInfo {
-            git_ref: Some("refs/tags/v1.2.3".into()),
-            ref_type: Some("tag".into()),
-            ref_name: Some("v1.2.3".into()),
-            ..run()
-        };
-        assert_eq!(tags(&tag_push), ["sha-ec26c3e", "v1.2.3"]);
-        let odd_tag = RunInfo {
-            git_ref: Some("refs/tags/release/2.0".into()),
-            ..run()
-        };
-        assert_eq!(tags(&odd_tag), ["sha-ec26c3e", "release-2.0"]);
-        let only_type = RunInfo {
-            git_ref: None,
-            ref_type: Some("tag".into()),
-            ref_name: Some("v9".into()),
-            ..run()
-        };
-        assert_eq!(tags(&only_type), ["sha-ec26c3e", "v9"]);
-        assert!(default_tags(&RunInfo::default()).is_empty());
-    }
-
-    #[test]
-    fn oci_labels_and_user_labels_win() {
-        let auto = oci_labels(&run());
-        assert_eq!(
-            auto,
-            [
-                (
-                    "org.opencontainers.image.source".to_owned(),
-                    "https://github.com/octo/hello".to_owned()
-                ),
-                (
-                    "org.opencontainers.image.revision".to_owned(),
-                    "ec26c3e57ca3a959ca5aad62de7213c562f8c821".to_owned()
-                ),
-                (
-                    "org.opencontainers.image.created".to_owned(),
-                    "2026-01-02T03:04:05Z".to_owned()
-                ),
-                (
-                    "org.opencontainers.image.version".to_owned(),
-                    "ec26c3e".to_owned()
-                ),
-            ]
-        );
-        let tagged = RunInfo {
-            git_ref: Some("refs/tags/v2".into()),
-            ..run()
-        };
-        assert_eq!(oci_labels(&tagged)[3].1, "v2");
-        assert!(
-            oci_labels(&RunInfo::default()).is_empty(),
-            "nothing known, nothing invented"
-        );
-
-        let user = vec![
-            ("team".to_owned(), "payments".to_owned()),
-            (
-                "org.opencontainers.image.version".to_owned(),
-                "1.0.0".to_owned(),
-            ),
-            ("team".to_owned(), "billing".to_owned()),
-        ];
-        let merged = merge_labels(&auto, &user);
-        assert_eq!(merged.len(), 5);
-        assert_eq!(
-            merged[3],
-            (
-                "org.opencontainers.image.version".to_owned(),
-                "1.0.0".to_owned()
-            )
-        );
-        assert_eq!(
-            merged[4],
-            ("team".to_owned(), "billing".to_owned()),
-            "the last duplicate wins"
-        );
-    }
-
     fn request<'a>(
         refs: &'a [String],
         labels: &'a [(String, String)],
@@ -498,8 +203,8 @@ mod tests {
     fn buildx_argv_has_everything_in_one_build() {
         let reg = Registry::parse("ghcr.io").unwrap();
         let tags = [Tag::parse("v1").unwrap(), Tag::parse("latest").unwrap()];
-        let img = config_image("octo/app");
-        let refs = full_refs(&reg, &img, &tags);
+        let img = Repository::parse("octo/app").unwrap();
+        let refs = full_refs(&target(&reg, &img), &tags);
         let labels = vec![("a".to_owned(), "b c".to_owned())];
         let args = vec![("VERSION".to_owned(), "1".to_owned())];
         let platforms = vec!["linux/amd64".to_owned(), "linux/arm64".to_owned()];
@@ -536,12 +241,40 @@ mod tests {
         assert!(!argv.contains(&"--load".to_owned()) && !argv.contains(&"--push".to_owned()));
     }
 
-    fn config_image(name: &str) -> ImageRef {
-        use crate::runner::inputs::RawInputs;
-        let raw = RawInputs::from_named([("image", name), ("registry", "r.io")]);
-        super::super::config::ImageConfig::try_from(&raw)
-            .unwrap()
-            .image
+    #[test]
+    fn buildx_pushes_every_tag_at_its_recorded_digest() {
+        let refs = vec!["r.io/a:v1".to_owned(), "r.io/a:latest".to_owned()];
+        let digest = Digest::of(b"index");
+        let meta = BuildxMetadata {
+            digest: Some(digest.clone()),
+            config_digest: None,
+        };
+        let pushed = pushed_by_buildx(Some(&meta), &refs).unwrap();
+        assert_eq!(
+            pushed,
+            [(refs[0].clone(), digest.clone()), (refs[1].clone(), digest)]
+        );
+        let unpushed = BuildxMetadata {
+            digest: None,
+            config_digest: None,
+        };
+        for meta in [None, Some(&unpushed)] {
+            let err = pushed_by_buildx(meta, &refs).unwrap_err().to_string();
+            assert_eq!(
+                err,
+                "docker buildx build --metadata-file reported no digest for r.io/a:v1, r.io/a:latest"
+            );
+        }
+    }
+
+    #[test]
+    fn docker_hub_names_are_normalised() {
+        let hub = Registry::parse("docker.io").unwrap();
+        let refs = full_refs(
+            &target(&hub, &Repository::parse("alpine").unwrap()),
+            &[Tag::parse("v1").unwrap()],
+        );
+        assert_eq!(refs, ["docker.io/library/alpine:v1"]);
     }
 
     #[test]
@@ -579,54 +312,6 @@ mod tests {
     }
 
     #[test]
-    fn push_output_digest() {
-        let out = "The push refers to repository [127.0.0.1:5101/demo/hello]\n\
-                   5f70bf18a086: Pushed\n\
-                   v1: digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef size: 528\n";
-        let (d, size) = parse_push_digest(out, "v1").unwrap();
-        assert_eq!(
-            d.as_str(),
-            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-        );
-        assert_eq!(size, 528);
-        assert_eq!(parse_push_digest(out, "v2"), None);
-        assert_eq!(
-            parse_push_digest("v1: digest: sha256:zz size: 1", "v1"),
-            None
-        );
-    }
-
-    #[test]
-    fn buildx_metadata() {
-        let json = r#"{
-          "buildx.build.ref": "builder/builder0/abc",
-          "containerimage.config.digest": "sha256:1111111111111111111111111111111111111111111111111111111111111111",
-          "containerimage.digest": "sha256:2222222222222222222222222222222222222222222222222222222222222222",
-          "image.name": "ghcr.io/octo/app:v1,ghcr.io/octo/app:latest"
-        }"#;
-        let m = parse_buildx_metadata(json).unwrap();
-        assert_eq!(m.digest.unwrap().as_str().chars().last(), Some('2'));
-        assert_eq!(m.config_digest.unwrap().as_str().chars().last(), Some('1'));
-        assert_eq!(parse_buildx_metadata("{}").unwrap().digest, None);
-        assert_eq!(parse_buildx_metadata("not json"), None);
-    }
-
-    #[test]
-    fn digests() {
-        assert_eq!(
-            Digest::of(b"").as_str(),
-            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
-        );
-        assert!(
-            Digest::parse(
-                "sha256:E3B0C44298FC1C149AFBF4C8996FB92427AE41E4649B934CA495991B7852B855"
-            )
-            .is_none()
-        );
-        assert!(Digest::parse("sha512:00").is_none());
-    }
-
-    #[test]
     fn plugin_folders() {
         let extra = plugin_extra_dirs(r#"{"cliPluginsExtraDirs":["/opt/plugins"],"auths":{}}"#);
         assert_eq!(extra, [PathBuf::from("/opt/plugins")]);
@@ -635,25 +320,5 @@ mod tests {
         assert_eq!(dirs[0], PathBuf::from("/opt/plugins"));
         assert_eq!(dirs[1], PathBuf::from("/home/u/.docker/cli-plugins"));
         assert!(dirs.contains(&PathBuf::from("/usr/libexec/docker/cli-plugins")));
-    }
-
-    #[test]
-    fn transient_errors() {
-        for t in [
-            "write tcp 127.0.0.1:1->127.0.0.1:2: write: connection reset by peer",
-            "received unexpected HTTP status: 502 Bad Gateway",
-            "toomanyrequests: rate limit",
-            "net/http: TLS handshake timeout",
-            "Put \"https://r/v2/x/blobs/uploads/\": EOF",
-        ] {
-            assert!(is_transient(t), "{t}");
-        }
-        for p in [
-            "unauthorized: authentication required",
-            "denied: requested access to the resource is denied",
-            "An image does not exist locally with the tag: x",
-        ] {
-            assert!(!is_transient(p), "{p}");
-        }
     }
 }

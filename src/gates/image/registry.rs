@@ -6,26 +6,19 @@
 //! token at the realm (<https://distribution.github.io/distribution/spec/auth/token/>).
 //! Connection failures, 5xx and 429 are retried with exponential backoff.
 //!
-//! Every manifest request sends all four manifest media types in `Accept`: a registry that
-//! gets none of them (distribution 2.8 does this) converts the manifest to schema 1 and
-//! reports the digest of that conversion, which differs from what was pushed.
-//!
-//! Pure parts (challenge parsing, manifest sizes) are separate functions with unit tests;
-//! the network parts run against a real registry in the service tests.
+//! Every manifest request sends all four manifest media types in `Accept` (`manifest.rs`
+//! says why). The pure parts live beside this file (`challenge.rs`, `manifest.rs`); the
+//! network parts run against a real registry in the service tests.
 
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode, header};
 
 use super::auth::Credentials;
-use super::config::Registry;
-use super::plan::Digest;
-
-/// `Accept` for manifests: Docker v2 manifest and manifest list, OCI manifest and index.
-pub const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
-     application/vnd.docker.distribution.manifest.list.v2+json, \
-     application/vnd.oci.image.manifest.v1+json, \
-     application/vnd.oci.image.index.v1+json";
+use super::challenge::{Challenge, parse_challenge};
+use super::host::Registry;
+use super::manifest::{MANIFEST_ACCEPT, manifest_size};
+use crate::oci::Digest;
 
 /// The registry did not give us what we asked for.
 #[derive(Debug, thiserror::Error)]
@@ -127,120 +120,6 @@ impl Backoff {
     }
 }
 
-/// A parsed `WWW-Authenticate` challenge.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Challenge {
-    /// `Basic realm=...`.
-    Basic,
-    /// `Bearer realm=...,service=...,scope=...`.
-    Bearer {
-        /// Token endpoint.
-        realm: String,
-        /// `service` parameter, when given.
-        service: Option<String>,
-        /// `scope` parameter, when given.
-        scope: Option<String>,
-    },
-}
-
-/// Parse a `WWW-Authenticate` value (RFC 7235: scheme, then `key=value` or
-/// `key="quoted, value"` pairs separated by commas).
-pub fn parse_challenge(value: &str) -> Option<Challenge> {
-    let value = value.trim();
-    let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
-    let params = parse_params(rest);
-    let get = |k: &str| {
-        params
-            .iter()
-            .find(|(pk, _)| pk.eq_ignore_ascii_case(k))
-            .map(|(_, v)| v.clone())
-    };
-    if scheme.eq_ignore_ascii_case("basic") {
-        Some(Challenge::Basic)
-    } else if scheme.eq_ignore_ascii_case("bearer") {
-        Some(Challenge::Bearer {
-            realm: get("realm").filter(|r| !r.is_empty())?,
-            service: get("service"),
-            scope: get("scope"),
-        })
-    } else {
-        None
-    }
-}
-
-fn parse_params(s: &str) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut chars = s.chars().peekable();
-    loop {
-        while chars.peek().is_some_and(|c| *c == ',' || c.is_whitespace()) {
-            chars.next();
-        }
-        let key: String =
-            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
-        if key.trim().is_empty() {
-            break;
-        }
-        if chars.next() != Some('=') {
-            continue;
-        }
-        let mut val = String::new();
-        if chars.peek() == Some(&'"') {
-            chars.next();
-            while let Some(c) = chars.next() {
-                match c {
-                    '\\' => val.extend(chars.next()),
-                    '"' => break,
-                    c => val.push(c),
-                }
-            }
-        } else {
-            val = std::iter::from_fn(|| chars.next_if(|c| *c != ','))
-                .collect::<String>()
-                .trim()
-                .to_owned();
-        }
-        out.push((key.trim().to_owned(), val));
-    }
-    out
-}
-
-/// Bytes an image manifest points at: its config plus its layers (compressed, as stored).
-/// For an index, `None` and the child manifest digests to add up instead (attestation
-/// manifests left out).
-pub fn manifest_size(body: &[u8]) -> Result<(Option<u64>, Vec<Digest>), String> {
-    let v: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| format!("manifest is not JSON ({e})"))?;
-    let size = |d: &serde_json::Value| {
-        d.get("size")
-            .and_then(serde_json::Value::as_u64)
-            .unwrap_or(0)
-    };
-    if let Some(layers) = v.get("layers").and_then(|l| l.as_array()) {
-        let config = v.get("config").map_or(0, size);
-        return Ok((
-            Some(config + layers.iter().map(size).sum::<u64>()),
-            Vec::new(),
-        ));
-    }
-    if let Some(children) = v.get("manifests").and_then(|m| m.as_array()) {
-        let digests = children
-            .iter()
-            .filter(|c| {
-                c.pointer("/annotations/vnd.docker.reference.type")
-                    .and_then(|t| t.as_str())
-                    != Some("attestation-manifest")
-            })
-            .filter_map(|c| {
-                c.get("digest")
-                    .and_then(|d| d.as_str())
-                    .and_then(Digest::parse)
-            })
-            .collect();
-        return Ok((None, digests));
-    }
-    Err("manifest has neither `layers` nor `manifests`".to_owned())
-}
-
 /// A client for one registry.
 #[derive(Debug)]
 pub struct RegistryClient {
@@ -324,10 +203,10 @@ impl RegistryClient {
             .get("docker-content-digest")
             .and_then(|v| v.to_str().ok())
         {
-            return Digest::parse(d.trim()).ok_or_else(|| Error::Malformed {
+            return Digest::parse(d.trim()).map_err(|_| Error::Malformed {
                 registry: self.reg(),
                 what,
-                detail: format!("Docker-Content-Digest {d:?} is not a sha256 digest"),
+                detail: format!("Docker-Content-Digest {d:?} is not a digest"),
             });
         }
         let body = self.manifest(name, reference).await?;
@@ -434,19 +313,47 @@ impl RegistryClient {
     ) -> Result<Answer, Error> {
         let url = format!("{}{path}", self.base);
         let mut challenged = false;
+        loop {
+            let auth = self.auth_header.lock().await.clone();
+            let answer = self
+                .send(what, || {
+                    let req = self
+                        .http
+                        .request(method.clone(), &url)
+                        .header(header::ACCEPT, MANIFEST_ACCEPT);
+                    match &auth {
+                        Some(a) => req.header(header::AUTHORIZATION, a),
+                        None => req,
+                    }
+                })
+                .await?;
+            if answer.status == StatusCode::UNAUTHORIZED && !challenged && self.creds.is_some() {
+                challenged = true;
+                let challenge = answer
+                    .headers
+                    .get(header::WWW_AUTHENTICATE)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                let new = self.authorize(&challenge, scope).await?;
+                *self.auth_header.lock().await = Some(new);
+                continue;
+            }
+            return Ok(answer);
+        }
+    }
+
+    /// Send what `build` makes, retrying dropped connections, 5xx and 429 with backoff.
+    async fn send(
+        &self,
+        what: &str,
+        build: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Answer, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let auth = self.auth_header.lock().await.clone();
-            let mut req = self
-                .http
-                .request(method.clone(), &url)
-                .header(header::ACCEPT, MANIFEST_ACCEPT);
-            if let Some(a) = &auth {
-                req = req.header(header::AUTHORIZATION, a);
-            }
             let result = async {
-                let resp = req.send().await?;
+                let resp = build().send().await?;
                 let status = resp.status();
                 let headers = resp.headers().clone();
                 let body = resp.bytes().await?.to_vec();
@@ -457,13 +364,17 @@ impl RegistryClient {
                 })
             }
             .await;
-            let answer = match result {
-                Ok(a) => a,
-                Err(e) if attempt < self.backoff.attempts => {
-                    tracing::debug!("{what}: {e}; retrying");
-                    tokio::time::sleep(self.backoff.delay(attempt)).await;
-                    continue;
+            let retry = attempt < self.backoff.attempts;
+            match result {
+                Ok(a)
+                    if retry
+                        && (a.status.is_server_error()
+                            || a.status == StatusCode::TOO_MANY_REQUESTS) =>
+                {
+                    tracing::debug!("{what}: HTTP {}; retrying", a.status);
                 }
+                Ok(a) => return Ok(a),
+                Err(e) if retry => tracing::debug!("{what}: {e}; retrying"),
                 Err(source) => {
                     return Err(Error::Unreachable {
                         registry: self.reg(),
@@ -471,29 +382,8 @@ impl RegistryClient {
                         source,
                     });
                 }
-            };
-            let s = answer.status;
-            if (s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS)
-                && attempt < self.backoff.attempts
-            {
-                tracing::debug!("{what}: HTTP {s}; retrying");
-                tokio::time::sleep(self.backoff.delay(attempt)).await;
-                continue;
             }
-            if s == StatusCode::UNAUTHORIZED && !challenged && self.creds.is_some() {
-                challenged = true;
-                let challenge = answer
-                    .headers
-                    .get(header::WWW_AUTHENTICATE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("")
-                    .to_owned();
-                let new = self.authorize(&challenge, scope).await?;
-                *self.auth_header.lock().await = Some(new);
-                attempt -= 1;
-                continue;
-            }
-            return Ok(answer);
+            tokio::time::sleep(self.backoff.delay(attempt)).await;
         }
     }
 
@@ -504,91 +394,62 @@ impl RegistryClient {
                 registry: self.reg(),
             });
         };
-        match parse_challenge(challenge) {
-            Some(Challenge::Basic) => Ok(format!("Basic {}", creds.basic().expose())),
-            Some(Challenge::Bearer {
+        let unfollowable = || Error::Challenge {
+            registry: self.reg(),
+            challenge: challenge.to_owned(),
+        };
+        let basic = format!("Basic {}", creds.basic().expose());
+        let (realm, service, given) = match parse_challenge(challenge).ok_or_else(unfollowable)? {
+            Challenge::Basic => return Ok(basic),
+            Challenge::Bearer {
                 realm,
                 service,
-                scope: given,
-            }) => {
-                let scope = given.unwrap_or_else(|| scope.to_owned());
-                let mut query: Vec<(&str, &str)> = vec![("scope", scope.as_str())];
-                if let Some(s) = &service {
-                    query.push(("service", s.as_str()));
-                }
-                let what = format!("the token request to {realm}");
-                let url = reqwest::Url::parse_with_params(&realm, &query).map_err(|_| {
-                    Error::Challenge {
-                        registry: self.reg(),
-                        challenge: challenge.to_owned(),
-                    }
-                })?;
-                let mut attempt = 0;
-                let resp = loop {
-                    attempt += 1;
-                    let r = self
-                        .http
-                        .get(url.clone())
-                        .header(
-                            header::AUTHORIZATION,
-                            format!("Basic {}", creds.basic().expose()),
-                        )
-                        .send()
-                        .await;
-                    match r {
-                        Ok(r)
-                            if (r.status().is_server_error()
-                                || r.status() == StatusCode::TOO_MANY_REQUESTS)
-                                && attempt < self.backoff.attempts => {}
-                        Ok(r) => break r,
-                        Err(_) if attempt < self.backoff.attempts => {}
-                        Err(source) => {
-                            return Err(Error::Unreachable {
-                                registry: self.reg(),
-                                what,
-                                source,
-                            });
-                        }
-                    }
-                    tokio::time::sleep(self.backoff.delay(attempt)).await;
-                };
-                match resp.status() {
-                    s if s.is_success() => {}
-                    StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => {
-                        return Err(Error::AuthRefused {
-                            registry: self.reg(),
-                            status: resp.status().as_u16(),
-                        });
-                    }
-                    s => {
-                        return Err(Error::Status {
-                            registry: self.reg(),
-                            what,
-                            status: s.as_u16(),
-                        });
-                    }
-                }
-                let v: serde_json::Value = resp.json().await.map_err(|e| Error::Malformed {
-                    registry: self.reg(),
-                    what: what.clone(),
-                    detail: e.to_string(),
-                })?;
-                let token = v
-                    .get("token")
-                    .or_else(|| v.get("access_token"))
-                    .and_then(|t| t.as_str())
-                    .ok_or_else(|| Error::Malformed {
-                        registry: self.reg(),
-                        what,
-                        detail: "no `token` in the answer".into(),
-                    })?;
-                Ok(format!("Bearer {token}"))
-            }
-            None => Err(Error::Challenge {
-                registry: self.reg(),
-                challenge: challenge.to_owned(),
-            }),
+                scope,
+            } => (realm, service, scope),
+        };
+        let scope = given.unwrap_or_else(|| scope.to_owned());
+        let mut query: Vec<(&str, &str)> = vec![("scope", scope.as_str())];
+        if let Some(s) = &service {
+            query.push(("service", s.as_str()));
         }
+        let what = format!("the token request to {realm}");
+        let url = reqwest::Url::parse_with_params(&realm, &query).map_err(|_| unfollowable())?;
+        let answer = self
+            .send(&what, || {
+                self.http
+                    .get(url.clone())
+                    .header(header::AUTHORIZATION, &basic)
+            })
+            .await?;
+        match answer.status {
+            s if s.is_success() => {}
+            s @ (StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) => {
+                return Err(Error::AuthRefused {
+                    registry: self.reg(),
+                    status: s.as_u16(),
+                });
+            }
+            s => {
+                return Err(Error::Status {
+                    registry: self.reg(),
+                    what,
+                    status: s.as_u16(),
+                });
+            }
+        }
+        let malformed = |detail: String| Error::Malformed {
+            registry: self.reg(),
+            what: what.clone(),
+            detail,
+        };
+        let v: serde_json::Value =
+            serde_json::from_slice(&answer.body).map_err(|e| malformed(e.to_string()))?;
+        let token = v
+            .get("token")
+            .or_else(|| v.get("access_token"))
+            .and_then(|t| t.as_str())
+            .ok_or_else(|| malformed("no `token` in the answer".into()))?;
+        Ok(format!("Bearer {token}"))
     }
 }
 
@@ -597,74 +458,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn challenges() {
-        assert_eq!(
-            parse_challenge(r#"Basic realm="ci""#),
-            Some(Challenge::Basic)
-        );
-        assert_eq!(
-            parse_challenge(
-                r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull,push""#
-            ),
-            Some(Challenge::Bearer {
-                realm: "https://auth.docker.io/token".into(),
-                service: Some("registry.docker.io".into()),
-                scope: Some("repository:library/alpine:pull,push".into()),
-            })
-        );
-        assert_eq!(
-            parse_challenge("bearer realm=https://ghcr.io/token, service=ghcr.io"),
-            Some(Challenge::Bearer {
-                realm: "https://ghcr.io/token".into(),
-                service: Some("ghcr.io".into()),
-                scope: None,
-            })
-        );
-        assert_eq!(
-            parse_challenge(r#"Bearer service="x""#),
-            None,
-            "a bearer challenge needs a realm"
-        );
-        assert_eq!(parse_challenge("Negotiate"), None);
-        assert_eq!(parse_challenge(""), None);
-    }
-
-    #[test]
-    fn sizes() {
-        let m = br#"{"schemaVersion":2,"config":{"size":100,"digest":"sha256:x"},"layers":[{"size":1000},{"size":24}]}"#;
-        assert_eq!(manifest_size(m).unwrap(), (Some(1124), vec![]));
-        let d1 = "sha256:".to_owned() + &"1".repeat(64);
-        let d2 = "sha256:".to_owned() + &"2".repeat(64);
-        let idx = format!(
-            r#"{{"manifests":[{{"digest":"{d1}","platform":{{"os":"linux"}}}},{{"digest":"{d2}","annotations":{{"vnd.docker.reference.type":"attestation-manifest"}}}}]}}"#
-        );
-        assert_eq!(
-            manifest_size(idx.as_bytes()).unwrap(),
-            (None, vec![Digest::parse(&d1).unwrap()])
-        );
-        assert!(manifest_size(b"{}").is_err());
-        assert!(manifest_size(b"nope").is_err());
-    }
-
-    #[test]
     fn backoff_doubles_and_caps() {
         let b = Backoff::default();
         assert_eq!(b.delay(1), Duration::from_millis(500));
         assert_eq!(b.delay(2), Duration::from_secs(1));
         assert_eq!(b.delay(10), Duration::from_secs(8));
-    }
-
-    #[test]
-    fn accept_has_all_four_types() {
-        for t in [
-            "application/vnd.docker.distribution.manifest.v2+json",
-            "application/vnd.docker.distribution.manifest.list.v2+json",
-            "application/vnd.oci.image.manifest.v1+json",
-            "application/vnd.oci.image.index.v1+json",
-        ] {
-            assert!(MANIFEST_ACCEPT.contains(t), "{t}");
-        }
-        assert!(!MANIFEST_ACCEPT.contains('\n'));
     }
 
     /// A registry that answers with a Bearer challenge, a token service that wants Basic

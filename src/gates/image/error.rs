@@ -1,0 +1,146 @@
+//! Why the image gate could not do its job: every variant is a tool error (exit 2,
+//! `result=error`, one `::error` line). Messages are lower-case and do not repeat their
+//! source.
+
+use std::path::PathBuf;
+
+use super::auth::AuthError;
+use super::registry;
+use crate::oci::Digest;
+use crate::runner::inputs::InputError;
+
+/// The image gate could not do its job.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad input.
+    #[error(transparent)]
+    Input(#[from] InputError),
+    /// No tags given and none can be derived.
+    #[error(
+        "input `tags` is required when the commit is unknown (no GITHUB_SHA for the default `sha-<short sha>`)"
+    )]
+    NoTags,
+    /// No registry given and ECR not used.
+    #[error(
+        "input `registry` is required unless Amazon ECR is used (`ecr: true`, an ECR host, or AWS credentials)"
+    )]
+    NoRegistry,
+    /// The build context is not a directory.
+    #[error("build context {0} is not a directory")]
+    ContextMissing(PathBuf),
+    /// The Dockerfile does not exist.
+    #[error("Dockerfile {0} does not exist")]
+    DockerfileMissing(PathBuf),
+    /// No docker CLI.
+    #[error("docker is not installed (no `docker` on PATH)")]
+    DockerMissing,
+    /// The engine does not answer.
+    #[error("the Docker daemon is not reachable: {detail}")]
+    DaemonUnreachable {
+        /// What docker said.
+        detail: String,
+    },
+    /// `builder: buildx` without buildx.
+    #[error("`builder: buildx` was asked for but `docker buildx version` fails: {detail}")]
+    BuildxMissing {
+        /// What docker said.
+        detail: String,
+    },
+    /// A docker command could not be started.
+    #[error("could not run docker {what}")]
+    Spawn {
+        /// The subcommand.
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The private docker configuration could not be written.
+    #[error("could not prepare the private docker configuration")]
+    DockerConfig(#[source] std::io::Error),
+    /// The build failed, and not because of the change (see `output::broken_by_the_change`):
+    /// a base image that cannot be pulled, the disk, the builder itself.
+    #[error("docker build failed ({status}); last output:\n{tail}")]
+    Build {
+        /// Exit status.
+        status: String,
+        /// Last lines of output.
+        tail: String,
+    },
+    /// A push failed.
+    #[error("docker push {reference} failed ({status}); last output:\n{tail}")]
+    Push {
+        /// Full reference.
+        reference: String,
+        /// Exit status.
+        status: String,
+        /// Last lines of output.
+        tail: String,
+    },
+    /// A push or build did not report a digest.
+    #[error("{what} reported no digest for {reference}")]
+    NoDigest {
+        /// Which step.
+        what: &'static str,
+        /// Full reference.
+        reference: String,
+    },
+    /// The registry serves another digest than the one pushed.
+    #[error("digest mismatch for {reference}: pushed {pushed}, the registry serves {served}")]
+    DigestMismatch {
+        /// Full reference.
+        reference: String,
+        /// From the push.
+        pushed: Digest,
+        /// From the registry.
+        served: Digest,
+    },
+    /// Registry API.
+    #[error(transparent)]
+    Registry(#[from] registry::Error),
+    /// Credentials from a token or secret could not be read.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// The Secrets Manager secret does not exist.
+    #[error("AWS Secrets Manager secret `{id}` not found")]
+    SecretNotFound {
+        /// Secret id.
+        id: String,
+    },
+    /// The secret has no string value.
+    #[error(
+        "AWS Secrets Manager secret `{id}` has no string value (binary secrets are not supported)"
+    )]
+    SecretNotString {
+        /// Secret id.
+        id: String,
+    },
+    /// ECR refused an action.
+    #[error("Amazon ECR denied {action}: {detail}")]
+    EcrAccessDenied {
+        /// API action.
+        action: &'static str,
+        /// Code and message.
+        detail: String,
+    },
+    /// An AWS call failed.
+    #[error("AWS {action} failed: {detail}")]
+    Aws {
+        /// Service and action.
+        action: String,
+        /// Code and message, or the transport error chain.
+        detail: String,
+    },
+    /// No region for AWS.
+    #[error("no AWS region: set input `aws-region` (or AWS_REGION)")]
+    NoRegion,
+    /// The OIDC token for `aws-role-arn` could not be had.
+    #[error("could not get the workflow's OIDC token for `aws-role-arn`: {detail}")]
+    Oidc {
+        /// What went wrong.
+        detail: String,
+    },
+    /// A registry client could not be built.
+    #[error("could not create the HTTP client")]
+    Http(#[source] reqwest::Error),
+}

@@ -1,0 +1,195 @@
+//! Reading what docker prints: the digest `docker push` reports, buildx's metadata file,
+//! whether a failure is worth retrying, and whether a failed build is the change's doing.
+//! Pure: text in, values out. Docker's output is the pull request's text; nothing here
+//! prints it.
+
+use crate::oci::Digest;
+
+/// The digest `docker push` reports for a tag: the line `<tag>: digest: sha256:... size: N`.
+pub fn parse_push_digest(output: &str, tag: &str) -> Option<(Digest, u64)> {
+    output.lines().rev().find_map(|line| {
+        let rest = line.trim().strip_prefix(tag)?.strip_prefix(": digest: ")?;
+        let (digest, size) = rest.split_once(" size: ")?;
+        Some((
+            Digest::parse(digest.trim()).ok()?,
+            size.trim().parse().ok()?,
+        ))
+    })
+}
+
+/// What `docker buildx build --metadata-file` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuildxMetadata {
+    /// `containerimage.digest`: the manifest (or index) digest, present when pushed.
+    pub digest: Option<Digest>,
+    /// `containerimage.config.digest`: the image id.
+    pub config_digest: Option<Digest>,
+}
+
+/// Read buildx's metadata file; `None` when it is not the JSON object buildx writes.
+pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let get = |k: &str| {
+        v.get(k)
+            .and_then(|d| d.as_str())
+            .and_then(|d| Digest::parse(d).ok())
+    };
+    v.is_object().then(|| BuildxMetadata {
+        digest: get("containerimage.digest"),
+        config_digest: get("containerimage.config.digest"),
+    })
+}
+
+/// Whether a failed `docker push` (or registry call) is worth retrying: dropped
+/// connections, timeouts, 5xx and 429. Authentication and permission errors are not.
+pub fn is_transient(output: &str) -> bool {
+    let text = output.to_ascii_lowercase();
+    let permanent = [
+        "unauthorized",
+        "denied",
+        "authentication required",
+        "forbidden",
+        "name unknown",
+        "manifest invalid",
+    ];
+    if permanent.iter().any(|p| text.contains(p)) {
+        return false;
+    }
+    let transient = [
+        "connection reset",
+        "connection refused",
+        "broken pipe",
+        "i/o timeout",
+        "tls handshake timeout",
+        "timeout exceeded",
+        "unexpected eof",
+        ": eof",
+        "toomanyrequests",
+        "too many requests",
+        "429",
+        "500 internal server error",
+        "502 bad gateway",
+        "503 service unavailable",
+        "504 gateway timeout",
+        "received unexpected http status: 5",
+    ];
+    transient.iter().any(|t| text.contains(t))
+}
+
+/// Whether a failed build failed because of what it was given (the Dockerfile or the
+/// build context), judged from the last line docker printed on stderr as it exited: a `RUN`
+/// step that ran and exited non-zero, a `COPY`/`ADD` source the context does not have, a
+/// Dockerfile that does not parse. Anything else (the daemon, a registry or the network
+/// while pulling a base image, the disk, a push) is not the change's doing. The wordings
+/// are BuildKit's (docker 20.10 and later) and the legacy builder's.
+pub fn broken_by_the_change(error_line: &str) -> bool {
+    let l = error_line.to_ascii_lowercase();
+    // "executor failed running [/bin/sh -c x]: exit code: 3" (BuildKit 0.8-0.10),
+    // "process \"/bin/sh -c x\" did not complete successfully: exit code: 3" (later),
+    // "The command '/bin/sh -c x' returned a non-zero code: 3" (legacy). Without an exit
+    // code the step never ran ("executor failed running [...]: network bridge not found").
+    let exit_code = |marker: &str| {
+        l.rsplit_once(marker)
+            .is_some_and(|(_, code)| code.trim().parse::<i64>().is_ok())
+    };
+    let run_failed = ((l.contains("executor failed running")
+        || l.contains("did not complete successfully"))
+        && exit_code("exit code: "))
+        || exit_code("returned a non-zero code: ");
+    // "failed to compute cache key: \"/x\" not found: not found" (BuildKit),
+    // "COPY failed: file not found in build context ..." (legacy).
+    let source_missing = (l.contains("failed to compute cache key") && l.contains("not found"))
+        || l.contains("copy failed: file not found")
+        || l.contains("add failed: file not found")
+        || l.contains("no source files were specified");
+    // "dockerfile parse error line 1: unknown instruction: FROMM" (both).
+    let unparsable = l.contains("dockerfile parse error");
+    run_failed || source_missing || unparsable
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn push_output_digest() {
+        let out = "The push refers to repository [127.0.0.1:5101/demo/hello]\n\
+                   5f70bf18a086: Pushed\n\
+                   v1: digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef size: 528\n";
+        let (d, size) = parse_push_digest(out, "v1").unwrap();
+        assert_eq!(
+            d.as_str(),
+            "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+        );
+        assert_eq!(size, 528);
+        assert_eq!(parse_push_digest(out, "v2"), None);
+        assert_eq!(
+            parse_push_digest("v1: digest: sha256:zz size: 1", "v1"),
+            None
+        );
+    }
+
+    #[test]
+    fn buildx_metadata() {
+        let json = r#"{
+          "buildx.build.ref": "builder/builder0/abc",
+          "containerimage.config.digest": "sha256:1111111111111111111111111111111111111111111111111111111111111111",
+          "containerimage.digest": "sha256:2222222222222222222222222222222222222222222222222222222222222222",
+          "image.name": "ghcr.io/octo/app:v1,ghcr.io/octo/app:latest"
+        }"#;
+        let m = parse_buildx_metadata(json).unwrap();
+        assert_eq!(m.digest.unwrap().as_str().chars().last(), Some('2'));
+        assert_eq!(m.config_digest.unwrap().as_str().chars().last(), Some('1'));
+        assert_eq!(parse_buildx_metadata("{}").unwrap().digest, None);
+        assert_eq!(parse_buildx_metadata("not json"), None);
+    }
+
+    #[test]
+    fn transient_errors() {
+        for t in [
+            "write tcp 127.0.0.1:1->127.0.0.1:2: write: connection reset by peer",
+            "received unexpected HTTP status: 502 Bad Gateway",
+            "toomanyrequests: rate limit",
+            "net/http: TLS handshake timeout",
+            "Put \"https://r/v2/x/blobs/uploads/\": EOF",
+        ] {
+            assert!(is_transient(t), "{t}");
+        }
+        for p in [
+            "unauthorized: authentication required",
+            "denied: requested access to the resource is denied",
+            "An image does not exist locally with the tag: x",
+        ] {
+            assert!(!is_transient(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn builds_broken_by_the_change() {
+        for line in [
+            "executor failed running [/bin/sh -c echo hi && exit 3]: exit code: 3",
+            "ERROR: failed to solve: process \"/bin/sh -c false\" did not complete successfully: exit code: 1",
+            "The command '/bin/sh -c false' returned a non-zero code: 1",
+            "failed to compute cache key: \"/missing.txt\" not found: not found",
+            "ERROR: failed to solve: failed to compute cache key: failed to calculate checksum of ref abc::def: \"/missing.txt\": not found",
+            "COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist",
+            "ADD failed: file not found in build context or excluded by .dockerignore: stat x: file does not exist",
+            "failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 1: unknown instruction: FROMM",
+            "Error response from daemon: dockerfile parse error line 1: unknown instruction: FROMM",
+        ] {
+            assert!(broken_by_the_change(line), "{line}");
+        }
+        for line in [
+            "executor failed running [/bin/sh -c echo hi]: network bridge not found",
+            "failed to solve with frontend dockerfile.v0: failed to create LLB definition: failed to do request: Head \"https://nonexistent.invalid/v2/x/manifests/1\": dial tcp: lookup nonexistent.invalid: no such host",
+            "Get \"https://nonexistent.invalid/v2/\": dial tcp: lookup nonexistent.invalid on 10.0.0.53:53: no such host",
+            "failed to solve: rpc error: code = Unknown desc = failed to copy: write /var/lib/docker/x: no space left on device",
+            "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
+            "ERROR: failed to solve: failed to push r.io/a:v1: unexpected status: 401 Unauthorized",
+            "pull access denied for nope, repository does not exist or may require 'docker login'",
+            "",
+        ] {
+            assert!(!broken_by_the_change(line), "{line}");
+        }
+    }
+}

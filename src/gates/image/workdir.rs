@@ -1,0 +1,240 @@
+//! The gate's private temporary folder: the iid and metadata files docker writes and, when
+//! the gate has credentials, `config/`, the `DOCKER_CONFIG` our docker children use.
+//!
+//! The folder is 0700 and `config.json` 0600 from the moment it exists, with no
+//! `credsStore`, so credentials never reach the user's `~/.docker` or a credential helper;
+//! it lives in `RUNNER_TEMP` (emptied by the runner after every job, so even a cancelled job
+//! leaves nothing behind on a self-hosted machine) and is removed when the gate returns, on
+//! every path (a drop guard). This file knows where the runner and the user keep things
+//! only through [`RunnerEnv`]; it never reads the process environment.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::auth::{self, Credentials};
+use super::host::Registry;
+use crate::runner::env::RunnerEnv;
+
+/// The private temporary folder. Removed on drop.
+#[derive(Debug)]
+pub struct WorkDir {
+    dir: tempfile::TempDir,
+    has_config: bool,
+}
+
+impl WorkDir {
+    /// Create the folder under [`temp_root`]; with credentials, write the private docker
+    /// configuration into it.
+    pub fn create(
+        env: &RunnerEnv,
+        registry: &Registry,
+        creds: Option<&Credentials>,
+    ) -> std::io::Result<Self> {
+        let dir = tempfile::Builder::new()
+            .prefix("rust-ci-image-")
+            .tempdir_in(temp_root(env))?;
+        set_mode(dir.path(), 0o700)?;
+        let Some(creds) = creds else {
+            // No credentials of ours: docker keeps the user's configuration (a preceding
+            // `docker login` step, credential helpers).
+            return Ok(Self {
+                dir,
+                has_config: false,
+            });
+        };
+        let config = dir.path().join("config");
+        create_private_dir(&config)?;
+        // A private DOCKER_CONFIG also hides the user's CLI plugins (buildx installed by
+        // setup-buildx-action lives in ~/.docker/cli-plugins), builder instances
+        // (~/.docker/buildx) and contexts; link those, which hold no credentials.
+        let user = user_docker_dir(env);
+        let mut current_context = None;
+        if let Some(user) = &user {
+            for name in ["cli-plugins", "buildx", "contexts"] {
+                let src = user.join(name);
+                if src.is_dir() {
+                    symlink_dir(&src, &config.join(name))?;
+                }
+            }
+            current_context = std::fs::read_to_string(user.join("config.json"))
+                .ok()
+                .and_then(|t| auth::current_context(&t));
+        }
+        let json = auth::docker_config_json(registry, Some(creds), current_context.as_deref());
+        write_private(&config.join("config.json"), json.expose().as_bytes())?;
+        Ok(Self {
+            dir,
+            has_config: true,
+        })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The private `DOCKER_CONFIG`, when the gate has credentials.
+    pub fn config_dir(&self) -> Option<PathBuf> {
+        self.has_config.then(|| self.dir.path().join("config"))
+    }
+}
+
+/// Where the private folder goes: `RUNNER_TEMP` on a runner, the system temporary folder
+/// elsewhere.
+fn temp_root(env: &RunnerEnv) -> PathBuf {
+    env.runner_temp
+        .clone()
+        .filter(|p| p.is_dir())
+        .unwrap_or_else(std::env::temp_dir)
+}
+
+/// The user's docker folder: `DOCKER_CONFIG`, else `~/.docker`.
+pub fn user_docker_dir(env: &RunnerEnv) -> Option<PathBuf> {
+    env.docker_config
+        .clone()
+        .or_else(|| env.home.as_ref().map(|h| h.join(".docker")))
+}
+
+/// Write a file only its owner can read, replacing `path` atomically.
+///
+/// The bytes go to a fresh file in the same folder, created exclusively (`O_EXCL`, so no
+/// symlink or file planted there is followed or reused) with mode 0600 from the start (never
+/// chmod-ed after the secret is in it), synced, then renamed over `path`: a reader sees the
+/// old file or the whole new one, never a partial write, and a symlink at `path` is
+/// replaced, not followed. On any error the temporary file is removed.
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".private-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o600));
+    }
+    let mut tmp = builder.tempfile_in(folder)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
+#[cfg(not(unix))]
+fn set_mode(_path: &Path, _mode: u32) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// A folder only its owner can enter, 0700 from the moment it exists (never a moment at
+/// the umask's mode).
+fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(path)?;
+    set_mode(path, 0o700)
+}
+
+#[cfg(unix)]
+fn symlink_dir(src: &Path, dst: &Path) -> std::io::Result<()> {
+    std::os::unix::fs::symlink(src, dst)
+}
+
+#[cfg(not(unix))]
+fn symlink_dir(_src: &Path, _dst: &Path) -> std::io::Result<()> {
+    Ok(())
+}
+
+#[cfg(test)]
+#[cfg(unix)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::secret::Secret;
+
+    fn mode(p: &Path) -> u32 {
+        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn private_files_are_0600_replaced_whole_and_never_follow_links() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        write_private(&path, b"first").unwrap();
+        assert_eq!(mode(&path), 0o600);
+        // An existing, world-readable file is replaced, not rewritten in place.
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"second").unwrap();
+        assert_eq!(
+            (std::fs::read(&path).unwrap(), mode(&path)),
+            (b"second".to_vec(), 0o600)
+        );
+        // A symlink at the path is replaced; its target keeps its content.
+        let target = dir.path().join("elsewhere");
+        std::fs::write(&target, "untouched").unwrap();
+        let link = dir.path().join("link.json");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_private(&link, b"secret").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+        assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
+        assert_eq!(mode(&link), 0o600);
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.starts_with(".private-")),
+            "{names:?}"
+        );
+    }
+
+    #[test]
+    fn the_folder_lives_in_runner_temp_and_goes_away() {
+        let runner_temp = tempfile::tempdir().unwrap();
+        let home = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(home.path().join(".docker/cli-plugins")).unwrap();
+        std::fs::write(
+            home.path().join(".docker/config.json"),
+            r#"{"currentContext":"remote","auths":{"x":{"auth":"dXNlcjpvbGQ="}}}"#,
+        )
+        .unwrap();
+        let env = RunnerEnv {
+            runner_temp: Some(runner_temp.path().to_path_buf()),
+            home: Some(home.path().to_path_buf()),
+            ..RunnerEnv::default()
+        };
+        let registry = Registry::parse("127.0.0.1:5000").unwrap();
+        let creds = Credentials {
+            username: "ci".into(),
+            password: Secret::new("s3cret".into()),
+        };
+        let work = WorkDir::create(&env, &registry, Some(&creds)).unwrap();
+        assert!(work.path().starts_with(runner_temp.path()));
+        assert_eq!(mode(work.path()), 0o700);
+        let config = work.config_dir().unwrap();
+        assert_eq!(mode(&config.join("config.json")), 0o600);
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(config.join("config.json")).unwrap()).unwrap();
+        assert_eq!(json["currentContext"], "remote");
+        assert_eq!(json["auths"]["127.0.0.1:5000"]["auth"], "Y2k6czNjcmV0");
+        assert!(
+            json["auths"].get("x").is_none(),
+            "the user's credentials stay out"
+        );
+        assert!(config.join("cli-plugins").is_symlink());
+        let path = work.path().to_path_buf();
+        drop(work);
+        assert!(!path.exists());
+
+        let anonymous = WorkDir::create(&env, &registry, None).unwrap();
+        assert_eq!(anonymous.config_dir(), None);
+    }
+}
