@@ -21,7 +21,7 @@ use super::plan::{self, BuildRequest};
 use super::registry::Backoff;
 use super::workdir::user_docker_dir;
 use crate::oci::{Digest, Tag};
-use crate::runner::commands::Commands;
+use crate::runner::commands::{Commands, Stream};
 use crate::runner::env::RunnerEnv;
 
 /// How often a transiently failing `docker push` is tried.
@@ -30,10 +30,10 @@ const PUSH_ATTEMPTS: u32 = 4;
 const TAIL_LINES: usize = 15;
 
 /// The one place where docker's output (untrusted: the pull request controls the Dockerfile
-/// and the build context) is written to the log. It goes through `tracing`, whose line
-/// prefix keeps a line that looks like a workflow command from starting a log line.
-fn log_untrusted_output(line: &str) {
-    tracing::info!("{line}");
+/// and the build context) is written to the log: inside a stop-commands block, so a `RUN
+/// echo ::add-mask::...` or `##[set-output ...]` in a build step is printed, never obeyed.
+fn log_untrusted_output(block: &Stream, line: &str) {
+    block.write(line);
 }
 
 /// A log group for one step. `app` opened a group for the whole gate; the runner does not
@@ -223,6 +223,7 @@ impl Docker {
         args: &[OsString],
     ) -> Result<Streamed, Error> {
         let _section = Section::open(commands, title);
+        let block = commands.stream();
         let mut child = self
             .command(args)
             .stdout(Stdio::piped())
@@ -239,8 +240,11 @@ impl Docker {
         let out = child
             .stdout
             .take()
-            .map(|s| forward(s, false, lines.clone()));
-        let err = child.stderr.take().map(|s| forward(s, true, lines.clone()));
+            .map(|s| forward(s, false, lines.clone(), &block));
+        let err = child
+            .stderr
+            .take()
+            .map(|s| forward(s, true, lines.clone(), &block));
         let (_, _, status) = tokio::join!(
             async {
                 if let Some(f) = out {
@@ -358,6 +362,7 @@ async fn forward<R: AsyncRead + Unpin>(
     reader: R,
     stderr: bool,
     keep: Arc<Mutex<Vec<(bool, String)>>>,
+    block: &Stream,
 ) {
     let mut r = BufReader::new(reader);
     let mut buf = Vec::new();
@@ -369,7 +374,7 @@ async fn forward<R: AsyncRead + Unpin>(
                 let line = String::from_utf8_lossy(&buf)
                     .trim_end_matches(['\n', '\r'])
                     .to_owned();
-                log_untrusted_output(&line);
+                log_untrusted_output(block, &line);
                 if let Ok(mut k) = keep.lock() {
                     k.push((stderr, line));
                 }
@@ -445,7 +450,9 @@ mod tests {
             "#5 0.2 Cannot connect to the Docker daemon at unix:///var/run/docker.sock.".into(),
             "executor failed running [/bin/sh -c docker ps]: exit code: 1".into(),
         ]);
-        let broken = failed_build(out).ok().expect("the change broke it");
+        let Ok(broken) = failed_build(out) else {
+            panic!("the change broke it")
+        };
         assert_eq!(
             broken.reason,
             "executor failed running [/bin/sh -c docker ps]: exit code: 1"
