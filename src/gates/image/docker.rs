@@ -69,10 +69,18 @@ pub struct Streamed {
 }
 
 impl Streamed {
-    /// The last [`TAIL_LINES`] lines.
+    /// The last [`TAIL_LINES`] lines that are not BuildKit's bookkeeping.
     pub fn tail(&self) -> String {
-        let start = self.lines.len().saturating_sub(TAIL_LINES);
-        self.lines[start..].join("\n")
+        let mut tail: Vec<&str> = self
+            .lines
+            .iter()
+            .rev()
+            .filter(|l| !output::is_bookkeeping(l))
+            .take(TAIL_LINES)
+            .map(String::as_str)
+            .collect();
+        tail.reverse();
+        tail.join("\n")
     }
 
     fn text(&self) -> String {

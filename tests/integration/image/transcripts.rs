@@ -88,16 +88,18 @@ fn transcript(h: &Harness, run: &Run, mock: Option<&MockGitHub>, secrets: &[&str
 fn steady(text: &str) -> String {
     let text = text.replace("%0A", "⏎\n").replace("\\n", "⏎\n");
     let mut out: Vec<String> = Vec::new();
-    let mut after_done = false;
+    // BuildKit separates steps with blank lines; whether one shows depends on timing.
+    let mut after_step = false;
     for line in text.lines() {
         let (bare, marker) = match line.strip_suffix('⏎') {
             Some(b) => (b, "⏎"),
             None => (line, ""),
         };
-        if std::mem::take(&mut after_done) && bare.is_empty() {
+        if std::mem::take(&mut after_step) && bare.is_empty() {
             continue;
         }
         if let Some(rest) = buildkit_step(bare) {
+            after_step = true;
             let noise = [
                 "sha256:",
                 "[digest]",
@@ -107,9 +109,7 @@ fn steady(text: &str) -> String {
                 "\\[internal\\] ",
                 "CACHED",
             ];
-            if noise.iter().any(|n| rest.starts_with(n)) {
-                after_done = rest.starts_with("DONE ");
-            } else {
+            if !noise.iter().any(|n| rest.starts_with(n)) {
                 out.push(format!("#N {rest}{marker}"));
             }
             continue;
