@@ -3,7 +3,7 @@
 //!
 //! Docker's output is the pull request's text (a Dockerfile can `RUN echo ::add-mask::x`):
 //! every line of it reaches the log through [`log_untrusted_output`] and nothing else here
-//! prints it. Credentials never go on a command line: they are in the private
+//! prints it; in error messages and the summary it is escaped where it is rendered. Credentials never go on a command line: they are in the private
 //! configuration (`workdir.rs`).
 
 use std::ffi::OsString;
@@ -30,8 +30,10 @@ const PUSH_ATTEMPTS: u32 = 4;
 const TAIL_LINES: usize = 15;
 
 /// The one place where docker's output (untrusted: the pull request controls the Dockerfile
-/// and the build context) is written to the log. It goes through `tracing`, whose line
-/// prefix keeps a line that looks like a workflow command from starting a log line.
+/// and the build context) is written to the log. It goes through `tracing`, whose writer
+/// (`runner::commands::MaskingWriter`) scrubs masked values and makes each event one line
+/// the runner cannot read as a command (`untrusted::log_line`). To show it unprefixed
+/// instead, this is where a `Commands::stream()` block would be written to.
 fn log_untrusted_output(line: &str) {
     tracing::info!("{line}");
 }
