@@ -455,7 +455,7 @@ mod tests {
             "#5 0.2 Cannot connect to the Docker daemon at unix:///var/run/docker.sock.".into(),
             "executor failed running [/bin/sh -c docker ps]: exit code: 1".into(),
         ]);
-        let broken = failed_build(out).ok().expect("the change broke it");
+        let broken = failed_build(out).expect("the change broke it");
         assert_eq!(
             broken.reason,
             "executor failed running [/bin/sh -c docker ps]: exit code: 1"
