@@ -243,6 +243,19 @@ fn assert_no_secrets(run: &Run, secrets: &[String]) {
     }
 }
 
+/// No secret in any channel or on any command line seen while the run went, and the
+/// private folder gone.
+#[track_caller]
+fn assert_nothing_leaked(h: &Harness, run: &Run, seen: &Seen, secrets: &[String]) {
+    assert_no_secrets(run, secrets);
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "secret on a command line: {:?}",
+        seen.leaked_cmdlines
+    );
+    assert_private_dir_gone(h);
+}
+
 #[track_caller]
 fn assert_private_dir_gone(h: &Harness) {
     for dir in ["tmp", "systmp"] {

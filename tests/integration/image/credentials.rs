@@ -29,13 +29,7 @@ fn ecr_token_from_moto_pushes_and_creates_the_repository() {
         run.stdout.contains(&format!("::add-mask::{ecr_password}")),
         "the ECR password is masked\n{run}"
     );
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    assert_private_dir_gone(&h);
+    assert_nothing_leaked(&h, &run, &seen, &secrets);
 
     let conf = aws_config();
     let repo = rt().block_on(async {
@@ -79,13 +73,7 @@ fn secrets_manager_credentials_push() {
             .contains("AWS Secrets Manager secret `ci/registry-ok`"),
         "{run}"
     );
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    assert_private_dir_gone(&h);
+    assert_nothing_leaked(&h, &run, &seen, &secrets);
 }
 
 #[test]
@@ -156,12 +144,7 @@ fn role_arn_assumes_the_role_with_the_oidc_token() {
         served_digest(&reg, image, "v1").as_deref(),
         run.output("digest")
     );
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
+    assert_nothing_leaked(&h, &run, &seen, &secrets);
     drop(server_rt);
 }
 
@@ -180,13 +163,7 @@ fn wrong_password_is_refused_and_nothing_is_pushed() {
     run.assert_code(2);
     assert_one_error(&run, "refused the credentials");
     assert!(registry_tags(&reg, image).is_empty(), "nothing pushed");
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    assert_private_dir_gone(&h);
+    assert_nothing_leaked(&h, &run, &seen, &secrets);
 }
 
 #[test]
