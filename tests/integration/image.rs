@@ -1,7 +1,11 @@
 //! The image gate end to end against real parts: a private Docker engine, an htpasswd
 //! registry (CNCF distribution) and moto for ECR, Secrets Manager and STS, all started by
 //! `scripts/services/docker.sh` and `scripts/services/moto.sh`. A missing service
-//! coordinate panics (never a skip).
+//! coordinate panics (never a skip). This file holds what the tests share; the tests sit
+//! beside it by subject: `push` (what is pushed, tagged and labelled), `credentials` (each
+//! way of authenticating, and secrets never leaking), `inputs` (bad inputs and a missing
+//! docker), `results` (a build the change breaks against an error), `transcripts`
+//! (snapshots of everything a person reads).
 //!
 //! Each test pushes its own repository, so tests can run in parallel. Every successful push
 //! is checked against the registry itself (`HEAD` with the four manifest media types), every
@@ -19,6 +23,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::common::{Harness, Run, repo_root, service_env};
 
+mod credentials;
+mod inputs;
+mod push;
 mod results;
 mod transcripts;
 
@@ -236,6 +243,19 @@ fn assert_no_secrets(run: &Run, secrets: &[String]) {
     }
 }
 
+/// No secret in any channel or on any command line seen while the run went, and the
+/// private folder gone.
+#[track_caller]
+fn assert_nothing_leaked(h: &Harness, run: &Run, seen: &Seen, secrets: &[String]) {
+    assert_no_secrets(run, secrets);
+    assert!(
+        seen.leaked_cmdlines.is_empty(),
+        "secret on a command line: {:?}",
+        seen.leaked_cmdlines
+    );
+    assert_private_dir_gone(h);
+}
+
 #[track_caller]
 fn assert_private_dir_gone(h: &Harness) {
     for dir in ["tmp", "systmp"] {
@@ -354,413 +374,4 @@ fn create_secret(name: &str, value: &str) {
                 .expect("create or update the secret in moto");
         }
     });
-}
-
-#[test]
-fn pushes_two_tags_with_a_password_and_verifies_the_digest() {
-    let reg = registry();
-    let image = "it/password";
-    let h = with_password(gate(image), &reg)
-        .input("tags", "v1\nlatest")
-        .input(
-            "labels",
-            "org.opencontainers.image.version=1.0.0\nteam=payments",
-        )
-        .input("build-args", "GREETING=bonjour");
-    let secrets = secret_forms(&reg.user, &reg.password);
-    let (run, seen) = run_watched(&h, &secrets);
-    run.assert_code(0);
-
-    let digest = run.output("digest").expect("digest output").to_owned();
-    assert!(
-        digest.starts_with("sha256:") && digest.len() == 71,
-        "{digest}"
-    );
-    for tag in ["v1", "latest"] {
-        assert_eq!(
-            served_digest(&reg, image, tag).as_deref(),
-            Some(digest.as_str()),
-            "registry digest of {tag}"
-        );
-    }
-    assert_eq!(registry_tags(&reg, image), ["latest", "v1"]);
-    assert_eq!(
-        run.output("image-ref"),
-        Some(format!("{}/{image}@{digest}", reg.host).as_str())
-    );
-    assert_eq!(
-        run.output("tags"),
-        Some(format!("{0}/{image}:v1\n{0}/{image}:latest", reg.host).as_str())
-    );
-    assert_eq!(run.output("registry"), Some(reg.host.as_str()));
-    assert_eq!(run.output("result"), Some("pass"));
-    let image_id = run.output("image-id").unwrap();
-    assert!(image_id.starts_with("sha256:"), "{run}");
-    assert_ne!(
-        image_id, digest,
-        "the image id is the config digest, not the manifest digest"
-    );
-
-    // Labels: automatic OCI labels, the user's win, build args reach the build.
-    let labels = docker_labels(&format!("{}/{image}:v1", reg.host));
-    assert_eq!(
-        labels["org.opencontainers.image.source"],
-        "https://github.com/octo/hello"
-    );
-    assert_eq!(labels["org.opencontainers.image.revision"], SHA);
-    assert_eq!(
-        labels["org.opencontainers.image.version"], "1.0.0",
-        "user labels win"
-    );
-    assert_eq!(labels["team"], "payments");
-    assert_eq!(labels["org.example.greeting"], "bonjour");
-    let created = labels["org.opencontainers.image.created"].as_str().unwrap();
-    assert!(
-        created.parse::<jiff::Timestamp>().is_ok(),
-        "RFC 3339: {created}"
-    );
-
-    // The summary names tags, digest, size, durations and the auth path.
-    for needle in [
-        digest.as_str(),
-        "| Size |",
-        "| Build |",
-        "| Push |",
-        "`registry-username`/`registry-password`",
-        ":v1`",
-        ":latest`",
-    ] {
-        assert!(
-            run.summary.contains(needle),
-            "summary lacks {needle:?}\n{run}"
-        );
-    }
-    // Build output is streamed inside groups.
-    assert!(run.stdout.contains("::group::docker build"), "{run}");
-    assert!(run.stdout.contains("::group::docker push"), "{run}");
-
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.saw_docker,
-        "the sampler never saw docker running: it proves nothing"
-    );
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "secret on a command line: {:?}",
-        seen.leaked_cmdlines
-    );
-    assert!(
-        seen.modes.contains(&("dir".into(), 0o700)),
-        "{:?}",
-        seen.modes
-    );
-    assert!(
-        seen.modes.contains(&("config.json".into(), 0o600)),
-        "{:?}",
-        seen.modes
-    );
-    assert!(
-        seen.modes.iter().all(|(_, m)| m & 0o077 == 0),
-        "nothing readable by others: {:?}",
-        seen.modes
-    );
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn default_tags_on_a_tag_push() {
-    let reg = registry();
-    let image = "it/defaults";
-    let h = with_password(gate(image), &reg)
-        .env("GITHUB_REF", "refs/tags/v1.2.3")
-        .env("GITHUB_REF_TYPE", "tag")
-        .env("GITHUB_REF_NAME", "v1.2.3");
-    let run = h.run();
-    run.assert_code(0);
-    assert_eq!(registry_tags(&reg, image), ["sha-ec26c3e", "v1.2.3"]);
-    let digest = run.output("digest").unwrap();
-    assert_eq!(
-        served_digest(&reg, image, "v1.2.3").as_deref(),
-        Some(digest)
-    );
-    let labels = docker_labels(&format!("{}/{image}:v1.2.3", reg.host));
-    assert_eq!(labels["org.opencontainers.image.version"], "v1.2.3");
-}
-
-#[test]
-fn ecr_token_from_moto_pushes_and_creates_the_repository() {
-    let reg = registry();
-    let ecr_password = service_env("TEST_ECR_PASSWORD");
-    let image = "it/ecr";
-    let h = gate(image)
-        .input("registry", &reg.host)
-        .input("ecr", "true")
-        .input("create-repository", "true")
-        .input("tags", "v1");
-    let secrets = secret_forms("AWS", &ecr_password);
-    let (run, seen) = run_watched(&h, &secrets);
-    run.assert_code(0);
-    let digest = run.output("digest").unwrap();
-    assert_eq!(served_digest(&reg, image, "v1").as_deref(), Some(digest));
-    assert!(
-        run.summary.contains("Amazon ECR token (us-east-1)"),
-        "{run}"
-    );
-    assert!(
-        run.stdout.contains(&format!("::add-mask::{ecr_password}")),
-        "the ECR password is masked\n{run}"
-    );
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    assert_private_dir_gone(&h);
-
-    let conf = aws_config();
-    let repo = rt().block_on(async {
-        aws_sdk_ecr::Client::new(&conf)
-            .describe_repositories()
-            .repository_names(image)
-            .send()
-            .await
-            .expect("repository created in moto")
-    });
-    let r = &repo.repositories()[0];
-    assert_eq!(r.repository_name(), Some(image));
-    assert_eq!(
-        r.image_scanning_configuration().map(|c| c.scan_on_push()),
-        Some(true)
-    );
-}
-
-#[test]
-fn secrets_manager_credentials_push() {
-    let reg = registry();
-    let image = "it/secret";
-    let id = "ci/registry-ok";
-    create_secret(
-        id,
-        &serde_json::json!({"username": reg.user, "password": reg.password}).to_string(),
-    );
-    let h = gate(image)
-        .input("registry", &reg.host)
-        .input("registry-secret", id)
-        .input("tags", "v1");
-    let secrets = secret_forms(&reg.user, &reg.password);
-    let (run, seen) = run_watched(&h, &secrets);
-    run.assert_code(0);
-    assert_eq!(
-        served_digest(&reg, image, "v1").as_deref(),
-        run.output("digest")
-    );
-    assert!(
-        run.summary
-            .contains("AWS Secrets Manager secret `ci/registry-ok`"),
-        "{run}"
-    );
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn role_arn_assumes_the_role_with_the_oidc_token() {
-    use axum::extract::Query;
-    use axum::http::HeaderMap;
-    let reg = registry();
-    let image = "it/oidc";
-    const REQUEST_TOKEN: &str = "ghs_oidcRequestToken0123456789";
-    const ID_TOKEN: &str =
-        "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOm9jdG8vaGVsbG8ifQ.c2lnbmF0dXJlLW9pZGMtdGVzdA";
-    let seen_audience: Arc<Mutex<Vec<String>>> = Arc::default();
-    let server_rt = tokio::runtime::Runtime::new().unwrap();
-    let addr = {
-        let seen_audience = seen_audience.clone();
-        server_rt.block_on(async move {
-            let app = axum::Router::new().route(
-                "/token",
-                axum::routing::get(
-                    move |q: Query<std::collections::HashMap<String, String>>,
-                          headers: HeaderMap| {
-                        let seen = seen_audience.clone();
-                        async move {
-                            let auth = headers
-                                .get("authorization")
-                                .and_then(|v| v.to_str().ok())
-                                .unwrap_or("");
-                            if !auth.eq_ignore_ascii_case(&format!("bearer {REQUEST_TOKEN}")) {
-                                return Err(axum::http::StatusCode::UNAUTHORIZED);
-                            }
-                            seen.lock()
-                                .unwrap()
-                                .push(q.get("audience").cloned().unwrap_or_default());
-                            Ok(axum::Json(
-                                serde_json::json!({"count": 1, "value": ID_TOKEN}),
-                            ))
-                        }
-                    },
-                ),
-            );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-            addr
-        })
-    };
-    let h = gate(image)
-        .env(
-            "ACTIONS_ID_TOKEN_REQUEST_URL",
-            format!("http://{addr}/token?api-version=2.0"),
-        )
-        .env("ACTIONS_ID_TOKEN_REQUEST_TOKEN", REQUEST_TOKEN)
-        .input("registry", &reg.host)
-        .input("ecr", "true")
-        .input("aws-role-arn", "arn:aws:iam::123456789012:role/ci-push")
-        .input("tags", "v1");
-    let mut secrets = secret_forms("AWS", &service_env("TEST_ECR_PASSWORD"));
-    secrets.extend([REQUEST_TOKEN.to_owned(), ID_TOKEN.to_owned()]);
-    let (run, seen) = run_watched(&h, &secrets);
-    run.assert_code(0);
-    assert_eq!(*seen_audience.lock().unwrap(), ["sts.amazonaws.com"]);
-    assert!(
-        run.summary
-            .contains("role `arn:aws:iam::123456789012:role/ci-push` assumed"),
-        "{run}"
-    );
-    assert_eq!(
-        served_digest(&reg, image, "v1").as_deref(),
-        run.output("digest")
-    );
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    drop(server_rt);
-}
-
-#[test]
-fn wrong_password_is_refused_and_nothing_is_pushed() {
-    let reg = registry();
-    let image = "it/wrong-password";
-    let wrong = "not-the-password-0123456789";
-    let h = gate(image)
-        .input("registry", &reg.host)
-        .input("registry-username", &reg.user)
-        .input("registry-password", wrong)
-        .input("tags", "v1");
-    let secrets = secret_forms(&reg.user, wrong);
-    let (run, seen) = run_watched(&h, &secrets);
-    run.assert_code(2);
-    assert_one_error(&run, "refused the credentials");
-    assert!(registry_tags(&reg, image).is_empty(), "nothing pushed");
-    assert_no_secrets(&run, &secrets);
-    assert!(
-        seen.leaked_cmdlines.is_empty(),
-        "{:?}",
-        seen.leaked_cmdlines
-    );
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn push_false_builds_only() {
-    let reg = registry();
-    let image = "it/no-push";
-    let h = with_password(gate(image), &reg)
-        .input("push", "false")
-        .input("tags", "v1");
-    let run = h.run();
-    run.assert_code(0);
-    assert_eq!(run.output("result"), Some("pass"));
-    assert_eq!(run.output("digest"), Some(""));
-    assert_eq!(run.output("image-ref"), Some(""));
-    assert!(run.output("image-id").unwrap().starts_with("sha256:"));
-    assert!(registry_tags(&reg, image).is_empty());
-    assert!(run.summary.contains("not pushed"), "{run}");
-}
-
-#[test]
-fn missing_dockerfile_is_an_input_error() {
-    let reg = registry();
-    let h = with_password(gate("it/bad"), &reg).input("dockerfile", "nope/Dockerfile");
-    let run = h.run();
-    run.assert_code(2);
-    assert_one_error(&run, "nope/Dockerfile does not exist");
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn missing_context_is_an_input_error() {
-    let reg = registry();
-    let h = with_password(gate("it/bad"), &reg).input("context", "/nonexistent/ctx");
-    let run = h.run();
-    run.assert_code(2);
-    assert_one_error(&run, "build context /nonexistent/ctx is not a directory");
-}
-
-#[test]
-fn unreachable_daemon() {
-    let reg = registry();
-    let h = with_password(gate("it/bad"), &reg).env("DOCKER_HOST", "unix:///nonexistent");
-    let run = h.run();
-    run.assert_code(2);
-    assert_one_error(&run, "the Docker daemon is not reachable");
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn docker_not_installed() {
-    let reg = registry();
-    let empty = tempfile::tempdir().unwrap();
-    let h = with_password(gate("it/bad"), &reg).env("PATH", empty.path().display().to_string());
-    let run = h.run();
-    run.assert_code(2);
-    assert_one_error(&run, "docker is not installed");
-}
-
-#[test]
-fn secret_not_found() {
-    let reg = registry();
-    let h = gate("it/bad")
-        .input("registry", &reg.host)
-        .input("registry-secret", "ci/does-not-exist");
-    let run = h.run();
-    run.assert_code(2);
-    assert_one_error(
-        &run,
-        "AWS Secrets Manager secret `ci/does-not-exist` not found",
-    );
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn secret_not_json() {
-    let reg = registry();
-    let id = "ci/registry-not-json";
-    let value = "hunter2-plain-text-password";
-    create_secret(id, value);
-    let h = gate("it/bad")
-        .input("registry", &reg.host)
-        .input("registry-secret", id);
-    let run = h.run();
-    run.assert_code(2);
-    assert_one_error(&run, "secret `ci/registry-not-json` is not JSON");
-    assert_no_secrets(&run, &[value.to_owned()]);
-    assert_private_dir_gone(&h);
-}
-
-#[test]
-fn invalid_image_reference() {
-    let reg = registry();
-    let run = with_password(gate("Team/API:1.0"), &reg).run();
-    run.assert_code(2);
-    assert_one_error(&run, "input `image`");
 }

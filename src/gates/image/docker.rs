@@ -3,7 +3,7 @@
 //!
 //! Docker's output is the pull request's text (a Dockerfile can `RUN echo ::add-mask::x`):
 //! every line of it reaches the log through [`log_untrusted_output`] and nothing else here
-//! prints it. Credentials never go on a command line: they are in the private
+//! prints it; in error messages and the summary it is escaped where it is rendered. Credentials never go on a command line: they are in the private
 //! configuration (`workdir.rs`).
 
 use std::ffi::OsString;
@@ -69,10 +69,18 @@ pub struct Streamed {
 }
 
 impl Streamed {
-    /// The last [`TAIL_LINES`] lines.
+    /// The last [`TAIL_LINES`] lines that are not BuildKit's bookkeeping.
     pub fn tail(&self) -> String {
-        let start = self.lines.len().saturating_sub(TAIL_LINES);
-        self.lines[start..].join("\n")
+        let mut tail: Vec<&str> = self
+            .lines
+            .iter()
+            .rev()
+            .filter(|l| !output::is_bookkeeping(l))
+            .take(TAIL_LINES)
+            .map(String::as_str)
+            .collect();
+        tail.reverse();
+        tail.join("\n")
     }
 
     fn text(&self) -> String {

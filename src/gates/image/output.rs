@@ -76,6 +76,30 @@ pub fn is_transient(output: &str) -> bool {
     transient.iter().any(|t| text.contains(t))
 }
 
+/// Whether a line is BuildKit's bookkeeping rather than what a person needs to see why a
+/// build failed: blank lines, and step lines (`#<n> ...`) that only carry a digest, a
+/// timing (`DONE 0.1s`), a context transfer, a cache hit, an internal step or a `...`
+/// continuation mark. Left out of
+/// the last lines shown, so those are the build's own.
+pub fn is_bookkeeping(line: &str) -> bool {
+    let line = line.trim_end();
+    if line.is_empty() {
+        return true;
+    }
+    let Some(rest) = line.strip_prefix('#') else {
+        return false;
+    };
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let Some(rest) = rest[digits..].strip_prefix(' ').filter(|_| digits > 0) else {
+        return false;
+    };
+    // `#3 ...` marks a step whose output resumes after another step's lines.
+    rest == "..."
+        || ["sha256:", "DONE ", "transferring ", "CACHED", "[internal] "]
+            .iter()
+            .any(|p| rest.starts_with(p))
+}
+
 /// Whether a failed build failed because of what it was given (the Dockerfile or the
 /// build context), judged from the last line docker printed on stderr as it exited: a `RUN`
 /// step that ran and exited non-zero, a `COPY`/`ADD` source the context does not have, a
@@ -190,6 +214,33 @@ mod tests {
             "",
         ] {
             assert!(!broken_by_the_change(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn buildkit_bookkeeping() {
+        for line in [
+            "",
+            "  ",
+            "#3 sha256:900721c440c88cd9508446dea2f1ded4982147c9020ac9334d6e2b6b82f7cc49",
+            "#3 DONE 0.0s",
+            "#12 transferring context: 2B done",
+            "#4 CACHED",
+            "#3 ...",
+            "#1 [internal] load build definition from Dockerfile",
+        ] {
+            assert!(is_bookkeeping(line), "{line:?}");
+        }
+        for line in [
+            "#4 [1/2] FROM docker.io/library/busybox",
+            "#5 0.457 DONE with the tests",
+            "#5 ERROR: executor failed running [/bin/sh -c false]: exit code: 1",
+            "# DONE 0.0s",
+            "#x DONE 0.0s",
+            "------",
+            "Step 2/2 : RUN false",
+        ] {
+            assert!(!is_bookkeeping(line), "{line:?}");
         }
     }
 }

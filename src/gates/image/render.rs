@@ -228,6 +228,9 @@ mod tests {
         assert_eq!(o.verdict, Verdict::Pass);
         assert_eq!(o.outputs[0], ("digest".to_owned(), d.to_string()));
         assert_eq!(o.outputs[1].1, format!("127.0.0.1:5000/team/api@{d}"));
+        // What the rollout gate's `image` input reads back.
+        let image_ref = crate::oci::Reference::parse(&o.outputs[1].1).unwrap();
+        assert_eq!(image_ref, target.clone().with_digest(d.clone()));
         assert_eq!(
             o.outputs[2].1,
             "127.0.0.1:5000/team/api:v1\n127.0.0.1:5000/team/api:latest"

@@ -97,3 +97,41 @@ fn an_unreachable_base_image_registry_is_an_error() {
     assert!(errors[0].contains("connection refused"), "{run}");
     assert_private_dir_gone(&h);
 }
+
+/// Build output is the pull request's text: what a `RUN` step prints never reaches the
+/// runner as a workflow command, with either builder (the legacy one prints step output
+/// at the start of a line).
+#[test]
+fn build_output_never_commands_the_runner() {
+    let ctx = busybox_context(
+        "RUN echo '::notice::from the Dockerfile' && echo 'x ##[notice]legacy form' && echo '::add-mask::hello'\n",
+    );
+    for buildkit in ["1", "0"] {
+        let h = with_password(gate("it/untrusted-output"), &registry())
+            .env("DOCKER_BUILDKIT", buildkit)
+            .input("context", ctx.path().display().to_string())
+            .input("push", "false")
+            .input("tags", "v1");
+        let run = h.run();
+        run.assert_code(0);
+        assert!(
+            run.stdout.contains("::notice::from the Dockerfile"),
+            "the line is shown\n{run}"
+        );
+        let seen = rust_ci_action::untrusted::commands_the_runner_sees(&run.stdout);
+        for injected in ["notice", "legacy"] {
+            assert!(
+                !seen.iter().any(|c| c == injected),
+                "DOCKER_BUILDKIT={buildkit}: the runner would run {injected}: {seen:?}\n{run}"
+            );
+        }
+        assert_eq!(
+            seen.iter().filter(|c| *c == "add-mask").count(),
+            run.stdout
+                .lines()
+                .filter(|l| l.starts_with("::add-mask::") && !l.contains("hello"))
+                .count(),
+            "only our own masks"
+        );
+    }
+}
