@@ -102,6 +102,18 @@ impl Domain {
         Ok(Self(value.to_owned()))
     }
 
+    /// A registry named on its own (the image gate's `registry` input): lower-cased, and
+    /// one that docker reads as a registry when it starts an image name (it has a `.` or a
+    /// port, or is `localhost`). Anything else, printed as `my-registry/team/api`, would
+    /// name the Docker Hub repository `my-registry/team/api` instead.
+    pub fn parse_registry(value: &str) -> Result<Self, ParseError> {
+        let d = Self::parse(&value.to_ascii_lowercase())?;
+        if split_registry(&format!("{}/x", d.as_str())).0.is_none() {
+            return Err(ParseError::Registry(value.to_owned()));
+        }
+        Ok(d)
+    }
+
     /// `host[:port]` as written.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -9,13 +9,6 @@
 pub mod check_run;
 pub mod render;
 
-/// Transitional: the image and rollout gates still call
-/// `crate::report::github::error_chain`, which now lives in [`crate::error`]. Remove this
-/// once they call `crate::error::error_chain` (gates never import `report/`).
-pub mod github {
-    pub use crate::error::{Described, error_chain};
-}
-
 use std::collections::BTreeMap;
 
 use crate::error::{Described, error_chain};

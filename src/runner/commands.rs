@@ -229,11 +229,11 @@ pub struct Commands {
 /// An open block of streamed untrusted output (docker build, pod logs, a smoke command):
 /// on a runner its lines sit between `::stop-commands::<token>` and `::<token>::`, so
 /// nothing in them is a command. Closes when dropped.
-pub struct Stream<'a> {
-    commands: &'a Commands,
+pub struct Stream {
+    commands: Commands,
 }
 
-impl Stream<'_> {
+impl Stream {
     /// Write untrusted text: split where the runner splits lines, masked values scrubbed,
     /// line-breaking characters shown as escapes.
     pub fn write(&self, text: &str) {
@@ -246,7 +246,7 @@ impl Stream<'_> {
     }
 }
 
-impl Drop for Stream<'_> {
+impl Drop for Stream {
     fn drop(&mut self) {
         let mut out = self.commands.lock();
         out.streams = out.streams.saturating_sub(1);
@@ -291,7 +291,7 @@ impl Commands {
 
     /// Open a block for streamed untrusted output (see [`Stream`]). Our own commands
     /// written while it is open still work: the block is paused around each of them.
-    pub fn stream(&self) -> Stream<'_> {
+    pub fn stream(&self) -> Stream {
         let mut out = self.lock();
         out.streams += 1;
         if self.style == Style::Actions && out.stopped.is_none() {
@@ -299,7 +299,9 @@ impl Commands {
             out.put(&format_command("stop-commands", &[], &token));
             out.stopped = Some(token);
         }
-        Stream { commands: self }
+        Stream {
+            commands: self.clone(),
+        }
     }
 
     /// The masks shared with the log writer.

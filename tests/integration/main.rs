@@ -12,6 +12,7 @@ mod coverage_fixtures;
 mod coverage_hostile;
 #[cfg(feature = "services")]
 mod coverage_live;
+mod coverage_markdown;
 mod coverage_producers;
 #[cfg(feature = "services")]
 mod diff_cover;

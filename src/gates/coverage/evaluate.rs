@@ -1,60 +1,12 @@
-//! Pure evaluation: merged coverage + changed lines + configuration → verdict, numbers,
-//! annotations, outputs and the markdown a person reads. No I/O.
-
-use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
+//! Pure evaluation: merged coverage + changed lines + configuration → checks, per-file
+//! numbers and annotations. No I/O, and no text for people beyond the checks' own
+//! measured values (the markdown and the outputs are `render.rs`'s).
 
 use super::config::{Annotate, CoverageConfig, Metric, Percent, show_percent};
 use super::diff::ChangedLines;
-use super::extras::FileExtras;
-use super::model::{FileReport, Line};
-use crate::outcome::{Annotation, Level, Outcome, Verdict};
-
-/// Coverage of every file, keyed by repository path (or normalised report path when it
-/// could not be mapped).
-#[derive(Debug, Default, Clone)]
-pub struct Merged {
-    /// Files.
-    pub files: BTreeMap<String, FileReport>,
-    /// Paths that did not map to a tracked file.
-    pub unmapped: BTreeSet<String>,
-    /// Any report carried branch data.
-    pub has_branch_data: bool,
-    /// Reports read, with their formats, for the summary.
-    pub reports: Vec<(String, String)>,
-    /// Data beyond the line records, by repository path (see [`super::extras`]).
-    pub extras: BTreeMap<String, FileExtras>,
-}
-
-impl Merged {
-    /// Add one file's records under `path` (same (file, line) from several records is one
-    /// line, covered if any record hits it).
-    pub fn add(&mut self, path: String, file: FileReport, mapped: bool) {
-        self.add_with(path, file, FileExtras::default(), mapped);
-    }
-
-    /// [`Merged::add`] with the file's extras from its report.
-    pub fn add_with(&mut self, path: String, file: FileReport, extras: FileExtras, mapped: bool) {
-        if self.files.contains_key(&path) {
-            let x = self.extras.entry(path.clone()).or_default();
-            x.absorb(extras);
-            x.normalize();
-        } else if !extras.is_empty() {
-            self.extras.insert(path.clone(), extras);
-        }
-        if !mapped {
-            self.unmapped.insert(path.clone());
-        }
-        match self.files.get_mut(&path) {
-            Some(existing) => existing.merge_from(&file),
-            None => {
-                let mut f = file;
-                f.path = path.clone();
-                self.files.insert(path, f);
-            }
-        }
-    }
-}
+use super::merge::Merged;
+use super::model::Line;
+use crate::outcome::{Annotation, Level};
 
 /// Whether changed lines are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -358,248 +310,13 @@ pub fn evaluate(
     })
 }
 
-fn esc(path: &str) -> String {
-    path.replace('|', "\\|")
-}
-
-/// Turn an evaluation into the gate's outcome.
-pub fn outcome(
-    ev: &Evaluation,
-    merged: &Merged,
-    diff: &DiffState,
-    cfg: &CoverageConfig,
-    text_budget: usize,
-) -> Outcome {
-    let failed: Vec<&Check> = ev.checks.iter().filter(|c| c.pass == Some(false)).collect();
-    let verdict = if failed.is_empty() {
-        Verdict::Pass
-    } else {
-        Verdict::Fail
-    };
-    let pct = |(c, t): (u64, u64)| show_percent(c, t);
-    let mut title = format!("Line coverage {}%", pct(ev.lines));
-    if ev.lines.1 == 0 {
-        title = "No executable lines".into();
-    }
-    if let (Metric::Statements, Some(s)) = (ev.metric, ev.statements.filter(|s| s.1 > 0)) {
-        title = format!("Statement coverage {}%", pct(s));
-    }
-    if let Some(d) = ev.diff.filter(|d| d.1 > 0) {
-        let _ = write!(title, ", diff coverage {}%", pct(d));
-    }
-    if !failed.is_empty() {
-        let names: Vec<&str> = failed.iter().map(|c| c.name).collect();
-        let _ = write!(
-            title,
-            ": below threshold ({})",
-            names.join(", ").to_lowercase()
-        );
-    }
-
-    let mut summary =
-        String::from("| Check | Measured | Threshold | Result |\n|---|---|---|---|\n");
-    for c in &ev.checks {
-        let result = match c.pass {
-            Some(true) => "✅ pass",
-            Some(false) => "❌ fail",
-            None => "—",
-        };
-        let th = c
-            .threshold
-            .map(|p| p.to_string())
-            .unwrap_or_else(|| "—".into());
-        let _ = writeln!(summary, "| {} | {} | {th} | {result} |", c.name, c.measured);
-    }
-    let reports: Vec<String> = merged
-        .reports
-        .iter()
-        .map(|(p, f)| format!("`{}` ({f})", esc(p)))
-        .collect();
-    let _ = write!(summary, "\nReports: {}.", reports.join(", "));
-    if let DiffState::Available {
-        source, unknown, ..
-    } = diff
-    {
-        let _ = write!(summary, " Changed lines from {source}.");
-        if !unknown.is_empty() {
-            let _ = write!(
-                summary,
-                " {} changed files had no patch (binary or too large) and were left out of diff coverage.",
-                unknown.len()
-            );
-        }
-    }
-    summary.push('\n');
-    if !merged.unmapped.is_empty() {
-        let list: Vec<String> = merged
-            .unmapped
-            .iter()
-            .take(20)
-            .map(|p| format!("`{}`", esc(p)))
-            .collect();
-        let more = merged.unmapped.len().saturating_sub(20);
-        let _ = writeln!(
-            summary,
-            "\n{} report paths did not match a file in the repository (set `path-prefix` or `source-root`): {}{}",
-            merged.unmapped.len(),
-            list.join(", "),
-            if more > 0 {
-                format!(" and {more} more")
-            } else {
-                String::new()
-            }
-        );
-    }
-    let no_per_line: Vec<String> = ev
-        .no_per_line
-        .iter()
-        .map(|p| crate::untrusted::md_code(p, crate::untrusted::Md::Prose))
-        .collect();
-    summary.extend(super::metric::no_per_line_note(&no_per_line));
-    let annotated = ev.annotations.len();
-    if annotated > 0 {
-        let _ = writeln!(
-            summary,
-            "\n{annotated} uncovered ranges annotated ({}).",
-            match cfg.annotate {
-                Annotate::Changed => "changed lines",
-                Annotate::All => "all lines",
-                Annotate::None => "none",
-            }
-        );
-    }
-
-    let has_diff = ev.rows.iter().any(|r| r.diff.is_some());
-    let mut text = String::new();
-    let stmt_col = ev.statements.is_some();
-    let header = format!(
-        "| File | Lines | Line % |{}{}{}\n|---|---|---|{}{}{}\n",
-        if stmt_col { " Statement % |" } else { "" },
-        if ev.branches.is_some() {
-            " Branch % |"
-        } else {
-            ""
-        },
-        if has_diff {
-            " Changed lines covered |"
-        } else {
-            ""
-        },
-        if stmt_col { "---|" } else { "" },
-        if ev.branches.is_some() { "---|" } else { "" },
-        if has_diff { "---|" } else { "" },
-    );
-    text.push_str(&header);
-    let mut shown = 0;
-    for r in &ev.rows {
-        let mut row = format!(
-            "| `{}`{} | {}/{} | {} |",
-            esc(&r.path),
-            if r.below { " ⚠️" } else { "" },
-            r.covered,
-            r.total,
-            if r.total == 0 {
-                "—".into()
-            } else {
-                format!("{}%", pct((r.covered, r.total)))
-            }
-        );
-        if stmt_col && r.statements.1 > 0 {
-            let _ = write!(row, " {}% |", pct(r.statements));
-        } else if stmt_col {
-            row.push_str(" — |");
-        }
-        if ev.branches.is_some() {
-            let _ = write!(
-                row,
-                " {} |",
-                if r.branches.1 == 0 {
-                    "—".into()
-                } else {
-                    format!("{}%", pct(r.branches))
-                }
-            );
-        }
-        if has_diff {
-            let _ = write!(
-                row,
-                " {} |",
-                r.diff
-                    .map_or_else(|| "—".into(), |d| format!("{}/{} ({}%)", d.0, d.1, pct(d)))
-            );
-        }
-        row.push('\n');
-        if text.len() + row.len() > text_budget {
-            break;
-        }
-        text.push_str(&row);
-        shown += 1;
-    }
-    if shown < ev.rows.len() {
-        let _ = writeln!(
-            text,
-            "\n… and {} more files (worst and changed files are listed first).",
-            ev.rows.len() - shown
-        );
-    }
-
-    let opt = |v: Option<(u64, u64)>, f: fn((u64, u64)) -> String| v.map(f).unwrap_or_default();
-    let outputs: Vec<(String, String)> = vec![
-        ("line-coverage".to_owned(), pct(ev.lines)),
-        ("lines-covered".to_owned(), ev.lines.0.to_string()),
-        ("lines-total".to_owned(), ev.lines.1.to_string()),
-        (
-            "branch-coverage".to_owned(),
-            opt(ev.branches, |b| show_percent(b.0, b.1)),
-        ),
-        (
-            "branches-covered".to_owned(),
-            opt(ev.branches, |b| b.0.to_string()),
-        ),
-        (
-            "branches-total".to_owned(),
-            opt(ev.branches, |b| b.1.to_string()),
-        ),
-        (
-            "diff-coverage".to_owned(),
-            opt(ev.diff, |d| show_percent(d.0, d.1)),
-        ),
-        (
-            "diff-lines-covered".to_owned(),
-            opt(ev.diff, |d| d.0.to_string()),
-        ),
-        (
-            "diff-lines-total".to_owned(),
-            opt(ev.diff, |d| d.1.to_string()),
-        ),
-        (
-            "files-below-threshold".to_owned(),
-            ev.rows
-                .iter()
-                .filter(|r| r.below)
-                .map(|r| r.path.as_str())
-                .collect::<Vec<_>>()
-                .join("\n"),
-        ),
-    ];
-    let outputs = outputs
-        .into_iter()
-        .chain(super::metric::outputs(ev.statements))
-        .collect();
-    Outcome {
-        verdict,
-        title,
-        summary,
-        text,
-        annotations: ev.annotations.clone(),
-        outputs,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::coverage::model::{LineRecord, Lines};
+    use std::collections::BTreeSet;
+
+    use crate::gates::coverage::merge::{Merged, Merger};
+    use crate::gates::coverage::model::{FileReport, LineRecord, Lines};
     use crate::runner::inputs::RawInputs;
 
     fn rec(line: u32, hits: u32) -> LineRecord {
@@ -633,7 +350,7 @@ mod tests {
     }
 
     fn merged() -> Merged {
-        let mut m = Merged::default();
+        let mut m = Merger::default();
         m.add(
             "a.py".into(),
             FileReport {
@@ -659,7 +376,7 @@ mod tests {
             },
             true,
         );
-        m
+        m.finish()
     }
 
     #[test]
@@ -690,20 +407,13 @@ mod tests {
             (ev.annotations[0].start_line, ev.annotations[0].end_line),
             (Some(2), Some(3))
         );
-        let o = outcome(&ev, &m, &diff, &cfg(&[]), 60_000);
-        assert_eq!(o.verdict, Verdict::Fail);
-        assert!(
-            o.outputs
-                .contains(&("diff-coverage".into(), "33.33".into()))
-        );
-        assert!(
-            o.outputs
-                .contains(&("branch-coverage".into(), String::new()))
-        );
-        assert!(
-            o.outputs
-                .contains(&("files-below-threshold".into(), "a.py".into()))
-        );
+        let below: Vec<&str> = ev
+            .rows
+            .iter()
+            .filter(|r| r.below)
+            .map(|r| r.path.as_str())
+            .collect();
+        assert_eq!(below, ["a.py"]);
     }
 
     #[test]
@@ -715,27 +425,5 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(e, EvalError::NoBranchData("50".parse().unwrap()));
-    }
-
-    #[test]
-    fn text_respects_its_budget() {
-        let mut m = Merged::default();
-        for i in 0..2000 {
-            m.add(
-                format!("src/file{i:04}.py"),
-                FileReport {
-                    path: String::new(),
-                    lines: lines(&[rec(1, i % 2)]),
-                },
-                true,
-            );
-        }
-        let c = cfg(&[]);
-        let diff = DiffState::Off("x".into());
-        let ev = evaluate(&m, &diff, &c).unwrap();
-        let o = outcome(&ev, &m, &diff, &c, 10_000);
-        assert!(o.text.len() < 10_200);
-        assert!(o.text.contains("more files"));
-        assert!(o.text.contains("src/file0000.py"), "worst first");
     }
 }

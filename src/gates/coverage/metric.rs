@@ -1,6 +1,6 @@
-//! What `threshold` measures (input `coverage-metric`), and the parts of the report
-//! that depend on it: the Go statement check and outputs, the title's number, the note
-//! on files without per-line data. Pure: no I/O.
+//! What `threshold` measures (input `coverage-metric`), and the parts of the result
+//! that depend on it: the Go statement check and outputs. Pure: no I/O (the title and
+//! the markdown are `render.rs`'s).
 //!
 //! Why statements: Go measures statements, and a Go user who sets `threshold: 80`
 //! compares it with what `go test -cover` and `go tool cover -func` print (covered
@@ -54,30 +54,6 @@ pub fn outputs(statements: Option<(u64, u64)>) -> [(String, String); 3] {
         ("statements-covered".to_owned(), c),
         ("statements-total".to_owned(), t),
     ]
-}
-
-/// The summary paragraph naming files whose report has no per-line hits; `paths` are
-/// already escaped for markdown.
-pub fn no_per_line_note(paths: &[String]) -> Option<String> {
-    if paths.is_empty() {
-        return None;
-    }
-    let more = paths.len().saturating_sub(20);
-    Some(format!(
-        "\n{} files have no per-line data in their report (gcovr's JaCoCo writes none; its Cobertura or LCOV output has it): their totals come from the report's counters, and they get no annotations and no diff coverage: {}{}\n",
-        paths.len(),
-        paths
-            .iter()
-            .take(20)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", "),
-        if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        }
-    ))
 }
 
 #[cfg(test)]

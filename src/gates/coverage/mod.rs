@@ -1,6 +1,8 @@
 //! Coverage gate: read coverage reports, enforce total, branch, per-file and diff
-//! thresholds, annotate uncovered changed lines. This file is the only part of the gate
-//! that touches files, processes (git) or the network.
+//! thresholds, annotate uncovered changed lines. `run` is the gate's story: find and
+//! parse reports (`files`), learn the changed lines (`changes`), map and merge
+//! (`paths`, `merge`), evaluate (`evaluate`), render (`render`). This file, `files` and
+//! `changes` do the I/O (files, git, the GitHub API); every other file is pure.
 
 mod changes;
 pub mod config;
@@ -9,10 +11,12 @@ mod error;
 pub mod evaluate;
 pub mod extras;
 mod files;
+pub mod merge;
 pub mod metric;
 pub mod model;
 pub mod parse;
 pub mod paths;
+pub mod render;
 
 use crate::gates::Context;
 use crate::outcome::Outcome;
@@ -20,8 +24,9 @@ use crate::runner::inputs::RawInputs;
 use crate::spec::{InputSpec, OutputSpec};
 use changes::changed_lines;
 use config::CoverageConfig;
-use evaluate::{DiffState, Merged};
+use evaluate::DiffState;
 use files::{find_reports, parse_all, tracked_files};
+use merge::{Merged, Merger};
 use model::Report;
 use paths::{Mapped, PathMapper};
 
@@ -147,15 +152,14 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         ev.lines.1,
         merged.files.len()
     );
-    Ok(evaluate::outcome(&ev, &merged, &diff, &cfg, 60_000))
+    Ok(render::outcome(&ev, &merged, &diff, &cfg, 60_000))
 }
 
 /// Merge parsed reports under repository paths.
 fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
-    let mut merged = Merged::default();
+    let mut merged = Merger::default();
     for (shown, mut report) in parsed {
-        merged.has_branch_data |= report.has_branch_data;
-        merged.reports.push((shown, report.format.to_string()));
+        merged.report(shown, report.format.to_string(), report.has_branch_data);
         let mut mapper = paths.for_report(&report.sources);
         for f in report.files {
             let extras = report.extras.remove(&f.path).unwrap_or_default();
@@ -165,5 +169,5 @@ fn merge_reports(parsed: Vec<(String, Report)>, paths: &PathMapper) -> Merged {
             }
         }
     }
-    merged
+    merged.finish()
 }

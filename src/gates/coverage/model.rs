@@ -15,6 +15,9 @@ use std::str::FromStr;
 
 use super::extras::{FileCounts, FileExtras};
 
+mod batch;
+pub use batch::LinesByFile;
+
 /// A coverage report format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -300,20 +303,8 @@ impl Lines {
         self.last = l.line;
     }
 
-    /// Merge sorted unique records into these lines; the same line in both follows
-    /// [`LineRecord::absorb`].
-    pub fn merge_records(&mut self, records: &[LineRecord]) {
-        self.merge_iter(
-            records.iter().map(Line::from),
-            records.first().map(|r| r.line),
-        );
-    }
-
-    /// Merge another file's lines into these (same rules as [`Lines::merge_records`]).
-    pub fn merge_lines(&mut self, other: &Lines) {
-        self.merge_iter(other.iter(), other.iter().next().map(|l| l.line));
-    }
-
+    /// Merge sorted unique `other` into these lines in one pass; the same line in both
+    /// follows [`Line::absorb`]. `first` is `other`'s first line.
     fn merge_iter(&mut self, other: impl Iterator<Item = Line>, first: Option<u32>) {
         let Some(first) = first else { return };
         // Fast path: `other` only adds lines after ours (a file split over several
@@ -425,12 +416,6 @@ pub struct FileReport {
 }
 
 impl FileReport {
-    /// Merge another report of the same file into this one with the duplicate rules of
-    /// [`LineRecord::absorb`].
-    pub fn merge_from(&mut self, other: &FileReport) {
-        self.lines.merge_lines(&other.lines);
-    }
-
     /// Line totals of this file.
     pub fn totals(&self) -> Totals {
         self.lines.totals()
@@ -512,191 +497,4 @@ impl Totals {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rec(line: u32, hits: u32, bc: u16, bt: u16) -> LineRecord {
-        LineRecord {
-            line,
-            hits,
-            branches_covered: bc,
-            branches_total: bt,
-        }
-    }
-
-    #[test]
-    fn format_names_round_trip() {
-        for f in Format::ALL {
-            assert_eq!(f.to_string().parse::<Format>(), Ok(f));
-        }
-        assert_eq!(
-            "xml".parse::<Format>().map_err(|e| e.to_string()),
-            Err(
-                "unknown coverage format \"xml\" (expected cobertura, lcov, jacoco, clover or go)"
-                    .to_owned()
-            )
-        );
-    }
-
-    #[test]
-    fn line_record_is_12_bytes() {
-        assert_eq!(std::mem::size_of::<LineRecord>(), 12);
-    }
-
-    #[test]
-    fn merge_rules() {
-        let cases: &[(&[LineRecord], &[LineRecord], &[LineRecord])] = &[
-            // `other` is a subset with gaps: folded in place.
-            (
-                &[rec(1, 0, 0, 0), rec(3, 0, 0, 0), rec(5, 2, 0, 0)],
-                &[rec(3, 7, 1, 2), rec(5, 0, 0, 0)],
-                &[rec(1, 0, 0, 0), rec(3, 7, 1, 2), rec(5, 2, 0, 0)],
-            ),
-            // Interleaved.
-            (
-                &[rec(2, 0, 0, 0), rec(4, 0, 0, 0)],
-                &[rec(1, 1, 0, 0), rec(3, 1, 0, 0), rec(5, 1, 0, 0)],
-                &[
-                    rec(1, 1, 0, 0),
-                    rec(2, 0, 0, 0),
-                    rec(3, 1, 0, 0),
-                    rec(4, 0, 0, 0),
-                    rec(5, 1, 0, 0),
-                ],
-            ),
-            (&[], &[rec(1, 0, 0, 0)], &[rec(1, 0, 0, 0)]),
-            (&[rec(1, 0, 0, 0)], &[], &[rec(1, 0, 0, 0)]),
-            (&[rec(1, 0, 0, 0)], &[rec(1, 3, 0, 0)], &[rec(1, 3, 0, 0)]),
-            (&[rec(1, 5, 0, 0)], &[rec(1, 0, 0, 0)], &[rec(1, 5, 0, 0)]),
-            (
-                &[rec(1, 1, 1, 2), rec(4, 0, 0, 0)],
-                &[rec(1, 1, 2, 4), rec(2, 1, 0, 0)],
-                &[rec(1, 1, 2, 4), rec(2, 1, 0, 0), rec(4, 0, 0, 0)],
-            ),
-            (&[rec(1, 1, 2, 2)], &[rec(1, 1, 0, 4)], &[rec(1, 1, 2, 4)]),
-            (
-                &[rec(1, 1, 0, 0)],
-                &[rec(3, 1, 0, 0)],
-                &[rec(1, 1, 0, 0), rec(3, 1, 0, 0)],
-            ),
-        ];
-        for (a, b, want) in cases {
-            let want: Vec<Line> = want.iter().map(Line::from).collect();
-            let mut f = FileReport {
-                path: "a".into(),
-                lines: Lines::from_sorted_records(a),
-            };
-            f.merge_from(&FileReport {
-                path: "a".into(),
-                lines: Lines::from_sorted_records(b),
-            });
-            assert_eq!(f.lines.iter().collect::<Vec<_>>(), want, "{a:?} + {b:?}");
-            let mut by_records = Lines::from_sorted_records(a);
-            by_records.merge_records(b);
-            assert_eq!(by_records, f.lines, "{a:?} + {b:?} as records");
-        }
-    }
-
-    #[test]
-    fn lines_round_trip_extremes() {
-        let recs = [
-            rec(0, 1, 0, 0),
-            rec(1, 0, 3, 2),
-            rec(63, 1, 0, 0),
-            rec(64, 0, 0, 0),
-            rec(1 << 20, 1, 0, u16::MAX),
-            rec(u32::MAX - 1, 0, 0, 0),
-            rec(u32::MAX, 1, 1, 1),
-        ];
-        let lines = Lines::from_sorted_records(&recs);
-        let got: Vec<Line> = lines.iter().collect();
-        let want: Vec<Line> = recs.iter().map(Line::from).collect();
-        assert_eq!(got, want);
-        assert_eq!(got[1].branches_covered, 2, "covered capped at total");
-        let t = lines.totals();
-        assert_eq!((t.lines_total, t.lines_covered), (7, 4));
-    }
-
-    #[test]
-    fn dense_lines_cost_one_byte_each() {
-        let recs: Vec<LineRecord> = (1..=10_000).map(|l| rec(l * 3, l % 2, 0, 0)).collect();
-        let lines = Lines::from_sorted_records(&recs);
-        assert_eq!(lines.heap_bytes(), 10_000);
-    }
-
-    /// Random sections merged in random order agree with a plain map of the same rules.
-    #[test]
-    fn merging_agrees_with_a_reference_model() {
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            seed ^= seed >> 12;
-            seed ^= seed << 25;
-            seed ^= seed >> 27;
-            seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        };
-        for round in 0..200 {
-            let mut lines = Lines::default();
-            let mut reference = std::collections::BTreeMap::<u32, Line>::new();
-            for _ in 0..(1 + next() % 6) {
-                let span = if round % 3 == 0 { 200_000 } else { 60 };
-                let section: Lines = (0..next() % 40)
-                    .map(|_| {
-                        let r = next();
-                        let bt = if r % 4 == 0 { (r >> 8) as u16 % 5 } else { 0 };
-                        rec(
-                            (r >> 16) as u32 % span,
-                            (r >> 40) as u32 % 3,
-                            (r >> 50) as u16 % 6,
-                            bt,
-                        )
-                    })
-                    .collect();
-                for l in section.iter() {
-                    reference
-                        .entry(l.line)
-                        .and_modify(|m| m.absorb(&l))
-                        .or_insert(l);
-                }
-                lines.merge_lines(&section);
-            }
-            let want: Vec<Line> = reference.into_values().collect();
-            assert_eq!(lines.iter().collect::<Vec<_>>(), want, "round {round}");
-            let t = lines.totals();
-            assert_eq!(t.lines_total, want.len() as u64);
-            assert_eq!(
-                t.lines_covered,
-                want.iter().filter(|l| l.covered).count() as u64
-            );
-        }
-    }
-
-    #[test]
-    fn totals_count_records() {
-        let r = Report {
-            format: Format::Lcov,
-            origin: "x".into(),
-            sources: vec![],
-            files: vec![
-                FileReport {
-                    path: "a".into(),
-                    lines: Lines::from_sorted_records(&[rec(1, 1, 1, 2), rec(2, 0, 0, 0)]),
-                },
-                FileReport {
-                    path: "b".into(),
-                    lines: Lines::from_sorted_records(&[rec(1, u32::MAX, 0, 0)]),
-                },
-            ],
-            has_branch_data: true,
-            extras: BTreeMap::new(),
-        };
-        assert_eq!(
-            r.totals(),
-            Totals {
-                lines_covered: 2,
-                lines_total: 3,
-                branches_covered: 1,
-                branches_total: 2
-            }
-        );
-    }
-}
+mod tests;

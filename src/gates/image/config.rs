@@ -373,10 +373,14 @@ mod tests {
         assert_eq!(c.image.as_str(), "team/api");
         let c = ImageConfig::try_from(&raw(&[("image", "ghcr.io/octo/app")])).unwrap();
         assert_eq!(c.registry.unwrap().as_str(), "ghcr.io");
-        // Docker's rule: an upper-case first component can only be a host.
-        let c = ImageConfig::try_from(&raw(&[("image", "Registry/api")])).unwrap();
-        assert_eq!(c.registry.unwrap().as_str(), "registry");
-        assert_eq!(c.image.as_str(), "api");
+        // Docker's rule: an upper-case first component can only be a host; but printed
+        // lower-case in `image-ref`, `registry/api` would name a Docker Hub repository, so
+        // such a host is refused (found by the image-ref → rollout image property test).
+        let e = ImageConfig::try_from(&raw(&[("image", "Registry/api")])).unwrap_err();
+        assert!(
+            e.to_string().contains("docker can tell from a repository"),
+            "{e}"
+        );
         let c =
             ImageConfig::try_from(&raw(&[("image", "team/api"), ("registry", "r.io")])).unwrap();
         assert_eq!(

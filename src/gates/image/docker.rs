@@ -2,9 +2,10 @@
 //! with retries, each streamed into its own log group, with our private `DOCKER_CONFIG`.
 //!
 //! Docker's output is the pull request's text (a Dockerfile can `RUN echo ::add-mask::x`):
-//! every line of it reaches the log through [`log_untrusted_output`] and nothing else here
-//! prints it; in error messages and the summary it is escaped where it is rendered. Credentials never go on a command line: they are in the private
-//! configuration (`workdir.rs`).
+//! every line of it reaches the log through [`log_untrusted_output`], inside a
+//! stop-commands block, and nothing else here prints it; in error messages and the summary
+//! it is escaped where it is rendered. Credentials never go on a command line: they are in
+//! the private configuration (`workdir.rs`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -21,7 +22,7 @@ use super::plan::{self, BuildRequest};
 use super::registry::Backoff;
 use super::workdir::user_docker_dir;
 use crate::oci::{Digest, Tag};
-use crate::runner::commands::Commands;
+use crate::runner::commands::{Commands, Stream};
 use crate::runner::env::RunnerEnv;
 
 /// How often a transiently failing `docker push` is tried.
@@ -30,12 +31,10 @@ const PUSH_ATTEMPTS: u32 = 4;
 const TAIL_LINES: usize = 15;
 
 /// The one place where docker's output (untrusted: the pull request controls the Dockerfile
-/// and the build context) is written to the log. It goes through `tracing`, whose writer
-/// (`runner::commands::MaskingWriter`) scrubs masked values and makes each event one line
-/// the runner cannot read as a command (`untrusted::log_line`). To show it unprefixed
-/// instead, this is where a `Commands::stream()` block would be written to.
-fn log_untrusted_output(line: &str) {
-    tracing::info!("{line}");
+/// and the build context) is written to the log: inside a stop-commands block, so a `RUN
+/// echo ::add-mask::...` or `##[set-output ...]` in a build step is printed, never obeyed.
+fn log_untrusted_output(block: &Stream, line: &str) {
+    block.write(line);
 }
 
 /// A log group for one step. `app` opened a group for the whole gate; the runner does not
@@ -233,6 +232,7 @@ impl Docker {
         args: &[OsString],
     ) -> Result<Streamed, Error> {
         let _section = Section::open(commands, title);
+        let block = commands.stream();
         let mut child = self
             .command(args)
             .stdout(Stdio::piped())
@@ -249,8 +249,11 @@ impl Docker {
         let out = child
             .stdout
             .take()
-            .map(|s| forward(s, false, lines.clone()));
-        let err = child.stderr.take().map(|s| forward(s, true, lines.clone()));
+            .map(|s| forward(s, false, lines.clone(), &block));
+        let err = child
+            .stderr
+            .take()
+            .map(|s| forward(s, true, lines.clone(), &block));
         let (_, _, status) = tokio::join!(
             async {
                 if let Some(f) = out {
@@ -368,6 +371,7 @@ async fn forward<R: AsyncRead + Unpin>(
     reader: R,
     stderr: bool,
     keep: Arc<Mutex<Vec<(bool, String)>>>,
+    block: &Stream,
 ) {
     let mut r = BufReader::new(reader);
     let mut buf = Vec::new();
@@ -379,7 +383,7 @@ async fn forward<R: AsyncRead + Unpin>(
                 let line = String::from_utf8_lossy(&buf)
                     .trim_end_matches(['\n', '\r'])
                     .to_owned();
-                log_untrusted_output(&line);
+                log_untrusted_output(block, &line);
                 if let Ok(mut k) = keep.lock() {
                     k.push((stderr, line));
                 }
@@ -455,7 +459,9 @@ mod tests {
             "#5 0.2 Cannot connect to the Docker daemon at unix:///var/run/docker.sock.".into(),
             "executor failed running [/bin/sh -c docker ps]: exit code: 1".into(),
         ]);
-        let broken = failed_build(out).expect("the change broke it");
+        let Ok(broken) = failed_build(out) else {
+            panic!("the change broke it")
+        };
         assert_eq!(
             broken.reason,
             "executor failed running [/bin/sh -c docker ps]: exit code: 1"

@@ -26,8 +26,11 @@ impl Registry {
         if v.contains('/') {
             return Err("expected host[:port] without a path: put the repository in `image`");
         }
-        let domain = oci::Domain::parse(&v.to_ascii_lowercase())
+        oci::Domain::parse(&v.to_ascii_lowercase())
             .map_err(|_| "expected host[:port] with a DNS name or IP address as host")?;
+        let domain = oci::Domain::parse_registry(v).map_err(|_| {
+            "expected a registry docker can tell from a repository: one with a `.` or a port, or `localhost` (printed lower-case, `Registry/api` or `my-registry/api` would name a Docker Hub repository)"
+        })?;
         if let Some(p) = domain.port()
             && p.parse::<u16>().map_or(true, |n| n == 0)
         {

@@ -1,42 +1,48 @@
 //! The `image` input: a container image reference checked against the distribution
-//! grammar, so a typo fails before anything is patched. Pure.
+//! grammar (the project's one parser, [`crate::oci`]), so a typo fails before anything is
+//! patched. What goes into the pod spec is the reference as the user wrote it. Pure.
 
 use std::fmt;
 use std::str::FromStr;
+
+use crate::oci::Reference;
 
 /// A container image reference, checked against the grammar of
 /// `github.com/distribution/reference` (the one the kubelet and containerd parse with):
 /// `[domain[:port]/]path[:tag][@algorithm:hex]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageRef {
-    raw: String,
+    reference: Reference,
+    /// Everything before the tag and digest, as written.
     repository: String,
-    tag: Option<String>,
-    digest: Option<String>,
 }
 
 impl ImageRef {
     /// The reference as given.
     pub fn as_str(&self) -> &str {
-        &self.raw
+        self.reference.as_written()
     }
-    /// Everything before the tag and digest (`registry:5000/team/api`).
+    /// Everything before the tag and digest, as written (`registry:5000/team/api`).
     pub fn repository(&self) -> &str {
         &self.repository
     }
     /// The tag, when given.
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
+        self.reference.tag().map(|t| t.as_str())
     }
     /// The digest, when given.
     pub fn digest(&self) -> Option<&str> {
-        self.digest.as_deref()
+        self.reference.digest().map(|d| d.as_str())
+    }
+    /// The parsed, normalised reference.
+    pub fn reference(&self) -> &Reference {
+        &self.reference
     }
 }
 
 impl fmt::Display for ImageRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.raw)
+        f.write_str(self.as_str())
     }
 }
 
@@ -44,161 +50,20 @@ impl FromStr for ImageRef {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let raw = s.trim();
-        if raw.is_empty() {
-            return Err("an image reference such as `registry.example.com/team/api:1.2.3`".into());
-        }
-        if raw.bytes().any(|b| b.is_ascii_whitespace()) {
-            return Err("an image reference without whitespace".into());
-        }
-        let (name_tag, digest) = match raw.split_once('@') {
-            Some((n, d)) => (n, Some(d)),
-            None => (raw, None),
+        let reference = Reference::parse(raw).map_err(|e| e.to_string())?;
+        let name = raw.split_once('@').map_or(raw, |(n, _)| n);
+        let last_slash = name.rfind('/').map_or(0, |i| i + 1);
+        let repository = match name[last_slash..].rfind(':') {
+            Some(i) => &name[..last_slash + i],
+            None => name,
         };
-        if let Some(d) = digest {
-            check_digest(d)?;
-        }
-        // A tag is the part after the last `:` that comes after the last `/`; an earlier
-        // `:` is a registry port.
-        let last_slash = name_tag.rfind('/').map_or(0, |i| i + 1);
-        let (repository, tag) = match name_tag[last_slash..].rfind(':') {
-            Some(i) => (
-                &name_tag[..last_slash + i],
-                Some(&name_tag[last_slash + i + 1..]),
-            ),
-            None => (name_tag, None),
-        };
-        if let Some(t) = tag {
-            check_tag(t)?;
-        }
-        check_repository(repository)?;
         Ok(Self {
-            raw: raw.to_owned(),
+            reference,
             repository: repository.to_owned(),
-            tag: tag.map(str::to_owned),
-            digest: digest.map(str::to_owned),
         })
     }
 }
 
-fn check_digest(d: &str) -> Result<(), String> {
-    let (alg, hex) = d
-        .split_once(':')
-        .ok_or_else(|| format!("digest `{d}` is not `algorithm:hex`"))?;
-    let alg_ok = !alg.is_empty()
-        && alg.split(['+', '.', '-', '_']).all(|c| {
-            c.chars().next().is_some_and(|f| f.is_ascii_alphabetic())
-                && c.chars().all(|ch| ch.is_ascii_alphanumeric())
-        });
-    let hex_ok = hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit());
-    if !alg_ok || !hex_ok {
-        return Err(format!("digest `{d}` is not `algorithm:hex`"));
-    }
-    if alg == "sha256" && (hex.len() != 64 || hex.bytes().any(|b| b.is_ascii_uppercase())) {
-        return Err(format!(
-            "digest `{d}`: sha256 needs 64 lower-case hex digits"
-        ));
-    }
-    Ok(())
-}
-
-fn check_tag(t: &str) -> Result<(), String> {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let ok = !t.is_empty()
-        && t.len() <= 128
-        && t.bytes().next().is_some_and(word)
-        && t.bytes().all(|b| word(b) || b == b'.' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "tag `{t}` is not valid (letters, digits, `_`, `.`, `-`; at most 128)"
-        ))
-    }
-}
-
-fn check_repository(repo: &str) -> Result<(), String> {
-    if repo.len() > 255 {
-        return Err("repository name longer than 255 characters".into());
-    }
-    let mut parts: Vec<&str> = repo.split('/').collect();
-    // The first part is a registry host when it looks like one (Docker's rule).
-    if parts.len() > 1
-        && (parts[0].contains(['.', ':'])
-            || parts[0] == "localhost"
-            || parts[0].bytes().any(|b| b.is_ascii_uppercase()))
-    {
-        check_domain(parts[0])?;
-        parts.remove(0);
-    }
-    for p in parts {
-        if !is_path_component(p) {
-            return Err(format!(
-                "repository path component `{p}` is not valid (lower-case letters and digits, separated by `.`, `_`, `__` or dashes)"
-            ));
-        }
-    }
-    Ok(())
-}
-
-fn check_domain(d: &str) -> Result<(), String> {
-    let bad = || format!("registry `{d}` is not a valid host[:port]");
-    let (host, port) = if let Some(rest) = d.strip_prefix('[') {
-        let (v6, after) = rest.split_once(']').ok_or_else(bad)?;
-        if v6.is_empty() || !v6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
-            return Err(bad());
-        }
-        (None, after.strip_prefix(':'))
-    } else {
-        match d.split_once(':') {
-            Some((h, p)) => (Some(h), Some(p)),
-            None => (Some(d), None),
-        }
-    };
-    if let Some(h) = host {
-        let ok = !h.is_empty()
-            && h.split('.').all(|c| {
-                !c.is_empty()
-                    && c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                    && !c.starts_with('-')
-                    && !c.ends_with('-')
-            });
-        if !ok {
-            return Err(bad());
-        }
-    }
-    if let Some(p) = port
-        && (p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
-    {
-        return Err(bad());
-    }
-    Ok(())
-}
-
-/// `[a-z0-9]+ (([_.]|__|[-]+) [a-z0-9]+)*`
-fn is_path_component(p: &str) -> bool {
-    let b = p.as_bytes();
-    let alnum = |c: u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-    if b.is_empty() || !alnum(b[0]) || !alnum(b[b.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < b.len() {
-        if alnum(b[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < b.len() && !alnum(b[i]) {
-            i += 1;
-        }
-        let sep = &p[start..i];
-        let ok = matches!(sep, "." | "_" | "__") || sep.bytes().all(|c| c == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +125,74 @@ mod tests {
         }
         let long = format!("{}:1", "a".repeat(256));
         assert!(long.parse::<ImageRef>().is_err());
+    }
+
+    /// Every `image-ref` the image gate can output (a normalised reference with a digest,
+    /// printed as the gate prints it) parses as the rollout gate's `image`, to the same
+    /// reference. A few thousand generated references over the grammar's corners.
+    #[test]
+    fn every_image_gate_output_is_a_rollout_input() {
+        use crate::oci::{Digest, Domain, Repository, Tag};
+        let mut seed = 0x9e37_79b9_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let hosts = [
+            None,
+            Some("docker.io"),
+            Some("index.docker.io"),
+            Some("ghcr.io"),
+            Some("localhost"),
+            Some("localhost:5000"),
+            Some("127.0.0.1:5000"),
+            Some("[::1]:5000"),
+            Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            Some("Registry.Example.com:443"),
+            Some("my-registry"),
+        ];
+        let comps = [
+            "api", "team", "a", "my__app", "my---app", "a.b", "x-1", "v2", "library",
+        ];
+        let tags = [
+            "latest",
+            "1.2.3",
+            "v1.0-rc_1",
+            "_x",
+            "A",
+            "sha-0123abc",
+            &"t".repeat(128),
+        ];
+        for i in 0..3000 {
+            let host = hosts[next(hosts.len())];
+            let mut path: Vec<&str> = (0..1 + next(3)).map(|_| comps[next(comps.len())]).collect();
+            if host.is_none() && path.len() > 1 && (path[0].contains('.') || path[0] == "localhost")
+            {
+                path[0] = "team";
+            }
+            let Ok(repo) = Repository::parse(&path.join("/")) else {
+                continue;
+            };
+            // As the image gate reads its `registry` input; one docker would not read as a
+            // registry is refused there.
+            let domain = match host.map(Domain::parse_registry) {
+                Some(Ok(d)) => Some(d),
+                Some(Err(_)) => continue,
+                None => None,
+            };
+            let mut r = Reference::new(domain, repo);
+            if next(2) == 0 {
+                r = r.with_tag(Tag::parse(tags[next(tags.len())]).unwrap());
+            }
+            let digest = Digest::of(format!("layer {i}").as_bytes());
+            let output = r.clone().with_digest(digest).to_string();
+            let input: ImageRef = output
+                .parse()
+                .unwrap_or_else(|e| panic!("image-ref `{output}` is not a rollout image: {e}"));
+            assert_eq!(input.as_str(), output);
+            assert_eq!(input.reference().to_string(), output, "{output}");
+        }
     }
 }

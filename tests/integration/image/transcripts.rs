@@ -140,6 +140,8 @@ macro_rules! assert_transcript {
         insta::with_settings!({
             filters => vec![
                 (r"sha256:[0-9a-f]{64}", "[digest]"),
+                (r"::stop-commands::[0-9a-f]{32}", "::stop-commands::[token]"),
+                (r"(?m)^::[0-9a-f]{32}::$", "::[token]::"),
                 (r"sha256:[0-9a-f]{12}\b", "[short-digest]"),
                 (r"ghadelimiter_[0-9a-f]+", "[delimiter]"),
                 (r"\b\d+\.\d s\b", "[duration]"),

@@ -15,7 +15,9 @@
 use std::io::BufRead;
 
 use super::xml::{Ctx, Ev, Xml, attrs, unescape};
-use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat};
+use super::{
+    Builder, MAX_VALUE, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat,
+};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 use quick_xml::events::BytesStart;
 
@@ -80,6 +82,11 @@ impl State {
             },
             Ev::Text(t) => {
                 if let Some(s) = &mut self.source {
+                    // Text arrives in pieces around each `&amp;`: cap the whole.
+                    if s.len() + t.len() > MAX_VALUE {
+                        let kind = ParseErrorKind::TooLong("<source> path".to_owned());
+                        return Err(ctx.error_at(t, kind));
+                    }
                     s.push_str(t);
                 }
             }

@@ -18,8 +18,8 @@
 use std::io::BufRead;
 
 use super::{
-    Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, excerpt, looks_binary,
-    parse_u32_sat,
+    Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, check_len, excerpt,
+    looks_binary, parse_u32_sat,
 };
 use crate::gates::coverage::extras::{Block, FileExtras};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
@@ -100,6 +100,7 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         let Some(block) = parse_block(line) else {
             return Err(syntax());
         };
+        check_len(block.path, || "file path".to_owned()).map_err(err)?;
         let Ok(path) = std::str::from_utf8(block.path) else {
             return Err(ParseError::new(
                 origin,

@@ -24,7 +24,9 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use super::xml::{Ctx, Ev, Xml, attrs, unescape};
-use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, parse_u64_sat};
+use super::{
+    Builder, ParseError, ParseErrorKind, SameLine, check_len, parse_u32_sat, parse_u64_sat,
+};
 use crate::gates::coverage::extras::{FileExtras, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 
@@ -120,11 +122,16 @@ impl State {
 
     fn path(&self, e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
         let name = required(e, ctx, "sourcefile", "name")?;
-        Ok(if self.package.is_empty() {
+        let path = if self.package.is_empty() {
             name
         } else {
             format!("{}/{}", self.package, name)
+        };
+        check_len(path.as_bytes(), || {
+            "package and source file path".to_owned()
         })
+        .map_err(|kind| ctx.error_at(e, kind))?;
+        Ok(path)
     }
 }
 

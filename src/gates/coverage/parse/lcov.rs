@@ -34,8 +34,8 @@
 use std::io::BufRead;
 
 use super::{
-    Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, excerpt, looks_binary,
-    parse_u32_sat, parse_u64_sat,
+    Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, check_len, excerpt,
+    looks_binary, parse_u32_sat, parse_u64_sat,
 };
 use crate::gates::coverage::extras::{FileExtras, LineBranches, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
@@ -112,6 +112,8 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
         saw_record = true;
         match key {
             b"SF" => {
+                check_len(value, || "SF path".to_owned())
+                    .map_err(|kind| ParseError::new(origin, Location::Line(line_no), kind))?;
                 let Ok(path) = std::str::from_utf8(value) else {
                     return Err(ParseError::new(
                         origin,

@@ -3,7 +3,7 @@
 //!
 //! Every parser reads its input once, front to back, with one reused buffer: no parser
 //! holds the whole file or a DOM, so memory follows the number of distinct executable
-//! lines (about one byte each, see [`Lines`]) plus the largest single file section
+//! lines (about one byte each, see [`Lines`](super::model::Lines)) plus the largest single file section
 //! (12 bytes per record), not the size of the report. Nothing here opens files, prints or
 //! looks at the environment; the gate does that and hands us a reader and the report's
 //! path for messages.
@@ -25,7 +25,7 @@ use std::fmt;
 use std::io::BufRead;
 
 use super::extras::FileExtras;
-use super::model::{FileReport, Format, LineRecord, Lines, Report};
+use super::model::{FileReport, Format, LineRecord, LinesByFile, Report};
 pub(crate) use super::model::{SameLine, fold_lines};
 
 pub use detect::detect;
@@ -200,6 +200,14 @@ pub enum ParseErrorKind {
     /// A line of a text format is longer than any real record.
     #[error("line longer than {0} bytes")]
     LineTooLong(usize),
+    /// A path, name, attribute value or text is longer than any real one
+    /// ([`MAX_VALUE`]); the string says which.
+    #[error("{0} longer than {max} bytes", max = MAX_VALUE)]
+    TooLong(String),
+    /// One piece of XML markup (a tag with its attributes, a run of text, a comment) is
+    /// longer than any real one; refused before the reader buffers more of it.
+    #[error("XML markup (a tag, text or comment) longer than {max} bytes", max = xml::MAX_MARKUP)]
+    MarkupTooLong,
     /// A Go cover profile block spans more lines than any real source file has.
     #[error("block spans {0} lines (more than {max})", max = go::MAX_BLOCK_LINES)]
     BlockTooLong(u64),
@@ -329,12 +337,16 @@ pub(crate) fn sat_u16(v: u64) -> u16 {
 }
 
 /// Collects file sections into unique [`FileReport`]s in order of first appearance.
+/// Sections of one file may come in any order: [`LinesByFile`] merges them in linear
+/// time.
 #[derive(Debug, Default)]
 pub(crate) struct Builder {
-    files: Vec<FileReport>,
+    /// Paths in order of first appearance; the index of each in `lines`.
+    paths: Vec<String>,
+    lines: LinesByFile,
     index: HashMap<String, usize>,
     has_branch_data: bool,
-    /// Extras by index into `files`.
+    /// Extras by index into `paths`.
     extras: HashMap<usize, FileExtras>,
     /// Block count of each file's extras after its last normalization: folding again
     /// once it doubles keeps duplicate blocks (`-coverpkg`) from piling up, in
@@ -364,9 +376,7 @@ impl Builder {
         }
         let i = match self.index.get(path) {
             Some(&i) => {
-                if let Some(file) = self.files.get_mut(i) {
-                    file.lines.merge_records(lines);
-                }
+                self.lines.add_records(i, lines);
                 // A second section: stated totals of the first no longer hold alone.
                 let x = self.extras.entry(i).or_default();
                 x.absorb(extras);
@@ -379,12 +389,11 @@ impl Builder {
                 return;
             }
             None => {
-                self.index.insert(path.to_owned(), self.files.len());
-                self.files.push(FileReport {
-                    path: path.to_owned(),
-                    lines: Lines::from_sorted_records(lines),
-                });
-                self.files.len() - 1
+                let i = self.lines.push_file();
+                self.lines.add_records(i, lines);
+                self.index.insert(path.to_owned(), i);
+                self.paths.push(path.to_owned());
+                i
             }
         };
         if !extras.is_empty() {
@@ -395,25 +404,31 @@ impl Builder {
 
     /// The finished report, or [`ParseErrorKind::NoFiles`].
     pub(crate) fn finish(
-        mut self,
+        self,
         format: Format,
         origin: &str,
         sources: Vec<String>,
     ) -> Result<Report, ParseError> {
-        if self.files.is_empty() {
+        if self.paths.is_empty() {
             return Err(ParseError::new(
                 origin,
                 Location::Whole,
                 ParseErrorKind::NoFiles,
             ));
         }
-        for f in &mut self.files {
-            f.lines.shrink_to_fit();
-        }
+        let files: Vec<FileReport> = self
+            .paths
+            .into_iter()
+            .zip(self.lines.finish())
+            .map(|(path, mut lines)| {
+                lines.shrink_to_fit();
+                FileReport { path, lines }
+            })
+            .collect();
         let mut extras = BTreeMap::new();
         for (i, mut x) in self.extras {
             x.normalize();
-            if let Some(f) = self.files.get(i)
+            if let Some(f) = files.get(i)
                 && !x.is_empty()
             {
                 extras.insert(f.path.clone(), x);
@@ -423,7 +438,7 @@ impl Builder {
             format,
             origin: origin.to_owned(),
             sources,
-            files: self.files,
+            files,
             has_branch_data: self.has_branch_data,
             extras,
         })
@@ -432,6 +447,22 @@ impl Builder {
 
 /// Longest line a text format may have (a path plus a few numbers).
 pub(crate) const MAX_LINE: usize = 1 << 20;
+
+/// Longest path, name, XML attribute value or XML text accepted (64 KiB). Real paths
+/// stay under a few KiB (Linux's `PATH_MAX` is 4 KiB); a longer one is hostile or broken
+/// and is an input error naming the file and line, before it costs time or memory
+/// downstream (path mapping, summaries).
+pub const MAX_VALUE: usize = 64 * 1024;
+
+/// [`ParseErrorKind::TooLong`] for `value` described by `what`, when it is over
+/// [`MAX_VALUE`].
+pub(crate) fn check_len(value: &[u8], what: impl FnOnce() -> String) -> Result<(), ParseErrorKind> {
+    if value.len() > MAX_VALUE {
+        Err(ParseErrorKind::TooLong(what()))
+    } else {
+        Ok(())
+    }
+}
 
 /// Reads a text report line by line into one reused buffer, counting lines and
 /// refusing lines longer than [`MAX_LINE`] (a `read_until` would grow without bound on

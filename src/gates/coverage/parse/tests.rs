@@ -83,3 +83,159 @@ fn io_error_keeps_its_source() {
     let src = std::error::Error::source(&e).map(|s| s.to_string());
     assert_eq!(src.as_deref(), Some("disk on fire"));
 }
+
+/// A value of `n` bytes that is fine in a path and in XML.
+fn long(n: usize) -> String {
+    "a/".repeat(n / 2) + &"b".repeat(n % 2)
+}
+
+/// Every format: a path or value of exactly [`MAX_VALUE`] bytes is read, one byte more
+/// is an input error naming the report and the line.
+#[test]
+fn paths_and_values_over_64_kib_are_input_errors() {
+    type Case = (Format, fn(&str) -> String, &'static str);
+    let cases: &[Case] = &[
+        (
+            Format::Lcov,
+            |p| format!("TN:\nSF:{p}\nDA:1,1\nend_of_record\n"),
+            "r: line 2: SF path longer than 65536 bytes",
+        ),
+        (
+            Format::Go,
+            |p| format!("mode: set\n{p}:1.1,2.2 1 1\n"),
+            "r: line 2: file path longer than 65536 bytes",
+        ),
+        (
+            Format::Cobertura,
+            |p| {
+                format!(
+                    "<coverage>\n<packages><package><classes>\n<class filename=\"{p}\"><lines><line number=\"1\" hits=\"1\"/></lines></class>\n</classes></package></packages></coverage>"
+                )
+            },
+            "r: line 3: attribute filename of <class> longer than 65536 bytes",
+        ),
+        (
+            Format::Cobertura,
+            |p| {
+                format!(
+                    "<coverage>\n<sources>\n<source>{p}</source></sources><packages><package><classes><class filename=\"a\"><lines><line number=\"1\" hits=\"1\"/></lines></class></classes></package></packages></coverage>"
+                )
+            },
+            "r: line 3: text in <source> longer than 65536 bytes",
+        ),
+        (
+            Format::Clover,
+            |p| {
+                format!(
+                    "<coverage clover=\"4\"><project>\n<file name=\"x\"\n path=\"{p}\"><line num=\"1\" type=\"stmt\" count=\"1\"/></file></project></coverage>"
+                )
+            },
+            "r: line 2: attribute path of <file> longer than 65536 bytes",
+        ),
+        (
+            Format::Jacoco,
+            |p| {
+                format!(
+                    "<report name=\"r\">\n<package name=\"p\">\n<sourcefile name=\"{p}\"><line nr=\"1\" mi=\"0\" ci=\"1\"/></sourcefile></package></report>"
+                )
+            },
+            "r: line 3: attribute name of <sourcefile> longer than 65536 bytes",
+        ),
+    ];
+    for (format, doc, want) in cases {
+        let ok = doc(&long(MAX_VALUE - 2));
+        if let Err(e) = parse(*format, ok.as_bytes(), "r") {
+            panic!("{format}: a value of 64 KiB is fine, got {e}");
+        }
+        let bad = doc(&long(MAX_VALUE + 1));
+        match parse(*format, bad.as_bytes(), "r") {
+            Err(e) => assert_eq!(e.to_string(), *want, "{format}"),
+            Ok(_) => panic!("{format}: a value over 64 KiB was accepted"),
+        }
+    }
+}
+
+/// Values under the cap that only add up to too much: a `<source>` in pieces around
+/// references, and a JaCoCo package joined with its file name.
+#[test]
+fn pieces_that_add_up_over_64_kib_are_input_errors() {
+    let piece = long(1000);
+    let source: String = vec![piece.as_str(); 66].join("&amp;");
+    let doc =
+        format!("<coverage><sources>\n<source>{source}</source></sources><packages/></coverage>");
+    let e = parse(Format::Cobertura, doc.as_bytes(), "r").map(|_| ());
+    assert_eq!(
+        e.map_err(|e| e.to_string()),
+        Err("r: line 2: <source> path longer than 65536 bytes".to_owned())
+    );
+    let half = long(MAX_VALUE / 2 + 10);
+    let doc = format!(
+        "<report name=\"r\">\n<package name=\"{half}\">\n<sourcefile name=\"{half}\"><line nr=\"1\" mi=\"0\" ci=\"1\"/></sourcefile></package></report>"
+    );
+    let e = parse(Format::Jacoco, doc.as_bytes(), "r").map(|_| ());
+    assert_eq!(
+        e.map_err(|e| e.to_string()),
+        Err("r: line 3: package and source file path longer than 65536 bytes".to_owned())
+    );
+}
+
+/// A reader of `head`, then `fill` bytes without end; fails after `limit` bytes, so a
+/// parser that keeps buffering fails with an I/O error instead of running out of memory.
+struct Endless {
+    head: Vec<u8>,
+    fill: u8,
+    given: usize,
+    limit: usize,
+}
+
+impl std::io::Read for Endless {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.given >= self.limit {
+            return Err(std::io::Error::other("read past the limit"));
+        }
+        let n = buf.len().min(self.limit - self.given);
+        for (k, b) in buf[..n].iter_mut().enumerate() {
+            *b = self.head.get(self.given + k).copied().unwrap_or(self.fill);
+        }
+        self.given += n;
+        Ok(n)
+    }
+}
+
+/// An attribute, a text or a comment that never ends: the XML reader stops after
+/// [`xml::MAX_MARKUP`] bytes with an input error at its line, having read little more
+/// (quick-xml alone buffered all of it: a 300 MB attribute cost 2 GB).
+#[test]
+fn the_xml_reader_never_buffers_unbounded_markup() {
+    let cases: &[(&str, u8)] = &[
+        ("<coverage>\n<packages>\n<class filename=\"", b'a'),
+        ("<coverage>\n<sources>\n<source>", b'a'),
+        ("<coverage>\n<!-- ", b'-'),
+        ("<coverage>\n<packages\n", b' '),
+        ("<coverage>\n<sources><source>&", b'a'),
+    ];
+    let limit = 8 << 20;
+    for (head, fill) in cases {
+        let mut endless = Endless {
+            head: head.as_bytes().to_vec(),
+            fill: *fill,
+            given: 0,
+            limit,
+        };
+        let reader = std::io::BufReader::with_capacity(256 * 1024, &mut endless);
+        let e = parse(Format::Cobertura, reader, "r").map(|_| ());
+        let line = 1 + head.matches('\n').count();
+        assert_eq!(
+            e.map_err(|e| e.to_string()),
+            Err(format!(
+                "r: line {line}: XML markup (a tag, text or comment) longer than 262144 bytes"
+            )),
+            "{head:?}"
+        );
+        assert!(
+            endless.given <= xml::MAX_MARKUP + 2 * 256 * 1024,
+            "{head:?}: read {} bytes",
+            endless.given
+        );
+    }
+}

@@ -8,21 +8,34 @@
 //! never fetches a DTD and never materialises a tree.
 
 use std::io::{BufRead, Read};
+use std::ops::Range;
 
 use quick_xml::Reader;
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
 
-use super::{Location, ParseError, ParseErrorKind, looks_binary};
+use super::{Location, MAX_VALUE, ParseError, ParseErrorKind, check_len, looks_binary};
 
 /// Deepest element nesting accepted. Real reports nest fewer than 10 levels.
 pub(crate) const MAX_DEPTH: usize = 256;
 
+/// Longest piece of markup one event may span (256 KiB: room for a tag whose attribute
+/// values are each up to [`MAX_VALUE`]). quick-xml copies a whole tag, text run or
+/// comment into its event buffer before handing it over, so without a cap a 300 MB
+/// attribute cost 2 GB; [`Counting`] stops it here instead.
+pub(crate) const MAX_MARKUP: usize = 4 * MAX_VALUE;
+
 /// A `BufRead` that counts the newlines the XML reader has consumed, so an event's
-/// line is known without a second pass.
+/// line is known without a second pass, and refuses to hand out more than
+/// [`MAX_MARKUP`] bytes for one event: past that, `fill_buf` fails (and `overflow`
+/// says why), so the reader's buffer never grows beyond the cap.
 struct Counting<R> {
     inner: R,
     newlines: u64,
+    /// Bytes handed out since the current event began ([`Xml::run`] resets it).
+    event_bytes: usize,
+    /// An event ran past [`MAX_MARKUP`].
+    overflow: bool,
 }
 
 fn count_newlines(bytes: &[u8]) -> u64 {
@@ -31,17 +44,41 @@ fn count_newlines(bytes: &[u8]) -> u64 {
     bytes.iter().filter(|&&b| b == b'\n').count() as u64
 }
 
+impl<R> Counting<R> {
+    /// Bytes the current event may still take; an error once it has taken them all.
+    fn room(&mut self) -> std::io::Result<usize> {
+        let room = MAX_MARKUP.saturating_sub(self.event_bytes);
+        if room == 0 {
+            self.overflow = true;
+            return Err(std::io::Error::other("XML markup over the size cap"));
+        }
+        Ok(room)
+    }
+}
+
 impl<R: BufRead> Read for Counting<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let room = self.room()?;
+        let limit = buf.len().min(room);
+        let n = self.inner.read(&mut buf[..limit])?;
         self.newlines += count_newlines(&buf[..n]);
+        self.event_bytes += n;
         Ok(n)
     }
 }
 
 impl<R: BufRead> BufRead for Counting<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        self.inner.fill_buf()
+        let room = MAX_MARKUP.saturating_sub(self.event_bytes);
+        if room == 0 {
+            // At the end of input there is nothing to refuse.
+            if self.inner.fill_buf()?.is_empty() {
+                return Ok(&[]);
+            }
+            self.room()?;
+        }
+        let buf = self.inner.fill_buf()?;
+        Ok(&buf[..buf.len().min(room)])
     }
 
     fn consume(&mut self, amt: usize) {
@@ -50,6 +87,7 @@ impl<R: BufRead> BufRead for Counting<R> {
         if let Ok(buf) = self.inner.fill_buf() {
             self.newlines += count_newlines(&buf[..amt.min(buf.len())]);
         }
+        self.event_bytes += amt;
         self.inner.consume(amt);
     }
 }
@@ -184,7 +222,12 @@ impl<'o, R: BufRead> Xml<'o, R> {
                 ParseErrorKind::Utf16,
             ));
         }
-        let mut reader = Reader::from_reader(Counting { inner, newlines: 0 });
+        let mut reader = Reader::from_reader(Counting {
+            inner,
+            newlines: 0,
+            event_bytes: 0,
+            overflow: false,
+        });
         let config = reader.config_mut();
         config.check_end_names = true;
         config.expand_empty_elements = false;
@@ -207,6 +250,13 @@ impl<'o, R: BufRead> Xml<'o, R> {
 
     fn map_xml_error(&self, e: XmlError, root_seen: bool) -> ParseError {
         let at = Location::Byte(self.reader.error_position());
+        let counting = self.reader.get_ref();
+        if counting.overflow {
+            return self.error(
+                Location::Line(counting.newlines + 1),
+                ParseErrorKind::MarkupTooLong,
+            );
+        }
         match e {
             XmlError::Io(io) => self.error(
                 Location::Whole,
@@ -253,6 +303,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
         let mut root_closed = false;
         loop {
             self.buf.clear();
+            self.reader.get_mut().event_bytes = 0;
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(ev) => ev,
                 Err(e) => return Err(self.map_xml_error(e, root_seen)),
@@ -262,6 +313,22 @@ impl<'o, R: BufRead> Xml<'o, R> {
             let origin = self.origin;
             let err = |loc: Location, kind: ParseErrorKind| ParseError::new(origin, loc, kind);
             let pos = self.reader.buffer_position();
+            match &event {
+                Event::Start(e) | Event::Empty(e) => {
+                    check_tag(e).map_err(|kind| err(Location::Line(line_of(e)), kind))?;
+                }
+                Event::Text(t) => {
+                    let what = || format!("text in {}", innermost(&self.names, &self.ends));
+                    check_len(t.as_bytes(), what)
+                        .map_err(|kind| err(Location::Line(line_of(t)), kind))?;
+                }
+                Event::CData(c) => {
+                    let what = || format!("CDATA in {}", innermost(&self.names, &self.ends));
+                    check_len(c.as_bytes(), what)
+                        .map_err(|kind| err(Location::Line(line_of(c)), kind))?;
+                }
+                _ => {}
+            }
             match event {
                 Event::Start(_) | Event::Empty(_) if !root_seen || root_closed => {
                     let self_closing = matches!(event, Event::Empty(_));
@@ -410,6 +477,46 @@ impl<'o, R: BufRead> Xml<'o, R> {
     }
 }
 
+/// Byte ranges of one attribute's name and value in raw attribute text.
+type AttrSpan = (Range<usize>, Range<usize>);
+
+/// The next `name="value"` of raw attribute text `s` from byte `*i`, or `None` at the
+/// end; `Err` says what is malformed.
+fn next_attr(s: &[u8], i: &mut usize) -> Result<Option<AttrSpan>, &'static str> {
+    let len = s.len();
+    while *i < len && s[*i].is_ascii_whitespace() {
+        *i += 1;
+    }
+    // `<a/>` arrives without the slash, but be lenient about a stray one.
+    if *i >= len || (s[*i] == b'/' && *i + 1 == len) {
+        return Ok(None);
+    }
+    let key_start = *i;
+    while *i < len && s[*i] != b'=' && !s[*i].is_ascii_whitespace() {
+        *i += 1;
+    }
+    let key = key_start..*i;
+    while *i < len && s[*i].is_ascii_whitespace() {
+        *i += 1;
+    }
+    if key.is_empty() || *i >= len || s[*i] != b'=' {
+        return Err("expected name=\"value\"");
+    }
+    *i += 1;
+    while *i < len && s[*i].is_ascii_whitespace() {
+        *i += 1;
+    }
+    let Some(&quote) = s.get(*i).filter(|&&q| q == b'"' || q == b'\'') else {
+        return Err("attribute value without quotes");
+    };
+    let value_start = *i + 1;
+    let Some(n) = memchr::memchr(quote, &s[value_start..]) else {
+        return Err("unterminated attribute value");
+    };
+    *i = value_start + n + 1;
+    Ok(Some((key, value_start..value_start + n)))
+}
+
 /// Values of the named attributes of `e`, raw (still escaped), in the order of `keys`.
 /// Malformed attribute syntax is [`ParseErrorKind::Xml`] at the element's line.
 ///
@@ -424,47 +531,24 @@ pub(crate) fn attrs<'a, const N: usize>(
     let mut out: [Option<&'a str>; N] = [None; N];
     let raw: &'a str = e.attributes_raw();
     let s = raw.as_bytes();
-    let len = s.len();
     let mut i = 0;
-    let malformed = |what: &str| {
-        x.error_at(
-            e,
-            ParseErrorKind::Xml(format!("malformed attributes in <{}>: {what}", e.name().0)),
-        )
-    };
     loop {
-        while i < len && s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        // `<a/>` arrives without the slash, but be lenient about a stray one.
-        if i >= len || (s[i] == b'/' && i + 1 == len) {
-            break;
-        }
-        let key_start = i;
-        while i < len && s[i] != b'=' && !s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let key = &s[key_start..i];
-        while i < len && s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        if key.is_empty() || i >= len || s[i] != b'=' {
-            return Err(malformed("expected name=\"value\""));
-        }
-        i += 1;
-        while i < len && s[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let Some(&quote) = s.get(i).filter(|&&q| q == b'"' || q == b'\'') else {
-            return Err(malformed("attribute value without quotes"));
+        let (key, value) = match next_attr(s, &mut i) {
+            Ok(Some(kv)) => kv,
+            Ok(None) => break,
+            Err(what) => {
+                return Err(x.error_at(
+                    e,
+                    ParseErrorKind::Xml(format!(
+                        "malformed attributes in <{}>: {what}",
+                        e.name().0
+                    )),
+                ));
+            }
         };
-        let value_start = i + 1;
-        let Some(n) = memchr::memchr(quote, &s[value_start..]) else {
-            return Err(malformed("unterminated attribute value"));
-        };
-        i = value_start + n + 1;
+        let key = &s[key];
         // Delimiters are ASCII, so these are char boundaries.
-        let value = raw.get(value_start..value_start + n).unwrap_or("");
+        let value = raw.get(value).unwrap_or("");
         for (slot, k) in out.iter_mut().zip(keys) {
             let k = k.as_bytes();
             if key.len() == k.len() && key.first() == k.first() && key == k {
@@ -476,6 +560,30 @@ pub(crate) fn attrs<'a, const N: usize>(
         }
     }
     Ok(out)
+}
+
+/// A tag's name or attribute value over [`MAX_VALUE`], as [`ParseErrorKind::TooLong`].
+/// Only a tag longer than the cap can hold one, so most tags cost one comparison.
+fn check_tag(e: &BytesStart<'_>) -> Result<(), ParseErrorKind> {
+    if e.len() <= MAX_VALUE {
+        return Ok(());
+    }
+    let name = e.name();
+    let name = name.as_ref();
+    check_len(name.as_bytes(), || "element name".to_owned())?;
+    let s = e.attributes_raw().as_bytes();
+    let mut i = 0;
+    // Malformed attributes are left to `attrs`, which reports them where they matter.
+    while let Ok(Some((key, value))) = next_attr(s, &mut i) {
+        check_len(&s[value], || {
+            format!(
+                "attribute {} of <{}>",
+                super::excerpt(&s[key]),
+                super::excerpt(name.as_bytes())
+            )
+        })?;
+    }
+    Ok(())
 }
 
 /// An attribute value as text with references resolved.

@@ -1,0 +1,265 @@
+//! Tests of what people read: the whole summary and table for ordinary names (as the
+//! gate wrote them before rendering had its own file), the table budget, and hostile
+//! names judged by a CommonMark + GFM parser's structure.
+
+use std::collections::BTreeSet;
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+use super::*;
+use crate::gates::coverage::diff::ChangedLines;
+use crate::gates::coverage::evaluate::evaluate;
+use crate::gates::coverage::extras::{Block, FileExtras, StatedLines};
+use crate::gates::coverage::merge::Merger;
+use crate::gates::coverage::model::{FileReport, LineRecord, Lines};
+use crate::runner::inputs::RawInputs;
+
+fn lines(recs: &[(u32, u32, u16, u16)]) -> Lines {
+    recs.iter()
+        .map(
+            |&(line, hits, branches_covered, branches_total)| LineRecord {
+                line,
+                hits,
+                branches_covered,
+                branches_total,
+            },
+        )
+        .collect()
+}
+
+fn file(recs: &[(u32, u32, u16, u16)]) -> FileReport {
+    FileReport {
+        path: "as in the report".into(),
+        lines: lines(recs),
+    }
+}
+
+fn cfg(pairs: &[(&str, &str)]) -> CoverageConfig {
+    CoverageConfig::try_from(&RawInputs::from_named(pairs.iter().copied()))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn render(m: &Merged, diff: &DiffState, cfg: &CoverageConfig, budget: usize) -> Outcome {
+    let ev = evaluate(m, diff, cfg).unwrap_or_else(|e| panic!("{e}"));
+    outcome(&ev, m, diff, cfg, budget)
+}
+
+/// Every part of the outcome, for names that need no escaping: byte for byte what the
+/// gate wrote before rendering moved out of `evaluate.rs`.
+#[test]
+fn ordinary_names_render_as_before() {
+    let mut m = Merger::default();
+    m.report("coverage.xml".into(), "cobertura".into(), true);
+    m.report("cover.out".into(), "go".into(), false);
+    m.add(
+        "src/a.py".into(),
+        file(&[
+            (1, 1, 1, 2),
+            (2, 0, 0, 0),
+            (3, 0, 0, 0),
+            (4, 1, 0, 0),
+            (7, 0, 0, 0),
+        ]),
+        true,
+    );
+    m.add(
+        "src/b.py".into(),
+        file(&[(1, 0, 0, 0), (2, 0, 0, 0), (3, 1, 2, 2)]),
+        true,
+    );
+    m.add("gen/x.py".into(), file(&[(1, 1, 0, 0)]), false);
+    let block = |line, statements, covered| Block {
+        start: (line, 1),
+        end: (line, 9),
+        statements,
+        covered,
+    };
+    m.add_with(
+        "c.go".into(),
+        file(&[(1, 1, 0, 0), (2, 0, 0, 0)]),
+        FileExtras {
+            blocks: vec![block(1, 3, true), block(2, 1, false)],
+            ..FileExtras::default()
+        },
+        true,
+    );
+    m.add_with(
+        "D.java".into(),
+        file(&[(1, 0, 0, 0), (2, 0, 0, 0)]),
+        FileExtras {
+            stated: Some(StatedLines {
+                covered: 1,
+                total: 2,
+                per_line_hits: false,
+            }),
+            ..FileExtras::default()
+        },
+        true,
+    );
+    let m = m.finish();
+    let diff = DiffState::Available {
+        lines: ChangedLines::from([
+            ("src/a.py".into(), BTreeSet::from([2, 3, 4, 9])),
+            ("D.java".into(), BTreeSet::from([1])),
+        ]),
+        source: "`git diff origin/main...HEAD`".into(),
+        unknown: vec!["img.png".into()],
+    };
+    let c = cfg(&[
+        ("threshold", "50"),
+        ("file-threshold", "40"),
+        ("diff-threshold", "10"),
+        ("annotate", "all"),
+    ]);
+    let o = render(&m, &diff, &c, 60_000);
+    assert_eq!(o.verdict, Verdict::Fail);
+    assert_eq!(
+        o.title,
+        "Line coverage 46.15%, diff coverage 33.33%: below threshold (line coverage, every file)"
+    );
+    assert_eq!(
+        o.summary,
+        "\
+| Check | Measured | Threshold | Result |
+|---|---|---|---|
+| Line coverage | 46.15% (6/13 lines) | 50% | ❌ fail |
+| Statement coverage | 75.00% (3/4 statements) | — | — |
+| Branch coverage | 75.00% (3/4 branches) | — | — |
+| Diff coverage | 33.33% (1/3 changed lines) | 10% | ✅ pass |
+| Every file | 1 of 5 files below | 40% | ❌ fail |
+
+Reports: `coverage.xml` (cobertura), `cover.out` (go). Changed lines from `git diff origin/main...HEAD`. 1 changed files had no patch (binary or too large) and were left out of diff coverage.
+
+1 report paths did not match a file in the repository (set `path-prefix` or `source-root`): `gen/x.py`
+
+1 files have no per-line data in their report (gcovr's JaCoCo writes none; its Cobertura or LCOV output has it): their totals come from the report's counters, and they get no annotations and no diff coverage: `D.java`
+
+4 uncovered ranges annotated (all lines).
+"
+    );
+    assert_eq!(
+        o.text,
+        "\
+| File | Lines | Line % | Statement % | Branch % | Changed lines covered |
+|---|---|---|---|---|---|
+| `src/a.py` | 2/5 | 40.00% | — | 50.00% | 1/3 (33.33%) |
+| `src/b.py` ⚠️ | 1/3 | 33.33% | — | 100.00% | — |
+| `D.java` | 1/2 | 50.00% | — | — | — |
+| `c.go` | 1/2 | 50.00% | 75.00% | — | — |
+| `gen/x.py` | 1/1 | 100.00% | — | — | — |
+"
+    );
+    let outputs: Vec<(&str, &str)> = o
+        .outputs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        outputs,
+        [
+            ("line-coverage", "46.15"),
+            ("lines-covered", "6"),
+            ("lines-total", "13"),
+            ("branch-coverage", "75.00"),
+            ("branches-covered", "3"),
+            ("branches-total", "4"),
+            ("diff-coverage", "33.33"),
+            ("diff-lines-covered", "1"),
+            ("diff-lines-total", "3"),
+            ("files-below-threshold", "src/b.py"),
+            ("statement-coverage", "75.00"),
+            ("statements-covered", "3"),
+            ("statements-total", "4"),
+        ]
+    );
+    assert_eq!(o.annotations.len(), 4);
+}
+
+#[test]
+fn text_respects_its_budget() {
+    let mut m = Merger::default();
+    for i in 0..2000 {
+        m.add(
+            format!("src/file{i:04}.py"),
+            file(&[(1, i % 2, 0, 0)]),
+            true,
+        );
+    }
+    let m = m.finish();
+    let c = cfg(&[]);
+    let o = render(&m, &DiffState::Off("x".into()), &c, 10_000);
+    assert!(o.text.len() < 10_200);
+    assert!(o.text.contains("more files"));
+    assert!(o.text.contains("src/file0000.py"), "worst first");
+}
+
+/// Names a pull request can give its files.
+const HOSTILE: &[&str] = &[
+    "src/`tick`.py",
+    "src/``<img src=x onerror=alert(1)>``.py",
+    "src/@octocat #1 [x](https:e.example).py",
+    "src/a|b|c.py",
+    "src/x\n## heading\n| a | b |.py",
+    "src/trailing\\",
+];
+
+/// Table rows, headings, HTML, links and images of rendered markdown, and the text of
+/// every code span.
+#[derive(Debug, Default)]
+struct Shape {
+    rows: usize,
+    headings: usize,
+    html: Vec<String>,
+    links: usize,
+    code: Vec<String>,
+}
+
+fn shape(md: &str) -> Shape {
+    let mut s = Shape::default();
+    for ev in Parser::new_ext(md, Options::ENABLE_TABLES) {
+        match ev {
+            Event::End(TagEnd::TableRow | TagEnd::TableHead) => s.rows += 1,
+            Event::Start(Tag::Heading { .. }) => s.headings += 1,
+            Event::Html(h) | Event::InlineHtml(h) => s.html.push(h.to_string()),
+            Event::Start(Tag::Link { .. } | Tag::Image { .. }) => s.links += 1,
+            Event::Code(c) => s.code.push(c.to_string()),
+            _ => {}
+        }
+    }
+    s
+}
+
+#[test]
+fn hostile_names_stay_names_in_tables_and_prose() {
+    let mut m = Merger::default();
+    m.report("r`e|p<b>.xml".into(), "cobertura".into(), false);
+    for name in HOSTILE {
+        m.add((*name).to_owned(), file(&[(1, 0, 0, 0)]), false);
+    }
+    let m = m.finish();
+    let o = render(&m, &DiffState::Off("x".into()), &cfg(&[]), 60_000);
+    let visible = |n: &str| n.replace('\n', "\\n");
+
+    let table = shape(&o.text);
+    assert_eq!(table.rows, 1 + HOSTILE.len(), "{}", o.text);
+    assert_eq!((table.headings, table.links), (0, 0), "{}", o.text);
+    assert!(table.html.is_empty(), "{:?}", table.html);
+    let mut want: Vec<String> = HOSTILE.iter().map(|n| visible(n)).collect();
+    want.sort();
+    let mut got = table.code.clone();
+    got.sort();
+    assert_eq!(got, want, "every name, whole, as code");
+
+    let summary = shape(&o.summary);
+    assert_eq!(summary.rows, 1 + 3, "{}", o.summary);
+    assert_eq!((summary.headings, summary.links), (0, 0), "{}", o.summary);
+    assert!(summary.html.is_empty(), "{:?}", summary.html);
+    let mut got = summary.code.clone();
+    got.retain(|c| c != "path-prefix" && c != "source-root");
+    let mut want: Vec<String> = std::iter::once("r`e|p<b>.xml".to_owned())
+        .chain(HOSTILE.iter().map(|n| visible(n)))
+        .collect();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "{}", o.summary);
+}
