@@ -1,8 +1,9 @@
 //! The streaming XML layer the XML parsers share: a quick-xml reader over the caller's
 //! `BufRead` with one reused event buffer, plus what quick-xml leaves to us: the stack
 //! of open elements (to reject truncated files and to know a `<line>`'s parents), line
-//! numbers for messages, the root-element check, the DOCTYPE entity check and a nesting
-//! limit.
+//! numbers for messages, the root-element check, the DOCTYPE entity check, a nesting
+//! limit, and size caps: no tag, text run or comment over [`MAX_MARKUP`] is buffered,
+//! and no element name, attribute value or text over [`MAX_VALUE`] reaches a parser.
 //!
 //! It never resolves entities beyond the five predefined ones and character references,
 //! never fetches a DTD and never materialises a tree.
