@@ -4,8 +4,8 @@
 # their coordinates, and defines `services_docker_down` to stop them.
 #
 # Recipe: ../shared/docker-on-ci.md. dockerd runs with --iptables=false (no NAT: builds and
-# containers reach nothing outside), a bridge when one can be made (else --bridge=none), the
-# vfs storage driver, and a short --exec-root (containerd's socket path must stay under ~108
+# containers reach nothing outside), a bridge of its own when one can be made (else
+# --bridge=none), the vfs storage driver, and a short --exec-root (containerd's socket path must stay under ~108
 # bytes). Nothing can be pulled, so images are FROM scratch or on a `docker import`ed base.
 #
 # Exports:
@@ -44,28 +44,30 @@ _svc_docker_start() {
   printf '{"deprecated-key-path":"%s/key.json"}\n' "$w" >"$w/daemon.json"
   export DOCKER_HOST="unix://$w/d.sock"
   # A bridge network lets a build's RUN steps start (the image gate's tests need a RUN
-  # step that fails on its own); where no bridge can be made, fall back to --bridge=none
-  # and say so in TEST_DOCKER_BRIDGE, so those tests fail loudly instead of misleading.
-  _SVC_MADE_DOCKER0=
-  ip link show docker0 >/dev/null 2>&1 || _SVC_MADE_DOCKER0=1
-  local bridge i
-  for bridge in "" "--bridge=none"; do
-    # shellcheck disable=SC2086
-    dockerd --config-file "$w/daemon.json" --data-root "$w/root" --exec-root "$w/exec" \
-      --pidfile "$w/dockerd.pid" -H "$DOCKER_HOST" $bridge \
-      --iptables=false --ip6tables=false --storage-driver=vfs >"$w/dockerd.log" 2>&1 &
-    _SVC_DOCKERD_PID=$!
-    for i in $(seq 1 300); do
-      /usr/bin/docker info >/dev/null 2>&1 && break
-      kill -0 "$_SVC_DOCKERD_PID" 2>/dev/null || break
-      sleep 0.1
-    done
-    if /usr/bin/docker info >/dev/null 2>&1; then
-      export TEST_DOCKER_BRIDGE=$([ -z "$bridge" ] && echo 1 || echo 0)
-      break
+  # step that fails on its own). Each engine gets a bridge of its own, never docker0:
+  # engines started side by side (two test runs) would share docker0, and the first one
+  # torn down would take it from the others. Where no bridge can be made, --bridge=none,
+  # and TEST_DOCKER_BRIDGE says so, so the tests that need RUN fail loudly.
+  _SVC_BRIDGE="dk$(basename "$w" | tr -dc 'a-zA-Z0-9' | tail -c 10)"
+  local bridge="--bridge=none" i n
+  for n in $(shuf -i 16-250 -n 20 2>/dev/null || seq 16 35); do
+    ip route | grep -q "^10\.213\.$n\." && continue
+    if ip link add "$_SVC_BRIDGE" type bridge 2>/dev/null; then
+      if ip addr add "10.213.$n.1/24" dev "$_SVC_BRIDGE" && ip link set "$_SVC_BRIDGE" up; then
+        bridge="--bridge=$_SVC_BRIDGE"
+      else
+        ip link del "$_SVC_BRIDGE" 2>/dev/null || true
+      fi
     fi
-    { kill -TERM "$_SVC_DOCKERD_PID" && wait "$_SVC_DOCKERD_PID"; } 2>/dev/null || true
+    break
   done
+  [ "$bridge" = "--bridge=none" ] && _SVC_BRIDGE=
+  export TEST_DOCKER_BRIDGE=$([ -n "$_SVC_BRIDGE" ] && echo 1 || echo 0)
+  dockerd --config-file "$w/daemon.json" --data-root "$w/root" --exec-root "$w/exec" \
+    --pidfile "$w/dockerd.pid" -H "$DOCKER_HOST" "$bridge" \
+    --iptables=false --ip6tables=false --storage-driver=vfs >"$w/dockerd.log" 2>&1 &
+  _SVC_DOCKERD_PID=$!
+  for i in $(seq 1 300); do /usr/bin/docker info >/dev/null 2>&1 && break; sleep 0.1; done
   if ! /usr/bin/docker info >/dev/null 2>&1; then
     echo "dockerd did not start:" >&2; tail -20 "$w/dockerd.log" >&2; return 1
   fi
@@ -108,8 +110,10 @@ services_docker_down() {
     /usr/bin/docker ps -aq 2>/dev/null | xargs -r /usr/bin/docker rm -f >/dev/null 2>&1 || true
     { kill -TERM "$_SVC_DOCKERD_PID" && wait "$_SVC_DOCKERD_PID"; } 2>/dev/null || true
     _SVC_DOCKERD_PID=
-    # dockerd leaves its bridge behind; remove it when we made it.
-    if [ -n "${_SVC_MADE_DOCKER0:-}" ]; then ip link del docker0 2>/dev/null || true; fi
+  fi
+  if [ -n "${_SVC_BRIDGE:-}" ]; then
+    ip link del "$_SVC_BRIDGE" 2>/dev/null || true
+    _SVC_BRIDGE=
   fi
   if [ -n "$w" ] && [ -d "$w" ]; then
     # A killed dockerd leaves its root bind-mounted; unmount before removing.

@@ -2,9 +2,10 @@
 //! with retries, each streamed into its own log group, with our private `DOCKER_CONFIG`.
 //!
 //! Docker's output is the pull request's text (a Dockerfile can `RUN echo ::add-mask::x`):
-//! every line of it reaches the log through [`log_untrusted_output`] and nothing else here
-//! prints it; in error messages and the summary it is escaped where it is rendered. Credentials never go on a command line: they are in the private
-//! configuration (`workdir.rs`).
+//! every line of it reaches the log through [`log_untrusted_output`], inside a
+//! stop-commands block, and nothing else here prints it; in error messages and the summary
+//! it is escaped where it is rendered. Credentials never go on a command line: they are in
+//! the private configuration (`workdir.rs`).
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
