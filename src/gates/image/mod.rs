@@ -114,7 +114,9 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             .await?;
         Ok::<_, Error>((build, started.elapsed()))
     };
-    let ((), (build, build_time)) = tokio::try_join!(auth_check, build)?;
+    // `biased`: the build is polled first, so its log group always opens before a refusal
+    // can end the join (the transcript does not depend on which finishes first).
+    let ((build, build_time), ()) = tokio::try_join!(biased; build, auth_check)?;
     let builder = if use_buildx { "buildx" } else { "docker build" };
     let built = match build {
         Build::Built(built) => built,
