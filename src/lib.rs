@@ -12,6 +12,7 @@ pub mod github;
 pub mod logging;
 pub mod oci;
 pub mod outcome;
+pub mod paths;
 pub mod report;
 pub mod runner;
 pub mod secret;

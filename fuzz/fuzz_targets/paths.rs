@@ -4,7 +4,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use rust_ci_action::gates::coverage::paths::check_fuzz_case;
+use rust_ci_action::paths::check_fuzz_case;
 
 fuzz_target!(|data: &[u8]| {
     check_fuzz_case(&String::from_utf8_lossy(data));

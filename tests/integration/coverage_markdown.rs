@@ -4,7 +4,7 @@
 //! name shown whole as text.
 
 use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
-use rust_ci_action::gates::coverage::paths::normalize;
+use rust_ci_action::paths::normalize;
 
 use crate::common::Harness;
 

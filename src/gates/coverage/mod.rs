@@ -15,7 +15,6 @@ pub mod merge;
 pub mod metric;
 pub mod model;
 pub mod parse;
-pub mod paths;
 pub mod render;
 
 use crate::gates::Context;
@@ -28,7 +27,7 @@ use evaluate::DiffState;
 use files::{find_reports, parse_all, tracked_files};
 use merge::{Merged, Merger};
 use model::Report;
-use paths::{Mapped, PathMapper};
+use crate::paths::{Mapped, PathMapper};
 
 /// Default report locations, tried when `files` is not given.
 pub const DEFAULT_FILES: &[&str] = &[

@@ -1,4 +1,5 @@
-//! Report paths → repository-relative `/` paths. Pure: the set of tracked files is given.
+//! Report paths → repository-relative `/` paths, shared by every gate that names files from a
+//! report (coverage files, test failures). Pure: the set of tracked files is given.
 //!
 //! Order of attempts: `source-root`/`path-prefix` rewriting; Cobertura `<source>` +
 //! filename; absolute paths under the workspace; the path as written; then the longest
