@@ -1,56 +1,198 @@
 #!/usr/bin/env bash
-# Coverage benchmark: generate deterministic Cobertura reports under ${BENCH_DIR:-/tmp},
-# then time, each in its own process, (1) one release-built parse of each report
-# (wall, CPU, peak RSS from /proc/self/status VmHWM) and (2) the whole gate, the release
-# binary running `coverage --files <report>` locally (wall, CPU, peak RSS from
-# /usr/bin/time when installed). Prints numbers; never fails on them.
+# Coverage benchmark: the whole coverage gate (the release binary running `coverage
+# --files <report>` in an empty workspace, no GitHub) on deterministic synthetic
+# reports, beside its peers in the same run, each command RUNS times (default 5,
+# interleaved so load from elsewhere hits them alike), printing min / median / max of
+# wall time, CPU time (user + system) and peak RSS. Prints numbers; never fails on them.
 #
-#   scripts/bench-coverage.sh         # ~100 MB: 6,000 files, 2.4 M <line>s
-#   scripts/bench-coverage.sh --big   # also ~1 GB twice: 60,000 distinct files, and
-#                                     # the same 6,000 files repeated 10 times
+#   scripts/bench-coverage.sh          # the 100 MB reports and the 10 MB diff run
+#   scripts/bench-coverage.sh --big    # also Cobertura 1 GB: 60,000 distinct files, and
+#                                      # the same 6,000 files repeated (memory must not grow)
+#   BEFORE=/path/to/old/rust-ci-action scripts/bench-coverage.sh   # old build side by side
 #
-# Targets (2-core runner, release build, otherwise idle machine), whole gate: 100 MB in
-# <= 0.5 s and <= 64 MB peak RSS; a 1 GB report in <= 128 MB. The model keeps about one
-# byte per distinct executable line (plus 8 per line with branch data), so the 1 GB
-# report with 24 M distinct lines holds ~41 MB of lines; the repeated-files one shows
-# that memory follows distinct lines, not input size.
+# Rows and targets (2-core runner, release build), whole gate, wall time:
+#   Cobertura 100 MB (6,000 files, 2.4 M lines)  <= 0.20 s, <= 64 MB   peer: pycobertura show
+#   Cobertura 1 GB (24 M distinct lines)         <= 2 s, <= 128 MB    (pycobertura would need
+#                                                                       ~24 GB: not run)
+#   LCOV 100 MB (geninfo shape, BRDA)            <= 0.20 s
+#   JaCoCo 100 MB                                <= 0.25 s
+#   Clover 100 MB (istanbul shape)               <= 0.25 s
+#   10 MB Cobertura, diff coverage against a branch in a git repository (600 files, a
+#   third of them changed): >= 20x faster than diff-cover 11, same numbers (both printed)
+#
+# Peers are installed with pip into ${BENCH_DIR}/venv (pycobertura, diff-cover==11.0.1);
+# a peer that cannot be installed is reported as missing, not skipped silently. Peak
+# RSS, wall and CPU are the child's own, from wait4(2). Generated files go to
+# ${BENCH_DIR:-/tmp/bench-coverage} and are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-dir=${BENCH_DIR:-/tmp}
+dir=${BENCH_DIR:-/tmp/bench-coverage}
+runs=${RUNS:-5}
 big=0
 [[ "${1:-}" == "--big" ]] && big=1
+mkdir -p "$dir"
 
-cargo build --release --quiet --example parse_bench --bin rust-ci-action
-bin=target/release/examples/parse_bench
+[[ "${SKIP_BUILD:-}" == 1 ]] || cargo build --release --quiet --example parse_bench --bin rust-ci-action
+gen=$PWD/target/release/examples/parse_bench
 gate=$PWD/target/release/rust-ci-action
+before=${BEFORE:-}
+
+report() { # format, name, MB, [--same-files]
+  local f="$dir/$2"
+  if [[ ! -s "$f" ]]; then
+    "$gen" gen "$1" "$f.tmp" "$3" "${@:4}"
+    mv "$f.tmp" "$f"
+  fi
+}
+report cobertura cobertura-100mb.xml 100
+report lcov lcov-100mb.info 100
+report jacoco jacoco-100mb.xml 100
+report clover clover-100mb.xml 100
+if [[ $big == 1 ]]; then
+  report cobertura cobertura-1gb.xml 1000
+  report cobertura cobertura-1gb-same-files.xml 1000 --same-files
+fi
+
+# Peers.
+venv=$dir/venv
+if [[ ! -x $venv/bin/diff-cover || ! -x $venv/bin/pycobertura ]]; then
+  python3 -m venv "$venv" &&
+    "$venv/bin/pip" install --quiet --disable-pip-version-check pycobertura diff-cover==11.0.1 ||
+    echo "peers: pip install of pycobertura / diff-cover failed; their rows say missing"
+fi
+
+# The diff run: a git repository whose sources match a 10 MB report, and a branch that
+# changes every 7th line of every third file.
+repo=$dir/diff-repo
+if [[ ! -d $repo/.git ]]; then
+  rm -rf "$repo" && mkdir -p "$repo"
+  "$gen" gen cobertura "$dir/diff-10mb.tmp" 10
+  python3 - "$dir/diff-10mb.tmp" "$repo" <<'PY'
+import os, re, subprocess, sys
+report, repo = sys.argv[1], sys.argv[2]
+text = open(report).read()
+names = re.findall(r'filename="([^"]+)"', text)
+text = re.sub(r"<source>[^<]*</source>", f"<source>{repo}</source>", text)
+git = lambda *a: subprocess.run(["git", "-C", repo, *a], check=True, capture_output=True)
+git("init", "-q", "-b", "main")
+git("config", "user.email", "bench@example.com")
+git("config", "user.name", "bench")
+for n in names:
+    os.makedirs(os.path.join(repo, os.path.dirname(n)), exist_ok=True)
+    with open(os.path.join(repo, n), "w") as f:
+        f.write("".join(f"x{i} = {i}\n" for i in range(1, 1400)))
+git("add", "-A"); git("commit", "-q", "-m", "base")
+git("checkout", "-q", "-b", "pr")
+for k, n in enumerate(names):
+    if k % 3:
+        continue
+    p = os.path.join(repo, n)
+    lines = open(p).read().splitlines(True)
+    for i in range(0, len(lines), 7):
+        lines[i] = lines[i].replace("=", "= 1 +", 1)
+    open(p, "w").write("".join(lines))
+git("add", "-A"); git("commit", "-q", "-m", "change")
+with open(os.path.join(repo, "coverage.xml"), "w") as f:
+    f.write(text)
+with open(os.path.join(repo, ".git", "info", "exclude"), "a") as f:
+    f.write("coverage.xml\n")
+PY
+  rm -f "$dir/diff-10mb.tmp"
+fi
+
 ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
-timer=()
-[[ -x /usr/bin/time ]] && timer=(/usr/bin/time -f "    cpu_s=%U+%S max_rss_kb=%M")
 
-run() { # name, gen args...
-  local name=$1; shift
-  local f="$dir/coverage-bench-$name.xml"
-  [[ -s "$f" ]] || "$bin" gen "$f" "$@"
-  echo "== $name ($(du -h "$f" | cut -f1))"
-  echo "  parser only:"
-  for _ in 1 2 3; do
-    "${timer[@]}" "$bin" parse "$f" cobertura
-  done
-  echo "  whole gate (rust-ci-action coverage --files $f, empty workspace, no GitHub):"
-  for _ in 1 2 3; do
-    local start end
-    start=$(date +%s%N)
-    (cd "$ws" && "${timer[@]}" "$gate" coverage --files "$f" --output json 2>&1 >/dev/null \
-      | grep -E 'cpu_s=|line coverage' || true)
-    end=$(date +%s%N)
-    echo "    wall_ms=$(((end - start) / 1000000)) (including process start)"
-  done
-}
+python3 - "$gate" "$before" "$ws" "$runs" "$dir" "$big" "$venv" "$repo" <<'PY'
+import json, os, statistics, subprocess, sys, time
 
-run 100mb 1
-if [[ $big == 1 ]]; then
-  run 1gb 10
-  run 1gb-same-files 10 --same-files
-fi
+gate, before, ws, runs, d, big, venv, repo = sys.argv[1:9]
+runs, big = int(runs), big == "1"
+env = {k: v for k, v in os.environ.items()
+       if not k.startswith(("GITHUB_", "RUNNER_", "ACTIONS_", "INPUT_")) and k not in ("CI", "RUST_LOG")}
+
+def gate_cmd(binary, report, *extra):
+    return [binary, "coverage", "--files", report, "--output", "json", *extra]
+
+def peer(name):
+    p = os.path.join(venv, "bin", name)
+    return p if os.access(p, os.X_OK) else None
+
+rows = []  # (row, [(label, cmd, cwd)])
+def row(title, report, fmt_peer=None):
+    path = os.path.join(d, report)
+    cmds = [("rust-ci-action", gate_cmd(gate, path), ws)]
+    if before:
+        cmds.append(("rust-ci-action before", gate_cmd(before, path), ws))
+    if fmt_peer == "pycobertura":
+        p = peer("pycobertura")
+        cmds.append(("pycobertura show", [p, "show", path] if p else None, ws))
+    rows.append((title, path, cmds))
+
+row("Cobertura 100 MB", "cobertura-100mb.xml", "pycobertura")
+row("LCOV 100 MB (BRDA)", "lcov-100mb.info")
+row("JaCoCo 100 MB", "jacoco-100mb.xml")
+row("Clover 100 MB", "clover-100mb.xml")
+if big:
+    row("Cobertura 1 GB distinct", "cobertura-1gb.xml")
+    row("Cobertura 1 GB same files", "cobertura-1gb-same-files.xml")
+diff_report = os.path.join(repo, "coverage.xml")
+diff_cmds = [("rust-ci-action --base-ref main", gate_cmd(gate, diff_report, "--base-ref", "main"), repo)]
+if before:
+    diff_cmds.append(("rust-ci-action before", gate_cmd(before, diff_report, "--base-ref", "main"), repo))
+dc = peer("diff-cover")
+diff_cmds.append(("diff-cover 11", [dc, diff_report, "--compare-branch=main",
+                                    "--json-report", os.path.join(d, "diff-cover.json")] if dc else None, repo))
+rows.append(("10 MB diff coverage", diff_report, diff_cmds))
+
+def once(cmd, cwd):
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    return (time.monotonic() - start, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024,
+            os.waitstatus_to_exitcode(status), out)
+
+def mmm(xs, fmt):
+    return "/".join(fmt.format(x) for x in (min(xs), statistics.median(xs), max(xs)))
+
+print(f"runs={runs}  load average at start: {os.getloadavg()[0]:.2f} (2-core machine; others may be building)")
+print(f"{'report':28} {'command':32} {'wall s min/med/max':>21} {'cpu s min/med/max':>21} {'RSS MB min/med/max':>21} exit")
+for title, path, cmds in rows:
+    size = os.path.getsize(path) / 1e6
+    title = f"{title} ({size:.0f} MB)"
+    results = {label: [] for label, _, _ in cmds}
+    last = {}
+    for _ in range(runs):
+        for label, cmd, cwd in cmds:
+            if cmd is None:
+                continue
+            r = once(cmd, cwd)
+            results[label].append(r)
+            last[label] = r[4]
+    for label, cmd, _ in cmds:
+        rs = results[label]
+        if not rs:
+            print(f"{title:28} {label:32} {'missing (not installed)':>21}")
+            continue
+        w = mmm([r[0] for r in rs], "{:.3f}")
+        c = mmm([r[1] for r in rs], "{:.3f}")
+        m = mmm([r[2] for r in rs], "{:.0f}")
+        codes = ",".join(sorted({str(r[3]) for r in rs}))
+        print(f"{title:28} {label:32} {w:>21} {c:>21} {m:>21} {codes}", flush=True)
+    for label, out in last.items():
+        if label.startswith("rust-ci-action"):
+            try:
+                o = json.loads(out)
+                keys = ["lines-covered", "lines-total", "branches-covered", "branches-total",
+                        "diff-lines-covered", "diff-lines-total", "diff-coverage"]
+                print(f"    {label}: " + " ".join(f"{k}={o.get(k)}" for k in keys if o.get(k) not in (None, "")))
+            except ValueError:
+                print(f"    {label}: no JSON output")
+    if "diff coverage" in title and dc:
+        rep = json.load(open(os.path.join(d, "diff-cover.json")))
+        print(f"    diff-cover: total_num_lines={rep.get('total_num_lines')} "
+              f"violations={rep.get('total_num_violations')} percent={rep.get('total_percent_covered')}")
+PY

@@ -241,7 +241,13 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
             }
         }
     };
-    let report = parse::parse(format, reader, &shown)?;
+    // Opened again only if the fast path gives up.
+    let mut first = Some(reader);
+    let open = || match first.take() {
+        Some(r) => Ok(r),
+        None => std::fs::File::open(path).map(|f| std::io::BufReader::with_capacity(256 * 1024, f)),
+    };
+    let report = parse::parse_reopen(format, open, &shown)?;
     tracing::info!("{shown}: {format}, {} files", report.files.len());
     Ok((shown, report))
 }

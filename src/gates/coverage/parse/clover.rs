@@ -35,21 +35,22 @@ use std::io::BufRead;
 
 use quick_xml::events::BytesStart;
 
+use super::fast::XmlHandler;
 use super::xml::{Ctx, Ev, Xml, attrs, unescape};
 use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, sat_u16};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 
 /// Parse a Clover XML report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
-    let xml = Xml::new(reader, origin, "coverage")?;
+    let xml = Xml::new(reader, origin, State::ROOT)?;
     let mut st = State::default();
     xml.run(|ev, ctx| st.on(ev, ctx))?;
-    st.builder.finish(Format::Clover, origin, Vec::new())
+    st.finish(origin)
 }
 
 /// Producers whose `cond` lines mean different things (see the module docs).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-enum Dialect {
+pub(crate) enum Dialect {
     /// OpenClover and anything not recognised: true/false evaluation counts.
     #[default]
     OpenClover,
@@ -59,8 +60,9 @@ enum Dialect {
     DevelCover,
 }
 
+/// The Clover handler, driven by the full reader or the fast one.
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     builder: Builder,
     /// The root says `clover="3.2.0"` (istanbul's constant; needs the project name too).
     clover_320: bool,
@@ -71,7 +73,48 @@ struct State {
     lines: Vec<LineRecord>,
 }
 
-impl State {
+/// What a Clover chunk carries: the producer marks, the open file and its lines.
+type Carry = (bool, Dialect, Option<String>, Vec<LineRecord>);
+
+impl XmlHandler for State {
+    const ROOT: &'static str = "coverage";
+    const SPLIT: &'static [u8] = b"<file ";
+    type Carry = Carry;
+
+    fn resume(carry: Option<&Carry>) -> Self {
+        let Some((clover_320, dialect, file, lines)) = carry.cloned() else {
+            return State::default();
+        };
+        State {
+            clover_320,
+            dialect,
+            file,
+            lines,
+            ..State::default()
+        }
+    }
+
+    fn carry(&self) -> Carry {
+        (
+            self.clover_320,
+            self.dialect,
+            self.file.clone(),
+            self.lines.clone(),
+        )
+    }
+
+    fn absorb(&mut self, later: Self) {
+        self.builder.absorb(later.builder);
+        self.clover_320 = later.clover_320;
+        self.dialect = later.dialect;
+        self.file = later.file;
+        self.lines = later.lines;
+    }
+
+    fn finish(self, origin: &str) -> Result<Report, ParseError> {
+        self.builder.finish(Format::Clover, origin, Vec::new())
+    }
+
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
@@ -119,7 +162,9 @@ impl State {
         }
         Ok(())
     }
+}
 
+impl State {
     /// The record of a `<line>`, or `None` for a `method` line.
     fn line_record(
         &self,

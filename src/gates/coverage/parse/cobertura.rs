@@ -14,6 +14,7 @@
 
 use std::io::BufRead;
 
+use super::fast::XmlHandler;
 use super::xml::{Ctx, Ev, Xml, attrs, unescape};
 use super::{
     Builder, MAX_VALUE, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat,
@@ -23,17 +24,15 @@ use quick_xml::events::BytesStart;
 
 /// Parse a Cobertura report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
-    let xml = Xml::new(reader, origin, "coverage")?;
+    let xml = Xml::new(reader, origin, State::ROOT)?;
     let mut st = State::default();
     xml.run(|ev, ctx| st.on(ev, ctx))?;
-    let State {
-        builder, sources, ..
-    } = st;
-    builder.finish(Format::Cobertura, origin, sources)
+    st.finish(origin)
 }
 
+/// The Cobertura handler, driven by the full reader or the fast one.
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     builder: Builder,
     sources: Vec<String>,
     /// Text of the `<source>` being read.
@@ -45,7 +44,58 @@ struct State {
     method_lines: Vec<LineRecord>,
 }
 
-impl State {
+/// What a Cobertura chunk carries: the open `<source>` and `<class>` and its lines.
+type Carry = (
+    Option<String>,
+    Option<String>,
+    bool,
+    Vec<LineRecord>,
+    Vec<LineRecord>,
+);
+
+impl XmlHandler for State {
+    const ROOT: &'static str = "coverage";
+    const SPLIT: &'static [u8] = b"<class ";
+    type Carry = Carry;
+
+    fn resume(carry: Option<&Carry>) -> Self {
+        let Some((source, class, class_has_lines, lines, method_lines)) = carry.cloned() else {
+            return State::default();
+        };
+        State {
+            source,
+            class,
+            class_has_lines,
+            lines,
+            method_lines,
+            ..State::default()
+        }
+    }
+
+    fn carry(&self) -> Carry {
+        (
+            self.source.clone(),
+            self.class.clone(),
+            self.class_has_lines,
+            self.lines.clone(),
+            self.method_lines.clone(),
+        )
+    }
+
+    fn absorb(&mut self, later: Self) {
+        self.builder.absorb(later.builder);
+        self.sources.extend(later.sources);
+        self.source = later.source;
+        self.class = later.class;
+        self.class_has_lines = later.class_has_lines;
+        self.lines = later.lines;
+        self.method_lines = later.method_lines;
+    }
+
+    fn finish(self, origin: &str) -> Result<Report, ParseError> {
+        self.builder.finish(Format::Cobertura, origin, self.sources)
+    }
+
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {

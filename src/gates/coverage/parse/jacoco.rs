@@ -23,6 +23,7 @@ use std::io::BufRead;
 
 use quick_xml::events::BytesStart;
 
+use super::fast::XmlHandler;
 use super::xml::{Ctx, Ev, Xml, attrs, unescape};
 use super::{
     Builder, ParseError, ParseErrorKind, SameLine, check_len, parse_u32_sat, parse_u64_sat,
@@ -32,14 +33,15 @@ use crate::gates::coverage::model::{Format, LineRecord, Report};
 
 /// Parse a JaCoCo XML report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
-    let xml = Xml::new(reader, origin, "report")?;
+    let xml = Xml::new(reader, origin, State::ROOT)?;
     let mut st = State::default();
     xml.run(|ev, ctx| st.on(ev, ctx))?;
-    st.builder.finish(Format::Jacoco, origin, Vec::new())
+    st.finish(origin)
 }
 
+/// The JaCoCo handler, driven by the full reader or the fast one.
 #[derive(Default)]
-struct State {
+pub(crate) struct State {
     builder: Builder,
     /// Name of the open `<package>` (slash-separated, empty for the default package).
     package: String,
@@ -54,7 +56,63 @@ struct State {
     line_counter: Option<(u64, u64)>,
 }
 
-impl State {
+/// What a JaCoCo chunk carries: the open package and source file and its lines.
+type Carry = (
+    String,
+    Option<String>,
+    Vec<LineRecord>,
+    Vec<LineRecord>,
+    bool,
+    Option<(u64, u64)>,
+);
+
+impl XmlHandler for State {
+    const ROOT: &'static str = "report";
+    // A package, not a source file: the package's name is part of every path in it.
+    const SPLIT: &'static [u8] = b"<package ";
+    type Carry = Carry;
+
+    fn resume(carry: Option<&Carry>) -> Self {
+        let Some((package, file, lines, bare, any_instructions, line_counter)) = carry.cloned()
+        else {
+            return State::default();
+        };
+        State {
+            package,
+            file,
+            lines,
+            bare,
+            any_instructions,
+            line_counter,
+            ..State::default()
+        }
+    }
+
+    fn carry(&self) -> Carry {
+        (
+            self.package.clone(),
+            self.file.clone(),
+            self.lines.clone(),
+            self.bare.clone(),
+            self.any_instructions,
+            self.line_counter,
+        )
+    }
+
+    fn absorb(&mut self, later: Self) {
+        self.builder.absorb(later.builder);
+        self.package = later.package;
+        self.file = later.file;
+        self.lines = later.lines;
+        self.bare = later.bare;
+        self.any_instructions = later.any_instructions;
+        self.line_counter = later.line_counter;
+    }
+
+    fn finish(self, origin: &str) -> Result<Report, ParseError> {
+        self.builder.finish(Format::Jacoco, origin, Vec::new())
+    }
+
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
@@ -119,7 +177,9 @@ impl State {
         }
         Ok(())
     }
+}
 
+impl State {
     fn path(&self, e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
         let name = required(e, ctx, "sourcefile", "name")?;
         let path = if self.package.is_empty() {

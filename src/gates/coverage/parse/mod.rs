@@ -12,21 +12,23 @@
 //! truncated or malformed report is an error, never a partial report, and no input makes
 //! a parser panic (the targets in `fuzz/` check that).
 
+mod builder;
+mod chunk;
 pub mod clover;
 pub mod cobertura;
 pub mod detect;
+mod fast;
 pub mod go;
 pub mod jacoco;
 pub mod lcov;
 mod xml;
 
-use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::io::BufRead;
 
-use super::extras::FileExtras;
-use super::model::{FileReport, Format, LineRecord, LinesByFile, Report};
+use super::model::{Format, Report};
 pub(crate) use super::model::{SameLine, fold_lines};
+pub(crate) use builder::Builder;
 
 pub use detect::detect;
 
@@ -39,6 +41,66 @@ pub fn parse<R: BufRead>(format: Format, reader: R, origin: &str) -> Result<Repo
         Format::Clover => clover::parse(reader, origin),
         Format::Go => go::parse(reader, origin),
     }
+}
+
+/// Parse a report of a known format on the fast path where it applies (Cobertura,
+/// JaCoCo, Clover, LCOV: a memchr scanner, big reports in chunks on every core), else
+/// with [`parse`], which also decides every report the fast path gives up on. `open`
+/// yields a reader from the start of the report; it is called a second time only when
+/// the fast path gave up. The result is always the one [`parse`] gives.
+pub fn parse_reopen<R: BufRead>(
+    format: Format,
+    open: impl FnMut() -> std::io::Result<R>,
+    origin: &str,
+) -> Result<Report, ParseError> {
+    parse_chunked(format, open, origin, chunk::CHUNK)
+}
+
+/// [`parse_reopen`] with chunks of about `chunk` bytes: tests and fuzz targets make them
+/// tiny so that chunks join everywhere.
+#[doc(hidden)]
+pub fn parse_chunked<R: BufRead>(
+    format: Format,
+    mut open: impl FnMut() -> std::io::Result<R>,
+    origin: &str,
+    chunk: usize,
+) -> Result<Report, ParseError> {
+    use fast::XmlChunks;
+    let io = |e| ParseError::new(origin, Location::Whole, ParseErrorKind::Io(e));
+    let fast = match format {
+        Format::Cobertura => {
+            chunk::run::<XmlChunks<cobertura::State>, _>(open().map_err(io)?, origin, chunk)
+        }
+        Format::Jacoco => {
+            chunk::run::<XmlChunks<jacoco::State>, _>(open().map_err(io)?, origin, chunk)
+        }
+        Format::Clover => {
+            chunk::run::<XmlChunks<clover::State>, _>(open().map_err(io)?, origin, chunk)
+        }
+        Format::Lcov | Format::Go => None,
+    };
+    match fast {
+        Some(report) => Ok(report),
+        None => parse(format, open().map_err(io)?, origin),
+    }
+}
+
+/// The fast path alone: `None` where it gives up. For tests and fuzz targets, which
+/// check that it is taken.
+#[doc(hidden)]
+pub fn fast_only(format: Format, bytes: &[u8], chunk: usize) -> Option<Report> {
+    use fast::XmlChunks;
+    match format {
+        Format::Cobertura => chunk::run::<XmlChunks<cobertura::State>, _>(bytes, "r", chunk),
+        Format::Jacoco => chunk::run::<XmlChunks<jacoco::State>, _>(bytes, "r", chunk),
+        Format::Clover => chunk::run::<XmlChunks<clover::State>, _>(bytes, "r", chunk),
+        Format::Lcov | Format::Go => None,
+    }
+}
+
+/// [`parse_reopen`] of a report in memory.
+pub fn parse_slice(format: Format, bytes: &[u8], origin: &str) -> Result<Report, ParseError> {
+    parse_reopen(format, || Ok(bytes), origin)
 }
 
 /// Detect the format from the first buffered bytes of `reader` (see [`detect()`]), then
@@ -336,115 +398,6 @@ pub(crate) fn sat_u16(v: u64) -> u16 {
     u16::try_from(v).unwrap_or(u16::MAX)
 }
 
-/// Collects file sections into unique [`FileReport`]s in order of first appearance.
-/// Sections of one file may come in any order: [`LinesByFile`] merges them in linear
-/// time.
-#[derive(Debug, Default)]
-pub(crate) struct Builder {
-    /// Paths in order of first appearance; the index of each in `lines`.
-    paths: Vec<String>,
-    lines: LinesByFile,
-    index: HashMap<String, usize>,
-    has_branch_data: bool,
-    /// Extras by index into `paths`.
-    extras: HashMap<usize, FileExtras>,
-    /// Block count of each file's extras after its last normalization: folding again
-    /// once it doubles keeps duplicate blocks (`-coverpkg`) from piling up, in
-    /// amortised linear time however the sections are ordered.
-    blocks_folded: HashMap<usize, usize>,
-}
-
-impl Builder {
-    /// Add one section of `path` (one `<class>`, one `SF` record, ...). `lines` is
-    /// folded per `rule`, merged into the file and left empty for reuse.
-    pub(crate) fn add(&mut self, path: &str, lines: &mut Vec<LineRecord>, rule: SameLine) {
-        self.add_with(path, lines, rule, FileExtras::default());
-    }
-
-    /// [`Builder::add`] with the section's data beyond its lines.
-    pub(crate) fn add_with(
-        &mut self,
-        path: &str,
-        lines: &mut Vec<LineRecord>,
-        rule: SameLine,
-        extras: FileExtras,
-    ) {
-        fold_lines(lines, rule);
-        if !self.has_branch_data {
-            self.has_branch_data = lines.iter().any(|r| r.branches_total > 0)
-                || extras.stray_branches.iter().any(|b| b.total > 0);
-        }
-        let i = match self.index.get(path) {
-            Some(&i) => {
-                self.lines.add_records(i, lines);
-                // A second section: stated totals of the first no longer hold alone.
-                let x = self.extras.entry(i).or_default();
-                x.absorb(extras);
-                let folded = self.blocks_folded.entry(i).or_default();
-                if x.blocks.len() > (*folded).max(1 << 12) * 2 {
-                    x.normalize();
-                    *folded = x.blocks.len();
-                }
-                lines.clear();
-                return;
-            }
-            None => {
-                let i = self.lines.push_file();
-                self.lines.add_records(i, lines);
-                self.index.insert(path.to_owned(), i);
-                self.paths.push(path.to_owned());
-                i
-            }
-        };
-        if !extras.is_empty() {
-            self.extras.insert(i, extras);
-        }
-        lines.clear();
-    }
-
-    /// The finished report, or [`ParseErrorKind::NoFiles`].
-    pub(crate) fn finish(
-        self,
-        format: Format,
-        origin: &str,
-        sources: Vec<String>,
-    ) -> Result<Report, ParseError> {
-        if self.paths.is_empty() {
-            return Err(ParseError::new(
-                origin,
-                Location::Whole,
-                ParseErrorKind::NoFiles,
-            ));
-        }
-        let files: Vec<FileReport> = self
-            .paths
-            .into_iter()
-            .zip(self.lines.finish())
-            .map(|(path, mut lines)| {
-                lines.shrink_to_fit();
-                FileReport { path, lines }
-            })
-            .collect();
-        let mut extras = BTreeMap::new();
-        for (i, mut x) in self.extras {
-            x.normalize();
-            if let Some(f) = files.get(i)
-                && !x.is_empty()
-            {
-                extras.insert(f.path.clone(), x);
-            }
-        }
-        Ok(Report {
-            format,
-            origin: origin.to_owned(),
-            sources,
-            files,
-            has_branch_data: self.has_branch_data,
-            extras,
-        })
-    }
-}
-
 /// Longest line a text format may have (a path plus a few numbers).
 pub(crate) const MAX_LINE: usize = 1 << 20;
 
@@ -588,5 +541,7 @@ pub(crate) mod test_util {
     }
 }
 
+#[cfg(test)]
+mod differential;
 #[cfg(test)]
 mod tests;

@@ -118,7 +118,7 @@ pub(crate) struct Ctx<'a> {
 impl<'a> Ctx<'a> {
     /// The context of an event: the open elements, whether the innermost of them is the
     /// event's own element, and what a line number needs.
-    fn new(
+    pub(super) fn new(
         names: &'a [u8],
         ends: &'a [usize],
         top_is_current: bool,

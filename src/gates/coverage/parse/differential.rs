@@ -1,0 +1,165 @@
+//! The full reader judges the fast path: on every fixture under `tests/fixtures`, on
+//! hostile and broken variants of them, and with chunks cut everywhere, the fast path
+//! (with its fallback) gives exactly what the full reader gives: the same report, or
+//! the same error. And on the real reports it is really taken (no silent fallback).
+
+use super::{chunk, parse, parse_chunked};
+use crate::gates::coverage::model::{Format, Report};
+
+/// Chunk sizes tried: the real one, and tiny ones that cut at every section.
+const SIZES: [usize; 6] = [chunk::CHUNK, 1, 7, 64, 300, 4096];
+
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/coverage"
+    ))];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap_or_else(|e| panic!("{}: {e}", d.display())) {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.push((p.display().to_string(), bytes));
+            }
+        }
+    }
+    out.sort();
+    assert!(out.len() > 20, "fixtures not found");
+    out
+}
+
+fn outcome(r: Result<Report, super::ParseError>) -> Result<Report, String> {
+    r.map_err(|e| e.to_string())
+}
+
+/// Assert the fast path agrees with the full reader on `bytes`, for every format and
+/// chunk size; true if the fast path accepted (did not fall back) at the real size.
+pub(crate) fn agree(name: &str, format: Format, bytes: &[u8]) -> bool {
+    let full = outcome(parse(format, bytes, "r"));
+    for size in SIZES {
+        let fast = outcome(parse_chunked(format, || Ok(bytes), "r", size));
+        assert_eq!(fast, full, "{name} as {format}, chunks of {size}");
+    }
+    super::fast_only(format, bytes, chunk::CHUNK).is_some()
+}
+
+const FORMATS: [Format; 3] = [Format::Cobertura, Format::Jacoco, Format::Clover];
+
+#[test]
+fn every_fixture_parses_the_same_on_both_paths_and_takes_the_fast_one() {
+    let mut taken = Vec::new();
+    for (name, bytes) in fixtures() {
+        for format in FORMATS {
+            let accepted = agree(&name, format, &bytes);
+            if accepted {
+                taken.push((name.clone(), format));
+            }
+            // Every report of the format parses on the fast path, unless it needs
+            // what the fast path leaves to the full reader.
+            let real = parse(format, &bytes[..], "r").is_ok();
+            assert_eq!(
+                accepted, real,
+                "{name} as {format}: fast path taken = {accepted}"
+            );
+        }
+    }
+    assert!(taken.len() >= 10, "fast path taken on {taken:?}");
+}
+
+#[test]
+fn broken_variants_of_every_fixture_agree() {
+    for (name, bytes) in fixtures() {
+        for format in FORMATS {
+            if parse(format, &bytes[..], "r").is_err() {
+                continue;
+            }
+            // Cut short at a spread of places, and a byte changed at each of them.
+            let n = bytes.len();
+            for k in 1..24 {
+                let at = n * k / 24;
+                agree(&format!("{name}[..{at}]"), format, &bytes[..at]);
+                for b in [b'<', b'>', b'&', b'"', b'/', b'\xff', b' '] {
+                    let mut v = bytes.clone();
+                    v[at] = b;
+                    agree(&format!("{name} with {b:?} at {at}"), format, &v);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn hostile_inputs_agree() {
+    let class = |body: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<coverage><sources><source>/s</source></sources><packages><package name=\"p\"><classes>\n{body}\n</classes></package></packages></coverage>\n"
+        )
+    };
+    let cases = [
+        // A section start inside a comment, CDATA, an attribute value, a DOCTYPE.
+        class(
+            "<!-- <class filename=\"x.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class> --><class filename=\"a.py\"><lines><line number=\"2\" hits=\"0\"/></lines></class>",
+        ),
+        class(
+            "<class filename=\"a.py\" name=\"<class \"><lines><line number=\"2\" hits=\"0\"/></lines></class>",
+        ),
+        class(
+            "<class filename=\"a.py\"><lines><![CDATA[<class filename=\"b.py\">]]><line number=\"2\" hits=\"0\"/></lines></class>",
+        ),
+        class(
+            "<class filename=\"a&amp;b.py\"><lines><line number=\"2\" hits=\"0\"/></lines></class><class filename=\"c.py\"><lines/></class>",
+        ),
+        // Sections left open across a cut, mismatched and stray end tags.
+        class(
+            "<class filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"/>\n<class filename=\"b.py\"><lines/></class></lines></class>",
+        ),
+        class("<class filename=\"a.py\"><lines></class></lines>"),
+        class("</classes><class filename=\"a.py\"/>"),
+        class(
+            "<class filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class>\ntext<class filename=\"b.py\"/>",
+        ),
+        class("<class filename=\"a.py\"><lines><line number=\"1\" hits=\"x\"/></lines></class>"),
+        class("<class filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"/ ></lines></class>"),
+        class(
+            "<class filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"></line ></lines></class>",
+        ),
+        class(
+            "<class filename=\"a.py\"><lines><line number=\"1\" hits='1'/><line number=\"1\" hits=\"0\" branch=\"true\" condition-coverage=\"50% (1/2)\"/></lines></class><class filename=\"a.py\"><lines><line number=\"1\" hits=\"0\"/></lines></class>",
+        ),
+        class(
+            "<class filename=\"a.py\"><lines><!----><!---><line number=\"1\" hits=\"1\"/></lines></class>",
+        ),
+        class(
+            "<class filename=\"a.py\"><lines><line number=\"1\" hits=\"1\"/></lines></class><?pi x?>",
+        ),
+        format!("{}<x/>", class("<class filename=\"a.py\"/>")),
+        format!("\u{feff}{}", class("<class filename=\"a.py\"/>")),
+        format!(
+            "<!DOCTYPE coverage [<!ENTITY a \"b\">]>{}",
+            class("<class filename=\"a.py\"/>")
+        ),
+        format!(
+            "<!DOCTYPE coverage SYSTEM \"a>b\">{}",
+            class("<class filename=\"a.py\"/>")
+        ),
+        "<coverage/>".to_owned(),
+        "<coverage></coverage>".to_owned(),
+        "   ".to_owned(),
+        "<coverage><class filename=\"a.py\">".to_owned(),
+        format!(
+            "<coverage>{}</coverage>",
+            "<a>".repeat(300) + &"</a>".repeat(300)
+        ),
+        format!(
+            "<coverage><packages><package><classes><class filename=\"{}\"/></classes></package></packages></coverage>",
+            "a".repeat(70_000)
+        ),
+    ];
+    for (i, c) in cases.iter().enumerate() {
+        for format in FORMATS {
+            agree(&format!("case {i}"), format, c.as_bytes());
+        }
+    }
+}
