@@ -45,7 +45,12 @@ pub(crate) fn agree(name: &str, format: Format, bytes: &[u8]) -> bool {
     super::fast_only(format, bytes, chunk::CHUNK).is_some()
 }
 
-const FORMATS: [Format; 3] = [Format::Cobertura, Format::Jacoco, Format::Clover];
+const FORMATS: [Format; 4] = [
+    Format::Cobertura,
+    Format::Jacoco,
+    Format::Clover,
+    Format::Lcov,
+];
 
 #[test]
 fn every_fixture_parses_the_same_on_both_paths_and_takes_the_fast_one() {
@@ -157,7 +162,17 @@ fn hostile_inputs_agree() {
             "a".repeat(70_000)
         ),
     ];
-    for (i, c) in cases.iter().enumerate() {
+    let lcov = [
+        // A section left open across a cut, closed by the next SF.
+        "SF:a.c\nDA:1,1\nSF:b.c\nDA:2,0\nend_of_record\nSF:a.c\nDA:1,0\nDA:3,1\nend_of_record\n",
+        "TN:\r\nSF:a.c\r\nDA:1,1\r\nBRDA:1,0,0,-\r\nBRDA:2,0,0,1\r\nLF:5\r\nLH:1\r\nend_of_record\r\n",
+        "SF:a.c\nDA:1,1\nend_of_record\nSF:b.c\nDA:x,1\nend_of_record\n",
+        "SF:a.c\nDA:1,1\nend_of_record\nSF:b.c\nDA:1,1\n",
+        "SF:a.c\nDA:1,1\nend_of_record\nSF:\u{ff}\nend_of_record\n",
+        "\n\n\nSF:a.c\nend_of_record",
+    ];
+    let cases = cases.iter().map(String::as_str).chain(lcov);
+    for (i, c) in cases.enumerate() {
         for format in FORMATS {
             agree(&format!("case {i}"), format, c.as_bytes());
         }

@@ -33,9 +33,11 @@
 
 use std::io::BufRead;
 
+use super::chunk::Chunked;
+use super::fast::Step;
 use super::{
-    Builder, LineReader, Location, ParseError, ParseErrorKind, SameLine, check_len, excerpt,
-    looks_binary, parse_u32_sat, parse_u64_sat,
+    Builder, LineReader, Location, MAX_LINE, ParseError, ParseErrorKind, SameLine, check_len,
+    excerpt, looks_binary, parse_u32_sat, parse_u64_sat,
 };
 use crate::gates::coverage::extras::{FileExtras, LineBranches, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
@@ -44,7 +46,8 @@ const DA: &str = "DA:<line>,<hits>";
 const BRDA: &str = "BRDA:<line>,<block>,<branch>,<taken>";
 
 /// One open `SF` section.
-struct Section {
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Section {
     path: String,
     lines: Vec<LineRecord>,
     /// (line, taken?) per `BRDA`, applied to `lines` at `end_of_record`.
@@ -57,12 +60,7 @@ struct Section {
 /// Parse an LCOV tracefile.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
     let mut lines = LineReader::new(reader);
-    let mut builder = Builder::default();
-    let mut section: Option<Section> = None;
-    // Reused between sections.
-    let mut spare_lines: Vec<LineRecord> = Vec::new();
-    let mut spare_branches: Vec<(u32, bool)> = Vec::new();
-    let mut saw_record = false;
+    let mut st = State::default();
     loop {
         let (line_no, line) = match lines.next_line() {
             Ok(Some(l)) => l,
@@ -75,123 +73,9 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
                 ));
             }
         };
-        let first_record = !saw_record;
-        let syntax = |expected: &'static str, line: &[u8]| {
-            let kind = if first_record && looks_binary(line) {
-                ParseErrorKind::NotAReport("binary data".to_owned())
-            } else {
-                ParseErrorKind::Syntax {
-                    expected,
-                    found: excerpt(line),
-                }
-            };
-            ParseError::new(origin, Location::Line(line_no), kind)
-        };
-        let trimmed = line.trim_ascii();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if trimmed == b"end_of_record" {
-            let Some(mut s) = section.take() else {
-                return Err(syntax("SF:<path> before end_of_record", line));
-            };
-            let extras = finish_section(&mut s);
-            builder.add_with(&s.path, &mut s.lines, SameLine::SumBranches, extras);
-            spare_lines = s.lines;
-            s.branches.clear();
-            spare_branches = s.branches;
-            continue;
-        }
-        let Some(colon) = trimmed.iter().position(|&b| b == b':') else {
-            return Err(syntax("an LCOV record (KEY:value or end_of_record)", line));
-        };
-        let (key, value) = (&trimmed[..colon], &trimmed[colon + 1..]);
-        if key.is_empty() || !key.iter().all(|b| b.is_ascii_uppercase()) {
-            return Err(syntax("an LCOV record (KEY:value or end_of_record)", line));
-        }
-        saw_record = true;
-        match key {
-            b"SF" => {
-                check_len(value, || "SF path".to_owned())
-                    .map_err(|kind| ParseError::new(origin, Location::Line(line_no), kind))?;
-                let Ok(path) = std::str::from_utf8(value) else {
-                    return Err(ParseError::new(
-                        origin,
-                        Location::Whole,
-                        ParseErrorKind::InvalidUtf8(line_no),
-                    ));
-                };
-                // A new SF without end_of_record closes the previous section, as lcov's
-                // own reader does.
-                if let Some(mut s) = section.take() {
-                    let extras = finish_section(&mut s);
-                    builder.add_with(&s.path, &mut s.lines, SameLine::SumBranches, extras);
-                    spare_lines = s.lines;
-                    s.branches.clear();
-                    spare_branches = s.branches;
-                }
-                section = Some(Section {
-                    path: path.to_owned(),
-                    lines: std::mem::take(&mut spare_lines),
-                    branches: std::mem::take(&mut spare_branches),
-                    lf: None,
-                    lh: None,
-                });
-            }
-            b"LF" | b"LH" => {
-                // A summary outside a section, or one that is not a number, is ignored
-                // like every summary used to be: the DA records still hold.
-                if let (Some(s), Some(v)) = (section.as_mut(), parse_u64_sat(value)) {
-                    if key == b"LF" {
-                        s.lf = Some(v);
-                    } else {
-                        s.lh = Some(v);
-                    }
-                }
-            }
-            b"DA" => {
-                let Some(s) = section.as_mut() else {
-                    return Err(syntax("SF:<path> before DA", line));
-                };
-                let mut parts = value.splitn(3, |&b| b == b',');
-                let parsed = (|| {
-                    let line = parse_u32_sat(parts.next()?)?;
-                    let hits = parse_hits(parts.next()?)?;
-                    Some(LineRecord::new(line, hits))
-                })();
-                let Some(rec) = parsed else {
-                    return Err(syntax(DA, line));
-                };
-                s.lines.push(rec);
-            }
-            b"BRDA" => {
-                let Some(s) = section.as_mut() else {
-                    return Err(syntax("SF:<path> before BRDA", line));
-                };
-                // LCOV 2 allows commas inside <branch> (an expression), so take the
-                // first and the last field.
-                let parsed = (|| {
-                    let first = value.iter().position(|&b| b == b',')?;
-                    let last = value.iter().rposition(|&b| b == b',')?;
-                    if last <= first {
-                        return None;
-                    }
-                    let line = parse_u32_sat(&value[..first])?;
-                    let taken = match value[last + 1..].trim_ascii() {
-                        b"-" => false,
-                        t => parse_hits(t)? > 0,
-                    };
-                    Some((line, taken))
-                })();
-                let Some(br) = parsed else {
-                    return Err(syntax(BRDA, line));
-                };
-                s.branches.push(br);
-            }
-            _ => {}
-        }
+        st.line(line_no, line, origin)?;
     }
-    if let Some(s) = section {
+    if let Some(s) = st.section {
         return Err(ParseError::new(
             origin,
             Location::Byte(lines.bytes_seen()),
@@ -208,7 +92,186 @@ pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> 
             ParseErrorKind::Empty,
         ));
     }
-    builder.finish(Format::Lcov, origin, Vec::new())
+    st.builder.finish(Format::Lcov, origin, Vec::new())
+}
+
+/// The LCOV reader's state, one line at a time: the full parser feeds it from a
+/// [`LineReader`], the chunked one from chunks in memory.
+#[derive(Default)]
+pub(crate) struct State {
+    builder: Builder,
+    section: Option<Section>,
+    // Reused between sections.
+    spare_lines: Vec<LineRecord>,
+    spare_branches: Vec<(u32, bool)>,
+    saw_record: bool,
+}
+
+impl State {
+    /// Close the open section into the builder.
+    fn close(&mut self, mut s: Section) {
+        let extras = finish_section(&mut s);
+        self.builder
+            .add_with(&s.path, &mut s.lines, SameLine::SumBranches, extras);
+        self.spare_lines = s.lines;
+        s.branches.clear();
+        self.spare_branches = s.branches;
+    }
+
+    /// One line (without its line end), numbered `line_no` for messages.
+    fn line(&mut self, line_no: u64, line: &[u8], origin: &str) -> Result<(), ParseError> {
+        let first_record = !self.saw_record;
+        let syntax = |expected: &'static str, line: &[u8]| {
+            let kind = if first_record && looks_binary(line) {
+                ParseErrorKind::NotAReport("binary data".to_owned())
+            } else {
+                ParseErrorKind::Syntax {
+                    expected,
+                    found: excerpt(line),
+                }
+            };
+            ParseError::new(origin, Location::Line(line_no), kind)
+        };
+        let trimmed = line.trim_ascii();
+        if trimmed.is_empty() {
+            return Ok(());
+        }
+        if trimmed == b"end_of_record" {
+            let Some(s) = self.section.take() else {
+                return Err(syntax("SF:<path> before end_of_record", line));
+            };
+            self.close(s);
+            return Ok(());
+        }
+        let Some(colon) = memchr::memchr(b':', trimmed) else {
+            return Err(syntax("an LCOV record (KEY:value or end_of_record)", line));
+        };
+        let (key, value) = (&trimmed[..colon], &trimmed[colon + 1..]);
+        if key.is_empty() || !key.iter().all(|b| b.is_ascii_uppercase()) {
+            return Err(syntax("an LCOV record (KEY:value or end_of_record)", line));
+        }
+        self.saw_record = true;
+        match key {
+            b"DA" => {
+                let Some(s) = self.section.as_mut() else {
+                    return Err(syntax("SF:<path> before DA", line));
+                };
+                let mut parts = value.splitn(3, |&b| b == b',');
+                let parsed = (|| {
+                    let line = parse_u32_sat(parts.next()?)?;
+                    let hits = parse_hits(parts.next()?)?;
+                    Some(LineRecord::new(line, hits))
+                })();
+                let Some(rec) = parsed else {
+                    return Err(syntax(DA, line));
+                };
+                s.lines.push(rec);
+            }
+            b"BRDA" => {
+                let Some(s) = self.section.as_mut() else {
+                    return Err(syntax("SF:<path> before BRDA", line));
+                };
+                // LCOV 2 allows commas inside <branch> (an expression), so take the
+                // first and the last field.
+                let parsed = (|| {
+                    let first = memchr::memchr(b',', value)?;
+                    let last = memchr::memrchr(b',', value)?;
+                    if last <= first {
+                        return None;
+                    }
+                    let line = parse_u32_sat(&value[..first])?;
+                    let taken = match value[last + 1..].trim_ascii() {
+                        b"-" => false,
+                        t => parse_hits(t)? > 0,
+                    };
+                    Some((line, taken))
+                })();
+                let Some(br) = parsed else {
+                    return Err(syntax(BRDA, line));
+                };
+                s.branches.push(br);
+            }
+            b"SF" => {
+                check_len(value, || "SF path".to_owned())
+                    .map_err(|kind| ParseError::new(origin, Location::Line(line_no), kind))?;
+                let Ok(path) = std::str::from_utf8(value) else {
+                    return Err(ParseError::new(
+                        origin,
+                        Location::Whole,
+                        ParseErrorKind::InvalidUtf8(line_no),
+                    ));
+                };
+                // A new SF without end_of_record closes the previous section, as lcov's
+                // own reader does.
+                if let Some(s) = self.section.take() {
+                    self.close(s);
+                }
+                self.section = Some(Section {
+                    path: path.to_owned(),
+                    lines: std::mem::take(&mut self.spare_lines),
+                    branches: std::mem::take(&mut self.spare_branches),
+                    lf: None,
+                    lh: None,
+                });
+            }
+            b"LF" | b"LH" => {
+                // A summary outside a section, or one that is not a number, is ignored
+                // like every summary used to be: the DA records still hold.
+                if let (Some(s), Some(v)) = (self.section.as_mut(), parse_u64_sat(value)) {
+                    if key == b"LF" {
+                        s.lf = Some(v);
+                    } else {
+                        s.lh = Some(v);
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+}
+
+impl Chunked for State {
+    type Carry = Option<Section>;
+    // After the line end of the line before, so a chunk starts with an empty line.
+    const SPLIT: &'static [u8] = b"\nSF:";
+
+    fn start(carry: Option<&Option<Section>>) -> Self {
+        State {
+            section: carry.cloned().flatten(),
+            ..State::default()
+        }
+    }
+
+    fn chunk(&mut self, text: &str, origin: &str, _first: bool, last: bool) -> Step {
+        for line in text.as_bytes().split(|&b| b == b'\n') {
+            // The full reader's cap counts a line's `\r`.
+            if line.len() > MAX_LINE {
+                return Step::Bail;
+            }
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            if self.line(0, line, origin).is_err() {
+                return Step::Bail;
+            }
+        }
+        if last && self.section.is_some() {
+            return Step::Bail;
+        }
+        Step::Done
+    }
+
+    fn carry(&self) -> Option<Section> {
+        self.section.clone()
+    }
+
+    fn absorb(&mut self, later: Self) {
+        self.builder.absorb(later.builder);
+        self.section = later.section;
+    }
+
+    fn finish(self, origin: &str) -> Option<Report> {
+        self.builder.finish(Format::Lcov, origin, Vec::new()).ok()
+    }
 }
 
 /// A hit count: digits (saturating), or a negative number read as 0.

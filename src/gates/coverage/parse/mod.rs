@@ -77,7 +77,8 @@ pub fn parse_chunked<R: BufRead>(
         Format::Clover => {
             chunk::run::<XmlChunks<clover::State>, _>(open().map_err(io)?, origin, chunk)
         }
-        Format::Lcov | Format::Go => None,
+        Format::Lcov => chunk::run::<lcov::State, _>(open().map_err(io)?, origin, chunk),
+        Format::Go => None,
     };
     match fast {
         Some(report) => Ok(report),
@@ -94,7 +95,8 @@ pub fn fast_only(format: Format, bytes: &[u8], chunk: usize) -> Option<Report> {
         Format::Cobertura => chunk::run::<XmlChunks<cobertura::State>, _>(bytes, "r", chunk),
         Format::Jacoco => chunk::run::<XmlChunks<jacoco::State>, _>(bytes, "r", chunk),
         Format::Clover => chunk::run::<XmlChunks<clover::State>, _>(bytes, "r", chunk),
-        Format::Lcov | Format::Go => None,
+        Format::Lcov => chunk::run::<lcov::State, _>(bytes, "r", chunk),
+        Format::Go => None,
     }
 }
 
