@@ -96,6 +96,13 @@ fn main() -> ExitCode {
         ["parse", path] => run_parse(path, None, false),
         ["parse", path, format] => run_parse(path, Some(format), false),
         ["parse-full", path, format] => run_parse(path, Some(format), true),
+        ["fast-taken", path, format] => match format.parse::<Format>() {
+            Ok(f) => std::fs::read(path).map_err(|e| e.to_string()).map(|bytes| {
+                let taken = parse::fast_only(f, &bytes, 4 << 20).is_some();
+                println!("fast path taken: {taken}");
+            }),
+            Err(e) => Err(e.to_string()),
+        },
         _ => Err(
             "usage: parse_bench gen <format> <out> <MB> [--same-files] | \
                   parse_bench parse[-full] <report> [format]"

@@ -147,6 +147,8 @@ impl XmlHandler for State {
                     }
                     self.builder.add(&path, &mut self.lines, SameLine::Max);
                     self.method_lines.clear();
+                    // The state between classes is always the same (chunks join on it).
+                    self.class_has_lines = false;
                 }
             }
             Ev::End("source") => {

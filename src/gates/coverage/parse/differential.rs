@@ -68,6 +68,12 @@ fn every_fixture_parses_the_same_on_both_paths_and_takes_the_fast_one() {
                 accepted, real,
                 "{name} as {format}: fast path taken = {accepted}"
             );
+            // Also when cut at every section: chunks join on real reports.
+            let joined = super::fast_only(format, &bytes, 64).is_some();
+            assert_eq!(
+                joined, real,
+                "{name} as {format} in chunks: taken = {joined}"
+            );
         }
     }
     assert!(taken.len() >= 10, "fast path taken on {taken:?}");

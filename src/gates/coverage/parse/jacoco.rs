@@ -170,6 +170,10 @@ impl XmlHandler for State {
                     }
                     self.lines.clear();
                     self.bare.clear();
+                    // Reset here as well as at the next start, so the state between
+                    // source files is always the same (chunks join on it).
+                    self.any_instructions = false;
+                    self.line_counter = None;
                 }
             }
             Ev::End("package") => self.package.clear(),
