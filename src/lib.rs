@@ -18,3 +18,4 @@ pub mod runner;
 pub mod secret;
 pub mod spec;
 pub mod untrusted;
+pub mod xml;
