@@ -14,6 +14,7 @@ pub mod oci;
 pub mod outcome;
 pub mod paths;
 pub mod report;
+pub mod reports;
 pub mod runner;
 pub mod secret;
 pub mod spec;
