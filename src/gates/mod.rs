@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod image;
 pub mod rollout;
+pub mod tests;
 
 use std::path::PathBuf;
 

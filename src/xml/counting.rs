@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, Read};
 
-use super::MAX_MARKUP;
+use super::{MAX_MARKUP, MAX_VALUE};
 
 /// A `BufRead` that counts the newlines the XML reader has consumed, so an event's
 /// line is known without a second pass, and refuses to hand out more than
@@ -17,6 +17,11 @@ pub(super) struct Counting<R> {
     pub(super) event_bytes: usize,
     /// An event ran past [`MAX_MARKUP`].
     pub(super) overflow: bool,
+    /// A run of text past [`MAX_VALUE`] is cut there and the rest skipped, instead of
+    /// refused (test output: a long log is real, and only its start is shown).
+    pub(super) cut_text: bool,
+    /// The current event is character data (it began with neither `<` nor `&`).
+    pub(super) in_text: bool,
 }
 
 pub(super) fn count_newlines(bytes: &[u8]) -> u64 {
@@ -48,8 +53,64 @@ impl<R: BufRead> Read for Counting<R> {
     }
 }
 
+impl<R: BufRead> Counting<R> {
+    /// [`BufRead::fill_buf`] when text is cut: decides whether the event is text, hands
+    /// out at most [`MAX_VALUE`] bytes of it (cut at a character boundary), then skips to
+    /// the next `<` or `&`, so quick-xml ends the text event there. Linear: each byte is
+    /// looked at once.
+    fn fill_cutting(&mut self) -> std::io::Result<Option<usize>> {
+        let buf = self.inner.fill_buf()?;
+        let Some(&first) = buf.first() else {
+            return Ok(Some(0));
+        };
+        if self.event_bytes == 0 {
+            self.in_text = first != b'<' && first != b'&';
+        } else if first == b'<' {
+            self.in_text = false;
+        }
+        if !self.in_text {
+            return Ok(None);
+        }
+        let room = MAX_VALUE.saturating_sub(self.event_bytes);
+        let mut n = buf.len().min(room);
+        while n > 0 && n < buf.len() && (buf[n] & 0xC0) == 0x80 {
+            n -= 1;
+        }
+        if n > 0 {
+            return Ok(Some(n));
+        }
+        // Past the cap: skip what is left of the run.
+        loop {
+            let buf = self.inner.fill_buf()?;
+            if buf.is_empty() {
+                return Ok(Some(0));
+            }
+            match memchr::memchr2(b'<', b'&', buf) {
+                Some(i) => {
+                    self.newlines += count_newlines(&buf[..i]);
+                    self.inner.consume(i);
+                    self.in_text = false;
+                    let len = self.inner.fill_buf()?.len();
+                    return Ok(Some(len));
+                }
+                None => {
+                    let len = buf.len();
+                    self.newlines += count_newlines(buf);
+                    self.inner.consume(len);
+                }
+            }
+        }
+    }
+}
+
 impl<R: BufRead> BufRead for Counting<R> {
     fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        if self.cut_text
+            && let Some(n) = self.fill_cutting()?
+        {
+            let buf = self.inner.fill_buf()?;
+            return Ok(&buf[..n.min(buf.len())]);
+        }
         let room = MAX_MARKUP.saturating_sub(self.event_bytes);
         if room == 0 {
             // At the end of input there is nothing to refuse.

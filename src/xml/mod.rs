@@ -132,6 +132,8 @@ pub(crate) struct Xml<'o, R> {
     ends: Vec<usize>,
     origin: &'o str,
     root: &'static str,
+    /// Another root element accepted (JUnit: `testsuites` or a lone `testsuite`).
+    alt_root: Option<&'static str>,
     /// Scratch for a resolved character reference.
     ref_buf: [u8; 4],
 }
@@ -169,6 +171,8 @@ impl<'o, R: BufRead> Xml<'o, R> {
             newlines: 0,
             event_bytes: 0,
             overflow: false,
+            cut_text: false,
+            in_text: false,
         });
         let config = reader.config_mut();
         config.check_end_names = true;
@@ -182,8 +186,24 @@ impl<'o, R: BufRead> Xml<'o, R> {
             ends: Vec::with_capacity(16),
             origin,
             root,
+            alt_root: None,
             ref_buf: [0; 4],
         })
+    }
+
+    /// Accept `other` as the root element too.
+    pub(crate) fn or_root(mut self, other: &'static str) -> Self {
+        self.alt_root = Some(other);
+        self
+    }
+
+    /// Text as written (not trimmed: indentation in a stack trace matters), and text
+    /// runs longer than [`MAX_VALUE`] cut there (the rest skipped) instead of refused:
+    /// for test reports, whose captured output can be megabytes.
+    pub(crate) fn captured_text(mut self) -> Self {
+        self.reader.get_mut().cut_text = true;
+        self.reader.config_mut().trim_text(false);
+        self
     }
 
     fn error(&self, location: Location, kind: XmlErrorKind) -> XmlError {
@@ -285,7 +305,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         let found = format!("<{}>", excerpt(name.as_bytes()));
                         return Err(err(at, XmlErrorKind::TrailingContent(found)));
                     }
-                    if name != self.root {
+                    if name != self.root && Some(name) != self.alt_root {
                         let found = format!("root element <{}>", excerpt(name.as_bytes()));
                         return Err(err(Location::Whole, XmlErrorKind::NotXml(found)));
                     }

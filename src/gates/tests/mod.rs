@@ -1,0 +1,4 @@
+//! Tests gate (placeholder while being written).
+
+pub mod model;
+pub mod parse;
