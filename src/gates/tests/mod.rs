@@ -1,4 +1,5 @@
 //! Tests gate (placeholder while being written).
 
+pub mod locate;
 pub mod model;
 pub mod parse;
