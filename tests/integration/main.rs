@@ -26,3 +26,4 @@ mod reporter;
 #[cfg(feature = "services")]
 mod rollout;
 mod snapshots_coverage;
+mod tests_gate;

@@ -175,6 +175,7 @@ impl State {
                     let [message, kind] = attrs(ctx, e, ["message", "type"])?;
                     let message = text_attr(ctx, e, message)?;
                     let kind = text_attr(ctx, e, kind)?;
+                    case.message = Default::default();
                     if message.is_empty() && !kind.is_empty() {
                         case.message.push(&kind);
                     } else {
@@ -192,11 +193,9 @@ impl State {
                     self.flaky_runs += 1;
                 }
                 if self.rerun_text.is_empty() {
-                    let [message] = attrs(ctx, e, ["message"])?;
-                    let message = text_attr(ctx, e, message)?;
-                    if !message.is_empty() {
-                        self.rerun_text.push(&message);
-                        self.rerun_text.push("\n");
+                    if case.message.is_empty() {
+                        let [message] = attrs(ctx, e, ["message"])?;
+                        case.message.push(&text_attr(ctx, e, message)?);
                     }
                     Sink::Rerun
                 } else {
