@@ -173,6 +173,9 @@ impl<'o, R: BufRead> Xml<'o, R> {
             overflow: false,
             cut_text: false,
             in_text: false,
+            head: [0; 9],
+            tail: [0; 2],
+            pending: 0,
         });
         let config = reader.config_mut();
         config.check_end_names = true;

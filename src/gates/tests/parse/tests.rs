@@ -89,10 +89,8 @@ fn nextest_and_surefire_reruns() {
     assert_eq!(t.failures[0].retries, 2);
     assert_eq!(t.failures[0].details.text, "final");
     assert_eq!(t.flakies[0].retries, 1);
-    assert_eq!(
-        t.flakies[0].details.text,
-        "first\npanicked at src/lib.rs:3:5"
-    );
+    assert_eq!(t.flakies[0].details.text, "panicked at src/lib.rs:3:5");
+    assert_eq!(t.flakies[0].message.text, "first");
     assert_eq!(t.flakies[1].name, "surefire");
 }
 
@@ -115,6 +113,23 @@ fn hostile_junit_is_refused_or_bounded() {
     assert_eq!((t.failed, t.passed), (1, 1));
     assert!(t.failures[0].details.cut && t.failures[0].details.text.len() <= MAX_TEXT);
     assert!(t.failures[0].output.cut);
+    // Ant and Surefire write output as CDATA: a long section is cut the same way, and
+    // whatever the cut leaves at its edge (brackets, a multi-byte character), the
+    // section still ends at its own `]]>`.
+    for filler in ["x", "]", "é", "]]", "]>"] {
+        let body = filler.repeat(700_000 / filler.len());
+        let long = format!(
+            "<testsuite><testcase name=\"a\"><failure><![CDATA[{body}]]></failure><system-out><![CDATA[{body}]]]]></system-out></testcase><testcase name=\"b\"/></testsuite>"
+        );
+        let t = ok(&long);
+        assert_eq!((t.failed, t.passed), (1, 1), "{filler}");
+        assert!(t.failures[0].details.cut, "{filler}");
+    }
+    let e = err(&format!(
+        "<testsuite><testcase name=\"a\"><system-out><![CDATA[{}",
+        "x".repeat(300_000)
+    ));
+    assert!(e.contains("r.xml"), "{e}");
 }
 
 #[test]
