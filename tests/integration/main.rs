@@ -26,4 +26,5 @@ mod reporter;
 #[cfg(feature = "services")]
 mod rollout;
 mod snapshots_coverage;
+mod snapshots_tests;
 mod tests_gate;
