@@ -238,3 +238,35 @@ fn no_report_and_no_tests_are_errors() {
     run.assert_code(2);
     assert!(run.stdout.contains("no test"), "{run}");
 }
+
+/// Every fuzz regression input (of every target) through the tests gate's readers: no
+/// panic, and a tally that stays within its bounds.
+#[test]
+fn fuzz_regression_inputs_stay_fixed_for_the_test_readers() {
+    use rust_ci_action::gates::tests::model::{MAX_KEPT, MAX_TEXT, Tally};
+    use rust_ci_action::gates::tests::parse;
+    let root = repo_root().join("fuzz/regressions");
+    let mut n = 0;
+    for target in std::fs::read_dir(&root).unwrap().filter_map(Result::ok) {
+        for input in std::fs::read_dir(target.path())
+            .unwrap()
+            .filter_map(Result::ok)
+        {
+            let bytes = std::fs::read(input.path()).unwrap();
+            n += 1;
+            for format in [parse::Format::Junit, parse::Format::GoJson] {
+                let mut tally = Tally::default();
+                if parse::parse(format, &bytes[..], "r", &mut tally).is_ok() {
+                    assert!(tally.failures.len() <= MAX_KEPT);
+                    assert!(
+                        tally
+                            .failures
+                            .iter()
+                            .all(|c| c.details.text.len() <= MAX_TEXT)
+                    );
+                }
+            }
+        }
+    }
+    assert!(n > 3, "no inputs under {}", root.display());
+}
