@@ -124,47 +124,59 @@ fn java_frame(t: &str) -> Option<Frame> {
 
 /// Every `path.ext:LINE` in a line (Node, Rust, Go, PHP, pytest's short form): the path
 /// is the run of characters before the colon that holds no space, quote or bracket, and
-/// its last segment has an extension.
+/// its last segment has an extension. Linear: one pass, each byte of a path copied once
+/// (the path starts after the previous delimiter or the previous match).
 fn path_line_pairs(t: &str) -> Vec<Frame> {
     let b = t.as_bytes();
     let mut out = Vec::new();
+    let mut token_start = 0;
     let mut i = 0;
-    while let Some(off) = memchr::memchr(b':', &b[i..]) {
-        let colon = i + off;
-        i = colon + 1;
+    while i < b.len() {
+        let c = b[i];
+        if matches!(c, b' ' | b'(' | b'"' | b'\'' | b'[' | b'\t' | b'<' | b'=') {
+            token_start = i + 1;
+            i += 1;
+            continue;
+        }
+        if c != b':' {
+            i += 1;
+            continue;
+        }
+        let colon = i;
+        i += 1;
         let digits = b[colon + 1..]
             .iter()
             .take_while(|c| c.is_ascii_digit())
             .count();
-        if digits == 0 || digits > 9 {
+        // `.ext` right before the colon: 1 to 6 alphanumerics after a dot that follows
+        // a file name character.
+        let ext = b[token_start..colon]
+            .iter()
+            .rev()
+            .take(7)
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .count();
+        let dot = colon.checked_sub(ext + 1);
+        let has_ext = (1..=6).contains(&ext)
+            && dot.is_some_and(|d| d > token_start && b[d] == b'.' && b[d - 1] != b'/');
+        if digits == 0 || digits > 9 || !has_ext {
             continue;
         }
-        let start = b[..colon]
-            .iter()
-            .rposition(|c| matches!(c, b' ' | b'(' | b'"' | b'\'' | b'[' | b'\t' | b'<' | b'='))
-            .map_or(0, |p| p + 1);
-        let mut path = &t[start..colon];
+        let mut path = &t[token_start..colon];
         if let Some(p) = path.strip_prefix("file://") {
             path = p;
         }
-        let last = path.rsplit('/').next().unwrap_or(path);
-        let has_ext = last.rsplit_once('.').is_some_and(|(stem, ext)| {
-            !stem.is_empty()
-                && (1..=6).contains(&ext.len())
-                && ext.bytes().all(|c| c.is_ascii_alphanumeric())
-        });
-        if !has_ext || path.contains("://") {
-            continue;
+        if !path.contains("://")
+            && let Ok(line) = t[colon + 1..colon + 1 + digits].parse::<u32>()
+        {
+            out.push(Frame {
+                path: path.to_owned(),
+                line,
+                package: false,
+            });
         }
-        let Ok(line) = t[colon + 1..colon + 1 + digits].parse::<u32>() else {
-            continue;
-        };
-        out.push(Frame {
-            path: path.to_owned(),
-            line,
-            package: false,
-        });
         i = colon + 1 + digits;
+        token_start = i;
     }
     out
 }

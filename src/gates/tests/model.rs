@@ -244,8 +244,10 @@ impl Tally {
 
     /// A passing rerun of a failed test: the earlier failure becomes one flaky test.
     fn rerun_passed(&mut self, case: Case) {
-        let key = case.key();
-        let earlier = self.failures.iter().position(|f| f.key() == key);
+        let earlier = self
+            .failures
+            .iter()
+            .position(|f| f.name == case.name && f.class == case.class && f.suite == case.suite);
         let mut flaky = match earlier {
             Some(i) => self.failures.remove(i),
             None => case,

@@ -187,3 +187,14 @@ fn never_a_file_that_is_not_the_one_named() {
         Some(("a/calc_test.go".into(), Some(14)))
     );
 }
+
+#[test]
+fn hostile_text_is_read_in_linear_time() {
+    // Many colons in one token and many matches in one token: each byte looked at once.
+    let colons = "a:".repeat(200_000);
+    assert!(found(&colons, None).is_empty());
+    let matches = "x.rs:1".repeat(100_000);
+    let fr = found(&matches, None);
+    assert_eq!(fr.len(), 100_000);
+    assert!(fr.iter().all(|(p, l)| p == "x.rs" && *l == 1));
+}
