@@ -34,7 +34,7 @@ if not (os.path.exists(path) and os.path.getsize(path) > 0):
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         f.write('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="bench">\n')
-        suites, cases = 5000, 100
+        suites, cases = 3200, 100
         long_line = "    at com.example.service.Handler.process(Handler.java:{}) &lt;long &amp; noisy&gt;\n"
         for s in range(suites):
             f.write(f'  <testsuite name="com.example.suite{s}.ServiceTest" tests="{cases}" time="1.5">\n')
