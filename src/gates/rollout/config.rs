@@ -9,6 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 
 use super::duration::WaitTimeout;
+use super::failfast::{DEFAULT_RESTARTS, FailFast};
 use super::image_ref::ImageRef;
 use super::names::{Workload, is_dns_label};
 use crate::runner::inputs::{InputError, RawInputs};
@@ -29,6 +30,8 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("timeout", "How long to wait for each rollout, e.g. `5m`, `90s`.").default("5m"),
     InputSpec::new("rollback-on-failure", "Restore the previous revision when the rollout fails.").default("false"),
     InputSpec::new("smoke-command", "Command to run once every workload is ready; non-zero exit fails the gate."),
+    InputSpec::new("fail-fast", "Fail as soon as a pod of the new revision shows conclusive evidence (`ImagePullBackOff`, `InvalidImageName`, `CreateContainerConfigError`, `CreateContainerError`, a crash loop or repeated OOM kills); `false` waits for the progress deadline as `kubectl rollout status` does.").default("true"),
+    InputSpec::new("fail-fast-restarts", "Restarts after which `CrashLoopBackOff` or `OOMKilled` is conclusive for `fail-fast`.").default("2"),
 ];
 
 /// Kubeconfig content as given: base64 of the YAML (what `base64 -w0 ~/.kube/config`
@@ -98,6 +101,8 @@ pub struct RolloutConfig {
     pub rollback_on_failure: bool,
     /// Run once every workload is ready.
     pub smoke_command: Option<String>,
+    /// Fail fast on conclusive pod states; `None` waits as kubectl does.
+    pub fail_fast: Option<FailFast>,
 }
 
 impl TryFrom<&RawInputs> for RolloutConfig {
@@ -174,6 +179,24 @@ impl TryFrom<&RawInputs> for RolloutConfig {
             cluster: c.to_owned(),
             region: raw.get("aws-region").map(str::to_owned),
         });
+        let restarts = match raw.get("fail-fast-restarts") {
+            None => DEFAULT_RESTARTS,
+            Some(t) => t
+                .parse::<i32>()
+                .ok()
+                .filter(|n| (1..=1000).contains(n))
+                .ok_or_else(|| {
+                    InputError::invalid(
+                        "fail-fast-restarts",
+                        t,
+                        "expected a whole number of restarts from 1 to 1000",
+                    )
+                })?,
+        };
+        let fail_fast = raw
+            .boolean("fail-fast")?
+            .unwrap_or(true)
+            .then_some(FailFast { restarts });
         Ok(Self {
             kubeconfig,
             context: raw.get("context").map(str::to_owned),
@@ -184,6 +207,7 @@ impl TryFrom<&RawInputs> for RolloutConfig {
             timeout,
             rollback_on_failure: raw.boolean("rollback-on-failure")?.unwrap_or(false),
             smoke_command: raw.get("smoke-command").map(str::to_owned),
+            fail_fast,
         })
     }
 }
@@ -252,6 +276,22 @@ mod tests {
         assert_eq!(d.kubeconfig, KubeconfigSource::Default);
         assert!(!d.rollback_on_failure);
         assert_eq!(d.eks, None);
+        assert_eq!(d.fail_fast, Some(FailFast { restarts: 2 }), "on by default");
+        let off = RolloutConfig::try_from(&raw(&[
+            ("workloads", "deploy/api"),
+            ("image", "api:1"),
+            ("fail-fast", "false"),
+            ("fail-fast-restarts", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(off.fail_fast, None);
+        let five = RolloutConfig::try_from(&raw(&[
+            ("workloads", "deploy/api"),
+            ("image", "api:1"),
+            ("fail-fast-restarts", "5"),
+        ]))
+        .unwrap();
+        assert_eq!(five.fail_fast, Some(FailFast { restarts: 5 }));
     }
 
     #[test]
@@ -297,6 +337,22 @@ mod tests {
                     ("container", "Web"),
                 ],
                 "input `container`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("fail-fast-restarts", "0"),
+                ],
+                "input `fail-fast-restarts`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("fail-fast", "soon"),
+                ],
+                "fail-fast",
             ),
             (
                 &[

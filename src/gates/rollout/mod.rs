@@ -4,10 +4,11 @@
 //! This file is the gate's story and nothing else. The rooms:
 //! - pure: [`config`] (inputs) with [`names`], [`duration`] and [`image_ref`];
 //!   [`kinds`] (everything that differs by kind, one file per kind); [`status`] (is it
-//!   done); [`explain`] and [`events`] (why not); [`undo`] (what to restore); [`eks`] (the
+//!   done); [`failfast`] (is it hopeless already); [`explain`] and [`events`] (why not); [`undo`] (what to restore); [`eks`] (the
 //!   token); [`results`] and [`render`] (what people read); [`error`] and [`api_error`];
 //! - I/O, by what they talk to: [`cluster`] (kubeconfig, EKS, the client), [`workload`]
-//!   (reading and patching workloads), [`wait`] (the watch), [`inspect`] (pods, events,
+//!   (reading and patching workloads), [`wait`] (the watch), [`podwatch`] (the new
+//!   revision's pods, for fail fast), [`inspect`] (pods, events,
 //!   logs), [`rollback`], [`smoke`] (the smoke command).
 //!
 //! Order of work, so that an error never leaves an unexplained half-applied state: read
@@ -23,10 +24,12 @@ mod eks;
 mod error;
 mod events;
 mod explain;
+pub mod failfast;
 pub mod image_ref;
 mod inspect;
 pub mod kinds;
 mod names;
+mod podwatch;
 mod render;
 mod results;
 mod rollback;
@@ -95,7 +98,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let waits = prepared
         .iter()
         .zip(&started)
-        .map(|(p, s)| p.follow(&cluster, image, *s, timeout));
+        .map(|(p, s)| p.follow(&cluster, image, *s, timeout, cfg.fail_fast));
     let mut reports = futures::future::join_all(waits)
         .await
         .into_iter()

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::explain::Explanation;
+use super::failfast::Evidence;
 use super::names::Workload;
 use super::status::Progress;
 
@@ -78,6 +79,8 @@ pub struct WorkloadReport {
     pub finished_at: Option<jiff::Timestamp>,
     /// Why it failed, in detail.
     pub explanation: Option<Explanation>,
+    /// The pod state that failed it fast, when one did.
+    pub fail_fast: Option<Evidence>,
     /// What the rollback did, when one was attempted.
     pub rollback: Option<RollbackReport>,
 }
@@ -134,6 +137,7 @@ mod tests {
             duration: Duration::ZERO,
             finished_at: None,
             explanation: None,
+            fail_fast: None,
             rollback: rollback.map(|ok| RollbackReport {
                 to_revision: Some(1),
                 ok,

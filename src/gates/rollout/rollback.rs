@@ -104,7 +104,7 @@ async fn undo<K: Kind>(
         .map_err(|e| format!("could not patch {}: {}", w.short(), ApiError::from_kube(e)))?;
     let wait_started = Instant::now();
     let deadline = tokio::time::Instant::from_std(wait_started + timeout);
-    let waited = wait::wait_for::<K>(cluster, w, generation, wait_started, deadline)
+    let waited = wait::wait_for::<K>(cluster, w, generation, wait_started, deadline, None)
         .await
         .map_err(|e: Error| error_chain(&e))?;
     Ok(match waited.succeeded() {

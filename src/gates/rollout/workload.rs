@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::cluster::Cluster;
 use super::error::{Action, ApiError, Error};
+use super::failfast::FailFast;
 use super::kinds::{self, Kind};
 use super::names::{ContainerChoice, Workload, WorkloadKind, choose_container};
 use super::results::{RollbackReport, WorkloadReport};
@@ -36,6 +37,8 @@ pub struct Prepared {
     pub previous_image: String,
     /// The workload's generation when read.
     pub generation: i64,
+    /// Its selector as a `labelSelector` query (its pods, for fail fast).
+    pub selector: Option<String>,
     steps: Box<dyn Steps>,
 }
 
@@ -62,12 +65,13 @@ pub async fn prepare(
         WorkloadKind::StatefulSet => Box::new(Typed::<StatefulSet>(PhantomData)),
         WorkloadKind::DaemonSet => Box::new(Typed::<DaemonSet>(PhantomData)),
     };
-    let (container, previous_image, generation) = steps.read(cluster, w, container).await?;
+    let read = steps.read(cluster, w, container).await?;
     Ok(Prepared {
         workload: w.clone(),
-        container,
-        previous_image,
-        generation,
+        container: read.container,
+        previous_image: read.image,
+        generation: read.generation,
+        selector: read.selector,
         steps,
     })
 }
@@ -119,8 +123,10 @@ impl Prepared {
         image: &'a str,
         started: Started,
         timeout: Duration,
+        fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
-        self.steps.follow(cluster, self, image, started, timeout)
+        self.steps
+            .follow(cluster, self, image, started, timeout, fail_fast)
     }
 
     /// `kubectl rollout undo`, then wait for the restored template.
@@ -199,15 +205,23 @@ pub fn history_gap<K: Kind>(e: &ApiError) -> String {
     )
 }
 
+/// What [`Steps::read`] learned.
+struct Read {
+    container: String,
+    image: String,
+    generation: i64,
+    selector: Option<String>,
+}
+
 /// Every step of a rollout for one kind: [`Typed`] implements it once, generically.
 trait Steps: Send + Sync {
-    /// Read and [`check`]: the container, its image, the generation.
+    /// Read and [`check`]: the container, its image, the generation, the selector.
     fn read<'a>(
         &'a self,
         cluster: &'a Cluster,
         w: &'a Workload,
         container: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<(String, String, i64), Error>>;
+    ) -> BoxFuture<'a, Result<Read, Error>>;
     fn patch<'a>(
         &'a self,
         cluster: &'a Cluster,
@@ -221,6 +235,7 @@ trait Steps: Send + Sync {
         image: &'a str,
         started: Started,
         timeout: Duration,
+        fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>>;
     fn roll_back<'a>(
         &'a self,
@@ -239,13 +254,18 @@ impl<K: Kind> Steps for Typed<K> {
         cluster: &'a Cluster,
         w: &'a Workload,
         container: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<(String, String, i64), Error>> {
+    ) -> BoxFuture<'a, Result<Read, Error>> {
         Box::pin(async move {
             let obj: K = get(cluster, w)
                 .await
                 .map_err(|e| cluster.error(Action::Get, w, e))?;
             let (container, image) = check(&obj, w, container)?;
-            Ok((container, image, obj.generation()))
+            Ok(Read {
+                container,
+                image,
+                generation: obj.generation(),
+                selector: obj.selector_query(),
+            })
         })
     }
     fn patch<'a>(
@@ -263,8 +283,11 @@ impl<K: Kind> Steps for Typed<K> {
         image: &'a str,
         started: Started,
         timeout: Duration,
+        fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
-        Box::pin(wait::follow::<K>(cluster, p, image, started, timeout))
+        Box::pin(wait::follow::<K>(
+            cluster, p, image, started, timeout, fail_fast,
+        ))
     }
     fn roll_back<'a>(
         &'a self,

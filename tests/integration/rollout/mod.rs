@@ -23,6 +23,7 @@ use crate::common::{Harness, Run};
 
 mod access;
 mod errors;
+mod failfast;
 mod failures;
 mod rollback;
 mod rollouts;
@@ -230,6 +231,8 @@ enum Hold {
     OnDeploymentFailure,
     /// After this many ticks (for verdicts reached by the gate's own timeout).
     AfterTicks(u32),
+    /// Once a pod shows a state fail fast calls conclusive.
+    OnConclusivePod,
 }
 
 impl Drive {
@@ -303,6 +306,7 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
                 Hold::Never => false,
                 Hold::OnDeploymentFailure => any_deployment_failed(c),
                 Hold::AfterTicks(n) => driven.ticks >= n,
+                Hold::OnConclusivePod => any_pod_conclusive(c),
             };
             if hold_now && !held {
                 held = true;
@@ -338,6 +342,20 @@ fn any_deployment_failed(c: &Cluster) -> bool {
                 rust_ci_action::gates::rollout::kinds::deployment::kubectl_deployment_status(&d),
                 rust_ci_action::gates::rollout::status::RolloutState::Failed(_)
             )
+        })
+}
+
+/// Whether any pod is in a state the gate's fail fast (default policy) calls conclusive.
+fn any_pod_conclusive(c: &Cluster) -> bool {
+    use rust_ci_action::gates::rollout::failfast::{FailFast, Finding, judge};
+    c.fake
+        .list("v1", "Pod", None)
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<k8s_openapi::api::core::v1::Pod>(v).ok())
+        .any(|p| {
+            judge(&p, FailFast::default())
+                .iter()
+                .any(|f| matches!(f, Finding::Conclusive(_)))
         })
 }
 

@@ -69,6 +69,15 @@ impl Kind for DaemonSet {
             history_lines: Vec::new(),
         }
     }
+    const POD_REVISION_LABEL: &'static str = "controller-revision-hash";
+    const POD_REVISION_FROM_HISTORY: bool = true;
+    /// The newest ControllerRevision's name (its pods carry the hash, the name's suffix).
+    fn pod_revision(&self, history: &[ControllerRevision]) -> Option<String> {
+        history
+            .iter()
+            .max_by_key(|cr| cr.revision)
+            .and_then(|cr| cr.metadata.name.clone())
+    }
     fn plan_undo(&self, history: &[ControllerRevision]) -> Result<UndoPlan, UndoError> {
         undo::revision_undo(
             &self.described(),

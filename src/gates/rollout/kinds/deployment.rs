@@ -71,6 +71,20 @@ impl Kind for Deployment {
                 .collect(),
         }
     }
+    const POD_REVISION_LABEL: &'static str = undo::POD_TEMPLATE_HASH;
+    const POD_REVISION_FROM_HISTORY: bool = true;
+    /// The new ReplicaSet's `pod-template-hash`.
+    fn pod_revision(&self, history: &[ReplicaSet]) -> Option<String> {
+        let rs = new_replicaset(self, history)?;
+        if revision_annotation(&rs.metadata) != revision_annotation(&self.metadata) {
+            return None;
+        }
+        rs.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(undo::POD_TEMPLATE_HASH))
+            .cloned()
+    }
     fn plan_undo(&self, history: &[ReplicaSet]) -> Result<UndoPlan, UndoError> {
         undo::deployment_undo(self, history)
     }

@@ -104,6 +104,15 @@ pub trait Kind: ApiObject {
     /// The new revision's pods among `pods` (the ones the selector matched), and what
     /// else an explanation shows.
     fn new_revision<'p>(&self, history: &[Self::History], pods: &'p [Pod]) -> NewRevision<'p>;
+    /// The label whose value names a pod's revision (`pod-template-hash`,
+    /// `controller-revision-hash`).
+    const POD_REVISION_LABEL: &'static str;
+    /// Whether [`Kind::pod_revision`] needs the history.
+    const POD_REVISION_FROM_HISTORY: bool;
+    /// The new revision's name or hash, matched against [`Kind::POD_REVISION_LABEL`] by
+    /// [`crate::gates::rollout::failfast::at_revision`]; `None` until the controller has made
+    /// it. Only meaningful once the controller has observed the generation in question.
+    fn pod_revision(&self, history: &[Self::History]) -> Option<String>;
     /// What `kubectl rollout undo` (without `--to-revision`) would restore.
     fn plan_undo(&self, history: &[Self::History]) -> Result<UndoPlan, UndoError>;
     /// Why a rollback of this kind may not finish on its own, with the docs link.

@@ -75,6 +75,15 @@ impl Kind for StatefulSet {
             history_lines: Vec::new(),
         }
     }
+    const POD_REVISION_LABEL: &'static str = "controller-revision-hash";
+    const POD_REVISION_FROM_HISTORY: bool = false;
+    /// `status.updateRevision`.
+    fn pod_revision(&self, _: &[ControllerRevision]) -> Option<String> {
+        self.status
+            .as_ref()
+            .and_then(|st| st.update_revision.clone())
+            .filter(|r| !r.is_empty())
+    }
     fn plan_undo(&self, history: &[ControllerRevision]) -> Result<UndoPlan, UndoError> {
         undo::revision_undo(
             &self.described(),

@@ -314,6 +314,12 @@ pub fn results_json(reports: &[WorkloadReport]) -> String {
                 "observed_ms": r.observed_after.map(millis),
                 "finished_at": r.finished_at.map(|t| t.to_string()),
                 "progression": progression_line(r.workload.kind, &r.progression),
+                "fail_fast": r.fail_fast.as_ref().map(|e| json!({
+                    "pod": e.pod,
+                    "container": e.container,
+                    "reason": e.reason,
+                    "message": e.message,
+                })),
                 "rolled_back": r.rollback.as_ref().is_some_and(|b| b.ok),
                 "rollback": r.rollback.as_ref().map(|b| json!({
                     "to_revision": b.to_revision,
@@ -391,6 +397,7 @@ mod tests {
             duration: Duration::from_millis(12_340),
             finished_at: None,
             explanation: None,
+            fail_fast: None,
             rollback: None,
         }
     }
