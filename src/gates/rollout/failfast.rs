@@ -233,7 +233,12 @@ mod tests {
     }
 
     /// Waiting reason, restarts, last state, and the findings (conclusive?, reason).
-    type Case = (&'static str, i32, &'static str, &'static [(bool, &'static str)]);
+    type Case = (
+        &'static str,
+        i32,
+        &'static str,
+        &'static [(bool, &'static str)],
+    );
 
     #[test]
     fn waiting_reasons_are_conclusive_or_transient() {
