@@ -13,7 +13,8 @@
 //!   progress deadline was exceeded, and wall ms from that tick to kubectl's exit.
 //!
 //! Usage: `bench_failfast <gate binary> [rounds]`. Prints every round, then min/median/max.
-#![allow(clippy::print_stdout, clippy::unwrap_used)]
+// A benchmark: panics are its error reporting, and both children are reaped after the loop.
+#![allow(clippy::print_stdout, clippy::unwrap_used, clippy::zombie_processes)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -78,7 +79,6 @@ fn kubectl(dir: &Path, kubeconfig: &Path, args: &[&str]) -> Command {
 fn gate(bin: &Path, dir: &Path, fake: &FakeKubeHandle, image: &str) -> Child {
     Command::new(bin)
         .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HOME", dir)
         .env("KUBECONFIG", dir.join("absent"))
         .env("GITHUB_OUTPUT", dir.join("output"))
