@@ -28,7 +28,8 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("image", "Full image reference to roll out (the image gate's `image-ref` output fits)."),
     InputSpec::new("container", "Container to update (default: the only one, or the one named like the workload)."),
     InputSpec::new("timeout", "How long to wait for each rollout, e.g. `5m`, `90s`.").default("5m"),
-    InputSpec::new("rollback-on-failure", "Restore the previous revision when the rollout fails.").default("false"),
+    InputSpec::new("rollback-on-failure", "When the rollout fails (or an error stops it after some workloads were patched), restore each patched workload's pod template exactly as it was before the patch (works at any `revisionHistoryLimit`, 0 included).").default("false"),
+    InputSpec::new("rollback-timeout", "How long to wait for a rollback, its own budget (default: the `timeout` value)."),
     InputSpec::new("smoke-command", "Command to run once every workload is ready; non-zero exit fails the gate."),
     InputSpec::new("fail-fast", "Fail as soon as a pod of the new revision shows conclusive evidence (`ImagePullBackOff`, `InvalidImageName`, `CreateContainerConfigError`, `CreateContainerError`, a crash loop or repeated OOM kills); `false` waits for the progress deadline as `kubectl rollout status` does.").default("true"),
     InputSpec::new("fail-fast-restarts", "Restarts after which `CrashLoopBackOff` or `OOMKilled` is conclusive for `fail-fast`.").default("2"),
@@ -99,6 +100,8 @@ pub struct RolloutConfig {
     pub timeout: WaitTimeout,
     /// Roll back on failure.
     pub rollback_on_failure: bool,
+    /// Bound on each rollback's wait.
+    pub rollback_timeout: WaitTimeout,
     /// Run once every workload is ready.
     pub smoke_command: Option<String>,
     /// Fail fast on conclusive pod states; `None` waits as kubectl does.
@@ -175,6 +178,12 @@ impl TryFrom<&RawInputs> for RolloutConfig {
                 .parse()
                 .map_err(|m: String| InputError::invalid("timeout", t, format!("expected {m}")))?,
         };
+        let rollback_timeout = match raw.get("rollback-timeout") {
+            None => timeout,
+            Some(t) => t.parse().map_err(|m: String| {
+                InputError::invalid("rollback-timeout", t, format!("expected {m}"))
+            })?,
+        };
         let eks = raw.get("eks-cluster").map(|c| EksTarget {
             cluster: c.to_owned(),
             region: raw.get("aws-region").map(str::to_owned),
@@ -206,6 +215,7 @@ impl TryFrom<&RawInputs> for RolloutConfig {
             container,
             timeout,
             rollback_on_failure: raw.boolean("rollback-on-failure")?.unwrap_or(false),
+            rollback_timeout,
             smoke_command: raw.get("smoke-command").map(str::to_owned),
             fail_fast,
         })
@@ -259,6 +269,11 @@ mod tests {
             ["prod/deployment/api", "other/statefulset/db"]
         );
         assert_eq!(c.timeout.get(), Duration::from_secs(90));
+        assert_eq!(
+            c.rollback_timeout.get(),
+            Duration::from_secs(90),
+            "the rollback budget defaults to the timeout"
+        );
         assert!(c.rollback_on_failure);
         assert_eq!(c.kubeconfig, KubeconfigSource::Path("/tmp/kc".into()));
         assert_eq!(
@@ -289,8 +304,11 @@ mod tests {
             ("workloads", "deploy/api"),
             ("image", "api:1"),
             ("fail-fast-restarts", "5"),
+            ("rollback-timeout", "10m"),
         ]))
         .unwrap();
+        assert_eq!(five.rollback_timeout.get(), Duration::from_secs(600));
+        assert_eq!(five.timeout.get(), Duration::from_secs(300));
         assert_eq!(five.fail_fast, Some(FailFast { restarts: 5 }));
     }
 
@@ -353,6 +371,14 @@ mod tests {
                     ("fail-fast", "soon"),
                 ],
                 "fail-fast",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("rollback-timeout", "soon"),
+                ],
+                "input `rollback-timeout`",
             ),
             (
                 &[

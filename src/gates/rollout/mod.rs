@@ -14,7 +14,8 @@
 //! Order of work, so that an error never leaves an unexplained half-applied state: read
 //! and check every workload first (unknown workload, RBAC, container, strategy: exit 2
 //! before anything changed), then patch them one by one (an error names what was already
-//! patched), then wait for all of them at once.
+//! patched, and with `rollback-on-failure` rolls those back and says so), then wait for all
+//! of them at once.
 
 mod api_error;
 mod cluster;
@@ -54,7 +55,6 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = RolloutConfig::try_from(raw)?;
     let cluster = cluster::connect(&cfg, ctx).await?;
     let image = cfg.image.as_str();
-    let timeout = cfg.timeout.get();
     tracing::info!(
         "cluster {}: rolling out {image} to {}",
         cluster.url,
@@ -71,58 +71,110 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         prepared.push(workload::prepare(&cluster, w, cfg.container.as_deref()).await?);
     }
 
-    // 2. Patch, one by one, remembering what changed.
+    // 2.-4. Patch, wait, smoke test, remembering what changed.
+    let mut changes = Changes::default();
+    let (mut reports, smoke) = match roll_out(&cfg, ctx, &cluster, &prepared, &mut changes).await {
+        Ok(done) => done,
+        Err(e) => {
+            if cfg.rollback_on_failure && !changes.all().is_empty() {
+                undo_after_error(&cfg, &cluster, &prepared, &mut changes).await;
+            }
+            return Err(changes.wrap(e));
+        }
+    };
+    let all_ready = reports.iter().all(|r| r.status.ok());
+    let failed = !all_ready || smoke.as_ref().is_some_and(|s| !s.passed);
+
+    // 5. Roll back what we changed when asked.
+    if failed && cfg.rollback_on_failure {
+        rollback::roll_back_patched(
+            &cluster,
+            &prepared,
+            &mut reports,
+            cfg.rollback_timeout.get(),
+        )
+        .await;
+    }
+    Ok(render::outcome(image, &reports, smoke.as_ref()))
+}
+
+/// Patch every workload, wait for all of them, then run the smoke command. An error is
+/// returned as it is; `changes` says what was patched before it.
+async fn roll_out(
+    cfg: &RolloutConfig,
+    ctx: &Context,
+    cluster: &cluster::Cluster,
+    prepared: &[workload::Prepared],
+    changes: &mut Changes,
+) -> Result<(Vec<results::WorkloadReport>, Option<results::SmokeReport>), Error> {
+    let image = cfg.image.as_str();
+    let timeout = cfg.timeout.get();
     let cause = ctx
         .env
         .run_url()
         .unwrap_or_else(|| format!("rust-ci-action: set image to {image}"));
-    let mut changes = Changes::default();
     let mut started = Vec::with_capacity(prepared.len());
-    for p in &prepared {
-        let s = p
-            .set_image(&cluster, image, &cause)
-            .await
-            .map_err(|e| changes.wrap(e))?;
+    for p in prepared {
+        let s = p.set_image(cluster, image, &cause).await?;
         if s.patched {
             changes.push(Change {
                 workload: p.workload.clone(),
                 container: p.container.clone(),
                 from: p.previous_image.clone(),
                 to: image.to_owned(),
+                undone: None,
             });
         }
         started.push(s);
     }
 
-    // 3. Wait for all of them at once.
+    // Wait for all of them at once.
     let waits = prepared
         .iter()
         .zip(&started)
-        .map(|(p, s)| p.follow(&cluster, image, *s, timeout, cfg.fail_fast));
-    let mut reports = futures::future::join_all(waits)
+        .map(|(p, s)| p.follow(cluster, image, *s, timeout, cfg.fail_fast));
+    let reports = futures::future::join_all(waits)
         .await
         .into_iter()
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| changes.wrap(e))?;
+        .collect::<Result<Vec<_>, _>>()?;
 
-    // 4. Smoke test once everything is ready.
+    // Smoke test once everything is ready.
     let all_ready = reports.iter().all(|r| r.status.ok());
     let smoke = match (&cfg.smoke_command, all_ready) {
         (Some(command), true) => Some(smoke::run(command, &ctx.workspace, timeout).await.map_err(
-            |source| {
-                changes.wrap(Error::Smoke {
-                    command: command.clone(),
-                    source,
-                })
+            |source| Error::Smoke {
+                command: command.clone(),
+                source,
             },
         )?),
         _ => None,
     };
-    let failed = !all_ready || smoke.as_ref().is_some_and(|s| !s.passed);
+    Ok((reports, smoke))
+}
 
-    // 5. Roll back what we changed when asked.
-    if failed && cfg.rollback_on_failure {
-        rollback::roll_back_patched(&cluster, &prepared, &mut reports, timeout).await;
+/// Roll back the workloads patched before an error, and note in `changes` how each went.
+async fn undo_after_error(
+    cfg: &RolloutConfig,
+    cluster: &cluster::Cluster,
+    prepared: &[workload::Prepared],
+    changes: &mut Changes,
+) {
+    let patched: Vec<&workload::Prepared> = prepared
+        .iter()
+        .filter(|p| changes.all().iter().any(|c| c.workload == p.workload))
+        .collect();
+    tracing::warn!(
+        "an error stopped the rollout after {} workload(s) were patched; rolling them back",
+        patched.len()
+    );
+    let undone = rollback::roll_back_all(cluster, &patched, cfg.rollback_timeout.get()).await;
+    for (p, r) in patched.iter().zip(undone) {
+        if r.ok {
+            tracing::info!("{}: rolled back: {}", p.workload, r.message);
+            changes.undone(&p.workload, Ok(()));
+        } else {
+            tracing::warn!("{}: rollback failed: {}", p.workload, r.message);
+            changes.undone(&p.workload, Err(r.message));
+        }
     }
-    Ok(render::outcome(image, &reports, smoke.as_ref()))
 }

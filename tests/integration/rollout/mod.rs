@@ -25,6 +25,7 @@ mod access;
 mod errors;
 mod failfast;
 mod failures;
+mod restore;
 mod rollback;
 mod rollouts;
 mod snapshot;

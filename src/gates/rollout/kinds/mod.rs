@@ -148,6 +148,19 @@ pub trait Kind: ApiObject {
             })
             .unwrap_or_default()
     }
+    /// `(name, image)` of the template's init containers.
+    fn init_containers(&self) -> Vec<(String, Option<String>)> {
+        self.template()
+            .and_then(|t| t.spec.as_ref())
+            .map(|s| {
+                s.init_containers
+                    .iter()
+                    .flatten()
+                    .map(|c| (c.name.clone(), c.image.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
     /// kubectl's description of the object in messages: `daemon set "agent"`.
     fn described(&self) -> String {
         format!("{} \"{}\"", Self::WORKLOAD.described(), self.name())
