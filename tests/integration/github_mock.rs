@@ -420,6 +420,16 @@ async fn handle(
             }
             resp
         }
+        // Any other creating POST (deployments, their statuses): 201, the description's
+        // example with a fresh id.
+        _ if method == Method::POST && op.spec.pointer("/responses/201").is_some() => {
+            st.next_id += 1;
+            let mut v = example(op, "201");
+            if v.is_object() {
+                v["id"] = json!(st.next_id);
+            }
+            (StatusCode::CREATED, axum::Json(v)).into_response()
+        }
         _ => (StatusCode::OK, axum::Json(example(op, "200"))).into_response(),
     }
 }

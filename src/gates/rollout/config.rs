@@ -31,6 +31,10 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("rollback-on-failure", "When the rollout fails (or an error stops it after some workloads were patched), restore each patched workload's pod template exactly as it was before the patch (works at any `revisionHistoryLimit`, 0 included).").default("false"),
     InputSpec::new("rollback-timeout", "How long to wait for a rollback, its own budget (default: the `timeout` value)."),
     InputSpec::new("smoke-command", "Command to run once every workload is ready; non-zero exit fails the gate."),
+    InputSpec::new("environment", "GitHub environment to record the rollout in (needs `deployments: write`): a deployment for the commit (the pull request's head on pull-request events), `in_progress`, then `success`, `failure` or `error`."),
+    InputSpec::new("environment-url", "URL of the environment, shown on the deployment."),
+    InputSpec::new("production-environment", "Whether end users use the environment (`true`/`false`; GitHub's default: only `production` is)."),
+    InputSpec::new("transient-environment", "Whether the environment goes away with the deployment (a preview).").default("false"),
     InputSpec::new("fail-fast", "Fail as soon as a pod of the new revision shows conclusive evidence (`ImagePullBackOff`, `InvalidImageName`, `CreateContainerConfigError`, `CreateContainerError`, a crash loop or repeated OOM kills); `false` waits for the progress deadline as `kubectl rollout status` does.").default("true"),
     InputSpec::new("fail-fast-restarts", "Restarts after which `CrashLoopBackOff` or `OOMKilled` is conclusive for `fail-fast`.").default("2"),
 ];
@@ -81,6 +85,19 @@ pub enum KubeconfigSource {
     Default,
 }
 
+/// Where to record the rollout as a GitHub deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvironmentConfig {
+    /// Environment name.
+    pub name: String,
+    /// `environment-url`.
+    pub url: Option<String>,
+    /// `production-environment`; `None` leaves GitHub's default.
+    pub production: Option<bool>,
+    /// `transient-environment`.
+    pub transient: bool,
+}
+
 /// The rollout gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RolloutConfig {
@@ -106,6 +123,8 @@ pub struct RolloutConfig {
     pub smoke_command: Option<String>,
     /// Fail fast on conclusive pod states; `None` waits as kubectl does.
     pub fail_fast: Option<FailFast>,
+    /// Record a GitHub deployment.
+    pub environment: Option<EnvironmentConfig>,
 }
 
 impl TryFrom<&RawInputs> for RolloutConfig {
@@ -184,6 +203,14 @@ impl TryFrom<&RawInputs> for RolloutConfig {
                 InputError::invalid("rollback-timeout", t, format!("expected {m}"))
             })?,
         };
+        let production = raw.boolean("production-environment")?;
+        let transient = raw.boolean("transient-environment")?.unwrap_or(false);
+        let environment = raw.get("environment").map(|name| EnvironmentConfig {
+            name: name.to_owned(),
+            url: raw.get("environment-url").map(str::to_owned),
+            production,
+            transient,
+        });
         let eks = raw.get("eks-cluster").map(|c| EksTarget {
             cluster: c.to_owned(),
             region: raw.get("aws-region").map(str::to_owned),
@@ -218,6 +245,7 @@ impl TryFrom<&RawInputs> for RolloutConfig {
             rollback_timeout,
             smoke_command: raw.get("smoke-command").map(str::to_owned),
             fail_fast,
+            environment,
         })
     }
 }
@@ -300,6 +328,24 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(off.fail_fast, None);
+        assert_eq!(off.environment, None);
+        let env = RolloutConfig::try_from(&raw(&[
+            ("workloads", "deploy/api"),
+            ("image", "api:1"),
+            ("environment", "staging"),
+            ("environment-url", "https://staging.example.com"),
+            ("transient-environment", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            env.environment,
+            Some(EnvironmentConfig {
+                name: "staging".into(),
+                url: Some("https://staging.example.com".into()),
+                production: None,
+                transient: true,
+            })
+        );
         let five = RolloutConfig::try_from(&raw(&[
             ("workloads", "deploy/api"),
             ("image", "api:1"),

@@ -8,7 +8,7 @@
 //!   token); [`results`] and [`render`] (what people read); [`error`] and [`api_error`];
 //! - I/O, by what they talk to: [`cluster`] (kubeconfig, EKS, the client), [`workload`]
 //!   (reading and patching workloads), [`wait`] (the watch), [`podwatch`] (the new
-//!   revision's pods, for fail fast), [`inspect`] (pods, events,
+//!   revision's pods, for fail fast), [`record`] (the GitHub deployment), [`inspect`] (pods, events,
 //!   logs), [`rollback`], [`smoke`] (the smoke command).
 //!
 //! Order of work, so that an error never leaves an unexplained half-applied state: read
@@ -31,6 +31,7 @@ mod inspect;
 pub mod kinds;
 mod names;
 mod podwatch;
+mod record;
 mod render;
 mod results;
 mod rollback;
@@ -71,6 +72,12 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         prepared.push(workload::prepare(&cluster, w, cfg.container.as_deref()).await?);
     }
 
+    // The GitHub deployment, when asked for: recorded from here on.
+    let recorder = match &cfg.environment {
+        Some(env) => record::start(env, ctx, image).await,
+        None => None,
+    };
+
     // 2.-4. Patch, wait, smoke test, remembering what changed.
     let mut changes = Changes::default();
     let (mut reports, smoke) = match roll_out(&cfg, ctx, &cluster, &prepared, &mut changes).await {
@@ -79,7 +86,11 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             if cfg.rollback_on_failure && !changes.all().is_empty() {
                 undo_after_error(&cfg, &cluster, &prepared, &mut changes).await;
             }
-            return Err(changes.wrap(e));
+            let e = changes.wrap(e);
+            if let Some(r) = &recorder {
+                r.finish("error", &crate::error::error_chain(&e)).await;
+            }
+            return Err(e);
         }
     };
     let all_ready = reports.iter().all(|r| r.status.ok());
@@ -95,7 +106,23 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         )
         .await;
     }
-    Ok(render::outcome(image, &reports, smoke.as_ref()))
+    let mut outcome = render::outcome(image, &reports, smoke.as_ref());
+    if let Some(r) = &recorder {
+        let state = match outcome.verdict {
+            crate::outcome::Verdict::Pass => "success",
+            _ => "failure",
+        };
+        r.finish(
+            state,
+            &render::deployment_description(&outcome.title, &reports),
+        )
+        .await;
+    }
+    outcome.outputs.push((
+        "deployment-id".into(),
+        recorder.map(|r| r.id().to_string()).unwrap_or_default(),
+    ));
+    Ok(outcome)
 }
 
 /// Patch every workload, wait for all of them, then run the smoke command. An error is

@@ -22,6 +22,7 @@ use serde_json::Value;
 use crate::common::{Harness, Run};
 
 mod access;
+mod deployments;
 mod errors;
 mod failfast;
 mod failures;

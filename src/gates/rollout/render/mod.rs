@@ -42,7 +42,33 @@ pub const OUTPUTS: &[OutputSpec] = &[
         name: "results",
         description: "JSON: per workload status, durations and reason.",
     },
+    OutputSpec {
+        name: "deployment-id",
+        description: "Id of the GitHub deployment recorded for `environment` (empty when none was).",
+    },
 ];
+
+/// The description of the deployment's final status: what it was rolled back to, when it
+/// was, then the title.
+pub fn deployment_description(title: &str, reports: &[WorkloadReport]) -> String {
+    if !all_rolled_back(reports) {
+        return title.to_owned();
+    }
+    let to: Vec<String> = reports
+        .iter()
+        .filter(|r| r.patched)
+        .map(|r| {
+            let revision = r
+                .rollback
+                .as_ref()
+                .and_then(|b| b.to_revision)
+                .map(|v| format!(" (revision {v})"))
+                .unwrap_or_default();
+            format!("{}{revision}", r.previous_image)
+        })
+        .collect();
+    format!("rolled back to {}: {title}", to.join(", "))
+}
 
 /// The gate's outcome.
 pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> Outcome {
@@ -510,6 +536,22 @@ mod tests {
         assert_eq!(results[1]["status"], "failed");
         assert_eq!(results[1]["rollback"]["to_revision"], 3);
         assert_eq!(results[1]["rolled_back"], true);
+    }
+
+    #[test]
+    fn deployment_descriptions_say_what_was_restored() {
+        let mut bad = report("api", Status::Failed);
+        assert_eq!(deployment_description("t", std::slice::from_ref(&bad)), "t");
+        bad.rollback = Some(RollbackReport {
+            to_revision: Some(3),
+            ok: true,
+            message: String::new(),
+            duration: Duration::ZERO,
+        });
+        assert_eq!(
+            deployment_description("deployment/api failed", &[bad]),
+            "rolled back to example.com/api:1 (revision 3): deployment/api failed"
+        );
     }
 
     #[test]
