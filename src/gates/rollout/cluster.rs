@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 
-use super::config::{EksTarget, KubeconfigSource, RolloutConfig};
+use super::config::{EksTarget, KubeconfigSource, RolloutConfig, Target};
 use super::eks;
 use super::error::{Action, ApiError, EksProblem, Error};
 use super::names::Workload;
@@ -37,10 +37,10 @@ impl Cluster {
 }
 
 /// Load the kubeconfig, add the EKS token when asked, and build the client.
-pub async fn connect(cfg: &RolloutConfig, ctx: &Context) -> Result<Cluster, Error> {
-    let mut config = load_config(cfg, ctx).await?;
+pub async fn connect(cfg: &RolloutConfig, t: &Target, ctx: &Context) -> Result<Cluster, Error> {
+    let mut config = load_config(cfg, t, ctx).await?;
     let mut refresher = None;
-    if let Some(target) = &cfg.eks {
+    if let Some(target) = &t.eks {
         let (r, path) = start_eks(target, ctx).await.map_err(|source| Error::Eks {
             cluster: target.cluster.clone(),
             source,
@@ -68,9 +68,13 @@ pub async fn connect(cfg: &RolloutConfig, ctx: &Context) -> Result<Cluster, Erro
     })
 }
 
-async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config, Error> {
+async fn load_config(
+    cfg: &RolloutConfig,
+    t: &Target,
+    ctx: &Context,
+) -> Result<kube::Config, Error> {
     let opts = KubeConfigOptions {
-        context: cfg.context.clone(),
+        context: t.context.clone(),
         cluster: None,
         user: None,
     };
@@ -102,7 +106,7 @@ async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config,
                 Ok(c) => Ok(c),
                 // Nothing found at KUBECONFIG or ~/.kube/config: try the service account.
                 Err(e @ (KubeconfigError::FindPath | KubeconfigError::ReadConfig(..)))
-                    if cfg.context.is_none() =>
+                    if t.context.is_none() =>
                 {
                     kube::Config::incluster().map_err(|ie| Error::NoClusterAccess {
                         kubeconfig: e.into(),

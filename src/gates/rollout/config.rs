@@ -21,6 +21,7 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("kubeconfig", "Kubeconfig content (plain YAML or base64).").secret(),
     InputSpec::new("kubeconfig-path", "Path of a kubeconfig file."),
     InputSpec::new("context", "Kubeconfig context to use."),
+    InputSpec::new("targets", "Several clusters in one step, one per line: a kubeconfig context, optionally followed by `eks:<cluster>[@<region>]` for an EKS token. All are rolled out at once, each to its own verdict; the gate fails if any does, and `rollback-on-failure` rolls back every target it changed. Not with `context`/`eks-cluster`.").multiline(),
     InputSpec::new("eks-cluster", "EKS cluster name: build the EKS token from the AWS credential chain."),
     InputSpec::new("aws-region", "AWS region of the EKS cluster."),
     InputSpec::new("workloads", "Workloads, one per line: `deployment/api`, `statefulset/db`, `daemonset/agent`, or `namespace/kind/name`.").multiline(),
@@ -74,6 +75,53 @@ pub struct EksTarget {
     pub region: Option<String>,
 }
 
+/// One cluster to roll out to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Its name in reports (the context), `None` for the single target of a step without
+    /// `targets`.
+    pub name: Option<String>,
+    /// Kubeconfig context.
+    pub context: Option<String>,
+    /// EKS token generation.
+    pub eks: Option<EksTarget>,
+}
+
+impl Target {
+    /// One `targets` line: `<context> [eks:<cluster>[@<region>]]`.
+    pub fn parse(line: &str) -> Result<Self, String> {
+        let mut words = line.split_whitespace();
+        let context = words.next().ok_or("expected a kubeconfig context")?;
+        let eks = match words.next() {
+            None => None,
+            Some(w) => {
+                let spec = w.strip_prefix("eks:").ok_or_else(|| {
+                    format!("expected `eks:<cluster>[@<region>]` after the context, found `{w}`")
+                })?;
+                let (cluster, region) = match spec.split_once('@') {
+                    Some((c, r)) => (c, Some(r.to_owned())),
+                    None => (spec, None),
+                };
+                if cluster.is_empty() {
+                    return Err("expected an EKS cluster name after `eks:`".into());
+                }
+                Some(EksTarget {
+                    cluster: cluster.to_owned(),
+                    region,
+                })
+            }
+        };
+        if let Some(extra) = words.next() {
+            return Err(format!("unexpected `{extra}`"));
+        }
+        Ok(Self {
+            name: Some(context.to_owned()),
+            context: Some(context.to_owned()),
+            eks,
+        })
+    }
+}
+
 /// Where cluster access comes from, first that applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KubeconfigSource {
@@ -103,10 +151,8 @@ pub struct EnvironmentConfig {
 pub struct RolloutConfig {
     /// Where the kubeconfig comes from.
     pub kubeconfig: KubeconfigSource,
-    /// Kubeconfig context.
-    pub context: Option<String>,
-    /// EKS token generation.
-    pub eks: Option<EksTarget>,
+    /// The clusters, at least one.
+    pub targets: Vec<Target>,
     /// Workloads, in the order given.
     pub workloads: Vec<Workload>,
     /// The image to roll out.
@@ -215,6 +261,31 @@ impl TryFrom<&RawInputs> for RolloutConfig {
             cluster: c.to_owned(),
             region: raw.get("aws-region").map(str::to_owned),
         });
+        let target_lines = raw.multiline("targets");
+        let targets = if target_lines.is_empty() {
+            vec![Target {
+                name: None,
+                context: raw.get("context").map(str::to_owned),
+                eks,
+            }]
+        } else {
+            if let Some(c) = raw.get("context").or(raw.get("eks-cluster")) {
+                return Err(InputError::invalid(
+                    "targets",
+                    c,
+                    "`targets` names each cluster: leave `context` and `eks-cluster` out",
+                ));
+            }
+            let mut targets: Vec<Target> = Vec::new();
+            for line in &target_lines {
+                let t = Target::parse(line).map_err(|m| InputError::invalid("targets", line, m))?;
+                if targets.iter().any(|o| o.name == t.name) {
+                    return Err(InputError::invalid("targets", line, "listed twice"));
+                }
+                targets.push(t);
+            }
+            targets
+        };
         let restarts = match raw.get("fail-fast-restarts") {
             None => DEFAULT_RESTARTS,
             Some(t) => t
@@ -235,8 +306,7 @@ impl TryFrom<&RawInputs> for RolloutConfig {
             .then_some(FailFast { restarts });
         Ok(Self {
             kubeconfig,
-            context: raw.get("context").map(str::to_owned),
-            eks,
+            targets,
             workloads,
             image,
             container,
@@ -305,11 +375,39 @@ mod tests {
         assert!(c.rollback_on_failure);
         assert_eq!(c.kubeconfig, KubeconfigSource::Path("/tmp/kc".into()));
         assert_eq!(
-            c.eks,
-            Some(EksTarget {
-                cluster: "main".into(),
-                region: Some("eu-west-1".into())
-            })
+            c.targets,
+            [Target {
+                name: None,
+                context: None,
+                eks: Some(EksTarget {
+                    cluster: "main".into(),
+                    region: Some("eu-west-1".into())
+                })
+            }]
+        );
+        let multi = RolloutConfig::try_from(&raw(&[
+            ("workloads", "deploy/api"),
+            ("image", "api:1"),
+            ("targets", "staging-us\nstaging-eu eks:eu-main@eu-west-1\n"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            multi.targets,
+            [
+                Target {
+                    name: Some("staging-us".into()),
+                    context: Some("staging-us".into()),
+                    eks: None
+                },
+                Target {
+                    name: Some("staging-eu".into()),
+                    context: Some("staging-eu".into()),
+                    eks: Some(EksTarget {
+                        cluster: "eu-main".into(),
+                        region: Some("eu-west-1".into())
+                    })
+                }
+            ]
         );
 
         let d = RolloutConfig::try_from(&raw(&[("workloads", "deploy/api"), ("image", "api:1")]))
@@ -318,7 +416,14 @@ mod tests {
         assert_eq!(d.workloads[0].namespace, "default");
         assert_eq!(d.kubeconfig, KubeconfigSource::Default);
         assert!(!d.rollback_on_failure);
-        assert_eq!(d.eks, None);
+        assert_eq!(
+            d.targets,
+            [Target {
+                name: None,
+                context: None,
+                eks: None
+            }]
+        );
         assert_eq!(d.fail_fast, Some(FailFast { restarts: 2 }), "on by default");
         let off = RolloutConfig::try_from(&raw(&[
             ("workloads", "deploy/api"),
@@ -425,6 +530,31 @@ mod tests {
                     ("rollback-timeout", "soon"),
                 ],
                 "input `rollback-timeout`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("targets", "a\na"),
+                ],
+                "listed twice",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("targets", "a gke:x"),
+                ],
+                "expected `eks:<cluster>[@<region>]`",
+            ),
+            (
+                &[
+                    ("workloads", "deploy/api"),
+                    ("image", "api:1"),
+                    ("targets", "a"),
+                    ("context", "b"),
+                ],
+                "leave `context` and `eks-cluster` out",
             ),
             (
                 &[

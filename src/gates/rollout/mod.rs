@@ -37,6 +37,7 @@ mod results;
 mod rollback;
 mod smoke;
 pub mod status;
+mod targets;
 mod undo;
 mod wait;
 mod workload;
@@ -45,8 +46,9 @@ pub use self::config::INPUTS;
 pub use self::error::Error;
 pub use self::render::OUTPUTS;
 
+use tracing::Instrument as _;
+
 use self::config::RolloutConfig;
-use self::error::{Change, Changes};
 use crate::gates::Context;
 use crate::outcome::Outcome;
 use crate::runner::inputs::RawInputs;
@@ -54,22 +56,12 @@ use crate::runner::inputs::RawInputs;
 /// Run the rollout gate.
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = RolloutConfig::try_from(raw)?;
-    let cluster = cluster::connect(&cfg, ctx).await?;
     let image = cfg.image.as_str();
-    tracing::info!(
-        "cluster {}: rolling out {image} to {}",
-        cluster.url,
-        cfg.workloads
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
 
-    // 1. Read and check everything before changing anything.
-    let mut prepared = Vec::with_capacity(cfg.workloads.len());
-    for w in &cfg.workloads {
-        prepared.push(workload::prepare(&cluster, w, cfg.container.as_deref()).await?);
+    // 1. Connect to every target and check everything before changing anything.
+    let mut sites = Vec::with_capacity(cfg.targets.len());
+    for t in &cfg.targets {
+        sites.push(targets::prepare(&cfg, t, ctx).await?);
     }
 
     // The GitHub deployment, when asked for: recorded from here on.
@@ -78,34 +70,91 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         None => None,
     };
 
-    // 2.-4. Patch, wait, smoke test, remembering what changed.
-    let mut changes = Changes::default();
-    let (mut reports, smoke) = match roll_out(&cfg, ctx, &cluster, &prepared, &mut changes).await {
-        Ok(done) => done,
-        Err(e) => {
-            if cfg.rollback_on_failure && !changes.all().is_empty() {
-                undo_after_error(&cfg, &cluster, &prepared, &mut changes).await;
-            }
-            let e = changes.wrap(e);
-            if let Some(r) = &recorder {
-                r.finish("error", &crate::error::error_chain(&e)).await;
-            }
-            return Err(e);
-        }
-    };
-    let all_ready = reports.iter().all(|r| r.status.ok());
-    let failed = !all_ready || smoke.as_ref().is_some_and(|s| !s.passed);
+    // 2. Patch and wait, every target at once, each to its own verdict.
+    let cause = ctx
+        .env
+        .run_url()
+        .unwrap_or_else(|| format!("rust-ci-action: set image to {image}"));
+    let mut results = futures::future::join_all(sites.iter_mut().map(|s| {
+        let span = target_span(s.name.as_deref());
+        s.roll_out(&cfg, &cause).instrument(span)
+    }))
+    .await;
 
-    // 5. Roll back what we changed when asked.
-    if failed && cfg.rollback_on_failure {
-        rollback::roll_back_patched(
-            &cluster,
-            &prepared,
-            &mut reports,
-            cfg.rollback_timeout.get(),
-        )
-        .await;
+    // 3. Smoke test once everything everywhere is ready.
+    let all_ready = results.iter().all(|r| {
+        r.as_ref()
+            .is_ok_and(|reports| reports.iter().all(|w| w.status.ok()))
+    });
+    let smoke = match (&cfg.smoke_command, all_ready) {
+        (Some(command), true) => Some(
+            smoke::run(command, &ctx.workspace, cfg.timeout.get())
+                .await
+                .map_err(|source| Error::Smoke {
+                    command: command.clone(),
+                    source,
+                }),
+        ),
+        _ => None,
+    };
+    let smoke_failed = match &smoke {
+        Some(Ok(s)) => !s.passed,
+        Some(Err(_)) => true,
+        None => false,
+    };
+
+    // 4. When anything failed, roll back every target this run changed, when asked.
+    if (!all_ready || smoke_failed) && cfg.rollback_on_failure {
+        let undos = sites
+            .iter_mut()
+            .zip(results.iter_mut())
+            .map(|(site, result)| {
+                let span = target_span(site.name.as_deref());
+                site.roll_back(&cfg, result.as_mut().ok().map(Vec::as_mut_slice))
+                    .instrument(span)
+            });
+        futures::future::join_all(undos).await;
     }
+
+    // 5. An error anywhere is the gate's error (naming what was patched where it struck).
+    let first_error = sites
+        .iter()
+        .zip(results.iter_mut())
+        .find_map(|(site, r)| match r {
+            Err(_) => Some((site, std::mem::replace(r, Ok(Vec::new())))),
+            Ok(_) => None,
+        });
+    let (smoke, smoke_error) = match smoke {
+        Some(Ok(s)) => (Some(s), None),
+        Some(Err(e)) => (None, Some(e)),
+        None => (None, None),
+    };
+    let error = match first_error {
+        Some((site, Err(e))) => Some(site.changes.wrap(e)),
+        _ => smoke_error.map(|e| {
+            let mut all = error::Changes::default();
+            for c in sites.iter().flat_map(|s| s.changes.all()) {
+                all.push(c.clone());
+            }
+            for r in results.iter().flatten().flatten() {
+                if let Some(b) = &r.rollback {
+                    let how = if b.ok { Ok(()) } else { Err(b.message.clone()) };
+                    all.undone(&r.workload, how);
+                }
+            }
+            all.wrap(e)
+        }),
+    };
+    if let Some(e) = error {
+        if let Some(r) = &recorder {
+            r.finish("error", &crate::error::error_chain(&e)).await;
+        }
+        return Err(e);
+    }
+    let reports: Vec<results::WorkloadReport> = results
+        .into_iter()
+        .flat_map(Result::unwrap_or_default)
+        .collect();
     let mut outcome = render::outcome(image, &reports, smoke.as_ref());
     if let Some(r) = &recorder {
         let state = match outcome.verdict {
@@ -125,83 +174,10 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
-/// Patch every workload, wait for all of them, then run the smoke command. An error is
-/// returned as it is; `changes` says what was patched before it.
-async fn roll_out(
-    cfg: &RolloutConfig,
-    ctx: &Context,
-    cluster: &cluster::Cluster,
-    prepared: &[workload::Prepared],
-    changes: &mut Changes,
-) -> Result<(Vec<results::WorkloadReport>, Option<results::SmokeReport>), Error> {
-    let image = cfg.image.as_str();
-    let timeout = cfg.timeout.get();
-    let cause = ctx
-        .env
-        .run_url()
-        .unwrap_or_else(|| format!("rust-ci-action: set image to {image}"));
-    let mut started = Vec::with_capacity(prepared.len());
-    for p in prepared {
-        let s = p.set_image(cluster, image, &cause).await?;
-        if s.patched {
-            changes.push(Change {
-                workload: p.workload.clone(),
-                container: p.container.clone(),
-                from: p.previous_image.clone(),
-                to: image.to_owned(),
-                undone: None,
-            });
-        }
-        started.push(s);
-    }
-
-    // Wait for all of them at once.
-    let waits = prepared
-        .iter()
-        .zip(&started)
-        .map(|(p, s)| p.follow(cluster, image, *s, timeout, cfg.fail_fast));
-    let reports = futures::future::join_all(waits)
-        .await
-        .into_iter()
-        .collect::<Result<Vec<_>, _>>()?;
-
-    // Smoke test once everything is ready.
-    let all_ready = reports.iter().all(|r| r.status.ok());
-    let smoke = match (&cfg.smoke_command, all_ready) {
-        (Some(command), true) => Some(smoke::run(command, &ctx.workspace, timeout).await.map_err(
-            |source| Error::Smoke {
-                command: command.clone(),
-                source,
-            },
-        )?),
-        _ => None,
-    };
-    Ok((reports, smoke))
-}
-
-/// Roll back the workloads patched before an error, and note in `changes` how each went.
-async fn undo_after_error(
-    cfg: &RolloutConfig,
-    cluster: &cluster::Cluster,
-    prepared: &[workload::Prepared],
-    changes: &mut Changes,
-) {
-    let patched: Vec<&workload::Prepared> = prepared
-        .iter()
-        .filter(|p| changes.all().iter().any(|c| c.workload == p.workload))
-        .collect();
-    tracing::warn!(
-        "an error stopped the rollout after {} workload(s) were patched; rolling them back",
-        patched.len()
-    );
-    let undone = rollback::roll_back_all(cluster, &patched, cfg.rollback_timeout.get()).await;
-    for (p, r) in patched.iter().zip(undone) {
-        if r.ok {
-            tracing::info!("{}: rolled back: {}", p.workload, r.message);
-            changes.undone(&p.workload, Ok(()));
-        } else {
-            tracing::warn!("{}: rollback failed: {}", p.workload, r.message);
-            changes.undone(&p.workload, Err(r.message));
-        }
+/// With several targets, log lines name theirs (`target{name=us}: ...`).
+fn target_span(name: Option<&str>) -> tracing::Span {
+    match name {
+        Some(n) => tracing::info_span!("target", name = %n),
+        None => tracing::Span::none(),
     }
 }

@@ -53,6 +53,8 @@ pub struct RollbackReport {
 /// One workload's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadReport {
+    /// The target (cluster) it is in, when the step has several.
+    pub target: Option<String>,
     /// Which workload.
     pub workload: Workload,
     /// The container updated.
@@ -86,6 +88,21 @@ pub struct WorkloadReport {
 }
 
 impl WorkloadReport {
+    /// `staging-us: deployment/api`, or `deployment/api` with one target.
+    pub fn short_label(&self) -> String {
+        match &self.target {
+            Some(t) => format!("{t}: {}", self.workload.short()),
+            None => self.workload.short(),
+        }
+    }
+    /// `staging-us: default/deployment/api`, or the workload alone with one target.
+    pub fn label(&self) -> String {
+        match &self.target {
+            Some(t) => format!("{t}: {}", self.workload),
+            None => self.workload.to_string(),
+        }
+    }
+
     /// The short reason: the explanation's headline, or kubectl's message.
     pub fn reason(&self) -> String {
         self.explanation
@@ -124,6 +141,7 @@ mod tests {
 
     fn report(patched: bool, rollback: Option<bool>) -> WorkloadReport {
         WorkloadReport {
+            target: None,
             workload: Workload::parse("deployment/api", "default").unwrap(),
             container: "api".into(),
             image: "api:2".into(),

@@ -131,6 +131,7 @@ pub async fn follow<K: Kind>(
         Some(inspect::explain_failure(cluster, w, obj.as_ref(), history.as_ref(), &message).await)
     };
     Ok(WorkloadReport {
+        target: None,
         workload: w.clone(),
         container: p.container.clone(),
         image: image.to_owned(),

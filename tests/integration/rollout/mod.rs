@@ -30,6 +30,7 @@ mod restore;
 mod rollback;
 mod rollouts;
 mod snapshot;
+mod targets;
 mod watch;
 
 /// The real kubectl: `/usr/bin/kubectl` (this machine), else the first on `PATH` (GitHub's

@@ -85,7 +85,7 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
     for r in &failed {
         text.push_str(&format!(
             "### ❌ {}\n\n",
-            untrusted::md_code(&r.workload.to_string(), untrusted::Md::Prose)
+            untrusted::md_code(&r.label(), untrusted::Md::Prose)
         ));
         match &r.explanation {
             Some(e) => text.push_str(&explanation_markdown(e)),
@@ -97,7 +97,7 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
             .map_or_else(|| r.message.clone(), explanation_annotation);
         let mut a = Annotation::general(
             Level::Failure,
-            &format!("Rollout failed: {}", r.workload),
+            &format!("Rollout failed: {}", r.label()),
             &message,
         );
         a.priority = 10;
@@ -163,7 +163,7 @@ fn title(
             let what = if n == 1 {
                 reports
                     .first()
-                    .map_or_else(String::new, |r| r.workload.short())
+                    .map_or_else(String::new, WorkloadReport::short_label)
             } else {
                 format!("{n} workloads")
             };
@@ -174,13 +174,13 @@ fn title(
             }
         }
         ([], true) => "Smoke command failed after the rollout".to_owned(),
-        ([one], _) => format!("{} failed: {}", one.workload.short(), one.reason()),
+        ([one], _) => format!("{} failed: {}", one.short_label(), one.reason()),
         (many, _) => format!(
             "{} of {} workloads failed: {}",
             many.len(),
             reports.len(),
             many.iter()
-                .map(|r| r.workload.short())
+                .map(|r| r.short_label())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -192,9 +192,53 @@ fn title(
     }
 }
 
+/// With several targets, one row per target: its result, its workloads, its rollback.
+fn targets_table(reports: &[WorkloadReport]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for t in reports.iter().filter_map(|r| r.target.as_deref()) {
+        if !names.contains(&t) {
+            names.push(t);
+        }
+    }
+    if names.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("| Target | Result | Workloads | Rollback |\n| --- | --- | --- | --- |\n");
+    for t in names {
+        let mine: Vec<&WorkloadReport> = reports
+            .iter()
+            .filter(|r| r.target.as_deref() == Some(t))
+            .collect();
+        let ok = mine.iter().filter(|r| r.status.ok()).count();
+        let result = if ok == mine.len() {
+            "✅ rolled out"
+        } else {
+            "❌ failed"
+        };
+        let rollbacks: Vec<bool> = mine
+            .iter()
+            .filter_map(|r| r.rollback.as_ref().map(|b| b.ok))
+            .collect();
+        let rollback = match (rollbacks.is_empty(), rollbacks.iter().all(|ok| *ok)) {
+            (true, _) => "–",
+            (false, true) => "↩️ rolled back",
+            (false, false) => "⚠️ incomplete",
+        };
+        out.push_str(&format!(
+            "| {} | {result} | {ok}/{} ready | {rollback} |\n",
+            name(t),
+            mine.len()
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 /// The table of workloads, the smoke command's line and the rollback list.
 fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
-    let mut summary = String::from(
+    let mut summary = targets_table(reports);
+    summary.push_str(
         "| Workload | Result | Replicas | Observed | Duration | Detail |\n| --- | --- | --- | --- | --- | --- |\n",
     );
     for r in reports {
@@ -215,7 +259,7 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
         };
         summary.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
-            name(&r.workload.to_string()),
+            name(&r.label()),
             label(r.status),
             progression_line(r.workload.kind, &r.progression),
             r.observed_after
@@ -244,7 +288,7 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
             let icon = if b.ok { "↩️" } else { "⚠️" };
             summary.push_str(&format!(
                 "- {icon} {}{}: {} ({})\n",
-                name(&r.workload.to_string()),
+                name(&r.label()),
                 to_revision(b.to_revision),
                 cell(&b.message),
                 format_duration(b.duration)
@@ -267,13 +311,8 @@ fn rollback_annotations(reports: &[WorkloadReport]) -> Vec<Annotation> {
             };
             Annotation::general(
                 level,
-                &format!("{title}: {}", r.workload),
-                &format!(
-                    "{}{}: {}",
-                    r.workload,
-                    to_revision(b.to_revision),
-                    b.message
-                ),
+                &format!("{title}: {}", r.label()),
+                &format!("{}{}: {}", r.label(), to_revision(b.to_revision), b.message),
             )
         })
         .collect()
@@ -324,6 +363,7 @@ pub fn results_json(reports: &[WorkloadReport]) -> String {
         .iter()
         .map(|r| {
             json!({
+                "target": r.target,
                 "workload": r.workload.to_string(),
                 "namespace": r.workload.namespace,
                 "kind": r.workload.kind.name(),
@@ -389,6 +429,7 @@ mod tests {
 
     fn report(name: &str, status: Status) -> WorkloadReport {
         WorkloadReport {
+            target: None,
             workload: Workload::parse(&format!("deployment/{name}"), "default").unwrap(),
             container: name.into(),
             image: "example.com/api:2".into(),
@@ -551,6 +592,39 @@ mod tests {
         assert_eq!(
             deployment_description("deployment/api failed", &[bad]),
             "rolled back to example.com/api:1 (revision 3): deployment/api failed"
+        );
+    }
+
+    #[test]
+    fn several_targets_get_a_table_and_labels() {
+        let mut us = report("api", Status::Complete);
+        us.target = Some("staging-us".into());
+        let mut eu = report("api", Status::Failed);
+        eu.target = Some("staging-eu".into());
+        eu.rollback = Some(RollbackReport {
+            to_revision: Some(1),
+            ok: true,
+            message: String::new(),
+            duration: Duration::ZERO,
+        });
+        let o = outcome("example.com/api:2", &[us, eu], None);
+        assert!(
+            o.summary.starts_with("| Target | Result | Workloads | Rollback |\n| --- | --- | --- | --- |\n| `staging-us` | ✅ rolled out | 1/1 ready | – |\n| `staging-eu` | ❌ failed | 0/1 ready | ↩️ rolled back |\n"),
+            "{}",
+            o.summary
+        );
+        assert!(
+            o.title.starts_with("staging-eu: deployment/api failed"),
+            "{}",
+            o.title
+        );
+        let outs: std::collections::BTreeMap<_, _> = o.outputs.iter().cloned().collect();
+        let results: serde_json::Value = serde_json::from_str(&outs["results"]).unwrap();
+        assert_eq!(results[1]["target"], "staging-eu");
+        let single = outcome("x", &[report("api", Status::Complete)], None);
+        assert!(
+            single.summary.starts_with("| Workload |"),
+            "no target table for one target"
         );
     }
 
