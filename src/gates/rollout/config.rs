@@ -22,7 +22,7 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("kubeconfig-path", "Path of a kubeconfig file."),
     InputSpec::new("context", "Kubeconfig context to use."),
     InputSpec::new("targets", "Several clusters in one step, one per line: a kubeconfig context, optionally followed by `eks:<cluster>[@<region>]` for an EKS token. All are rolled out at once, each to its own verdict; the gate fails if any does, and `rollback-on-failure` rolls back every target it changed. Not with `context`/`eks-cluster`.").multiline(),
-    InputSpec::new("eks-cluster", "EKS cluster name: build the EKS token from the AWS credential chain."),
+    InputSpec::new("eks-cluster", "EKS cluster name: build the EKS token from the AWS credential chain. Without a `kubeconfig`/`kubeconfig-path` input, the API server and its CA come from EKS `DescribeCluster`."),
     InputSpec::new("aws-region", "AWS region of the EKS cluster."),
     InputSpec::new("workloads", "Workloads, one per line: `deployment/api`, `statefulset/db`, `daemonset/agent`, or `namespace/kind/name`.").multiline(),
     InputSpec::new("namespace", "Namespace for workloads given without one.").default("default"),

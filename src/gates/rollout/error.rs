@@ -12,6 +12,7 @@ use kube::config::KubeconfigError;
 
 pub use super::api_error::ApiError;
 use super::eks::EksError;
+use super::eks_api::DescribeError;
 use super::names::Workload;
 use crate::error::error_chain;
 use crate::runner::inputs::InputError;
@@ -61,6 +62,15 @@ pub enum Error {
         /// What went wrong.
         #[source]
         source: EksProblem,
+    },
+    /// `DescribeCluster` could not say where the EKS cluster is.
+    #[error("could not read EKS cluster `{cluster}` with DescribeCluster")]
+    EksCluster {
+        /// Cluster name.
+        cluster: String,
+        /// What went wrong.
+        #[source]
+        source: DescribeError,
     },
     /// The API server did not answer.
     #[error("cannot reach the Kubernetes API at {url}")]
@@ -223,6 +233,7 @@ impl Error {
             Error::NoClusterAccess { .. } => "No cluster to talk to",
             Error::Client { .. } => "The Kubernetes client could not be built",
             Error::Eks { .. } => "No EKS token",
+            Error::EksCluster { .. } => "EKS cluster not readable",
             Error::Unreachable { .. } | Error::WatchEnded { .. } => {
                 "The Kubernetes API cannot be reached"
             }

@@ -22,6 +22,7 @@ mod cluster;
 mod config;
 mod duration;
 mod eks;
+mod eks_api;
 mod error;
 mod events;
 mod explain;

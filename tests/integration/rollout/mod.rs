@@ -23,6 +23,7 @@ use crate::common::{Harness, Run};
 
 mod access;
 mod deployments;
+mod eks;
 mod errors;
 mod failfast;
 mod failures;

@@ -103,7 +103,10 @@ async fn one_failing_target_rolls_back_both() {
         "{run}"
     );
 
-    assert_contains(&run.stdout, "target{name=eu}: default/deployment/api: timed out after 3s");
+    assert_contains(
+        &run.stdout,
+        "target{name=eu}: default/deployment/api: timed out after 3s",
+    );
 
     // Both clusters are back at the old image, and kubectl calls both healthy.
     for c in [&us, &eu] {
