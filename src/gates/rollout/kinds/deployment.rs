@@ -1,5 +1,5 @@
 //! Deployments: kubectl's status rules, replica counts, the revision annotation, the new
-//! ReplicaSet and its pods, and `kubectl rollout undo` through the ReplicaSets. Pure.
+//! ReplicaSet, its pods and their `pod-template-hash` (for fail fast). Pure.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
@@ -10,7 +10,7 @@ use super::{
 };
 use crate::gates::rollout::names::WorkloadKind;
 use crate::gates::rollout::status::{Progress, RolloutState, count, spec_not_observed};
-use crate::gates::rollout::undo::{self, UndoError, UndoPlan};
+use crate::gates::rollout::undo;
 
 impl Kind for Deployment {
     const WORKLOAD: WorkloadKind = WorkloadKind::Deployment;
@@ -84,9 +84,6 @@ impl Kind for Deployment {
             .as_ref()
             .and_then(|l| l.get(undo::POD_TEMPLATE_HASH))
             .cloned()
-    }
-    fn plan_undo(&self, history: &[ReplicaSet]) -> Result<UndoPlan, UndoError> {
-        undo::deployment_undo(self, history)
     }
 }
 

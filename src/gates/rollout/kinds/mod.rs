@@ -2,7 +2,7 @@
 //! (`deployment.rs`, `statefulset.rs`, `daemonset.rs`). Everything the watch, the
 //! explanation, the rollback and the report need to know about a kind is answered here:
 //! kubectl's status rules, replica counts, the template and selector, the revision it is
-//! at, which pods belong to the new revision, and what `kubectl rollout undo` restores.
+//! at, and which pods belong to the new revision (what fail fast judges).
 //!
 //! Pure: objects the gate has read go in, values come out. The I/O files are generic over
 //! `K: Kind` and never match on the kind; `workload.rs` picks the Rust type for a
@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 
 use super::names::WorkloadKind;
 use super::status::{Progress, RolloutState};
-use super::undo::{UndoError, UndoPlan};
 
 /// Annotation holding a Deployment's (and its ReplicaSets') revision number.
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
@@ -113,8 +112,6 @@ pub trait Kind: ApiObject {
     /// [`crate::gates::rollout::failfast::at_revision`]; `None` until the controller has made
     /// it. Only meaningful once the controller has observed the generation in question.
     fn pod_revision(&self, history: &[Self::History]) -> Option<String>;
-    /// What `kubectl rollout undo` (without `--to-revision`) would restore.
-    fn plan_undo(&self, history: &[Self::History]) -> Result<UndoPlan, UndoError>;
     /// Why a rollback of this kind may not finish on its own, with the docs link.
     fn rollback_stuck_hint() -> Option<&'static str> {
         None
