@@ -4,18 +4,20 @@
 //! This file is the gate's story and nothing else. The rooms:
 //! - pure: [`config`] (inputs) with [`names`], [`duration`] and [`image_ref`];
 //!   [`kinds`] (everything that differs by kind, one file per kind); [`status`] (is it
-//!   done); [`failfast`] (is it hopeless already); [`explain`] and [`events`] (why not); [`undo`] (what to restore); [`eks`] (the
-//!   token); [`results`] and [`render`] (what people read); [`error`] and [`api_error`];
-//! - I/O, by what they talk to: [`cluster`] (kubeconfig, EKS, the client), [`workload`]
+//!   done); [`failfast`] (is it hopeless already); [`explain`] and [`events`] (why not);
+//!   [`undo`] (what to restore); [`eks`] (the token); [`results`] and [`render`] (what
+//!   people read); [`error`] and [`api_error`];
+//! - I/O, by what they talk to: [`cluster`] (kubeconfig, EKS, the client), [`eks_api`]
+//!   (`DescribeCluster`), [`targets`] (one cluster through the rollout), [`workload`]
 //!   (reading and patching workloads), [`wait`] (the watch), [`podwatch`] (the new
-//!   revision's pods, for fail fast), [`record`] (the GitHub deployment), [`inspect`] (pods, events,
-//!   logs), [`rollback`], [`smoke`] (the smoke command).
+//!   revision's pods, for fail fast), [`record`] (the GitHub deployment), [`inspect`]
+//!   (pods, events, logs), [`rollback`], [`smoke`] (the smoke command).
 //!
-//! Order of work, so that an error never leaves an unexplained half-applied state: read
-//! and check every workload first (unknown workload, RBAC, container, strategy: exit 2
-//! before anything changed), then patch them one by one (an error names what was already
-//! patched, and with `rollback-on-failure` rolls those back and says so), then wait for all
-//! of them at once.
+//! Order of work, so that an error never leaves an unexplained half-applied state: connect
+//! to every target and check every workload first (unknown workload, RBAC, container,
+//! strategy: exit 2 before anything changed), then, on every target at once, patch the
+//! workloads one by one (an error names what was already patched, and with
+//! `rollback-on-failure` rolls those back and says so) and wait for all of them.
 
 mod api_error;
 mod cluster;
