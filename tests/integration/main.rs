@@ -14,11 +14,13 @@ mod coverage_hostile;
 mod coverage_live;
 mod coverage_markdown;
 mod coverage_producers;
+mod coverage_review;
 #[cfg(feature = "services")]
 mod diff_cover;
 mod distribution;
 mod foundation;
 mod github_mock;
+mod github_world;
 #[cfg(feature = "services")]
 mod image;
 mod msrv;

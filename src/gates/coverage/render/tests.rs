@@ -142,8 +142,8 @@ Reports: `coverage.xml` (cobertura), `cover.out` (go). Changed lines from `git d
         "\
 | File | Lines | Line % | Statement % | Branch % | Changed lines covered |
 |---|---|---|---|---|---|
-| `src/a.py` | 2/5 | 40.00% | — | 50.00% | 1/3 (33.33%) |
 | `src/b.py` ⚠️ | 1/3 | 33.33% | — | 100.00% | — |
+| `src/a.py` | 2/5 | 40.00% | — | 50.00% | 1/3 (33.33%) |
 | `D.java` | 1/2 | 50.00% | — | — | — |
 | `c.go` | 1/2 | 50.00% | 75.00% | — | — |
 | `gen/x.py` | 1/1 | 100.00% | — | — | — |
@@ -170,6 +170,11 @@ Reports: `coverage.xml` (cobertura), `cover.out` (go). Changed lines from `git d
             ("statement-coverage", "75.00"),
             ("statements-covered", "3"),
             ("statements-total", "4"),
+            ("base-sha", ""),
+            ("base-line-coverage", ""),
+            ("line-coverage-delta", ""),
+            ("base-branch-coverage", ""),
+            ("branch-coverage-delta", ""),
         ]
     );
     assert_eq!(o.annotations.len(), 4);
@@ -188,9 +193,21 @@ fn text_respects_its_budget() {
     let m = m.finish();
     let c = cfg(&[]);
     let o = render(&m, &DiffState::Off("x".into()), &c, 10_000);
-    assert!(o.text.len() < 10_200);
-    assert!(o.text.contains("more files"));
+    assert!(o.text.len() <= 10_000, "{}", o.text.len());
+    assert!(
+        o.text
+            .contains("_Not listed, to stay within this page's limit: ")
+    );
     assert!(o.text.contains("src/file0000.py"), "worst first");
+    assert!(
+        o.text
+            .contains("<details><summary>`src` (2000 files, 50.00%)</summary>")
+    );
+    let long = o.long_text.as_deref().unwrap_or_default();
+    assert!(
+        long.contains("src/file1999.py") && !long.contains("Not listed"),
+        "the job summary has room for all"
+    );
 }
 
 /// Names a pull request can give its files.
