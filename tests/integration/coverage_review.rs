@@ -297,7 +297,7 @@ fn a_base_branch_that_moved_on_is_compared_at_the_merge_base_also_without_histor
         "the merge-base, not the tip\n{run}"
     );
     assert!(
-        run.summary.contains("the merge-base (from git merge-base)"),
+        run.summary.contains("the merge-base, from git merge-base"),
         "{run}"
     );
 
@@ -312,8 +312,7 @@ fn a_base_branch_that_moved_on_is_compared_at_the_merge_base_also_without_histor
     run.assert_code(0);
     assert_eq!(run.output("base-sha"), Some(c1.as_str()), "{run}");
     assert!(
-        run.summary
-            .contains("the merge-base (from the compare API)"),
+        run.summary.contains("the merge-base, from the compare API"),
         "{run}"
     );
     assert!(

@@ -15,6 +15,7 @@ mod coverage_live;
 mod coverage_markdown;
 mod coverage_producers;
 mod coverage_review;
+mod coverage_review_scale;
 #[cfg(feature = "services")]
 mod diff_cover;
 mod distribution;

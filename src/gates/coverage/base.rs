@@ -89,7 +89,7 @@ async fn walk(ctx: &Context, gh: &GitHub, base: &str, head: &str) -> Result<Base
             match baseline::decode(&run.summary, KIND, &ctx.check_name) {
                 Ok(record) => {
                     let why = if step == 0 {
-                        format!("the merge-base (from {source})")
+                        format!("the merge-base, from {source}")
                     } else {
                         format!(
                             "{step} first parent{} back from the merge-base {} ({})",

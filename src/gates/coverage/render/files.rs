@@ -122,7 +122,12 @@ impl Columns {
             pct_or_dash((r.covered, r.total)),
         );
         if self.delta {
-            let d = base.map_or_else(|| "new".into(), |b| show_delta(*b, (r.covered, r.total)));
+            let now = (r.covered, r.total);
+            let d = match base {
+                None => "new".into(),
+                Some(b) if *b == now => "=".into(),
+                Some(b) => show_delta(*b, now),
+            };
             let _ = write!(row, " {} |", if d.is_empty() { "—" } else { &d });
         }
         if self.statements {
@@ -314,7 +319,7 @@ pub fn render(input: &Input<'_>, budget: usize, collapse_all: bool) -> String {
         );
         files_left += rows.len() - shown;
     } else {
-        files_left += rolled_up(&mut b, &rows, cols, &base_of);
+        files_left += rolled_up(&mut b, &rows, cols, &base_of, input.changed);
     }
     if files_left > 0 {
         left.push(format!("{files_left} files"));
@@ -339,10 +344,11 @@ fn rolled_up(
     rows: &[&FileRow],
     cols: Columns,
     base_of: &dyn Fn(&FileRow) -> Option<(u64, u64)>,
+    changed: &BTreeSet<String>,
 ) -> usize {
     let first: Vec<&&FileRow> = rows
         .iter()
-        .filter(|r| r.below || r.diff.is_some())
+        .filter(|r| r.below || r.diff.is_some() || changed.contains(&r.path))
         .collect();
     let mut listed: BTreeSet<&str> = BTreeSet::new();
     if !first.is_empty() {
