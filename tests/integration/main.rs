@@ -8,6 +8,7 @@
 
 mod common;
 mod coverage;
+mod coverage_components;
 mod coverage_fixtures;
 mod coverage_hostile;
 #[cfg(feature = "services")]

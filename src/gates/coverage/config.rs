@@ -173,6 +173,8 @@ pub struct CoverageConfig {
     pub baseline_required: bool,
     /// When to post the pull-request comment.
     pub comment: CommentMode,
+    /// Monorepo components.
+    pub components: Vec<super::components::Component>,
 }
 
 impl TryFrom<&RawInputs> for CoverageConfig {
@@ -245,7 +247,15 @@ impl TryFrom<&RawInputs> for CoverageConfig {
                 ));
             }
         };
+        let components = super::components::parse(&raw.multiline("components")).map_err(|e| {
+            InputError::invalid(
+                "components",
+                raw.get("components").unwrap_or_default(),
+                format!("{e} (one per line: `name: glob [glob...] [threshold=N]`)"),
+            )
+        })?;
         Ok(Self {
+            components,
             max_drop: percent("max-drop")?,
             baseline_required,
             comment,

@@ -9,6 +9,7 @@
 mod base;
 mod changes;
 pub mod comment;
+pub mod components;
 pub mod config;
 pub mod delta;
 pub mod diff;
@@ -66,6 +67,7 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("source-root", "Prefix to strip from report paths (the directory the report was made in)."),
     InputSpec::new("max-drop", "Most percentage points line coverage may fall against the merge-base's recorded result (`0`: must not fall). Without a baseline the gate passes with a notice."),
     InputSpec::new("baseline-required", "`true`: fail when no baseline is found on the merge-base or its first parents.").default("false"),
+    InputSpec::new("components", "Monorepo components, one per line: `name: glob [glob...] [threshold=N]` (e.g. `api: services/api/** threshold=80`). Each gets its own row, delta and verdict, and an entry in the `components` output; a file belongs to the first component that matches, files in none are `other`.").multiline(),
     InputSpec::new("comment", "The sticky pull-request comment: `off`, `on-change` (when the change touches measured lines, moves a total or fails; an existing comment is always updated) or `always`. Needs `pull-requests: write`.").default("on-change"),
 ];
 
@@ -122,6 +124,10 @@ pub const OUTPUTS: &[OutputSpec] = &[
     OutputSpec {
         name: "files-below-threshold",
         description: "Files under `file-threshold`, one per line.",
+    },
+    OutputSpec {
+        name: "components",
+        description: "With `components`: a JSON array, one object per component and `other` (`name`, `files`, `lines-covered`, `lines-total`, `line-coverage`, `base-line-coverage`, `line-coverage-delta`, `threshold`, `result`).",
     },
     OutputSpec {
         name: "base-sha",
@@ -228,6 +234,13 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         BaseState::NotApplicable => None,
     };
     delta::checks(&mut ev, deltas.as_ref(), &cfg);
+    let base_record = match &base_state {
+        BaseState::Found { record, .. } => Some(record),
+        _ => None,
+    };
+    let component_rows = components::rows(&cfg.components, &ev, base_record);
+    ev.checks.extend(components::check(&component_rows));
+    let component_table = components::table(&component_rows);
     let missing = match &base_state {
         BaseState::Missing { why, .. } => Some(why.as_str()),
         _ => None,
@@ -236,8 +249,12 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         deltas: deltas.as_ref(),
         missing,
         changed: Some(&changed),
+        components: &component_table,
     };
     let mut outcome = render::outcome_with(&ev, &merged, &diff, &cfg, view, CHECK_TEXT_BUDGET);
+    outcome
+        .outputs
+        .push(("components".into(), components::output(&component_rows)));
     attach_record(&mut outcome, &ev, &ctx.check_name);
     if let (Some(pr), Some(gh)) = (pr, ctx.github.as_ref()) {
         let touched = !changed.is_empty()
@@ -252,6 +269,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             &changed,
             missing,
             outcome.verdict,
+            &component_table,
         );
         match comment::post(gh, pr.number, &ctx.check_name, cfg.comment, touched, &body).await {
             comment::Posted::Failed(why) => ctx.commands.warning("Coverage comment", &why),
@@ -293,6 +311,7 @@ fn comment_body(
     changed: &BTreeSet<String>,
     missing: Option<&str>,
     verdict: Verdict,
+    components: &str,
 ) -> String {
     let marker = comment::marker(&ctx.check_name);
     let input = render::files::Input {
@@ -306,6 +325,7 @@ fn comment_body(
         verdict,
         no_base: missing,
         check_run_url: ctx.check_run_url.as_deref(),
+        components,
     };
     render::comment::body(ev, deltas, &input, &cx)
 }

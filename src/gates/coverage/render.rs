@@ -36,6 +36,8 @@ pub struct Base<'a> {
     pub missing: Option<&'a str>,
     /// Paths the change touched.
     pub changed: Option<&'a BTreeSet<String>>,
+    /// The components table (empty without components).
+    pub components: &'a str,
 }
 
 /// The verdict of an evaluation: any failed check fails it.
@@ -77,6 +79,10 @@ pub fn outcome_with(
     };
     let mut summary = summary(ev, merged, diff, cfg);
     summary.push_str(&base_paragraph(ev, base));
+    if !base.components.is_empty() {
+        summary.push('\n');
+        summary.push_str(base.components);
+    }
     // The job summary holds the title, the summary and notes too: keep 64 KiB for them.
     let long_budget = STEP_SUMMARY_LIMIT.saturating_sub(summary.len() + 65_536);
     let text = files::render(&input, text_budget, false);

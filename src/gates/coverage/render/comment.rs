@@ -27,6 +27,8 @@ pub struct Context<'a> {
     pub no_base: Option<&'a str>,
     /// This run's check run.
     pub check_run_url: Option<&'a str>,
+    /// The components table (empty without components).
+    pub components: &'a str,
 }
 
 fn with_delta(now: (u64, u64), base: Option<(u64, u64)>) -> String {
@@ -89,6 +91,10 @@ pub fn body(
         failed = true;
     }
     if failed {
+        md.push('\n');
+    }
+    if !cx.components.is_empty() {
+        md.push_str(cx.components);
         md.push('\n');
     }
     let mut foot = String::from("\n");
