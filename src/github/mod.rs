@@ -1,11 +1,12 @@
 //! GitHub's REST API: the client with its retry policy ([`GitHub`], [`RetryPolicy`]), its
 //! errors ([`ApiError`]), and one file per endpoint family we call (`checks`, `pulls`,
-//! `commits`, `comments`).
+//! `commits`, `comments`, `actions`).
 //!
 //! This module speaks HTTP and JSON and nothing else: it knows no gate, renders no
 //! markdown and reads no environment (the API URL and token are handed in). Gates and
 //! `report/` both use it; it uses neither.
 
+pub mod actions;
 pub mod checks;
 mod client;
 pub mod comments;

@@ -10,6 +10,7 @@ mod common;
 mod coverage;
 mod coverage_components;
 mod coverage_fixtures;
+mod coverage_from_run;
 mod coverage_hostile;
 #[cfg(feature = "services")]
 mod coverage_live;

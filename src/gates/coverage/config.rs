@@ -175,6 +175,10 @@ pub struct CoverageConfig {
     pub comment: CommentMode,
     /// Monorepo components.
     pub components: Vec<super::components::Component>,
+    /// Report on this workflow run (its artifact, its pull request).
+    pub from_run: Option<u64>,
+    /// The artifact holding the reports with `from_run`.
+    pub artifact: String,
 }
 
 impl TryFrom<&RawInputs> for CoverageConfig {
@@ -254,7 +258,16 @@ impl TryFrom<&RawInputs> for CoverageConfig {
                 format!("{e} (one per line: `name: glob [glob...] [threshold=N]`)"),
             )
         })?;
+        let from_run = raw
+            .get("from-run")
+            .map(|v| {
+                v.parse::<u64>()
+                    .map_err(|_| InputError::invalid("from-run", v, "expected a workflow run id"))
+            })
+            .transpose()?;
         Ok(Self {
+            from_run,
+            artifact: raw.get("artifact").unwrap_or("coverage").to_owned(),
             components,
             max_drop: percent("max-drop")?,
             baseline_required,

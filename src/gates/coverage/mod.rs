@@ -17,6 +17,7 @@ mod error;
 pub mod evaluate;
 pub mod extras;
 mod files;
+mod from_run;
 pub mod merge;
 pub mod metric;
 pub mod model;
@@ -68,6 +69,8 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("max-drop", "Most percentage points line coverage may fall against the merge-base's recorded result (`0`: must not fall). Without a baseline the gate passes with a notice."),
     InputSpec::new("baseline-required", "`true`: fail when no baseline is found on the merge-base or its first parents.").default("false"),
     InputSpec::new("components", "Monorepo components, one per line: `name: glob [glob...] [threshold=N]` (e.g. `api: services/api/** threshold=80`). Each gets its own row, delta and verdict, and an entry in the `components` output; a file belongs to the first component that matches, files in none are `other`.").multiline(),
+    InputSpec::new("from-run", "Report on this workflow run (`${{ github.event.workflow_run.id }}` in a `workflow_run` job): its artifact `artifact` holds the reports; the pull request is the open one whose head is the run's commit. Check run and comment go to that commit and pull request. See the README's fork workflow."),
+    InputSpec::new("artifact", "With `from-run`: the name of the artifact holding the reports.").default("coverage"),
     InputSpec::new("comment", "The sticky pull-request comment: `off`, `on-change` (when the change touches measured lines, moves a total or fails; an existing comment is always updated) or `always`. Needs `pull-requests: write`.").default("on-change"),
 ];
 
@@ -162,11 +165,29 @@ pub use error::Error;
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = CoverageConfig::try_from(raw)?;
     let ws = ctx.workspace.clone();
-    let reports = find_reports(&ws, &cfg.files, cfg.default_files)?;
+    // `from-run`: the reports come from the triggering run's artifact, the pull request
+    // from its head commit; everything else is as on a pull request.
+    let from = match cfg.from_run {
+        Some(id) => Some(from_run::prepare(ctx, id, &cfg.artifact).await?),
+        None => None,
+    };
+    let mut from_ctx = None;
+    if let Some(f) = &from {
+        let mut c = ctx.clone();
+        c.event.head_sha = Some(f.pr.head_sha.clone());
+        c.event.base_sha = Some(f.pr.base_sha.clone());
+        c.event.pull_request = Some(f.pr.clone());
+        from_ctx = Some(c);
+    }
+    let ctx = from_ctx.as_ref().unwrap_or(ctx);
+    let report_root = from
+        .as_ref()
+        .map_or_else(|| ws.clone(), |f| f.dir.path().to_path_buf());
+    let reports = find_reports(&report_root, &cfg.files, cfg.default_files)?;
     // Parsing (CPU, one thread per report up to the cores) runs while git lists the
     // tracked files and the changed lines are fetched (processes, network).
     let forced = cfg.format;
-    let ws_for_names = ws.clone();
+    let ws_for_names = report_root.clone();
     let parsing = tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names));
     let pr = ctx.event.pull_request.as_ref();
     let finding_base = async {
