@@ -185,6 +185,10 @@ fn a_recorded_base_gives_deltas_changed_and_indirect_files_and_one_comment_updat
         .filter(|r| r.method == "PATCH" && r.path.contains("/issues/comments/"))
         .count();
     assert_eq!(updates, 1, "the second run updated the first run's comment");
+    // For people to look at: `REVIEW_COMMENT_OUT=/tmp/c.md cargo test ... recorded_base`.
+    if let Some(out) = std::env::var_os("REVIEW_COMMENT_OUT") {
+        std::fs::write(out, body).unwrap();
+    }
 }
 
 #[test]
@@ -204,8 +208,9 @@ fn max_drop_fails_and_zero_means_must_not_fall() {
     run.assert_code(1);
     assert_eq!(run.output("result"), Some("fail"));
     assert!(
-        run.summary
-            .contains("| Line coverage drop | -7.28 points (80.00% → 72.72%) | 0% | ❌ fail |"),
+        run.summary.contains(
+            "| Line coverage drop | -7.28 points (80.00% → 72.72%) | max-drop 0 points | ❌ fail |"
+        ),
         "{run}"
     );
     // The drop is 7.2727… points: exact arithmetic, as for the thresholds.

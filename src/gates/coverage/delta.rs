@@ -10,6 +10,9 @@ use super::config::{CoverageConfig, show_delta, show_percent};
 use super::evaluate::{Check, Evaluation};
 use crate::baseline::{Item, Record};
 
+/// The name of the `max-drop` check.
+pub const DROP_CHECK: &str = "Line coverage drop";
+
 /// The gate name in records.
 pub const KIND: &str = "coverage";
 
@@ -159,7 +162,7 @@ pub fn checks(ev: &mut Evaluation, deltas: Option<&Deltas>, cfg: &CoverageConfig
             if let Some(max) = cfg.max_drop {
                 let dropped = max.dropped_more_than(d.lines, ev.lines);
                 ev.checks.push(Check {
-                    name: "Line coverage drop",
+                    name: DROP_CHECK,
                     measured: format!(
                         "{} points ({}% → {}%)",
                         show_delta(d.lines, ev.lines),

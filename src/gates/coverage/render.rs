@@ -40,6 +40,16 @@ pub struct Base<'a> {
     pub components: &'a str,
 }
 
+/// A check's threshold as people read it: `max-drop 0.5 points` for the drop, else
+/// `threshold 80%`.
+pub(super) fn threshold_text(check: &str, t: super::config::Percent) -> String {
+    if check == super::delta::DROP_CHECK {
+        format!("max-drop {} points", t.to_string().trim_end_matches('%'))
+    } else {
+        format!("threshold {t}")
+    }
+}
+
 /// The verdict of an evaluation: any failed check fails it.
 pub fn verdict(ev: &Evaluation) -> Verdict {
     if ev.checks.iter().any(|c| c.pass == Some(false)) {
@@ -194,7 +204,13 @@ fn summary(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &CoverageCon
         };
         let th = c
             .threshold
-            .map(|p| p.to_string())
+            .map(|p| {
+                if c.name == super::delta::DROP_CHECK {
+                    threshold_text(c.name, p)
+                } else {
+                    p.to_string()
+                }
+            })
             .unwrap_or_else(|| "—".into());
         let _ = writeln!(summary, "| {} | {} | {th} | {result} |", c.name, c.measured);
     }

@@ -85,7 +85,7 @@ pub fn body(
     for c in ev.checks.iter().filter(|c| c.pass == Some(false)) {
         let th = c
             .threshold
-            .map(|t| format!(" (threshold {t})"))
+            .map(|t| format!(" ({})", super::threshold_text(c.name, t)))
             .unwrap_or_default();
         let _ = writeln!(md, "- ❌ {}: {}{th}", c.name, c.measured);
         failed = true;
@@ -103,7 +103,7 @@ pub fn body(
             let _ = write!(
                 foot,
                 "Compared with {} ({}){}.",
-                md_code(&d.sha, Md::Prose),
+                md_code(d.sha.get(..12).unwrap_or(&d.sha), Md::Prose),
                 md_text(&d.why),
                 if d.url.is_empty() {
                     String::new()
