@@ -282,6 +282,50 @@ fn no_run_on_the_merge_base_walks_first_parents_and_says_which() {
 }
 
 #[test]
+fn a_malformed_or_foreign_record_is_ignored_with_a_notice_and_the_walk_goes_on() {
+    let mock = MockGitHub::start();
+    let world = install(&mock);
+    let dir = repo();
+    let d = dir.path();
+    let c1 = commit(d, &[("src/app.py", src(10))], "c1");
+    push_run(&mock, d, &c1, &report(&[("src/app.py", 5, 10)])).assert_code(0);
+    let c2 = commit(d, &[("README", "docs".into())], "c2");
+    let c3 = commit(d, &[("README", "more docs".into())], "c3");
+    {
+        // c3 and c2 carry check runs of our name whose records cannot be used.
+        let mut w = world.lock().unwrap();
+        let good = w.runs[0].summary.clone();
+        let mut fake = |sha: &str, summary: String| {
+            let mut r = w.runs[0].clone();
+            r.id += 100 + u64::from(sha.as_bytes()[0]);
+            r.head_sha = sha.into();
+            r.summary = summary;
+            w.runs.push(r);
+        };
+        fake(&c3, good.replace("record v1 ", "record v7 "));
+        fake(&c2, good.replace("record v1 ", "record v1 %%%"));
+    }
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    let head = commit(d, &[("src/app.py", src(11))], "feature");
+    let run = pr_harness(&mock, d, &c3, &head, &report(&[("src/app.py", 6, 11)])).run();
+    run.assert_code(0);
+    assert_eq!(run.output("base-sha"), Some(c1.as_str()), "{run}");
+    let notices: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::notice"))
+        .collect();
+    assert_eq!(notices.len(), 2, "{run}");
+    assert!(notices[0].contains("version 7"), "{notices:?}");
+    assert!(notices[1].contains("malformed"), "{notices:?}");
+    assert!(
+        run.summary
+            .contains("2 first parents back from the merge-base"),
+        "{run}"
+    );
+}
+
+#[test]
 fn a_base_branch_that_moved_on_is_compared_at_the_merge_base_also_without_history() {
     let mock = MockGitHub::start();
     let world = install(&mock);

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use super::super::config::{show_delta, show_percent};
 use super::super::delta::{Deltas, FileDelta};
 use super::super::evaluate::{Evaluation, FileRow};
-use crate::untrusted::{Md, md_code};
+use crate::untrusted::{Md, html_text, md_code};
 
 /// More files than this are rolled up by directory.
 pub const ROLLUP_AT: usize = 100;
@@ -395,8 +395,8 @@ fn rolled_up(
     let mut left = 0;
     for (d, (fs, c, t)) in &order {
         let open = format!(
-            "\n<details><summary>{} ({} files, {})</summary>\n\n",
-            md_code(d, Md::Prose),
+            "\n<details><summary><code>{}</code> ({} files, {})</summary>\n\n",
+            html_text(d),
             fs.len(),
             pct_or_dash((*c, *t))
         );
