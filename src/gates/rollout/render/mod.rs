@@ -129,6 +129,8 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
         title: title(image, reports, &failed, smoke_failed.is_some(), rolled_back),
         summary: summary(reports, smoke),
         text,
+        record: None,
+        long_text: None,
         annotations,
         outputs: vec![
             (
