@@ -3,6 +3,7 @@
 //! every transient state waits with a warning line. kubectl judges both: once the fake is
 //! settled past the deadline, `kubectl rollout status` fails a rollout the gate failed fast;
 //! `kubectl get pods` shows the reason the gate named (the fake's pod shapes are kubectl's).
+//! A token that may not watch pods turns fail fast off with a warning.
 
 use std::time::Duration;
 
@@ -292,4 +293,32 @@ async fn fail_fast_false_waits_as_kubectl_does() {
     assert_eq!(api["status"], "timeout", "{api}");
     assert_eq!(api["fail_fast"], serde_json::Value::Null);
     assert_agrees(&run, &c.kubectl_status("deployment/api", "1s"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_access_to_pods_fail_fast_steps_aside() {
+    // A token that may not list pods: one warning, then kubectl's exact wait.
+    let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
+    c.fake.forbid(fake_kube::ForbiddenRule {
+        verbs: vec!["list".into(), "watch".into()],
+        group: Some(String::new()),
+        resource: "pods".into(),
+        namespace: None,
+        name: None,
+    });
+    let h = c
+        .gate("deployment/api", "example.com/api:2-pull-error")
+        .input("timeout", "60s");
+    let d = Drive {
+        hold: Hold::OnDeploymentFailure,
+        ..Drive::default()
+    };
+    let (run, _) = drive(&c, h, d).await;
+    run.assert_code(1);
+    let api = result_of(&run, "default/deployment/api");
+    assert_eq!(api["fail_fast"], serde_json::Value::Null, "{api}");
+    assert_contains(text(&api["message"]), "exceeded its progress deadline");
+    assert_contains(&log(&run), "cannot watch its pods");
+    assert_contains(&log(&run), "fail-fast is off, waiting as kubectl does");
+    assert_agrees(&run, &c.kubectl_status("deployment/api", "5s"));
 }
