@@ -6,6 +6,7 @@
 use std::fmt::Write as _;
 
 use crate::outcome::Outcome;
+use crate::runner::summary::STEP_SUMMARY_LIMIT;
 use crate::untrusted::{Md, md_block, md_code, md_text};
 
 use super::config::{Flaky, TestsConfig};
@@ -28,11 +29,19 @@ pub fn outcome(
     cfg: &TestsConfig,
     text_budget: usize,
 ) -> Outcome {
+    let summary = summary(tally, read, cfg);
+    let text = details(ev, tally, text_budget);
+    // The job summary (1 MiB) holds more failures than the check run; keep 64 KiB of it
+    // for the title, the summary and the reporter's notes.
+    let long_budget = STEP_SUMMARY_LIMIT.saturating_sub(summary.len() + 65_536);
+    let long = details(ev, tally, long_budget);
     Outcome {
         verdict: ev.verdict,
         title: title(tally),
-        summary: summary(tally, read, cfg),
-        text: details(ev, tally, text_budget),
+        summary,
+        long_text: (long != text).then_some(long),
+        text,
+        record: None,
         annotations: ev.annotations.clone(),
         outputs: outputs(tally, ev),
     }
