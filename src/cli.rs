@@ -48,7 +48,7 @@ fn input_arg(spec: &InputSpec) -> Arg {
 pub fn command() -> Command {
     let mut cmd = Command::new("rust-ci-action")
         .version(env!("CARGO_PKG_VERSION"))
-        .about("Coverage, image and rollout gates for GitHub Actions. Without a subcommand, runs as an action step and reads INPUT_* variables.")
+        .about("Coverage, image, rollout and tests gates for GitHub Actions. Without a subcommand, runs as an action step and reads INPUT_* variables.")
         .subcommand_required(false);
     for gate in GateKind::ALL {
         let mut sub = Command::new(gate.name()).about(gate.about());

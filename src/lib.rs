@@ -4,6 +4,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod crash;
 pub mod error;
@@ -14,7 +15,9 @@ pub mod oci;
 pub mod outcome;
 pub mod paths;
 pub mod report;
+pub mod reports;
 pub mod runner;
 pub mod secret;
 pub mod spec;
 pub mod untrusted;
+pub mod xml;

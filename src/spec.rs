@@ -67,7 +67,7 @@ pub struct OutputSpec {
 
 /// Inputs every gate reads.
 pub const COMMON_INPUTS: &[InputSpec] = &[
-    InputSpec::new("gate", "Which gate to run: `coverage`, `image` or `rollout`."),
+    InputSpec::new("gate", "Which gate to run: `coverage`, `image`, `rollout` or `tests`."),
     InputSpec::new(
         "github-token",
         "Token for the check run and the pull-request files API. Needs `checks: write` (and `pull-requests: read` for diff coverage on shallow clones). Without it, or with a read-only fork token, results go to annotations and the job summary.",

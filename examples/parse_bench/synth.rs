@@ -108,7 +108,7 @@ fn cobertura<W: Write>(
     )?;
     for (f, id) in ids.enumerate() {
         let f = f as u64;
-        if f % PER_PACKAGE == 0 {
+        if f.is_multiple_of(PER_PACKAGE) {
             if f > 0 {
                 writeln!(w, "\t\t\t</classes>\n\t\t</package>")?;
                 if w.written >= bytes {
@@ -194,7 +194,7 @@ fn jacoco<W: Write>(
     let mut open = false;
     for (f, id) in ids.enumerate() {
         let f = f as u64;
-        if f % PER_PACKAGE == 0 {
+        if f.is_multiple_of(PER_PACKAGE) {
             if open {
                 writeln!(w, "</package>")?;
                 if w.written >= bytes {
@@ -263,7 +263,7 @@ fn clover<W: Write>(
     let mut open = false;
     for (f, id) in ids.enumerate() {
         let f = f as u64;
-        if f % PER_PACKAGE == 0 {
+        if f.is_multiple_of(PER_PACKAGE) {
             if open {
                 writeln!(w, "    </package>")?;
                 if w.written >= bytes {

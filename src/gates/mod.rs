@@ -4,6 +4,7 @@
 pub mod coverage;
 pub mod image;
 pub mod rollout;
+pub mod tests;
 
 use std::path::PathBuf;
 
@@ -24,11 +25,18 @@ pub enum GateKind {
     Image,
     /// Kubernetes rollout.
     Rollout,
+    /// Test results.
+    Tests,
 }
 
 impl GateKind {
     /// Every gate.
-    pub const ALL: [GateKind; 3] = [GateKind::Coverage, GateKind::Image, GateKind::Rollout];
+    pub const ALL: [GateKind; 4] = [
+        GateKind::Coverage,
+        GateKind::Image,
+        GateKind::Rollout,
+        GateKind::Tests,
+    ];
 
     /// The name used in `gate:` and as CLI subcommand.
     pub fn name(self) -> &'static str {
@@ -36,6 +44,7 @@ impl GateKind {
             GateKind::Coverage => "coverage",
             GateKind::Image => "image",
             GateKind::Rollout => "rollout",
+            GateKind::Tests => "tests",
         }
     }
 
@@ -51,6 +60,9 @@ impl GateKind {
             GateKind::Rollout => {
                 "Point Kubernetes workloads at a new image and wait like `kubectl rollout status`"
             }
+            GateKind::Tests => {
+                "Fail on failed tests from JUnit or go test reports, annotate each failure where it failed, name flaky tests"
+            }
         }
     }
 
@@ -60,6 +72,7 @@ impl GateKind {
             GateKind::Coverage => coverage::INPUTS,
             GateKind::Image => image::INPUTS,
             GateKind::Rollout => rollout::INPUTS,
+            GateKind::Tests => tests::INPUTS,
         }
     }
 
@@ -69,6 +82,7 @@ impl GateKind {
             GateKind::Coverage => coverage::OUTPUTS,
             GateKind::Image => image::OUTPUTS,
             GateKind::Rollout => rollout::OUTPUTS,
+            GateKind::Tests => tests::OUTPUTS,
         }
     }
 }
@@ -79,7 +93,7 @@ impl std::str::FromStr for GateKind {
         GateKind::ALL
             .into_iter()
             .find(|g| g.name() == s)
-            .ok_or_else(|| "expected one of coverage, image, rollout".to_owned())
+            .ok_or_else(|| "expected one of coverage, image, rollout, tests".to_owned())
     }
 }
 
@@ -97,6 +111,11 @@ pub struct Context {
     pub commands: Commands,
     /// The directory relative paths are resolved against (`GITHUB_WORKSPACE` or the cwd).
     pub workspace: PathBuf,
+    /// The check run's name (`check-name`): what a gate's baseline record and pull-request
+    /// comment are keyed by.
+    pub check_name: String,
+    /// The web URL of this run's check run, when one was created (for links).
+    pub check_run_url: Option<String>,
 }
 
 /// A gate could not do its job.
@@ -114,6 +133,9 @@ pub enum GateError {
     /// Rollout gate.
     #[error(transparent)]
     Rollout(#[from] rollout::Error),
+    /// Tests gate.
+    #[error(transparent)]
+    Tests(#[from] tests::Error),
     /// The gate panicked (a bug): caught so the check run is still completed.
     #[error("rust-ci-action crashed: {0}")]
     Crashed(String),
@@ -125,6 +147,7 @@ pub async fn run(kind: GateKind, raw: &RawInputs, ctx: &Context) -> Result<Outco
         GateKind::Coverage => coverage::run(raw, ctx).await?,
         GateKind::Image => image::run(raw, ctx).await?,
         GateKind::Rollout => rollout::run(raw, ctx).await?,
+        GateKind::Tests => tests::run(raw, ctx).await?,
     })
 }
 
@@ -139,6 +162,7 @@ impl GateError {
             GateError::Coverage(e) => (e.title(), e.help()),
             GateError::Image(_) => ("The image gate could not run", None),
             GateError::Rollout(e) => (e.title(), e.help()),
+            GateError::Tests(e) => (e.title(), e.help()),
             GateError::Crashed(_) => (
                 "rust-ci-action crashed",
                 Some("This is a bug in rust-ci-action; please report it with this message."),

@@ -42,7 +42,7 @@ fn flatten(prefix: &str, v: &Value, out: &mut String) {
 }
 
 /// Every channel a person reads, as one document.
-fn document(run: &Run, mock: &MockGitHub) -> String {
+pub(crate) fn document(run: &Run, mock: &MockGitHub) -> String {
     let mut doc = format!("=== exit code\n{}\n", run.code);
     doc.push_str("\n=== workflow commands\n");
     for line in run.stdout.lines().filter(|l| l.starts_with("::")) {
@@ -90,7 +90,7 @@ fn assert_snapshot(name: &str, repo: &PrRepo, doc: &str) {
     settings.bind(|| insta::assert_snapshot!(name, doc));
 }
 
-fn regex_escape(s: &str) -> String {
+pub(crate) fn regex_escape(s: &str) -> String {
     s.chars()
         .flat_map(|c| {
             let special = "\\.+*?()|[]{}^$#&-~".contains(c);

@@ -1,4 +1,4 @@
-//! `action.yml`, `{coverage,image,rollout}/action.yml` and the README's inputs/outputs
+//! `action.yml`, `{coverage,image,rollout,tests}/action.yml` and the README's inputs/outputs
 //! tables are generated from the spec tables (`src/spec.rs`, `src/gates/*/mod.rs`), so they
 //! cannot drift: `UPDATE_ACTION_FILES=1 cargo test --test integration distribution`
 //! rewrites them; without it these tests fail on any difference.
@@ -139,7 +139,7 @@ fn render_action(gate: Option<GateKind>) -> String {
     let (name, description, inputs, outputs, launcher) = match gate {
         None => (
             "rust-ci-action".to_owned(),
-            "Coverage, image and rollout gates for GitHub Actions, in one binary".to_owned(),
+            "Coverage, image, rollout and tests gates for GitHub Actions, in one binary".to_owned(),
             root_inputs(),
             root_outputs(),
             "$GITHUB_ACTION_PATH/dist/launcher.sh",

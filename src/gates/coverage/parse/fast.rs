@@ -1,4 +1,4 @@
-//! The fast XML tokenizer: the same [`Ev`] stream as the full reader ([`super::xml`])
+//! The fast XML tokenizer: the same [`Ev`] stream as the full reader ([`crate::xml`])
 //! for the plain XML every coverage tool writes, straight from a UTF-8 chunk in memory:
 //! `memchr` to the next `<`, a quote-aware scan to the tag's `>`, and the tag handed to
 //! the format's handler as a borrowed [`BytesStart`] without copying or re-validating.
@@ -17,9 +17,9 @@ use memchr::{memchr, memmem};
 use quick_xml::events::BytesStart;
 
 use super::chunk::Chunked;
-use super::xml::{Ctx, Ev, MAX_DEPTH};
 use super::{MAX_VALUE, ParseError};
 use crate::gates::coverage::model::Report;
+use crate::xml::{Ctx, Ev, MAX_DEPTH};
 
 /// Whether the fast path finished its chunk or gave it up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

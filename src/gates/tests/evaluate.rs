@@ -1,0 +1,136 @@
+//! The verdict and the annotations: failures (and flaky tests when `flaky: fail`) fail
+//! the gate; each failure is annotated where it failed, each flaky test as a warning.
+//! Pure: locations come from [`super::locate`] with the mapper given.
+
+use crate::outcome::{Annotation, Level, Verdict};
+use crate::paths::PathMapper;
+
+use super::config::{Flaky, TestsConfig};
+use super::locate::{Located, locate};
+use super::model::{Case, Status, Tally};
+
+/// Lines of a failure's text an annotation quotes.
+const ANNOTATION_LINES: usize = 20;
+
+/// What the gate decided.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Pass or fail.
+    pub verdict: Verdict,
+    /// Where each kept failure happened (same order as [`Tally::failures`]).
+    pub failure_at: Vec<Option<Located>>,
+    /// Where each kept flaky test failed on its first run.
+    pub flaky_at: Vec<Option<Located>>,
+    /// One per kept failure and flaky test.
+    pub annotations: Vec<Annotation>,
+}
+
+/// Decide and locate.
+pub fn evaluate(tally: &Tally, mapper: &PathMapper, cfg: &TestsConfig) -> Evaluation {
+    let failing = tally.failed + tally.errored > 0 || (cfg.flaky == Flaky::Fail && tally.flaky > 0);
+    let mut rm = mapper.for_report(&[]);
+    let failure_at: Vec<Option<Located>> =
+        tally.failures.iter().map(|c| locate(c, &mut rm)).collect();
+    let flaky_at: Vec<Option<Located>> = tally.flakies.iter().map(|c| locate(c, &mut rm)).collect();
+    let n = tally.failures.len();
+    let mut annotations = Vec::with_capacity(n + tally.flakies.len());
+    for (i, (case, at)) in tally.failures.iter().zip(&failure_at).enumerate() {
+        let title = format!("{}: {}", headline(case), case.full_name());
+        annotations.push(annotation(
+            Level::Failure,
+            &title,
+            case,
+            at.as_ref(),
+            (n - i) as i64 + 1_000_000,
+        ));
+    }
+    let level = if cfg.flaky == Flaky::Fail {
+        Level::Failure
+    } else {
+        Level::Warning
+    };
+    for (case, at) in tally.flakies.iter().zip(&flaky_at) {
+        let title = format!(
+            "Flaky test (passed after {} failed {}): {}",
+            case.retries.max(1),
+            if case.retries > 1 { "runs" } else { "run" },
+            case.full_name()
+        );
+        annotations.push(annotation(level, &title, case, at.as_ref(), 0));
+    }
+    Evaluation {
+        verdict: if failing {
+            Verdict::Fail
+        } else {
+            Verdict::Pass
+        },
+        failure_at,
+        flaky_at,
+        annotations,
+    }
+}
+
+/// "Test failed" or "Test errored" (with the retries it had).
+pub fn headline(case: &Case) -> String {
+    let what = if case.status == Some(Status::Errored) {
+        "Test errored"
+    } else {
+        "Test failed"
+    };
+    match case.retries {
+        0 => what.to_owned(),
+        1 => format!("{what} (also on 1 retry)"),
+        n => format!("{what} (also on {n} retries)"),
+    }
+}
+
+/// The message, then the first lines of the trace.
+pub fn failure_text(case: &Case, lines: usize) -> String {
+    let mut out = String::new();
+    let message = case.message.text.trim();
+    let details = case.details.text.trim_matches('\n');
+    // The trace often starts with the message: then the trace alone says it.
+    if !message.is_empty() && !details.trim_start().starts_with(message) {
+        out.push_str(message);
+        out.push('\n');
+    }
+    let mut shown = 0;
+    for line in details.lines().take(lines) {
+        out.push_str(line);
+        out.push('\n');
+        shown += 1;
+    }
+    if details.lines().nth(shown).is_some() || case.details.cut {
+        out.push_str("…\n");
+    }
+    out.trim_end().to_owned()
+}
+
+fn annotation(
+    level: Level,
+    title: &str,
+    case: &Case,
+    at: Option<&Located>,
+    priority: i64,
+) -> Annotation {
+    let mut message = failure_text(case, ANNOTATION_LINES);
+    if message.is_empty() {
+        message = title.to_owned();
+    }
+    if let Some(Located { line: None, .. }) = at {
+        message.push_str("\n(the report gives no line in this file)");
+    }
+    let (path, line) = match at {
+        Some(l) => (Some(l.path.clone()), Some(l.line.unwrap_or(1))),
+        None => (None, None),
+    };
+    Annotation {
+        path,
+        start_line: line,
+        end_line: line,
+        level,
+        title: Some(title.to_owned()),
+        message,
+        priority,
+    }
+}
