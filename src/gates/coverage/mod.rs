@@ -19,6 +19,7 @@ pub mod render;
 
 use crate::gates::Context;
 use crate::outcome::Outcome;
+use crate::paths::{Mapped, PathMapper};
 use crate::runner::inputs::RawInputs;
 use crate::spec::{InputSpec, OutputSpec};
 use changes::changed_lines;
@@ -27,7 +28,6 @@ use evaluate::DiffState;
 use files::{find_reports, parse_all, tracked_files};
 use merge::{Merged, Merger};
 use model::Report;
-use crate::paths::{Mapped, PathMapper};
 
 /// Default report locations, tried when `files` is not given.
 pub const DEFAULT_FILES: &[&str] = &[

@@ -119,12 +119,19 @@ pub struct Built {
 #[derive(Debug, Default)]
 pub struct Docker {
     config_dir: Option<PathBuf>,
+    buildkit: bool,
 }
 
 impl Docker {
     /// Use this `DOCKER_CONFIG` for every later command (`None`: the user's own).
     pub fn use_config(&mut self, dir: Option<PathBuf>) {
         self.config_dir = dir;
+    }
+
+    /// Ask for BuildKit (`DOCKER_BUILDKIT=1`): secrets and ssh mounts need it, and a CLI
+    /// that would otherwise use the legacy builder then says so instead of ignoring them.
+    pub fn require_buildkit(&mut self) {
+        self.buildkit = true;
     }
 
     fn command(&self, args: &[OsString]) -> tokio::process::Command {
@@ -135,6 +142,9 @@ impl Docker {
         }
         // Line-oriented BuildKit output (no TTY animation) for the log.
         c.env("BUILDKIT_PROGRESS", "plain");
+        if self.buildkit {
+            c.env("DOCKER_BUILDKIT", "1");
+        }
         c
     }
 

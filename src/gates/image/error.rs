@@ -20,6 +20,11 @@ pub enum Error {
         "input `tags` is required when the commit is unknown (no GITHUB_SHA for the default `sha-<short sha>`)"
     )]
     NoTags,
+    /// Every `tags` line was left out for this run.
+    #[error(
+        "input `tags`: no line applies to this run (each has a placeholder without a value here, or `@default-branch` on another branch)"
+    )]
+    NoTagApplies,
     /// No registry given and ECR not used.
     #[error(
         "input `registry` is required unless Amazon ECR is used (`ecr: true`, an ECR host, or AWS credentials)"
@@ -139,6 +144,16 @@ pub enum Error {
     Oidc {
         /// What went wrong.
         detail: String,
+    },
+    /// A `secret-files` entry that cannot be used.
+    #[error("input `secret-files`: secret `{id}`: {} {why}", path.display())]
+    SecretFile {
+        /// The secret's id.
+        id: String,
+        /// The path as given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        why: &'static str,
     },
     /// A registry client could not be built.
     #[error("could not create the HTTP client")]

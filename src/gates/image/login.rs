@@ -30,8 +30,12 @@ pub fn mask(commands: &Commands, creds: &Credentials) {
     }
 }
 
-/// Mask what the inputs themselves hold (a password given as input).
+/// Mask what the inputs themselves hold (a password given as input, each build secret's
+/// value: `app` masks the `secrets` input whole, which does not cover one line of it).
 pub fn mask_inputs(cfg: &ImageConfig, commands: &Commands) {
+    for value in cfg.options.secret_values() {
+        commands.add_mask(value.expose());
+    }
     if let AuthSource::Password { username, password } = &cfg.auth {
         let creds = Credentials {
             username: username.clone(),

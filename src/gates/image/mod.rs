@@ -19,6 +19,7 @@
 
 mod auth;
 mod aws;
+mod build_options;
 mod challenge;
 mod config;
 mod docker;
@@ -72,6 +73,11 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let work = WorkDir::create(&ctx.env, &login.registry, login.creds.as_ref())
         .map_err(Error::DockerConfig)?;
     docker.use_config(work.config_dir());
+    if cfg.options.needs_buildkit() {
+        docker.require_buildkit();
+    }
+    let secrets = work.build_secrets(&cfg.options.secrets, &ctx.workspace)?;
+    let ssh: Vec<String> = cfg.options.ssh.iter().map(|s| s.flag()).collect();
     let client = RegistryClient::new(&login.registry, login.creds.clone(), Backoff::default())
         .map_err(Error::Http)?;
     if !use_buildx && (!cfg.cache_from.is_empty() || !cfg.cache_to.is_empty()) {
@@ -96,6 +102,9 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         cache_from: &cfg.cache_from,
         cache_to: &cfg.cache_to,
         push: cfg.push,
+        network: cfg.options.network.flag(),
+        secrets: &secrets,
+        ssh: &ssh,
     };
 
     // The credential check runs while the build does: a refusal ends the build (the child
@@ -168,15 +177,20 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     }))
 }
 
-/// The tags given, or the defaults from the run; none at all is an error.
+/// The tags given (templates filled from the run), or the defaults from the run; none at
+/// all is an error.
 fn tags(cfg: &ImageConfig, run: &RunInfo) -> Result<Vec<Tag>, Error> {
-    let tags = if cfg.tags.is_empty() {
-        metadata::default_tags(run)
-    } else {
-        cfg.tags.clone()
-    };
+    if cfg.tags.is_empty() {
+        let tags = metadata::default_tags(run);
+        return if tags.is_empty() {
+            Err(Error::NoTags)
+        } else {
+            Ok(tags)
+        };
+    }
+    let tags = metadata::expand_tags(&cfg.tags, run);
     if tags.is_empty() {
-        return Err(Error::NoTags);
+        return Err(Error::NoTagApplies);
     }
     Ok(tags)
 }
@@ -206,6 +220,10 @@ fn run_info(ctx: &Context) -> RunInfo {
         git_ref: ctx.env.git_ref.clone(),
         ref_type: ctx.env.ref_type.clone(),
         ref_name: ctx.env.ref_name.clone(),
+        event_name: Some(ctx.event.name.clone()).filter(|n| !n.is_empty()),
+        event_head_sha: ctx.event.head_sha.clone(),
+        pr_number: ctx.event.pull_request.as_ref().map(|p| p.number),
+        default_branch: ctx.event.default_branch.clone(),
         created: jiff::Timestamp::now()
             .round(jiff::Unit::Second)
             .map(|t| t.to_string())

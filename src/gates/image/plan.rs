@@ -62,6 +62,12 @@ pub struct BuildRequest<'a> {
     pub cache_to: &'a [String],
     /// Push (buildx pushes during the build).
     pub push: bool,
+    /// `--network` for `RUN` steps (`None`: the builder's default).
+    pub network: Option<&'a str>,
+    /// Build secrets: id and the file BuildKit reads it from (never the value itself).
+    pub secrets: &'a [(String, PathBuf)],
+    /// `--ssh` values.
+    pub ssh: &'a [String],
 }
 
 fn common_flags(req: &BuildRequest<'_>, argv: &mut Vec<OsString>) {
@@ -86,6 +92,21 @@ fn common_flags(req: &BuildRequest<'_>, argv: &mut Vec<OsString>) {
     if !req.platforms.is_empty() {
         argv.push("--platform".into());
         argv.push(req.platforms.join(",").into());
+    }
+    if let Some(n) = req.network {
+        argv.push("--network".into());
+        argv.push(n.into());
+    }
+    for (id, file) in req.secrets {
+        // Only the id and the file's path: the value stays in the 0600 file.
+        let mut spec = OsString::from(format!("id={id},src="));
+        spec.push(file);
+        argv.push("--secret".into());
+        argv.push(spec);
+    }
+    for s in req.ssh {
+        argv.push("--ssh".into());
+        argv.push(s.into());
     }
 }
 
@@ -196,6 +217,9 @@ mod tests {
             cache_from: cf,
             cache_to: ct,
             push: true,
+            network: None,
+            secrets: &[],
+            ssh: &[],
         }
     }
 
@@ -291,6 +315,9 @@ mod tests {
             cache_from: &["type=gha".to_owned()],
             cache_to: &["type=gha".to_owned()],
             push: true,
+            network: None,
+            secrets: &[],
+            ssh: &[],
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("/t/iid"))),
@@ -308,6 +335,38 @@ mod tests {
         assert_eq!(
             s(&push_argv(&refs[0])),
             ["push", "127.0.0.1:5000/team/api:sha-1234567"]
+        );
+    }
+
+    #[test]
+    fn network_secrets_and_ssh_flags_carry_no_value() {
+        let refs = vec!["r.io/a:v1".to_owned()];
+        let secrets = vec![("npm".to_owned(), PathBuf::from("/t/secrets/1"))];
+        let ssh = vec!["default".to_owned(), "gh=/k".to_owned()];
+        let req = BuildRequest {
+            context: Path::new("."),
+            dockerfile: Path::new("D"),
+            refs: &refs,
+            labels: &[],
+            build_args: &[],
+            target: None,
+            platforms: &[],
+            cache_from: &[],
+            cache_to: &[],
+            push: false,
+            network: Some("none"),
+            secrets: &secrets,
+            ssh: &ssh,
+        };
+        assert_eq!(
+            s(&docker_build_argv(&req, Path::new("i"))).join(" "),
+            "build --file D --tag r.io/a:v1 --network none --secret id=npm,src=/t/secrets/1 \
+             --ssh default --ssh gh=/k --iidfile i ."
+        );
+        let argv = s(&buildx_argv(&req, Path::new("m"), Path::new("i")));
+        assert!(
+            argv.join(" ")
+                .contains("--network none --secret id=npm,src=/t/secrets/1")
         );
     }
 
