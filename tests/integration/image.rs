@@ -26,6 +26,7 @@ use crate::common::{Harness, Run, repo_root, service_env};
 mod credentials;
 mod inputs;
 mod push;
+mod reruns;
 mod results;
 mod secrets;
 mod transcripts;

@@ -21,7 +21,7 @@ use super::output::{self, BuildxMetadata};
 use super::plan::{self, BuildRequest};
 use super::registry::Backoff;
 use super::workdir::user_docker_dir;
-use crate::oci::{Digest, Tag};
+use crate::oci::Digest;
 use crate::runner::commands::{Commands, Stream};
 use crate::runner::env::RunnerEnv;
 
@@ -298,23 +298,13 @@ impl Docker {
         })
     }
 
-    /// `docker push` each reference (one per tag, in order); what each push reported.
-    pub async fn push_all(
+    /// `docker push` one reference, retrying transient failures; the digest it reports.
+    pub async fn push(
         &self,
         commands: &Commands,
-        refs: &[String],
-        tags: &[Tag],
-    ) -> Result<Vec<(String, Digest)>, Error> {
-        let mut pushed = Vec::new();
-        for (reference, tag) in refs.iter().zip(tags) {
-            let digest = self.push(commands, reference, tag.as_str()).await?;
-            pushed.push((reference.clone(), digest));
-        }
-        Ok(pushed)
-    }
-
-    /// `docker push` one reference, retrying transient failures; the digest it reports.
-    async fn push(&self, commands: &Commands, reference: &str, tag: &str) -> Result<Digest, Error> {
+        reference: &str,
+        tag: &str,
+    ) -> Result<Digest, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;

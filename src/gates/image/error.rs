@@ -82,6 +82,26 @@ pub enum Error {
         /// Last lines of output.
         tail: String,
     },
+    /// The tag exists with another image and the registry refuses to overwrite it.
+    #[error(
+        "{reference} already holds {existing} and the registry does not overwrite tags; this build is a different image (config {built}): push it under a new tag, or remove the old one"
+    )]
+    TagExists {
+        /// Full reference.
+        reference: String,
+        /// The manifest digest the tag holds.
+        existing: Digest,
+        /// This build's image id (config digest), or `unknown`.
+        built: String,
+    },
+    /// The registry refused the push because the tag exists (and could not be read before).
+    #[error(
+        "{reference}: the registry refused to overwrite an existing tag; push under a new tag, or remove the old one"
+    )]
+    TagRefused {
+        /// Full reference.
+        reference: String,
+    },
     /// A push or build did not report a digest.
     #[error("{what} reported no digest for {reference}")]
     NoDigest {

@@ -24,6 +24,7 @@ mod challenge;
 mod config;
 mod docker;
 mod error;
+mod git;
 mod host;
 mod login;
 mod manifest;
@@ -32,6 +33,7 @@ mod output;
 mod plan;
 mod registry;
 mod render;
+mod rerun;
 mod spec;
 mod verify;
 mod workdir;
@@ -57,17 +59,22 @@ pub use self::spec::{INPUTS, OUTPUTS};
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = ImageConfig::try_from(raw)?;
     login::mask_inputs(&cfg, &ctx.commands);
-    let run_info = run_info(ctx);
+    let mut run_info = run_info(ctx);
     let tags = tags(&cfg, &run_info)?;
     let (context, dockerfile) = build_files(&cfg, &ctx.workspace)?;
 
     // Which builder, and who we are at the registry (which may talk to AWS), side by side.
     let mut docker = Docker::default();
-    let (use_buildx, login) = tokio::join!(
+    // The commit's time (for the `created` label) is read beside them.
+    let (use_buildx, login, commit_time) = tokio::join!(
         docker.use_buildx(cfg.builder, &ctx.env),
-        login::resolve(&cfg, ctx)
+        login::resolve(&cfg, ctx),
+        git::commit_time(&ctx.workspace, run_info.revision().unwrap_or_default())
     );
     let (use_buildx, login) = (use_buildx?, login?);
+    if let Some(t) = commit_time {
+        run_info.created = t;
+    }
     tracing::info!("registry {}, auth: {}", login.registry, login.used);
     // The guard removes the folder (and the credentials in it) on every return path.
     let work = WorkDir::create(&ctx.env, &login.registry, login.creds.as_ref())
@@ -110,11 +117,16 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     // The credential check runs while the build does: a refusal ends the build (the child
     // is killed when its future is dropped) before anything is pushed, without making every
     // good run wait for the check first.
+    // What the tags hold already (safe re-runs) is read after the check, also while the
+    // build runs; buildx pushes during the build, so there is nothing to decide then.
     let auth_check = async {
         if cfg.push && login.creds.is_some() {
             client.check_auth(repository).await?;
         }
-        Ok::<(), Error>(())
+        if cfg.push && !use_buildx {
+            return Ok(rerun::existing(&client, repository, &tags).await);
+        }
+        Ok::<_, Error>(Vec::new())
     };
     let started = Instant::now();
     let build = async {
@@ -125,7 +137,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     };
     // `biased`: the build is polled first, so its log group always opens before a refusal
     // can end the join (the transcript does not depend on which finishes first).
-    let ((build, build_time), ()) = tokio::try_join!(biased; build, auth_check)?;
+    let ((build, build_time), existing) = tokio::try_join!(biased; build, auth_check)?;
     let builder = if use_buildx { "buildx" } else { "docker build" };
     let built = match build {
         Build::Built(built) => built,
@@ -151,7 +163,18 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         (true, true) => (plan::pushed_by_buildx(built.buildx.as_ref(), &refs)?, None),
         (true, false) => {
             let push_started = Instant::now();
-            let pushed = docker.push_all(&ctx.commands, &refs, &tags).await?;
+            let image_id = built.image_id.as_ref();
+            let steps = rerun::plan(&existing, &refs, image_id, login.immutable_tags)?;
+            let pushed = rerun::push(
+                &docker,
+                &ctx.commands,
+                &refs,
+                &tags,
+                &steps,
+                &existing,
+                image_id,
+            )
+            .await?;
             (pushed, Some(push_started.elapsed()))
         }
     };

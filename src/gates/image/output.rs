@@ -40,6 +40,18 @@ pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
     })
 }
 
+/// Whether a failed push was refused because the tag exists and the registry does not
+/// overwrite tags: Amazon ECR's `ImageTagAlreadyExistsException` (the registry API says "tag
+/// invalid: The image tag '..' already exists in the '..' repository and cannot be
+/// overwritten because the repository is immutable"), Harbor's and others' "immutable" tag
+/// rules.
+pub fn is_tag_refused(output: &str) -> bool {
+    let text = output.to_ascii_lowercase();
+    text.contains("imagetagalreadyexistsexception")
+        || text.contains("cannot be overwritten")
+        || (text.contains("immutable") && (text.contains("tag") || text.contains("manifest")))
+}
+
 /// Whether a failed `docker push` (or registry call) is worth retrying: dropped
 /// connections, timeouts, 5xx and 429. Authentication and permission errors are not.
 pub fn is_transient(output: &str) -> bool {
@@ -185,6 +197,24 @@ mod tests {
             "An image does not exist locally with the tag: x",
         ] {
             assert!(!is_transient(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn refused_overwrites_are_recognised() {
+        for t in [
+            "tag invalid: The image tag 'v1' already exists in the 'team/api' repository and cannot be overwritten because the repository is immutable.",
+            "An error occurred (ImageTagAlreadyExistsException) when calling the PutImage operation",
+            "unknown: The image tag is immutable: harbor rule",
+        ] {
+            assert!(is_tag_refused(t), "{t}");
+            assert!(!is_transient(t), "{t}");
+        }
+        for t in [
+            "denied: requested access to the resource is denied",
+            "connection reset by peer",
+        ] {
+            assert!(!is_tag_refused(t), "{t}");
         }
     }
 
