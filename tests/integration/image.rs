@@ -23,6 +23,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::common::{Harness, Run, repo_root, service_env};
 
+mod buildah;
 mod credentials;
 mod inputs;
 mod push;

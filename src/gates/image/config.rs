@@ -24,6 +24,8 @@ pub enum Builder {
     Buildx,
     /// The classic `docker build` followed by `docker push` per tag.
     Docker,
+    /// `buildah build` and `buildah push`: no daemon (vfs storage, chroot isolation).
+    Buildah,
 }
 
 impl std::str::FromStr for Builder {
@@ -33,6 +35,7 @@ impl std::str::FromStr for Builder {
             "auto" => Ok(Self::Auto),
             "buildx" => Ok(Self::Buildx),
             "docker" => Ok(Self::Docker),
+            "buildah" => Ok(Self::Buildah),
             _ => Err(()),
         }
     }
@@ -191,9 +194,9 @@ impl TryFrom<&RawInputs> for ImageConfig {
             .map(str::to_owned)
             .collect();
         let builder: Builder = raw
-            .parse("builder", "`auto`, `buildx` or `docker`")?
+            .parse("builder", "`auto`, `buildx`, `docker` or `buildah`")?
             .unwrap_or_default();
-        if builder == Builder::Docker && platforms.len() > 1 {
+        if matches!(builder, Builder::Docker | Builder::Buildah) && platforms.len() > 1 {
             return Err(InputError::invalid(
                 "platforms",
                 &platforms.join(","),
@@ -464,7 +467,7 @@ mod tests {
             ),
             (
                 &[("image", "a"), ("registry", "r.io"), ("builder", "kaniko")],
-                "input `builder`: expected `auto`, `buildx` or `docker`, found \"kaniko\"",
+                "input `builder`: expected `auto`, `buildx`, `docker` or `buildah`, found \"kaniko\"",
             ),
             (
                 &[("image", "a"), ("registry", "r.io"), ("ecr", "maybe")],

@@ -84,7 +84,8 @@ impl Streamed {
         tail.join("\n")
     }
 
-    fn text(&self) -> String {
+    /// Every line, joined.
+    pub fn text(&self) -> String {
         self.lines.join("\n")
     }
 }
@@ -169,7 +170,7 @@ impl Docker {
     /// build starts. `docker buildx version` runs only when a buildx plugin is installed.
     pub async fn use_buildx(&self, builder: Builder, env: &RunnerEnv) -> Result<bool, Error> {
         let probe = match builder {
-            Builder::Docker => return Ok(false),
+            Builder::Docker | Builder::Buildah => return Ok(false),
             Builder::Auto if !buildx_installed(env) => return Ok(false),
             Builder::Auto | Builder::Buildx => self.buildx().await,
         };
@@ -241,61 +242,7 @@ impl Docker {
         title: &str,
         args: &[OsString],
     ) -> Result<Streamed, Error> {
-        let _section = Section::open(commands, title);
-        let block = commands.stream();
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::DockerMissing,
-                _ => Error::Spawn {
-                    what: title.to_owned(),
-                    source: e,
-                },
-            })?;
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = child
-            .stdout
-            .take()
-            .map(|s| forward(s, false, lines.clone(), &block));
-        let err = child
-            .stderr
-            .take()
-            .map(|s| forward(s, true, lines.clone(), &block));
-        let (_, _, status) = tokio::join!(
-            async {
-                if let Some(f) = out {
-                    f.await;
-                }
-            },
-            async {
-                if let Some(f) = err {
-                    f.await;
-                }
-            },
-            child.wait()
-        );
-        let status = status.map_err(|source| Error::Spawn {
-            what: title.to_owned(),
-            source,
-        })?;
-        let lines: Vec<(bool, String)> = match Arc::try_unwrap(lines) {
-            Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
-            Err(shared) => shared.lock().map(|g| g.clone()).unwrap_or_default(),
-        };
-        let last_error = lines
-            .iter()
-            .rev()
-            .find(|(stderr, l)| *stderr && !l.trim().is_empty())
-            .map(|(_, l)| l.trim().to_owned());
-        Ok(Streamed {
-            success: status.success(),
-            status: status.to_string(),
-            lines: lines.into_iter().map(|(_, l)| l).collect(),
-            last_error,
-        })
+        stream_child(commands, title, self.command(args), || Error::DockerMissing).await
     }
 
     /// `docker push` one reference, retrying transient failures; the digest it reports.
@@ -335,9 +282,74 @@ impl Docker {
     }
 }
 
+/// Run `cmd` with its output forwarded line by line to the log inside a group titled
+/// `title` (a stop-commands block: the output is the pull request's text), and kept.
+/// `missing` is the error when the program is not installed.
+pub async fn stream_child(
+    commands: &Commands,
+    title: &str,
+    mut cmd: tokio::process::Command,
+    missing: fn() -> Error,
+) -> Result<Streamed, Error> {
+    let _section = Section::open(commands, title);
+    let block = commands.stream();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => missing(),
+            _ => Error::Spawn {
+                what: title.to_owned(),
+                source: e,
+            },
+        })?;
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let out = child
+        .stdout
+        .take()
+        .map(|s| forward(s, false, lines.clone(), &block));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| forward(s, true, lines.clone(), &block));
+    let (_, _, status) = tokio::join!(
+        async {
+            if let Some(f) = out {
+                f.await;
+            }
+        },
+        async {
+            if let Some(f) = err {
+                f.await;
+            }
+        },
+        child.wait()
+    );
+    let status = status.map_err(|source| Error::Spawn {
+        what: title.to_owned(),
+        source,
+    })?;
+    let lines: Vec<(bool, String)> = match Arc::try_unwrap(lines) {
+        Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
+        Err(shared) => shared.lock().map(|g| g.clone()).unwrap_or_default(),
+    };
+    let last_error = lines
+        .iter()
+        .rev()
+        .find(|(stderr, l)| *stderr && !l.trim().is_empty())
+        .map(|(_, l)| l.trim().to_owned());
+    Ok(Streamed {
+        success: status.success(),
+        status: status.to_string(),
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        last_error,
+    })
+}
+
 /// Why a build failed: the change ([`output::broken_by_the_change`]), an engine that went
 /// away (named as such), or something else the tool could not get past.
-fn failed_build(out: Streamed) -> Result<Broken, Error> {
+pub fn failed_build(out: Streamed) -> Result<Broken, Error> {
     if let Some(reason) = &out.last_error
         && output::broken_by_the_change(reason)
     {

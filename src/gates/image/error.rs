@@ -39,6 +39,11 @@ pub enum Error {
     /// No docker CLI.
     #[error("docker is not installed (no `docker` on PATH)")]
     DockerMissing,
+    /// `builder: buildah` without buildah.
+    #[error(
+        "buildah is not installed (no `buildah` on PATH); on Debian and Ubuntu: `apt-get install buildah`"
+    )]
+    BuildahMissing,
     /// The engine does not answer.
     #[error("the Docker daemon is not reachable: {detail}")]
     DaemonUnreachable {

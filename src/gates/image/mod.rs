@@ -2,11 +2,13 @@
 //! AWS Secrets Manager, Amazon ECR), push, and verify the digest against the registry.
 //!
 //! This file tells the story; the rooms beside it do one job each. Pure: `config` (typed
-//! inputs), `host` (the registry), `metadata` (default tags, OCI labels), `plan` (what to
-//! run), `output` (reading what docker prints), `auth` (credential formats), `challenge`
-//! and `manifest` (registry protocol), `render` (what people read). Input/output: `login`
-//! and `aws` (credentials), `workdir` (the private temporary folder), `docker` (the CLI),
-//! `registry` and `verify` (the registry API).
+//! inputs), `build_options` (network, secrets, ssh), `host` (the registry), `metadata`
+//! (the commit, tags, OCI labels), `plan` (what to run), `output` (reading what docker and
+//! buildah print), `auth` (credential formats), `challenge` and `manifest` (registry
+//! protocol), `render` (what people read). Input/output: `login` and `aws` (credentials),
+//! `workdir` (the private temporary folder), `engine` (docker or buildah), `docker` and
+//! `buildah` (the CLIs), `rerun` (what tags hold before a push), `git` (the commit's
+//! time), `registry` and `verify` (the registry API).
 //!
 //! Verdict: the gate fails (`Verdict::Fail`, exit 1) when the change breaks the build: a
 //! `RUN` step exits non-zero, a `COPY`/`ADD` source is missing from the context, the
@@ -20,9 +22,11 @@
 mod auth;
 mod aws;
 mod build_options;
+mod buildah;
 mod challenge;
 mod config;
 mod docker;
+mod engine;
 mod error;
 mod git;
 mod host;
@@ -41,8 +45,10 @@ mod workdir;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use self::buildah::Buildah;
 use self::config::ImageConfig;
 use self::docker::{Build, Docker, Section};
+use self::engine::Engine;
 use self::metadata::RunInfo;
 use self::plan::BuildRequest;
 use self::registry::{Backoff, RegistryClient};
@@ -66,12 +72,13 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     // Which builder, and who we are at the registry (which may talk to AWS), side by side.
     let mut docker = Docker::default();
     // The commit's time (for the `created` label) is read beside them.
-    let (use_buildx, login, commit_time) = tokio::join!(
-        docker.use_buildx(cfg.builder, &ctx.env),
+    let (engine, login, commit_time) = tokio::join!(
+        engine::choose(&docker, cfg.builder, &ctx.env),
         login::resolve(&cfg, ctx),
         git::commit_time(&ctx.workspace, run_info.revision().unwrap_or_default())
     );
-    let (use_buildx, login) = (use_buildx?, login?);
+    let (engine, login) = (engine?, login?);
+    let use_buildx = engine == Engine::Buildx;
     if let Some(t) = commit_time {
         run_info.created = t;
     }
@@ -90,7 +97,10 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     if !use_buildx && (!cfg.cache_from.is_empty() || !cfg.cache_to.is_empty()) {
         ctx.commands.warning(
             "cache-from/cache-to ignored",
-            "`cache-from` and `cache-to` are buildx options; the classic `docker build` is used here",
+            &format!(
+                "`cache-from` and `cache-to` are buildx options; {} is used here",
+                engine.name()
+            ),
         );
     }
 
@@ -128,17 +138,27 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         }
         Ok::<_, Error>(Vec::new())
     };
+    let buildah = Buildah {
+        authfile: work.config_dir().map(|d| d.join("config.json")),
+        loopback: login.registry.is_loopback(),
+        workdir: work.path().to_path_buf(),
+    };
     let started = Instant::now();
     let build = async {
-        let build = docker
-            .build(&ctx.commands, &req, use_buildx, work.path())
-            .await?;
+        let build = match engine {
+            Engine::Buildah => buildah.build(&ctx.commands, &req).await?,
+            _ => {
+                docker
+                    .build(&ctx.commands, &req, use_buildx, work.path())
+                    .await?
+            }
+        };
         Ok::<_, Error>((build, started.elapsed()))
     };
     // `biased`: the build is polled first, so its log group always opens before a refusal
     // can end the join (the transcript does not depend on which finishes first).
     let ((build, build_time), existing) = tokio::try_join!(biased; build, auth_check)?;
-    let builder = if use_buildx { "buildx" } else { "docker build" };
+    let builder = engine.name();
     let built = match build {
         Build::Built(built) => built,
         // The change broke the build: a result, the gate fails.
@@ -165,8 +185,12 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             let push_started = Instant::now();
             let image_id = built.image_id.as_ref();
             let steps = rerun::plan(&existing, &refs, image_id, login.immutable_tags)?;
+            let pusher = match engine {
+                Engine::Buildah => rerun::Pusher::Buildah(&buildah),
+                _ => rerun::Pusher::Docker(&docker),
+            };
             let pushed = rerun::push(
-                &docker,
+                &pusher,
                 &ctx.commands,
                 &refs,
                 &tags,

@@ -140,7 +140,13 @@ pub fn broken_by_the_change(error_line: &str) -> bool {
         || l.contains("no source files were specified");
     // "dockerfile parse error line 1: unknown instruction: FROMM" (both).
     let unparsable = l.contains("dockerfile parse error");
-    run_failed || source_missing || unparsable
+    // buildah: `Error: building at STEP "RUN x": exit status 3`, `Error: building at STEP
+    // "COPY a /a": checking on sources under "..": ... no such file or directory`, `Error:
+    // no FROM statement found`.
+    let buildah = (l.contains("building at step")
+        && (exit_code("exit status ") || l.contains("checking on sources")))
+        || l.contains("no from statement found");
+    run_failed || source_missing || unparsable || buildah
 }
 
 #[cfg(test)]
@@ -230,6 +236,9 @@ mod tests {
             "ADD failed: file not found in build context or excluded by .dockerignore: stat x: file does not exist",
             "failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 1: unknown instruction: FROMM",
             "Error response from daemon: dockerfile parse error line 1: unknown instruction: FROMM",
+            "Error: building at STEP \"RUN /bin/sh -c exit 3\": exit status 3",
+            "Error: building at STEP \"COPY nope /nope\": checking on sources under \"/tmp/ctx\": copier: stat: \"/nope\": no such file or directory",
+            "Error: no FROM statement found",
         ] {
             assert!(broken_by_the_change(line), "{line}");
         }
@@ -241,6 +250,7 @@ mod tests {
             "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
             "ERROR: failed to solve: failed to push r.io/a:v1: unexpected status: 401 Unauthorized",
             "pull access denied for nope, repository does not exist or may require 'docker login'",
+            "Error: creating build container: initializing source docker://nope.invalid/x:1: pinging container registry nope.invalid: Get \"https://nope.invalid/v2/\": dial tcp: lookup nope.invalid: no such host",
             "",
         ] {
             assert!(!broken_by_the_change(line), "{line}");

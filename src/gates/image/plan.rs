@@ -150,6 +150,50 @@ pub fn docker_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString
     argv
 }
 
+/// `buildah build ...`: vfs storage (works in any container, no kernel overlay or fuse
+/// needed), chroot isolation (no user namespaces or runc), Docker image format (what
+/// `docker build` pushes), the same flags as `docker build` otherwise.
+pub fn buildah_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![
+        "--storage-driver=vfs".into(),
+        "build".into(),
+        "--isolation=chroot".into(),
+        "--format=docker".into(),
+    ];
+    common_flags(req, &mut argv);
+    argv.push("--iidfile".into());
+    argv.push(iidfile.into());
+    argv.push(req.context.into());
+    argv
+}
+
+/// `buildah push <ref> docker://<ref>`, the pushed digest into `digestfile`, credentials
+/// from `authfile` (a docker `config.json`); TLS verification off only for a loopback
+/// registry, which docker also speaks plain HTTP to.
+pub fn buildah_push_argv(
+    reference: &str,
+    digestfile: &Path,
+    authfile: Option<&Path>,
+    loopback: bool,
+) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![
+        "--storage-driver=vfs".into(),
+        "push".into(),
+        "--digestfile".into(),
+        digestfile.into(),
+    ];
+    if let Some(a) = authfile {
+        argv.push("--authfile".into());
+        argv.push(a.into());
+    }
+    if loopback {
+        argv.push("--tls-verify=false".into());
+    }
+    argv.push(reference.into());
+    argv.push(format!("docker://{reference}").into());
+    argv
+}
+
 /// `docker push <ref>`.
 pub fn push_argv(reference: &str) -> Vec<OsString> {
     vec!["push".into(), reference.into()]
@@ -368,6 +412,44 @@ mod tests {
             argv.join(" ")
                 .contains("--network none --secret id=npm,src=/t/secrets/1")
         );
+    }
+
+    #[test]
+    fn buildah_argv() {
+        let refs = vec!["127.0.0.1:5000/a:v1".to_owned()];
+        let req = BuildRequest {
+            context: Path::new("/c"),
+            dockerfile: Path::new("/c/D"),
+            refs: &refs,
+            labels: &[],
+            build_args: &[],
+            target: None,
+            platforms: &[],
+            cache_from: &[],
+            cache_to: &[],
+            push: true,
+            network: Some("none"),
+            secrets: &[],
+            ssh: &[],
+        };
+        assert_eq!(
+            s(&buildah_build_argv(&req, Path::new("/t/iid"))).join(" "),
+            "--storage-driver=vfs build --isolation=chroot --format=docker --file /c/D \
+             --tag 127.0.0.1:5000/a:v1 --network none --iidfile /t/iid /c"
+        );
+        assert_eq!(
+            s(&buildah_push_argv(
+                &refs[0],
+                Path::new("/t/d"),
+                Some(Path::new("/t/config.json")),
+                true
+            ))
+            .join(" "),
+            "--storage-driver=vfs push --digestfile /t/d --authfile /t/config.json \
+             --tls-verify=false 127.0.0.1:5000/a:v1 docker://127.0.0.1:5000/a:v1"
+        );
+        let remote = s(&buildah_push_argv("r.io/a:v1", Path::new("d"), None, false));
+        assert!(!remote.iter().any(|a| a.starts_with("--tls-verify")));
     }
 
     #[test]

@@ -9,6 +9,7 @@
 //! Reading the tags runs while the image builds; a registry that will not answer (no
 //! credentials of ours, no pull permission) leaves the decision to the push, as before.
 
+use super::buildah::Buildah;
 use super::docker::{Docker, Section};
 use super::error::Error;
 use super::manifest;
@@ -95,9 +96,26 @@ fn tag_exists(reference: &str, existing: &Digest, image_id: Option<&Digest>) -> 
     }
 }
 
+/// Who pushes: docker or buildah.
+pub enum Pusher<'a> {
+    /// `docker push`.
+    Docker(&'a Docker),
+    /// `buildah push`.
+    Buildah(&'a Buildah),
+}
+
+impl Pusher<'_> {
+    async fn push(&self, commands: &Commands, reference: &str, tag: &str) -> Result<Digest, Error> {
+        match self {
+            Self::Docker(d) => d.push(commands, reference, tag).await,
+            Self::Buildah(b) => b.push(commands, reference).await,
+        }
+    }
+}
+
 /// Push each reference its step says to push; what each tag holds afterwards.
 pub async fn push(
-    docker: &Docker,
+    pusher: &Pusher<'_>,
     commands: &Commands,
     refs: &[String],
     tags: &[Tag],
@@ -116,7 +134,7 @@ pub async fn push(
                 );
                 digest.clone()
             }
-            _ => match docker.push(commands, reference, tag.as_str()).await {
+            _ => match pusher.push(commands, reference, tag.as_str()).await {
                 Err(Error::Push { tail, .. }) if output::is_tag_refused(&tail) => {
                     return Err(match existing.get(i) {
                         Some(Existing::Holds { manifest, .. }) => {

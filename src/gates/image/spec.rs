@@ -52,7 +52,11 @@ pub const INPUTS: &[InputSpec] = &[
     )
     .multiline(),
     InputSpec::new("push", "Push the image.").default("true"),
-    InputSpec::new("builder", "`auto`, `buildx` or `docker`.").default("auto"),
+    InputSpec::new(
+        "builder",
+        "`auto` (docker when a daemon answers, else buildah when installed; buildx when docker has it), `buildx`, `docker` or `buildah` (no daemon).",
+    )
+    .default("auto"),
     InputSpec::new("cache-from", "buildx `--cache-from` entries, one per line.").multiline(),
     InputSpec::new("cache-to", "buildx `--cache-to` entries, one per line.").multiline(),
     InputSpec::new("registry-username", "Registry user name."),
