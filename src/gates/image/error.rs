@@ -180,6 +180,9 @@ pub enum Error {
         /// Why it cannot be used.
         why: &'static str,
     },
+    /// The task making the registry client did not finish.
+    #[error("could not create the HTTP client: {0}")]
+    HttpTask(String),
     /// A registry client could not be built.
     #[error("could not create the HTTP client")]
     Http(#[source] reqwest::Error),

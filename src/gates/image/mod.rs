@@ -92,8 +92,14 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     }
     let secrets = work.build_secrets(&cfg.options.secrets, &ctx.workspace)?;
     let ssh: Vec<String> = cfg.options.ssh.iter().map(|s| s.flag()).collect();
-    let client = RegistryClient::new(&login.registry, login.creds.clone(), Backoff::default())
-        .map_err(Error::Http)?;
+    // The HTTP client loads the system's CA roots (about 100 ms): made on a blocking thread
+    // while the build starts, not before it (see scripts/bench-image.sh).
+    let client = {
+        let (registry, creds) = (login.registry.clone(), login.creds.clone());
+        tokio::task::spawn_blocking(move || {
+            RegistryClient::new(&registry, creds, Backoff::default())
+        })
+    };
     if !use_buildx && (!cfg.cache_from.is_empty() || !cfg.cache_to.is_empty()) {
         ctx.commands.warning(
             "cache-from/cache-to ignored",
@@ -130,13 +136,19 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     // What the tags hold already (safe re-runs) is read after the check, also while the
     // build runs; buildx pushes during the build, so there is nothing to decide then.
     let auth_check = async {
+        let client = client
+            .await
+            .map_err(|e| Error::HttpTask(e.to_string()))?
+            .map_err(Error::Http)?;
         if cfg.push && login.creds.is_some() {
             client.check_auth(repository).await?;
         }
-        if cfg.push && !use_buildx {
-            return Ok(rerun::existing(&client, repository, &tags).await);
-        }
-        Ok::<_, Error>(Vec::new())
+        let existing = if cfg.push && engine != Engine::Buildx {
+            rerun::existing(&client, repository, &tags).await
+        } else {
+            Vec::new()
+        };
+        Ok::<_, Error>((client, existing))
     };
     let buildah = Buildah {
         authfile: work.config_dir().map(|d| d.join("config.json")),
@@ -157,7 +169,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     };
     // `biased`: the build is polled first, so its log group always opens before a refusal
     // can end the join (the transcript does not depend on which finishes first).
-    let ((build, build_time), existing) = tokio::try_join!(biased; build, auth_check)?;
+    let ((build, build_time), (client, existing)) = tokio::try_join!(biased; build, auth_check)?;
     let builder = engine.name();
     let built = match build {
         Build::Built(built) => built,

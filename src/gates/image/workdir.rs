@@ -162,7 +162,7 @@ pub fn user_docker_dir(env: &RunnerEnv) -> Option<PathBuf> {
 ///
 /// The bytes go to a fresh file in the same folder, created exclusively (`O_EXCL`, so no
 /// symlink or file planted there is followed or reused) with mode 0600 from the start (never
-/// chmod-ed after the secret is in it), synced, then renamed over `path`: a reader sees the
+/// chmod-ed after the secret is in it), then renamed over `path`: a reader sees the
 /// old file or the whole new one, never a partial write, and a symlink at `path` is
 /// replaced, not followed. On any error the temporary file is removed.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -176,7 +176,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let mut tmp = builder.tempfile_in(folder)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    // No fsync: the file lives only as long as this run, and a crash leaves the runner to
+    // empty RUNNER_TEMP; durability would cost a disk flush on every run.
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }
