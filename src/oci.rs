@@ -48,11 +48,17 @@ pub enum ParseError {
     /// The registry part is not `host[:port]`.
     #[error("registry `{0}` is not a valid host[:port]")]
     Registry(String),
-    /// A path component breaks the grammar.
+    /// A path component (`component`, counted from 1 after any registry) breaks the grammar.
     #[error(
-        "expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`"
+        "path component {component} is not valid{}: expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`",
+        if *upper_case { " (it has upper-case letters)" } else { "" }
     )]
-    Path,
+    Path {
+        /// Which component, from 1.
+        component: usize,
+        /// Whether upper-case letters are what is wrong with it.
+        upper_case: bool,
+    },
     /// The path is longer than [`MAX_REPOSITORY_LEN`].
     #[error("a repository name has at most 255 characters")]
     TooLong,
@@ -191,10 +197,16 @@ impl Repository {
         if path.len() > MAX_REPOSITORY_LEN {
             return Err(ParseError::TooLong);
         }
-        if path.split('/').all(path_component) {
-            Ok(Self(path.to_owned()))
-        } else {
-            Err(ParseError::Path)
+        match path.split('/').position(|c| !path_component(c)) {
+            None => Ok(Self(path.to_owned())),
+            Some(i) => {
+                let bad = path.split('/').nth(i).unwrap_or_default();
+                let lower = bad.to_ascii_lowercase();
+                Err(ParseError::Path {
+                    component: i + 1,
+                    upper_case: lower != bad && path_component(&lower),
+                })
+            }
         }
     }
 

@@ -57,22 +57,26 @@ fn rejects_what_docker_rejects() {
     let upper_hex = format!("nginx@sha256:{}", D[7..].to_ascii_uppercase());
     let (id, long) = ("a".repeat(64), format!("{}:1", "a".repeat(256)));
     let rg = |d: &str| Rg(d.to_owned());
+    let p = |component, upper_case| Path {
+        component,
+        upper_case,
+    };
     let cases: Vec<(&str, ParseError)> = vec![
         ("", Empty),
         (&id, Identifier),
         (&long, TooLong),
-        ("Nginx/API", Path),
-        ("team/Api:1", Path),
-        ("UPPER", Path),
-        ("a b", Path),
-        ("registry.example.com/", Path),
-        ("//a", Path),
-        ("team//api", Path),
-        ("api_/x", Path),
-        ("ghcr.io/o/a.-b", Path),
-        ("a..b", Path),
-        ("a___b", Path),
-        ("[zz]/api", Path),
+        ("Nginx/API", p(1, true)),
+        ("team/Api:1", p(2, true)),
+        ("UPPER", p(1, true)),
+        ("a b", p(1, false)),
+        ("registry.example.com/", p(1, false)),
+        ("//a", p(1, false)),
+        ("team//api", p(2, false)),
+        ("api_/x", p(1, false)),
+        ("ghcr.io/o/a.-b", p(2, false)),
+        ("a..b", p(1, false)),
+        ("a___b", p(1, false)),
+        ("[zz]/api", p(1, false)),
         ("nginx:", Tg),
         ("nginx:-x", Tg),
         ("nginx::1", Tg),

@@ -77,6 +77,19 @@ pub enum Error {
     DiffUnavailable(String),
 }
 
+impl From<crate::reports::FindError> for Error {
+    fn from(e: crate::reports::FindError) -> Self {
+        use crate::reports::FindError as F;
+        match e {
+            F::NoReports { dir, patterns } => Error::NoReports { dir, patterns },
+            F::Directory { pattern } => Error::Directory { pattern },
+            F::Glob { pattern, source } => Error::Glob { pattern, source },
+            F::Read { path, source } => Error::Read { path, source },
+            F::OutsideWorkspace { path } => Error::OutsideWorkspace { path },
+        }
+    }
+}
+
 impl Error {
     /// What went wrong, in a few words (the check run's title).
     pub fn title(&self) -> &'static str {

@@ -411,7 +411,7 @@ mod tests {
             ),
             (
                 &[("image", "Team/API"), ("registry", "r.io")],
-                "input `image`: expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`, found \"Team/API\"",
+                "input `image`: path component 1 is not valid (it has upper-case letters): expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`, found \"Team/API\"",
             ),
             (
                 &[("image", "team/api:1.0"), ("registry", "r.io")],
@@ -419,7 +419,7 @@ mod tests {
             ),
             (
                 &[("image", "team//api"), ("registry", "r.io")],
-                "input `image`: expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`, found \"team//api\"",
+                "input `image`: path component 2 is not valid: expected lower-case path components of letters and digits separated by `.`, `_`, `__` or `-`, joined by `/`, found \"team//api\"",
             ),
             (
                 &[("image", "team/api@sha256:00"), ("registry", "r.io")],

@@ -35,9 +35,10 @@ use std::io::BufRead;
 
 use quick_xml::events::BytesStart;
 
-use super::xml::{Ctx, Ev, Xml, attrs, unescape};
+use super::ErrorAt;
 use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, sat_u16};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
+use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
 
 /// Parse a Clover XML report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
@@ -195,7 +196,7 @@ impl State {
 fn file_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
     let [path, name] = attrs(ctx, e, ["path", "name"])?;
     match path.or(name) {
-        Some(raw) => unescape(ctx, e, raw),
+        Some(raw) => Ok(unescape(ctx, e, raw)?),
         None => Err(ctx.error_at(
             e,
             ParseErrorKind::MissingAttribute {

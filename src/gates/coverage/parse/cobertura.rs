@@ -14,11 +14,12 @@
 
 use std::io::BufRead;
 
-use super::xml::{Ctx, Ev, Xml, attrs, unescape};
+use super::ErrorAt;
 use super::{
     Builder, MAX_VALUE, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat,
 };
 use crate::gates::coverage::model::{Format, LineRecord, Report};
+use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
 use quick_xml::events::BytesStart;
 
 /// Parse a Cobertura report.
@@ -121,7 +122,7 @@ fn class_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
             },
         ));
     };
-    unescape(ctx, e, raw)
+    Ok(unescape(ctx, e, raw)?)
 }
 
 fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {

@@ -23,12 +23,13 @@ use std::io::BufRead;
 
 use quick_xml::events::BytesStart;
 
-use super::xml::{Ctx, Ev, Xml, attrs, unescape};
+use super::ErrorAt;
 use super::{
     Builder, ParseError, ParseErrorKind, SameLine, check_len, parse_u32_sat, parse_u64_sat,
 };
 use crate::gates::coverage::extras::{FileExtras, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
+use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
 
 /// Parse a JaCoCo XML report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
@@ -143,7 +144,7 @@ fn required(
 ) -> Result<String, ParseError> {
     let [v] = attrs(ctx, e, [attribute])?;
     match v {
-        Some(raw) => unescape(ctx, e, raw),
+        Some(raw) => Ok(unescape(ctx, e, raw)?),
         None => Err(ctx.error_at(e, ParseErrorKind::MissingAttribute { element, attribute })),
     }
 }

@@ -18,7 +18,6 @@ pub mod detect;
 pub mod go;
 pub mod jacoco;
 pub mod lcov;
-mod xml;
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -112,32 +111,50 @@ impl fmt::Display for ParseError {
 // Written by hand rather than derived: `kind` is part of this error's own message, so
 // making it the `source` would print it twice in a chain. Only the kind's own source
 // (an I/O error) continues the chain.
+impl From<crate::xml::XmlError> for ParseError {
+    fn from(e: crate::xml::XmlError) -> Self {
+        use crate::xml::XmlErrorKind as X;
+        let kind = match e.kind {
+            X::Empty => ParseErrorKind::Empty,
+            X::NotXml(s) => ParseErrorKind::NotAReport(s),
+            X::EntityDefinitions => ParseErrorKind::EntityDefinitions,
+            X::UnexpectedEof(s) => ParseErrorKind::UnexpectedEof(s),
+            X::InvalidUtf8(n) => ParseErrorKind::InvalidUtf8(n),
+            X::Utf16 => ParseErrorKind::Utf16,
+            X::Xml(s) => ParseErrorKind::Xml(s),
+            X::TooDeep(n) => ParseErrorKind::TooDeep(n),
+            X::TrailingContent(s) => ParseErrorKind::TrailingContent(s),
+            X::TooLong(s) => ParseErrorKind::TooLong(s),
+            X::MarkupTooLong => ParseErrorKind::MarkupTooLong,
+            X::Io(io) => ParseErrorKind::Io(io),
+        };
+        ParseError {
+            origin: e.origin,
+            location: e.location,
+            kind,
+        }
+    }
+}
+
+/// [`crate::xml::Ctx::error_at`] with a coverage error kind.
+pub(crate) trait ErrorAt {
+    /// An error located at the line where markup with content `raw` starts.
+    fn error_at(&self, raw: &str, kind: ParseErrorKind) -> ParseError;
+}
+
+impl ErrorAt for crate::xml::Ctx<'_> {
+    fn error_at(&self, raw: &str, kind: ParseErrorKind) -> ParseError {
+        ParseError::new(self.origin(), Location::Line(self.line_of(raw)), kind)
+    }
+}
+
 impl std::error::Error for ParseError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         std::error::Error::source(&self.kind)
     }
 }
 
-/// Where in a report an error was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Location {
-    /// The report as a whole.
-    Whole,
-    /// A 1-based line.
-    Line(u64),
-    /// A 0-based byte offset (used where a line is not meaningful, e.g. end of file).
-    Byte(u64),
-}
-
-impl fmt::Display for Location {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Location::Whole => Ok(()),
-            Location::Line(n) => write!(f, ": line {n}"),
-            Location::Byte(n) => write!(f, ": byte {n}"),
-        }
-    }
-}
+pub use crate::xml::Location;
 
 /// What was wrong with a report.
 #[derive(Debug, thiserror::Error)]
@@ -206,7 +223,7 @@ pub enum ParseErrorKind {
     TooLong(String),
     /// One piece of XML markup (a tag with its attributes, a run of text, a comment) is
     /// longer than any real one; refused before the reader buffers more of it.
-    #[error("XML markup (a tag, text or comment) longer than {max} bytes", max = xml::MAX_MARKUP)]
+    #[error("XML markup (a tag, text or comment) longer than {max} bytes", max = crate::xml::MAX_MARKUP)]
     MarkupTooLong,
     /// A Go cover profile block spans more lines than any real source file has.
     #[error("block spans {0} lines (more than {max})", max = go::MAX_BLOCK_LINES)]
@@ -274,35 +291,7 @@ pub fn check_invariants(report: &Report) {
     }
 }
 
-/// Whether bytes look like binary data rather than text (NUL or other control bytes,
-/// or invalid UTF-8 in the first bytes).
-pub(crate) fn looks_binary(bytes: &[u8]) -> bool {
-    let head = &bytes[..bytes.len().min(512)];
-    if head
-        .iter()
-        .any(|&b| b == 0 || (b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c)))
-    {
-        return true;
-    }
-    match std::str::from_utf8(head) {
-        Ok(_) => false,
-        // A multi-byte character cut by the 512-byte window is not binary.
-        Err(e) => e.error_len().is_some(),
-    }
-}
-
-/// Text for an error message: lossy UTF-8, at most 120 characters, looking at no more
-/// than the first 480 bytes (a 300 MB line costs nothing). Messages print it with `{:?}`
-/// or through `untrusted`, so control characters never reach a sink raw.
-pub(crate) fn excerpt(bytes: &[u8]) -> String {
-    let head = &bytes[..bytes.len().min(480)];
-    let s = String::from_utf8_lossy(head);
-    let mut out: String = s.chars().take(120).collect();
-    if s.chars().nth(120).is_some() || head.len() < bytes.len() {
-        out.push('…');
-    }
-    out
-}
+pub(crate) use crate::xml::{excerpt, looks_binary};
 
 /// Parse a non-negative decimal integer, saturating at `u32::MAX`. Surrounding ASCII
 /// whitespace is allowed; anything else (sign, fraction, empty) is `None`.
@@ -448,11 +437,9 @@ impl Builder {
 /// Longest line a text format may have (a path plus a few numbers).
 pub(crate) const MAX_LINE: usize = 1 << 20;
 
-/// Longest path, name, XML attribute value or XML text accepted (64 KiB). Real paths
-/// stay under a few KiB (Linux's `PATH_MAX` is 4 KiB); a longer one is hostile or broken
-/// and is an input error naming the file and line, before it costs time or memory
-/// downstream (path mapping, summaries).
-pub const MAX_VALUE: usize = 64 * 1024;
+/// Longest path, name, XML attribute value or XML text accepted (64 KiB): the XML
+/// layer's cap, applied to the text formats too.
+pub use crate::xml::MAX_VALUE;
 
 /// [`ParseErrorKind::TooLong`] for `value` described by `what`, when it is over
 /// [`MAX_VALUE`].

@@ -203,7 +203,7 @@ impl std::io::Read for Endless {
 }
 
 /// An attribute, a text or a comment that never ends: the XML reader stops after
-/// [`xml::MAX_MARKUP`] bytes with an input error at its line, having read little more
+/// [`crate::xml::MAX_MARKUP`] bytes with an input error at its line, having read little more
 /// (quick-xml alone buffered all of it: a 300 MB attribute cost 2 GB).
 #[test]
 fn the_xml_reader_never_buffers_unbounded_markup() {
@@ -233,7 +233,7 @@ fn the_xml_reader_never_buffers_unbounded_markup() {
             "{head:?}"
         );
         assert!(
-            endless.given <= xml::MAX_MARKUP + 2 * 256 * 1024,
+            endless.given <= crate::xml::MAX_MARKUP + 2 * 256 * 1024,
             "{head:?}: read {} bytes",
             endless.given
         );

@@ -1,21 +1,35 @@
-//! The streaming XML layer the XML parsers share: a quick-xml reader over the caller's
-//! `BufRead` with one reused event buffer, plus what quick-xml leaves to us: the stack
-//! of open elements (to reject truncated files and to know a `<line>`'s parents), line
-//! numbers for messages, the root-element check, the DOCTYPE entity check, a nesting
-//! limit, and size caps: no tag, text run or comment over [`MAX_MARKUP`] is buffered,
-//! and no element name, attribute value or text over [`MAX_VALUE`] reaches a parser.
+//! The streaming XML layer every XML report reader shares (coverage's Cobertura, JaCoCo
+//! and Clover readers, the tests gate's JUnit reader): a quick-xml reader over the
+//! caller's `BufRead` with one reused event buffer, plus what quick-xml leaves to us:
+//! the stack of open elements (to reject truncated files and to know an element's
+//! parents), line numbers for messages, the root-element check, the DOCTYPE entity
+//! check, a nesting limit, and size caps: no tag, text run or comment over
+//! [`MAX_MARKUP`] is buffered, and no element name, attribute value or text over
+//! [`MAX_VALUE`] reaches a parser.
 //!
 //! It never resolves entities beyond the five predefined ones and character references,
-//! never fetches a DTD and never materialises a tree.
+//! never fetches a DTD and never materialises a tree. Pure: no files, no printing; it
+//! knows no report format (each reader maps [`XmlError`] into its own error).
 
-use std::io::{BufRead, Read};
-use std::ops::Range;
+mod attrs;
+mod counting;
+mod error;
 
 use quick_xml::Reader;
-use quick_xml::errors::{Error as XmlError, SyntaxError};
+use quick_xml::errors::{Error as QxError, SyntaxError};
 use quick_xml::events::{BytesStart, Event};
+use std::io::BufRead;
 
-use super::{Location, MAX_VALUE, ParseError, ParseErrorKind, check_len, looks_binary};
+use attrs::check_tag;
+pub(crate) use attrs::{attrs, unescape};
+use counting::{Counting, count_newlines};
+pub use error::{Location, XmlError, XmlErrorKind};
+pub(crate) use error::{check_len, excerpt, looks_binary};
+
+/// Longest name, attribute value or text accepted (64 KiB). Real paths stay under a few
+/// KiB (Linux's `PATH_MAX` is 4 KiB); a longer one is hostile or broken and is an input
+/// error naming the file and line, before it costs time or memory downstream.
+pub const MAX_VALUE: usize = 64 * 1024;
 
 /// Deepest element nesting accepted. Real reports nest fewer than 10 levels.
 pub(crate) const MAX_DEPTH: usize = 256;
@@ -25,73 +39,6 @@ pub(crate) const MAX_DEPTH: usize = 256;
 /// comment into its event buffer before handing it over, so without a cap a 300 MB
 /// attribute cost 2 GB; [`Counting`] stops it here instead.
 pub(crate) const MAX_MARKUP: usize = 4 * MAX_VALUE;
-
-/// A `BufRead` that counts the newlines the XML reader has consumed, so an event's
-/// line is known without a second pass, and refuses to hand out more than
-/// [`MAX_MARKUP`] bytes for one event: past that, `fill_buf` fails (and `overflow`
-/// says why), so the reader's buffer never grows beyond the cap.
-struct Counting<R> {
-    inner: R,
-    newlines: u64,
-    /// Bytes handed out since the current event began ([`Xml::run`] resets it).
-    event_bytes: usize,
-    /// An event ran past [`MAX_MARKUP`].
-    overflow: bool,
-}
-
-fn count_newlines(bytes: &[u8]) -> u64 {
-    // A plain filter-count: the compiler vectorises it, and it is cheaper than
-    // memchr_iter when newlines are dense (one every ~40 bytes in these reports).
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
-}
-
-impl<R> Counting<R> {
-    /// Bytes the current event may still take; an error once it has taken them all.
-    fn room(&mut self) -> std::io::Result<usize> {
-        let room = MAX_MARKUP.saturating_sub(self.event_bytes);
-        if room == 0 {
-            self.overflow = true;
-            return Err(std::io::Error::other("XML markup over the size cap"));
-        }
-        Ok(room)
-    }
-}
-
-impl<R: BufRead> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let room = self.room()?;
-        let limit = buf.len().min(room);
-        let n = self.inner.read(&mut buf[..limit])?;
-        self.newlines += count_newlines(&buf[..n]);
-        self.event_bytes += n;
-        Ok(n)
-    }
-}
-
-impl<R: BufRead> BufRead for Counting<R> {
-    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
-        let room = MAX_MARKUP.saturating_sub(self.event_bytes);
-        if room == 0 {
-            // At the end of input there is nothing to refuse.
-            if self.inner.fill_buf()?.is_empty() {
-                return Ok(&[]);
-            }
-            self.room()?;
-        }
-        let buf = self.inner.fill_buf()?;
-        Ok(&buf[..buf.len().min(room)])
-    }
-
-    fn consume(&mut self, amt: usize) {
-        // `fill_buf` after a `fill_buf` without `consume` returns the same bytes without
-        // I/O (the `BufRead` contract), so this only looks at what is being consumed.
-        if let Ok(buf) = self.inner.fill_buf() {
-            self.newlines += count_newlines(&buf[..amt.min(buf.len())]);
-        }
-        self.event_bytes += amt;
-        self.inner.consume(amt);
-    }
-}
 
 /// One event as the format parsers see it.
 pub(crate) enum Ev<'b> {
@@ -159,10 +106,20 @@ impl<'a> Ctx<'a> {
         false
     }
 
+    /// The 1-based line where markup with content `raw` (part of the current event)
+    /// starts.
+    pub(crate) fn line_of(&self, raw: &str) -> u64 {
+        (self.newlines + 1).saturating_sub(count_newlines(raw.as_bytes()))
+    }
+
+    /// The document's name as given to [`Xml::new`].
+    pub(crate) fn origin(&self) -> &str {
+        self.origin
+    }
+
     /// An error located at the line where markup with content `raw` starts.
-    pub(crate) fn error_at(&self, raw: &str, kind: ParseErrorKind) -> ParseError {
-        let line = (self.newlines + 1).saturating_sub(count_newlines(raw.as_bytes()));
-        ParseError::new(self.origin, Location::Line(line), kind)
+    pub(crate) fn xml_error_at(&self, raw: &str, kind: XmlErrorKind) -> XmlError {
+        XmlError::new(self.origin, Location::Line(self.line_of(raw)), kind)
     }
 }
 
@@ -191,37 +148,21 @@ fn innermost(names: &[u8], ends: &[usize]) -> String {
 impl<'o, R: BufRead> Xml<'o, R> {
     /// A driver that requires the root element `root`. Fails early on empty input and
     /// UTF-16.
-    pub(crate) fn new(
-        mut inner: R,
-        origin: &'o str,
-        root: &'static str,
-    ) -> Result<Self, ParseError> {
+    pub(crate) fn new(mut inner: R, origin: &'o str, root: &'static str) -> Result<Self, XmlError> {
         let head = loop {
             match inner.fill_buf() {
                 Ok(h) => break h,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => {
-                    return Err(ParseError::new(
-                        origin,
-                        Location::Whole,
-                        ParseErrorKind::Io(e),
-                    ));
+                    return Err(XmlError::new(origin, Location::Whole, XmlErrorKind::Io(e)));
                 }
             }
         };
         if head.is_empty() {
-            return Err(ParseError::new(
-                origin,
-                Location::Whole,
-                ParseErrorKind::Empty,
-            ));
+            return Err(XmlError::new(origin, Location::Whole, XmlErrorKind::Empty));
         }
         if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
-            return Err(ParseError::new(
-                origin,
-                Location::Whole,
-                ParseErrorKind::Utf16,
-            ));
+            return Err(XmlError::new(origin, Location::Whole, XmlErrorKind::Utf16));
         }
         let mut reader = Reader::from_reader(Counting {
             inner,
@@ -245,25 +186,25 @@ impl<'o, R: BufRead> Xml<'o, R> {
         })
     }
 
-    fn error(&self, location: Location, kind: ParseErrorKind) -> ParseError {
-        ParseError::new(self.origin, location, kind)
+    fn error(&self, location: Location, kind: XmlErrorKind) -> XmlError {
+        XmlError::new(self.origin, location, kind)
     }
 
-    fn map_xml_error(&self, e: XmlError, root_seen: bool) -> ParseError {
+    fn map_xml_error(&self, e: QxError, root_seen: bool) -> XmlError {
         let at = Location::Byte(self.reader.error_position());
         let counting = self.reader.get_ref();
         if counting.overflow {
             return self.error(
                 Location::Line(counting.newlines + 1),
-                ParseErrorKind::MarkupTooLong,
+                XmlErrorKind::MarkupTooLong,
             );
         }
         match e {
-            XmlError::Io(io) => self.error(
+            QxError::Io(io) => self.error(
                 Location::Whole,
-                ParseErrorKind::Io(std::io::Error::new(io.kind(), io.to_string())),
+                XmlErrorKind::Io(std::io::Error::new(io.kind(), io.to_string())),
             ),
-            XmlError::Syntax(
+            QxError::Syntax(
                 SyntaxError::UnclosedTag
                 | SyntaxError::UnclosedComment
                 | SyntaxError::UnclosedCData
@@ -274,21 +215,21 @@ impl<'o, R: BufRead> Xml<'o, R> {
                 | SyntaxError::UnclosedSingleQuotedAttributeValue,
             ) if root_seen => self.error(
                 Location::Byte(self.reader.buffer_position()),
-                ParseErrorKind::UnexpectedEof(innermost(&self.names, &self.ends)),
+                XmlErrorKind::UnexpectedEof(innermost(&self.names, &self.ends)),
             ),
-            XmlError::Encoding(_) if !root_seen => self.error(
+            QxError::Encoding(_) if !root_seen => self.error(
                 Location::Whole,
-                ParseErrorKind::NotAReport("binary data".to_owned()),
+                XmlErrorKind::NotXml("binary data".to_owned()),
             ),
-            XmlError::Encoding(_) => self.error(
+            QxError::Encoding(_) => self.error(
                 Location::Whole,
-                ParseErrorKind::InvalidUtf8(self.reader.get_ref().newlines + 1),
+                XmlErrorKind::InvalidUtf8(self.reader.get_ref().newlines + 1),
             ),
             other if !root_seen => self.error(
                 at,
-                ParseErrorKind::NotAReport(format!("not well-formed XML: {other}")),
+                XmlErrorKind::NotXml(format!("not well-formed XML: {other}")),
             ),
-            other => self.error(at, ParseErrorKind::Xml(other.to_string())),
+            other => self.error(at, XmlErrorKind::Xml(other.to_string())),
         }
     }
 
@@ -296,9 +237,10 @@ impl<'o, R: BufRead> Xml<'o, R> {
     /// text inside the root. Whitespace, comments, processing instructions and the XML
     /// declaration are skipped; text outside the root, a foreign root, an
     /// entity-defining DOCTYPE, excessive depth and truncation are errors.
-    pub(crate) fn run<F>(mut self, mut on: F) -> Result<(), ParseError>
+    pub(crate) fn run<F, E>(mut self, mut on: F) -> Result<(), E>
     where
-        F: FnMut(Ev<'_>, &Ctx<'_>) -> Result<(), ParseError>,
+        F: FnMut(Ev<'_>, &Ctx<'_>) -> Result<(), E>,
+        E: From<XmlError>,
     {
         let mut root_seen = false;
         let mut root_closed = false;
@@ -307,12 +249,12 @@ impl<'o, R: BufRead> Xml<'o, R> {
             self.reader.get_mut().event_bytes = 0;
             let event = match self.reader.read_event_into(&mut self.buf) {
                 Ok(ev) => ev,
-                Err(e) => return Err(self.map_xml_error(e, root_seen)),
+                Err(e) => return Err(self.map_xml_error(e, root_seen).into()),
             };
             let newlines = self.reader.get_ref().newlines;
             let line_of = |raw: &str| (newlines + 1).saturating_sub(count_newlines(raw.as_bytes()));
             let origin = self.origin;
-            let err = |loc: Location, kind: ParseErrorKind| ParseError::new(origin, loc, kind);
+            let err = |loc: Location, kind: XmlErrorKind| E::from(XmlError::new(origin, loc, kind));
             let pos = self.reader.buffer_position();
             match &event {
                 Event::Start(e) | Event::Empty(e) => {
@@ -340,12 +282,12 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     let name = name.as_ref();
                     let at = Location::Line(line_of(&e));
                     if root_closed {
-                        let found = format!("<{}>", super::excerpt(name.as_bytes()));
-                        return Err(err(at, ParseErrorKind::TrailingContent(found)));
+                        let found = format!("<{}>", excerpt(name.as_bytes()));
+                        return Err(err(at, XmlErrorKind::TrailingContent(found)));
                     }
                     if name != self.root {
-                        let found = format!("root element <{}>", super::excerpt(name.as_bytes()));
-                        return Err(err(Location::Whole, ParseErrorKind::NotAReport(found)));
+                        let found = format!("root element <{}>", excerpt(name.as_bytes()));
+                        return Err(err(Location::Whole, XmlErrorKind::NotXml(found)));
                     }
                     root_seen = true;
                     if self_closing {
@@ -364,7 +306,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if self.ends.len() >= MAX_DEPTH {
                         return Err(err(
                             Location::Line(line_of(&e)),
-                            ParseErrorKind::TooDeep(MAX_DEPTH),
+                            XmlErrorKind::TooDeep(MAX_DEPTH),
                         ));
                     }
                     self.names.extend_from_slice(e.name().as_ref().as_bytes());
@@ -393,13 +335,13 @@ impl<'o, R: BufRead> Xml<'o, R> {
                             continue;
                         }
                         let kind = if root_seen {
-                            ParseErrorKind::TrailingContent("text".to_owned())
+                            XmlErrorKind::TrailingContent("text".to_owned())
                         } else if looks_binary(text.as_bytes()) {
-                            ParseErrorKind::NotAReport("binary data".to_owned())
+                            XmlErrorKind::NotXml("binary data".to_owned())
                         } else {
-                            ParseErrorKind::NotAReport(format!(
+                            XmlErrorKind::NotXml(format!(
                                 "text before the root element: {:?}",
-                                super::excerpt(text.trim().as_bytes())
+                                excerpt(text.trim().as_bytes())
                             ))
                         };
                         return Err(err(Location::Line(line_of(text)), kind));
@@ -410,9 +352,9 @@ impl<'o, R: BufRead> Xml<'o, R> {
                 Event::CData(c) => {
                     if self.ends.is_empty() {
                         let kind = if root_seen {
-                            ParseErrorKind::TrailingContent("CDATA".to_owned())
+                            XmlErrorKind::TrailingContent("CDATA".to_owned())
                         } else {
-                            ParseErrorKind::NotAReport("CDATA before the root element".to_owned())
+                            XmlErrorKind::NotXml("CDATA before the root element".to_owned())
                         };
                         return Err(err(Location::Byte(pos), kind));
                     }
@@ -423,9 +365,9 @@ impl<'o, R: BufRead> Xml<'o, R> {
                 Event::GeneralRef(r) => {
                     if self.ends.is_empty() {
                         let kind = if root_seen {
-                            ParseErrorKind::TrailingContent("an entity reference".to_owned())
+                            XmlErrorKind::TrailingContent("an entity reference".to_owned())
                         } else {
-                            ParseErrorKind::NotAReport("text before the root element".to_owned())
+                            XmlErrorKind::NotXml("text before the root element".to_owned())
                         };
                         return Err(err(Location::Byte(pos), kind));
                     }
@@ -442,10 +384,10 @@ impl<'o, R: BufRead> Xml<'o, R> {
                         Err(_) => None,
                     };
                     let Some(c) = resolved else {
-                        let name = super::excerpt(r.as_bytes());
+                        let name = excerpt(r.as_bytes());
                         return Err(err(
                             Location::Byte(pos),
-                            ParseErrorKind::Xml(format!("unknown entity &{name};")),
+                            XmlErrorKind::Xml(format!("unknown entity &{name};")),
                         ));
                     };
                     let text: &str = c.encode_utf8(&mut self.ref_buf);
@@ -456,7 +398,7 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if d.contains("<!ENTITY") {
                         return Err(err(
                             Location::Line(line_of(&d)),
-                            ParseErrorKind::EntityDefinitions,
+                            XmlErrorKind::EntityDefinitions,
                         ));
                     }
                 }
@@ -465,134 +407,15 @@ impl<'o, R: BufRead> Xml<'o, R> {
                     if !self.ends.is_empty() {
                         return Err(err(
                             Location::Byte(pos),
-                            ParseErrorKind::UnexpectedEof(innermost(&self.names, &self.ends)),
+                            XmlErrorKind::UnexpectedEof(innermost(&self.names, &self.ends)),
                         ));
                     }
                     if !root_seen {
-                        return Err(err(Location::Whole, ParseErrorKind::Empty));
+                        return Err(err(Location::Whole, XmlErrorKind::Empty));
                     }
                     return Ok(());
                 }
             }
         }
     }
-}
-
-/// Byte ranges of one attribute's name and value in raw attribute text.
-type AttrSpan = (Range<usize>, Range<usize>);
-
-/// The next `name="value"` of raw attribute text `s` from byte `*i`, or `None` at the
-/// end; `Err` says what is malformed.
-fn next_attr(s: &[u8], i: &mut usize) -> Result<Option<AttrSpan>, &'static str> {
-    let len = s.len();
-    while *i < len && s[*i].is_ascii_whitespace() {
-        *i += 1;
-    }
-    // `<a/>` arrives without the slash, but be lenient about a stray one.
-    if *i >= len || (s[*i] == b'/' && *i + 1 == len) {
-        return Ok(None);
-    }
-    let key_start = *i;
-    while *i < len && s[*i] != b'=' && !s[*i].is_ascii_whitespace() {
-        *i += 1;
-    }
-    let key = key_start..*i;
-    while *i < len && s[*i].is_ascii_whitespace() {
-        *i += 1;
-    }
-    if key.is_empty() || *i >= len || s[*i] != b'=' {
-        return Err("expected name=\"value\"");
-    }
-    *i += 1;
-    while *i < len && s[*i].is_ascii_whitespace() {
-        *i += 1;
-    }
-    let Some(&quote) = s.get(*i).filter(|&&q| q == b'"' || q == b'\'') else {
-        return Err("attribute value without quotes");
-    };
-    let value_start = *i + 1;
-    let Some(n) = memchr::memchr(quote, &s[value_start..]) else {
-        return Err("unterminated attribute value");
-    };
-    *i = value_start + n + 1;
-    Ok(Some((key, value_start..value_start + n)))
-}
-
-/// Values of the named attributes of `e`, raw (still escaped), in the order of `keys`.
-/// Malformed attribute syntax is [`ParseErrorKind::Xml`] at the element's line.
-///
-/// A hand-rolled scan instead of quick-xml's `attributes()`: this runs for each of
-/// millions of `<line>` elements, borrows every value and allocates nothing. quick-xml
-/// has already checked that the tag is closed and its quotes balanced.
-pub(crate) fn attrs<'a, const N: usize>(
-    x: &Ctx<'_>,
-    e: &'a BytesStart<'_>,
-    keys: [&str; N],
-) -> Result<[Option<&'a str>; N], ParseError> {
-    let mut out: [Option<&'a str>; N] = [None; N];
-    let raw: &'a str = e.attributes_raw();
-    let s = raw.as_bytes();
-    let mut i = 0;
-    loop {
-        let (key, value) = match next_attr(s, &mut i) {
-            Ok(Some(kv)) => kv,
-            Ok(None) => break,
-            Err(what) => {
-                return Err(x.error_at(
-                    e,
-                    ParseErrorKind::Xml(format!(
-                        "malformed attributes in <{}>: {what}",
-                        e.name().0
-                    )),
-                ));
-            }
-        };
-        let key = &s[key];
-        // Delimiters are ASCII, so these are char boundaries.
-        let value = raw.get(value).unwrap_or("");
-        for (slot, k) in out.iter_mut().zip(keys) {
-            let k = k.as_bytes();
-            if key.len() == k.len() && key.first() == k.first() && key == k {
-                if slot.is_none() {
-                    *slot = Some(value);
-                }
-                break;
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// A tag's name or attribute value over [`MAX_VALUE`], as [`ParseErrorKind::TooLong`].
-/// Only a tag longer than the cap can hold one, so most tags cost one comparison.
-fn check_tag(e: &BytesStart<'_>) -> Result<(), ParseErrorKind> {
-    if e.len() <= MAX_VALUE {
-        return Ok(());
-    }
-    let name = e.name();
-    let name = name.as_ref();
-    check_len(name.as_bytes(), || "element name".to_owned())?;
-    let s = e.attributes_raw().as_bytes();
-    let mut i = 0;
-    // Malformed attributes are left to `attrs`, which reports them where they matter.
-    while let Ok(Some((key, value))) = next_attr(s, &mut i) {
-        check_len(&s[value], || {
-            format!(
-                "attribute {} of <{}>",
-                super::excerpt(&s[key]),
-                super::excerpt(name.as_bytes())
-            )
-        })?;
-    }
-    Ok(())
-}
-
-/// An attribute value as text with references resolved.
-pub(crate) fn unescape(x: &Ctx<'_>, e: &BytesStart<'_>, raw: &str) -> Result<String, ParseError> {
-    if !raw.contains('&') {
-        return Ok(raw.to_owned());
-    }
-    quick_xml::escape::unescape(raw)
-        .map(|s| s.into_owned())
-        .map_err(|err| x.error_at(e, ParseErrorKind::Xml(err.to_string())))
 }
