@@ -7,8 +7,8 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-/// The committer date of `revision` in `workspace`, RFC 3339 in UTC.
-pub async fn commit_time(workspace: &std::path::Path, revision: &str) -> Option<String> {
+/// The committer date of `revision` in `workspace`.
+pub async fn commit_time(workspace: &std::path::Path, revision: &str) -> Option<jiff::Timestamp> {
     if revision.is_empty() || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
@@ -28,6 +28,5 @@ pub async fn commit_time(workspace: &std::path::Path, revision: &str) -> Option<
         return None;
     }
     let text = String::from_utf8_lossy(&out.stdout);
-    let ts: jiff::Timestamp = text.trim().parse().ok()?;
-    Some(ts.to_string())
+    text.trim().parse().ok()
 }

@@ -80,7 +80,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let (engine, login) = (engine?, login?);
     let use_buildx = engine == Engine::Buildx;
     if let Some(t) = commit_time {
-        run_info.created = t;
+        run_info.created = t.to_string();
     }
     tracing::info!("registry {}, auth: {}", login.registry, login.used);
     // The guard removes the folder (and the credentials in it) on every return path.
@@ -128,6 +128,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         network: cfg.options.network.flag(),
         secrets: &secrets,
         ssh: &ssh,
+        timestamp: commit_time.map(|t| t.as_second()),
     };
 
     // The credential check runs while the build does: a refusal ends the build (the child

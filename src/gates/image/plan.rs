@@ -68,6 +68,9 @@ pub struct BuildRequest<'a> {
     pub secrets: &'a [(String, PathBuf)],
     /// `--ssh` values.
     pub ssh: &'a [String],
+    /// The commit's time (Unix seconds): buildah stamps the image and its files with it, so
+    /// the same commit builds the same image.
+    pub timestamp: Option<i64>,
 }
 
 fn common_flags(req: &BuildRequest<'_>, argv: &mut Vec<OsString>) {
@@ -151,16 +154,20 @@ pub fn docker_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString
 }
 
 /// `buildah build ...`: vfs storage (works in any container, no kernel overlay or fuse
-/// needed), chroot isolation (no user namespaces or runc), Docker image format (what
-/// `docker build` pushes), the same flags as `docker build` otherwise.
+/// needed), chroot isolation (no user namespaces or runc), OCI image format (buildah's
+/// Docker format writes a random hostname and container id into the config, so no two
+/// builds would be the same image), the same flags as `docker build` otherwise.
 pub fn buildah_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec![
         "--storage-driver=vfs".into(),
         "build".into(),
         "--isolation=chroot".into(),
-        "--format=docker".into(),
+        "--format=oci".into(),
     ];
     common_flags(req, &mut argv);
+    if let Some(t) = req.timestamp {
+        argv.push(format!("--timestamp={t}").into());
+    }
     argv.push("--iidfile".into());
     argv.push(iidfile.into());
     argv.push(req.context.into());
@@ -264,6 +271,7 @@ mod tests {
             network: None,
             secrets: &[],
             ssh: &[],
+            timestamp: None,
         }
     }
 
@@ -362,6 +370,7 @@ mod tests {
             network: None,
             secrets: &[],
             ssh: &[],
+            timestamp: None,
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("/t/iid"))),
@@ -401,6 +410,7 @@ mod tests {
             network: Some("none"),
             secrets: &secrets,
             ssh: &ssh,
+            timestamp: None,
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("i"))).join(" "),
@@ -431,11 +441,12 @@ mod tests {
             network: Some("none"),
             secrets: &[],
             ssh: &[],
+            timestamp: Some(1_767_323_045),
         };
         assert_eq!(
             s(&buildah_build_argv(&req, Path::new("/t/iid"))).join(" "),
-            "--storage-driver=vfs build --isolation=chroot --format=docker --file /c/D \
-             --tag 127.0.0.1:5000/a:v1 --network none --iidfile /t/iid /c"
+            "--storage-driver=vfs build --isolation=chroot --format=oci --file /c/D \
+             --tag 127.0.0.1:5000/a:v1 --network none --timestamp=1767323045 --iidfile /t/iid /c"
         );
         assert_eq!(
             s(&buildah_push_argv(

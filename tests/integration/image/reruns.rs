@@ -145,3 +145,25 @@ fn an_immutable_ecr_repository_refuses_another_image_by_name_and_digests() {
         Some(digest.as_str())
     );
 }
+
+/// buildah stamps the image with the commit's time (`--timestamp`), so the same commit
+/// builds the same image even without a build cache, and a re-run pushes nothing.
+#[test]
+fn a_buildah_rerun_of_the_same_commit_pushes_nothing() {
+    let reg = registry();
+    let image = "it/rerun-buildah";
+    let (ws, sha) = git_workspace();
+    let run = || {
+        let h = at_commit(with_password(gate(image), &reg), ws.path(), &sha)
+            .input("builder", "buildah")
+            .input("tags", "v1");
+        let run = h.run();
+        run.assert_code(0);
+        run
+    };
+    let first = run();
+    let again = run();
+    assert_eq!(again.output("digest"), first.output("digest"));
+    assert_eq!(again.output("image-id"), first.output("image-id"));
+    assert!(again.stdout.contains("already holds this image"), "{again}");
+}
