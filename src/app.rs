@@ -156,6 +156,8 @@ pub async fn run(
         github,
         commands: commands.clone(),
         workspace,
+        check_name: common.check_name.clone(),
+        check_run_url: reporter.check_run().map(|c| c.html_url.clone()),
     };
     commands.group(&format!("{} gate", common.gate.name()));
     let gate = async {

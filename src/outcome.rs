@@ -87,6 +87,12 @@ pub struct Outcome {
     pub summary: String,
     /// Markdown: details (tables of files, workloads, tags).
     pub text: String,
+    /// A machine-readable block ([`crate::baseline`]) for the check run alone: appended
+    /// to its summary, never shown elsewhere.
+    pub record: Option<String>,
+    /// Markdown for the job summary in place of `text`, when the gate rendered a longer
+    /// version for its larger limit (1 MiB against the check run's 65,535 characters).
+    pub long_text: Option<String>,
     /// Annotations, most important first is not required: reporters sort by priority.
     pub annotations: Vec<Annotation>,
     /// Gate outputs (without `result`, `check-run-id`, `check-run-url`), in a stable order.

@@ -286,5 +286,23 @@ pub fn md_text(text: &str) -> String {
     out
 }
 
+/// Untrusted text inside our own HTML (a `<summary>` line, where markdown is not parsed):
+/// every ASCII punctuation character becomes a numeric character reference, so no tag,
+/// entity, mention (`@`), issue link (`#`), markdown or table syntax can form; line breaks
+/// and other controls become visible escapes, so the text stays on one line.
+pub fn html_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_breaking(c) {
+            push_escape(&mut out, c);
+        } else if c.is_ascii_punctuation() && !matches!(c, '.' | '/' | '-' | '_') {
+            let _ = write!(out, "&#{};", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

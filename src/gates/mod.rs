@@ -97,6 +97,11 @@ pub struct Context {
     pub commands: Commands,
     /// The directory relative paths are resolved against (`GITHUB_WORKSPACE` or the cwd).
     pub workspace: PathBuf,
+    /// The check run's name (`check-name`): what a gate's baseline record and pull-request
+    /// comment are keyed by.
+    pub check_name: String,
+    /// The web URL of this run's check run, when one was created (for links).
+    pub check_run_url: Option<String>,
 }
 
 /// A gate could not do its job.

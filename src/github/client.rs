@@ -70,6 +70,10 @@ pub struct GitHub {
     owner: String,
     repo: String,
     policy: RetryPolicy,
+    /// For binary downloads: follows no redirect by itself (see [`GitHub::download`]).
+    raw: reqwest::Client,
+    api_url: String,
+    token: Secret<String>,
 }
 
 impl std::fmt::Debug for GitHub {
@@ -161,6 +165,13 @@ impl GitHub {
             .timeout(policy.request_timeout)
             .build()
             .map_err(|e| ApiError::Build(Box::new(e)))?;
+        let raw = reqwest::Client::builder()
+            .user_agent(concat!("rust-ci-action/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(policy.request_timeout.max(Duration::from_secs(120)))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| ApiError::Build(Box::new(e)))?;
         let octo = Octocrab::builder()
             .base_uri(api_url)
             .map_err(|e| ApiError::Build(Box::new(e)))?
@@ -173,7 +184,63 @@ impl GitHub {
             owner: owner.to_owned(),
             repo: repo.to_owned(),
             policy,
+            raw,
+            api_url: api_url.trim_end_matches('/').to_owned(),
+            token: token.clone(),
         })
+    }
+
+    /// GET a binary body (an artifact's zip), at most `max_bytes`. GitHub answers such
+    /// downloads with a redirect to a short-lived signed URL on another host; the token is
+    /// sent to the API only, never to that host (the URL carries its own authorisation).
+    /// <https://docs.github.com/en/rest/actions/artifacts#download-an-artifact>
+    pub async fn download(&self, path: &str, max_bytes: u64) -> Result<Vec<u8>, ApiError> {
+        let fail = |reason: String| ApiError::Transport {
+            method: Method::GET,
+            path: path.to_owned(),
+            reason,
+        };
+        let resp = self
+            .raw
+            .get(format!("{}{path}", self.api_url))
+            .bearer_auth(self.token.expose())
+            .header("accept", "application/vnd.github+json")
+            .send()
+            .await
+            .map_err(|e| fail(error_chain(&e)))?;
+        let resp = if resp.status().is_redirection() {
+            let to = resp
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| fail("a redirect without a location".into()))?
+                .to_owned();
+            self.raw
+                .get(to)
+                .send()
+                .await
+                .map_err(|e| fail(error_chain(&e)))?
+        } else {
+            resp
+        };
+        let status = resp.status();
+        if !status.is_success() {
+            return Err(ApiError::Status {
+                method: Method::GET,
+                path: path.to_owned(),
+                status,
+                message: status.canonical_reason().unwrap_or("").to_owned(),
+            });
+        }
+        let mut body = Vec::new();
+        let mut resp = resp;
+        while let Some(chunk) = resp.chunk().await.map_err(|e| fail(error_chain(&e)))? {
+            if body.len() as u64 + chunk.len() as u64 > max_bytes {
+                return Err(fail(format!("larger than {max_bytes} bytes")));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 
     /// `/repos/{owner}/{repo}` + `rest`.

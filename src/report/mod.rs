@@ -124,6 +124,11 @@ impl Reporter {
         r
     }
 
+    /// The check run in use, when there is one.
+    pub fn check_run(&self) -> Option<&CheckRun> {
+        self.check.as_ref()
+    }
+
     fn degrade(&mut self, why: String) {
         if !self.warned {
             self.warned = true;
@@ -233,7 +238,7 @@ fn check_output(outcome: Option<&Outcome>, error: Option<&Described>, masks: &Ma
     match (outcome, error) {
         (Some(o), _) => Output {
             title: masks.redact(&o.title),
-            summary: fit(&o.summary),
+            summary: with_record(&masks.redact(&o.summary), o.record.as_deref()),
             text: fit(&o.text),
         },
         (None, Some(e)) => Output {
@@ -247,6 +252,22 @@ fn check_output(outcome: Option<&Outcome>, error: Option<&Described>, masks: &Ma
             text: String::new(),
         },
     }
+}
+
+/// The summary cut so that the record still fits after it, then the record. A record
+/// that cannot fit at all (the gate sizes it well under the limit) is left out rather than
+/// cut, which would only make it unreadable.
+fn with_record(summary: &str, record: Option<&str>) -> String {
+    let record = record.filter(|r| r.len() + 1024 < render::CHECK_TEXT_LIMIT);
+    let Some(record) = record else {
+        return render::fit_check_text(summary);
+    };
+    let room = render::CHECK_TEXT_LIMIT - record.len() - 2;
+    let mut out =
+        crate::runner::summary::fit(summary, room, "in the check run's 65,535-character limit");
+    out.push_str("\n\n");
+    out.push_str(record);
+    out
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ pub fn job_summary(
     if let Some(o) = outcome {
         md.push_str(&format!("**{}**\n\n", o.title));
         push_block(&mut md, &o.summary);
-        push_block(&mut md, &o.text);
+        push_block(&mut md, o.long_text.as_deref().unwrap_or(&o.text));
     }
     if let Some(e) = error {
         md.push_str(&format!("**{}**\n\n", e.title));

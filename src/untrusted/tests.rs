@@ -218,3 +218,12 @@ fn code_blocks_hold_any_text_as_one_block() {
     }
     assert_eq!(md_block("ok"), "```text\nok\n```\n\n");
 }
+
+#[test]
+fn html_text_leaves_no_tag_entity_mention_or_line_break() {
+    assert_eq!(
+        html_text("a/<img src=x>@me #1 &amp;\n`b`.rs"),
+        "a/&#60;img src&#61;x&#62;&#64;me &#35;1 &#38;amp&#59;\\n&#96;b&#96;.rs"
+    );
+    assert_eq!(html_text("pkg-1/mod_2.py"), "pkg-1/mod_2.py");
+}

@@ -94,6 +94,11 @@ impl Fault {
     }
 }
 
+/// A scripted responder: given a valid request (and its OpenAPI operation key), an answer
+/// `(status, headers, body)`, or `None` to fall through to the built-in answers.
+pub type Responder =
+    Box<dyn Fn(&Recorded) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> + Send + Sync>;
+
 #[derive(Default)]
 struct MockState {
     requests: Vec<Recorded>,
@@ -102,6 +107,7 @@ struct MockState {
     next_id: u64,
     pr_files_pages: Vec<Vec<Value>>,
     prefix: String,
+    responders: Vec<Arc<Responder>>,
 }
 
 struct Operation {
@@ -232,6 +238,16 @@ impl MockGitHub {
     /// Script a fault.
     pub fn fault(&self, f: Fault) {
         self.shared.state.lock().unwrap().faults.push(f);
+    }
+
+    /// Answer valid requests through `r` first (after scripted faults); see [`Responder`].
+    pub fn responder(&self, r: Responder) {
+        self.shared
+            .state
+            .lock()
+            .unwrap()
+            .responders
+            .push(Arc::new(r));
     }
 
     /// Serve these pages for `GET .../pulls/{n}/files`.
@@ -365,6 +381,25 @@ async fn handle(
         }
         return resp;
     }
+    let responders = st.responders.clone();
+    let recorded = st.requests.last().cloned();
+    drop(st);
+    if let Some(rec) = recorded {
+        for r in &responders {
+            if let Some((status, headers, body)) = r(&rec) {
+                let mut resp =
+                    (StatusCode::from_u16(status).expect("status"), body).into_response();
+                for (k, v) in headers {
+                    resp.headers_mut().insert(
+                        axum::http::HeaderName::from_bytes(k.as_bytes()).expect("header name"),
+                        v.parse().expect("header value"),
+                    );
+                }
+                return resp;
+            }
+        }
+    }
+    let mut st = shared.state.lock().unwrap();
     let Some(op) = op else {
         return (
             StatusCode::NOT_FOUND,
@@ -419,6 +454,10 @@ async fn handle(
                     .insert("link", link.parse().expect("link"));
             }
             resp
+        }
+        // A create answers 201 with the created object, as GitHub does.
+        _ if example(op, "200").is_null() && !example(op, "201").is_null() => {
+            (StatusCode::CREATED, axum::Json(example(op, "201"))).into_response()
         }
         _ => (StatusCode::OK, axum::Json(example(op, "200"))).into_response(),
     }

@@ -8,17 +8,22 @@
 
 mod common;
 mod coverage;
+mod coverage_components;
 mod coverage_fixtures;
+mod coverage_from_run;
 mod coverage_hostile;
 #[cfg(feature = "services")]
 mod coverage_live;
 mod coverage_markdown;
 mod coverage_producers;
+mod coverage_review;
+mod coverage_review_scale;
 #[cfg(feature = "services")]
 mod diff_cover;
 mod distribution;
 mod foundation;
 mod github_mock;
+mod github_world;
 #[cfg(feature = "services")]
 mod image;
 mod msrv;

@@ -51,6 +51,8 @@ fn synthetic(n: usize) -> Outcome {
         title: "Synthetic outcome".into(),
         summary: "summary".into(),
         text: "text".into(),
+        record: None,
+        long_text: None,
         annotations: (0..n)
             .map(|i| Annotation {
                 path: Some(format!("src/f{}.rs", i % 7)),

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::api::{self, ListOptions, PatchParams};
 use crate::cluster::{Cluster, RequestRecord};
-use crate::controller::kubelet::{self, LogOptions};
+use crate::controller::logs::{self, LogOptions};
 use crate::discovery;
 use crate::openapi;
 use crate::patch::PatchKind;
@@ -305,7 +305,7 @@ fn get(app: &App, target: &Target, q: &HashMap<String, String>, accept: &str) ->
                 timestamps: flag(q, "timestamps"),
             };
             let pod = store.get(target.rt, namespace_of(target), name);
-            return match pod.map(|p| kubelet::logs(p, &opts)) {
+            return match pod.map(|p| logs::logs(p, &opts)) {
                 None => error_response(&ApiError::not_found(target.rt, name)),
                 Some(Err(e)) => error_response(&e),
                 Some(Ok(text)) => {

@@ -61,6 +61,13 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
     if !base.starts_with("origin/") {
         candidates.push(format!("origin/{base}"));
     }
+    // With `from-run` the clone is this repository's default branch, not the change: only
+    // the API knows the change's lines.
+    let candidates = if cfg.from_run.is_some() {
+        Vec::new()
+    } else {
+        candidates
+    };
     for c in &candidates {
         if git(
             ws,
@@ -103,9 +110,13 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
             });
         }
     }
-    let why_git = format!(
-        "the base `{base}` is not in this clone (shallow checkout? `fetch-depth: 0` fetches it)"
-    );
+    let why_git = if cfg.from_run.is_some() {
+        "with `from-run` the change is not in this clone".to_owned()
+    } else {
+        format!(
+            "the base `{base}` is not in this clone (shallow checkout? `fetch-depth: 0` fetches it)"
+        )
+    };
     let unavailable = |why: String| {
         if cfg.diff_threshold.is_some() {
             Err(Error::DiffUnavailable(why))

@@ -23,6 +23,24 @@ impl Percent {
     }
 }
 
+impl Percent {
+    /// Whether coverage fell by more than `self` points from `base` to `now`, decided in
+    /// integers: `100 × (bc/bt − nc/nt) > self` ⇔ `100 × 10^scale × (bc·nt − nc·bt) >
+    /// mantissa × bt × nt`. Nothing measured on either side is no drop.
+    pub fn dropped_more_than(self, base: (u64, u64), now: (u64, u64)) -> bool {
+        let ((bc, bt), (nc, nt)) = (
+            (u128::from(base.0), u128::from(base.1)),
+            (u128::from(now.0), u128::from(now.1)),
+        );
+        if bt == 0 || nt == 0 {
+            return false;
+        }
+        let scale = 100 * 10u128.pow(self.scale);
+        let (was, is) = (bc * nt, nc * bt);
+        was > is && scale.saturating_mul(was - is) > u128::from(self.mantissa) * bt * nt
+    }
+}
+
 impl FromStr for Percent {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -70,6 +88,33 @@ pub fn show_percent(covered: u64, total: u64) -> String {
     }
     let hundredths = u128::from(covered) * 10_000 / u128::from(total);
     format!("{}.{:02}", hundredths / 100, hundredths % 100)
+}
+
+/// The change from `base` to `now` in percentage points with two decimals and a sign,
+/// rounded down (a drop of 0.001 points shows as `-0.01`, never as no change); empty
+/// when either side measured nothing.
+pub fn show_delta(base: (u64, u64), now: (u64, u64)) -> String {
+    if base.1 == 0 || now.1 == 0 {
+        return String::new();
+    }
+    let num =
+        (i128::from(now.0) * i128::from(base.1) - i128::from(base.0) * i128::from(now.1)) * 10_000;
+    let den = i128::from(base.1) * i128::from(now.1);
+    let h = num.div_euclid(den);
+    let sign = if h < 0 { "-" } else { "+" };
+    format!("{sign}{}.{:02}", h.abs() / 100, h.abs() % 100)
+}
+
+/// When the pull-request comment is posted (input `comment`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentMode {
+    /// Never.
+    Off,
+    /// When the change touches measured lines, moves a total, or fails; an existing
+    /// comment is always brought up to date.
+    OnChange,
+    /// On every run of a pull request.
+    Always,
 }
 
 /// Which uncovered lines become annotations.
@@ -122,6 +167,18 @@ pub struct CoverageConfig {
     pub path_prefix: Option<String>,
     /// Prefix to strip from report paths.
     pub source_root: Option<String>,
+    /// Most points line coverage may fall against the base.
+    pub max_drop: Option<Percent>,
+    /// Fail when no baseline is found.
+    pub baseline_required: bool,
+    /// When to post the pull-request comment.
+    pub comment: CommentMode,
+    /// Monorepo components.
+    pub components: Vec<super::components::Component>,
+    /// Report on this workflow run (its artifact, its pull request).
+    pub from_run: Option<u64>,
+    /// The artifact holding the reports with `from_run`.
+    pub artifact: String,
 }
 
 impl TryFrom<&RawInputs> for CoverageConfig {
@@ -171,7 +228,50 @@ impl TryFrom<&RawInputs> for CoverageConfig {
                 ));
             }
         };
+        let comment = match raw.get("comment") {
+            None | Some("on-change") => CommentMode::OnChange,
+            Some("off") => CommentMode::Off,
+            Some("always") => CommentMode::Always,
+            Some(v) => {
+                return Err(InputError::invalid(
+                    "comment",
+                    v,
+                    "expected one of off, on-change, always",
+                ));
+            }
+        };
+        let baseline_required = match raw.get("baseline-required") {
+            None | Some("false") => false,
+            Some("true") => true,
+            Some(v) => {
+                return Err(InputError::invalid(
+                    "baseline-required",
+                    v,
+                    "expected true or false",
+                ));
+            }
+        };
+        let components = super::components::parse(&raw.multiline("components")).map_err(|e| {
+            InputError::invalid(
+                "components",
+                raw.get("components").unwrap_or_default(),
+                format!("{e} (one per line: `name: glob [glob...] [threshold=N]`)"),
+            )
+        })?;
+        let from_run = raw
+            .get("from-run")
+            .map(|v| {
+                v.parse::<u64>()
+                    .map_err(|_| InputError::invalid("from-run", v, "expected a workflow run id"))
+            })
+            .transpose()?;
         Ok(Self {
+            from_run,
+            artifact: raw.get("artifact").unwrap_or("coverage").to_owned(),
+            components,
+            max_drop: percent("max-drop")?,
+            baseline_required,
+            comment,
             files: if default_files {
                 super::DEFAULT_FILES
                     .iter()
@@ -232,6 +332,37 @@ mod tests {
         ] {
             assert!(bad.parse::<Percent>().is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn drop_and_delta_are_exact() {
+        let zero: Percent = "0".parse().unwrap();
+        assert!(!zero.dropped_more_than((1, 2), (1, 2)));
+        assert!(
+            !zero.dropped_more_than((1, 2), (2, 4)),
+            "same ratio, other counts"
+        );
+        assert!(
+            zero.dropped_more_than((2, 3), (666_666, 1_000_000)),
+            "2/3 > 0.666666"
+        );
+        let half: Percent = "0.5".parse().unwrap();
+        assert!(
+            !half.dropped_more_than((80, 100), (795, 1000)),
+            "exactly 0.5 points"
+        );
+        assert!(half.dropped_more_than((80, 100), (7949, 10_000)));
+        assert!(!half.dropped_more_than((0, 0), (0, 10)), "no base");
+        for (base, now, shown) in [
+            ((80, 100), (81, 100), "+1.00"),
+            ((80, 100), (79, 100), "-1.00"),
+            ((2, 3), (2, 3), "+0.00"),
+            ((1_000_000, 1_000_000), (999_999, 1_000_000), "-0.01"),
+            ((1, 3), (1, 2), "+16.66"),
+        ] {
+            assert_eq!(show_delta(base, now), shown, "{base:?} {now:?}");
+        }
+        assert_eq!(show_delta((0, 0), (1, 2)), "");
     }
 
     #[test]

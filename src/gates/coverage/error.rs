@@ -75,6 +75,9 @@ pub enum Error {
     /// `diff-threshold` was asked for but changed lines are not available.
     #[error("diff-threshold is set but the changed lines are unknown: {0}")]
     DiffUnavailable(String),
+    /// `from-run`: the run, its artifact or its pull request could not be had.
+    #[error("from-run: {0}")]
+    FromRun(String),
 }
 
 impl From<crate::reports::FindError> for Error {
@@ -105,6 +108,7 @@ impl Error {
             Error::Eval(_) => "The reports lack data a threshold needs",
             Error::Diff(_) => "The diff could not be read",
             Error::DiffUnavailable(_) => "The changed lines are unknown",
+            Error::FromRun(_) => "The triggering run's reports could not be had",
         }
     }
 
@@ -122,6 +126,9 @@ impl Error {
             }
             Error::DiffUnavailable(_) => {
                 "Check out with `fetch-depth: 0`, or give the job `pull-requests: read` so the changed files can be read from the API."
+            }
+            Error::FromRun(_) => {
+                "The pull-request job must upload its reports with `actions/upload-artifact` under the name in `artifact`, and this job needs `actions: read`; see the README's fork workflow."
             }
             _ => return None,
         })

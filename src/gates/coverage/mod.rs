@@ -1,30 +1,40 @@
 //! Coverage gate: read coverage reports, enforce total, branch, per-file and diff
-//! thresholds, annotate uncovered changed lines. `run` is the gate's story: find and
-//! parse reports (`files`), learn the changed lines (`changes`), map and merge
-//! (`paths`, `merge`), evaluate (`evaluate`), render (`render`). This file, `files` and
-//! `changes` do the I/O (files, git, the GitHub API); every other file is pure.
+//! thresholds, annotate uncovered changed lines, compare with the merge-base's recorded
+//! result and keep one pull-request comment. `run` is the gate's story: find and parse
+//! reports (`files`), learn the changed lines (`changes`) and the baseline (`base`), map
+//! and merge (`paths`, `merge`), evaluate (`evaluate`, `delta`), render (`render`), record
+//! ([`crate::baseline`]) and comment (`comment`). This file, `files`, `changes`, `base`
+//! and `comment` do the I/O (files, git, the GitHub API); every other file is pure.
 
+mod base;
 mod changes;
+pub mod comment;
+pub mod components;
 pub mod config;
+pub mod delta;
 pub mod diff;
 mod error;
 pub mod evaluate;
 pub mod extras;
 mod files;
+mod from_run;
 pub mod merge;
 pub mod metric;
 pub mod model;
 pub mod parse;
 pub mod render;
 
+use std::collections::BTreeSet;
+
 use crate::gates::Context;
-use crate::outcome::Outcome;
+use crate::outcome::{Annotation, Level, Outcome, Verdict};
 use crate::paths::{Mapped, PathMapper};
 use crate::runner::inputs::RawInputs;
 use crate::spec::{InputSpec, OutputSpec};
 use changes::changed_lines;
 use config::CoverageConfig;
-use evaluate::DiffState;
+use delta::{BaseState, Deltas};
+use evaluate::{DiffState, Evaluation};
 use files::{find_reports, parse_all, tracked_files};
 use merge::{Merged, Merger};
 use model::Report;
@@ -56,6 +66,12 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("annotate", "`changed` (uncovered lines the change touched), `all` or `none`.").default("changed"),
     InputSpec::new("path-prefix", "Prefix to add to report paths to make them repository-relative."),
     InputSpec::new("source-root", "Prefix to strip from report paths (the directory the report was made in)."),
+    InputSpec::new("max-drop", "Most percentage points line coverage may fall against the merge-base's recorded result (`0`: must not fall). Without a baseline the gate passes with a notice."),
+    InputSpec::new("baseline-required", "`true`: fail when no baseline is found on the merge-base or its first parents.").default("false"),
+    InputSpec::new("components", "Monorepo components, one per line: `name: glob [glob...] [threshold=N]` (e.g. `api: services/api/** threshold=80`). Each gets its own row, delta and verdict, and an entry in the `components` output; a file belongs to the first component that matches, files in none are `other`.").multiline(),
+    InputSpec::new("from-run", "Report on this workflow run (`${{ github.event.workflow_run.id }}` in a `workflow_run` job): its artifact `artifact` holds the reports; the pull request is the open one whose head is the run's commit. Check run and comment go to that commit and pull request. See the README's fork workflow."),
+    InputSpec::new("artifact", "With `from-run`: the name of the artifact holding the reports.").default("coverage"),
+    InputSpec::new("comment", "The sticky pull-request comment: `off`, `on-change` (when the change touches measured lines, moves a total or fails; an existing comment is always updated) or `always`. Needs `pull-requests: write`.").default("on-change"),
 ];
 
 /// The coverage gate's outputs.
@@ -112,7 +128,36 @@ pub const OUTPUTS: &[OutputSpec] = &[
         name: "files-below-threshold",
         description: "Files under `file-threshold`, one per line.",
     },
+    OutputSpec {
+        name: "components",
+        description: "With `components`: a JSON array, one object per component and `other` (`name`, `files`, `lines-covered`, `lines-total`, `line-coverage`, `base-line-coverage`, `line-coverage-delta`, `threshold`, `result`).",
+    },
+    OutputSpec {
+        name: "base-sha",
+        description: "The commit whose recorded result the change was compared with; empty without one.",
+    },
+    OutputSpec {
+        name: "base-line-coverage",
+        description: "Line coverage on `base-sha` in percent; empty without a baseline.",
+    },
+    OutputSpec {
+        name: "line-coverage-delta",
+        description: "Change in line coverage against `base-sha` in points, signed (`-0.35`); empty without a baseline.",
+    },
+    OutputSpec {
+        name: "base-branch-coverage",
+        description: "Branch coverage on `base-sha` in percent; empty without a baseline or branch data.",
+    },
+    OutputSpec {
+        name: "branch-coverage-delta",
+        description: "Change in branch coverage against `base-sha` in points, signed; empty without a baseline or branch data.",
+    },
 ];
+
+/// The check run's text budget for the per-file tables (GitHub's limit is 65,535).
+const CHECK_TEXT_BUDGET: usize = 65_000;
+/// The check run's limit, which the summary and the baseline record share.
+const CHECK_LIMIT: usize = 65_535;
 
 pub use error::Error;
 
@@ -120,14 +165,43 @@ pub use error::Error;
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = CoverageConfig::try_from(raw)?;
     let ws = ctx.workspace.clone();
-    let reports = find_reports(&ws, &cfg.files, cfg.default_files)?;
+    // `from-run`: the reports come from the triggering run's artifact, the pull request
+    // from its head commit; everything else is as on a pull request.
+    let from = match cfg.from_run {
+        Some(id) => Some(from_run::prepare(ctx, id, &cfg.artifact).await?),
+        None => None,
+    };
+    let mut from_ctx = None;
+    if let Some(f) = &from {
+        let mut c = ctx.clone();
+        c.event.head_sha = Some(f.pr.head_sha.clone());
+        c.event.base_sha = Some(f.pr.base_sha.clone());
+        c.event.pull_request = Some(f.pr.clone());
+        from_ctx = Some(c);
+    }
+    let ctx = from_ctx.as_ref().unwrap_or(ctx);
+    let report_root = from
+        .as_ref()
+        .map_or_else(|| ws.clone(), |f| f.dir.path().to_path_buf());
+    let reports = find_reports(&report_root, &cfg.files, cfg.default_files)?;
     // Parsing (CPU, one thread per report up to the cores) runs while git lists the
     // tracked files and the changed lines are fetched (processes, network).
     let forced = cfg.format;
-    let ws_for_names = ws.clone();
+    let ws_for_names = report_root.clone();
     let parsing = tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names));
-    let (parsed, tracked, diff) =
-        tokio::join!(parsing, tracked_files(&ws), changed_lines(ctx, &cfg));
+    let pr = ctx.event.pull_request.as_ref();
+    let finding_base = async {
+        match pr {
+            Some(pr) => base::find(ctx, &pr.base_sha, &pr.head_sha).await,
+            None => BaseState::NotApplicable,
+        }
+    };
+    let (parsed, tracked, diff, base_state) = tokio::join!(
+        parsing,
+        tracked_files(&ws),
+        changed_lines(ctx, &cfg),
+        finding_base
+    );
     let parsed = parsed.map_err(|e| Error::Read {
         path: "reports".into(),
         source: std::io::Error::other(e.to_string()),
@@ -143,7 +217,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     if let DiffState::Off(why) = &diff {
         tracing::info!("diff coverage off: {why}");
     }
-    let ev = evaluate::evaluate(&merged, &diff, &cfg)?;
+    let mut ev = evaluate::evaluate(&merged, &diff, &cfg)?;
     tracing::info!(
         "line coverage {}% ({}/{}), {} files",
         config::show_percent(ev.lines.0, ev.lines.1),
@@ -151,7 +225,130 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         ev.lines.1,
         merged.files.len()
     );
-    Ok(render::outcome(&ev, &merged, &diff, &cfg, 60_000))
+    let changed: BTreeSet<String> = match &diff {
+        DiffState::Available { lines, .. } => lines.keys().cloned().collect(),
+        DiffState::Off(_) => BTreeSet::new(),
+    };
+    let deltas = match &base_state {
+        BaseState::Found {
+            sha,
+            why,
+            record,
+            url,
+        } => {
+            tracing::info!("baseline: {sha}, {why}");
+            Some(delta::compare(&ev, &changed, sha, why, url, record))
+        }
+        BaseState::Missing { why, api_failed } => {
+            let level = if *api_failed {
+                Level::Warning
+            } else {
+                Level::Notice
+            };
+            ctx.commands.annotation(&Annotation::general(
+                level,
+                "Coverage baseline",
+                &format!("no comparison with the base: {why}"),
+            ));
+            None
+        }
+        BaseState::NotApplicable => None,
+    };
+    delta::checks(&mut ev, deltas.as_ref(), &cfg);
+    let base_record = match &base_state {
+        BaseState::Found { record, .. } => Some(record),
+        _ => None,
+    };
+    let component_rows = components::rows(&cfg.components, &ev, base_record);
+    ev.checks.extend(components::check(&component_rows));
+    let component_table = components::table(&component_rows);
+    let missing = match &base_state {
+        BaseState::Missing { why, .. } => Some(why.as_str()),
+        _ => None,
+    };
+    let view = render::Base {
+        deltas: deltas.as_ref(),
+        missing,
+        changed: Some(&changed),
+        components: &component_table,
+    };
+    let mut outcome = render::outcome_with(&ev, &merged, &diff, &cfg, view, CHECK_TEXT_BUDGET);
+    outcome
+        .outputs
+        .push(("components".into(), components::output(&component_rows)));
+    attach_record(&mut outcome, &ev, &ctx.check_name);
+    if let (Some(pr), Some(gh)) = (pr, ctx.github.as_ref()) {
+        let touched = !changed.is_empty()
+            || outcome.verdict == Verdict::Fail
+            || deltas
+                .as_ref()
+                .is_some_and(|d| d.lines != ev.lines || !d.indirect.is_empty());
+        let body = comment_body(
+            ctx,
+            &ev,
+            deltas.as_ref(),
+            &changed,
+            missing,
+            outcome.verdict,
+            &component_table,
+        );
+        match comment::post(gh, pr.number, &ctx.check_name, cfg.comment, touched, &body).await {
+            comment::Posted::Failed(why) => ctx.commands.warning("Coverage comment", &why),
+            comment::Posted::Created(url) => tracing::info!("comment created: {url}"),
+            comment::Posted::Updated(url) => tracing::info!("comment updated: {url}"),
+            comment::Posted::Skipped => tracing::info!("no comment: nothing changed"),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Leave this run's baseline record in the check run's summary: as much as fits beside
+/// the summary, saying so when not every file did.
+fn attach_record(outcome: &mut Outcome, ev: &Evaluation, check_name: &str) {
+    let record = delta::record(ev, check_name);
+    let room = CHECK_LIMIT
+        .saturating_sub(outcome.summary.len() + 4096)
+        .min(60_000);
+    let enc = crate::baseline::encode(&record, room);
+    if enc.block.is_empty() {
+        outcome
+            .summary
+            .push_str("\nNo baseline record: the summary left no room for it in the check run.\n");
+        return;
+    }
+    if enc.items < enc.items_total {
+        outcome.summary.push_str(&format!(
+            "\nThe baseline record for later runs holds the totals and {} of {} files (the check run's 65,535-character limit).\n",
+            enc.items, enc.items_total
+        ));
+    }
+    outcome.record = Some(enc.block);
+}
+
+fn comment_body(
+    ctx: &Context,
+    ev: &Evaluation,
+    deltas: Option<&Deltas>,
+    changed: &BTreeSet<String>,
+    missing: Option<&str>,
+    verdict: Verdict,
+    components: &str,
+) -> String {
+    let marker = comment::marker(&ctx.check_name);
+    let input = render::files::Input {
+        ev,
+        deltas,
+        changed,
+    };
+    let cx = render::comment::Context {
+        marker: &marker,
+        check_name: &ctx.check_name,
+        verdict,
+        no_base: missing,
+        check_run_url: ctx.check_run_url.as_deref(),
+        components,
+    };
+    render::comment::body(ev, deltas, &input, &cx)
 }
 
 /// Merge parsed reports under repository paths.

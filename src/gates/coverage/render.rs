@@ -6,13 +6,19 @@
 //! reports), so each goes through [`crate::untrusted`]: `md_code(.., Md::Cell)` in table
 //! cells, `md_code(.., Md::Prose)` in sentences. Nothing else escapes.
 
+pub mod comment;
+pub mod files;
+
+use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use super::config::{Annotate, CoverageConfig, Metric, show_percent};
-use super::evaluate::{Check, DiffState, Evaluation, FileRow};
+use super::config::{Annotate, CoverageConfig, Metric, show_delta, show_percent};
+use super::delta::Deltas;
+use super::evaluate::{Check, DiffState, Evaluation};
 use super::merge::Merged;
 use crate::outcome::{Outcome, Verdict};
-use crate::untrusted::{Md, md_code};
+use crate::runner::summary::STEP_SUMMARY_LIMIT;
+use crate::untrusted::{Md, md_code, md_text};
 
 /// How many paths a list in the summary names before "and N more".
 const LISTED: usize = 20;
@@ -21,8 +27,40 @@ fn pct((c, t): (u64, u64)) -> String {
     show_percent(c, t)
 }
 
-/// Turn an evaluation into the gate's outcome; the per-file table stops before
-/// `text_budget` bytes.
+/// What the comparison with the base adds to an outcome.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Base<'a> {
+    /// The comparison, when a baseline was found.
+    pub deltas: Option<&'a Deltas>,
+    /// Why there is no comparison (on a pull request without a baseline).
+    pub missing: Option<&'a str>,
+    /// Paths the change touched.
+    pub changed: Option<&'a BTreeSet<String>>,
+    /// The components table (empty without components).
+    pub components: &'a str,
+}
+
+/// A check's threshold as people read it: `max-drop 0.5 points` for the drop, else
+/// `threshold 80%`.
+pub(super) fn threshold_text(check: &str, t: super::config::Percent) -> String {
+    if check == super::delta::DROP_CHECK {
+        format!("max-drop {} points", t.to_string().trim_end_matches('%'))
+    } else {
+        format!("threshold {t}")
+    }
+}
+
+/// The verdict of an evaluation: any failed check fails it.
+pub fn verdict(ev: &Evaluation) -> Verdict {
+    if ev.checks.iter().any(|c| c.pass == Some(false)) {
+        Verdict::Fail
+    } else {
+        Verdict::Pass
+    }
+}
+
+/// Turn an evaluation into the gate's outcome; the per-file tables of the check run stop
+/// before `text_budget` bytes.
 pub fn outcome(
     ev: &Evaluation,
     merged: &Merged,
@@ -30,24 +68,95 @@ pub fn outcome(
     cfg: &CoverageConfig,
     text_budget: usize,
 ) -> Outcome {
+    outcome_with(ev, merged, diff, cfg, Base::default(), text_budget)
+}
+
+/// [`outcome`] with the comparison against the base.
+pub fn outcome_with(
+    ev: &Evaluation,
+    merged: &Merged,
+    diff: &DiffState,
+    cfg: &CoverageConfig,
+    base: Base<'_>,
+    text_budget: usize,
+) -> Outcome {
     let failed: Vec<&Check> = ev.checks.iter().filter(|c| c.pass == Some(false)).collect();
+    let empty = BTreeSet::new();
+    let input = files::Input {
+        ev,
+        deltas: base.deltas,
+        changed: base.changed.unwrap_or(&empty),
+    };
+    let mut summary = summary(ev, merged, diff, cfg);
+    summary.push_str(&base_paragraph(ev, base));
+    if !base.components.is_empty() {
+        summary.push('\n');
+        summary.push_str(base.components);
+    }
+    // The job summary holds the title, the summary and notes too: keep 64 KiB for them.
+    let long_budget = STEP_SUMMARY_LIMIT.saturating_sub(summary.len() + 65_536);
+    let text = files::render(&input, text_budget, false);
+    let long = files::render(&input, long_budget, false);
+    let mut outputs = outputs(ev);
+    outputs.extend(super::delta::outputs(ev, base.deltas));
     Outcome {
-        verdict: if failed.is_empty() {
-            Verdict::Pass
-        } else {
-            Verdict::Fail
-        },
-        title: title(ev, &failed),
-        summary: summary(ev, merged, diff, cfg),
-        text: file_table(ev, text_budget),
+        verdict: verdict(ev),
+        title: title(ev, &failed, base.deltas),
+        summary,
+        long_text: (long != text).then_some(long),
+        text,
+        record: None,
         annotations: ev.annotations.clone(),
-        outputs: outputs(ev),
+        outputs,
+    }
+}
+
+/// The paragraph about the base: which commit, why, and the totals on both sides.
+fn base_paragraph(ev: &Evaluation, base: Base<'_>) -> String {
+    match (base.deltas, base.missing) {
+        (Some(d), _) => {
+            let mut s = format!(
+                "\nCompared with {} ({}): line coverage {}% → {}% ({} points)",
+                md_code(&d.sha, Md::Prose),
+                md_text(&d.why),
+                show_percent(d.lines.0, d.lines.1),
+                pct(ev.lines),
+                show_delta(d.lines, ev.lines),
+            );
+            if let (Some(b), Some(n)) = (d.branches, ev.branches) {
+                let _ = write!(
+                    s,
+                    ", branch coverage {}% → {}% ({} points)",
+                    show_percent(b.0, b.1),
+                    pct(n),
+                    show_delta(b, n)
+                );
+            }
+            let _ = writeln!(
+                s,
+                "; {} changed files, {} indirect changes.",
+                d.changed.len(),
+                d.indirect.len()
+            );
+            if d.partial {
+                s.push_str("The base record held only some files: per-file deltas are partial.\n");
+            }
+            s
+        }
+        (None, Some(why)) => format!("\nNo comparison with the base: {}.\n", md_text(why)),
+        (None, None) => String::new(),
     }
 }
 
 /// One line: the headline number, the diff number, and which checks failed.
-fn title(ev: &Evaluation, failed: &[&Check]) -> String {
+fn title(ev: &Evaluation, failed: &[&Check], deltas: Option<&Deltas>) -> String {
     let mut title = format!("Line coverage {}%", pct(ev.lines));
+    if let Some(d) = deltas
+        .map(|d| show_delta(d.lines, ev.lines))
+        .filter(|d| !d.is_empty())
+    {
+        let _ = write!(title, " ({d})");
+    }
     if ev.lines.1 == 0 {
         title = "No executable lines".into();
     }
@@ -95,7 +204,13 @@ fn summary(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &CoverageCon
         };
         let th = c
             .threshold
-            .map(|p| p.to_string())
+            .map(|p| {
+                if c.name == super::delta::DROP_CHECK {
+                    threshold_text(c.name, p)
+                } else {
+                    p.to_string()
+                }
+            })
             .unwrap_or_else(|| "—".into());
         let _ = writeln!(summary, "| {} | {} | {th} | {result} |", c.name, c.measured);
     }
@@ -153,76 +268,6 @@ fn no_per_line_note(paths: &[String]) -> Option<String> {
         paths.len(),
         some_of(paths.iter()),
     ))
-}
-
-/// The per-file table, changed and worst files first, cut before `budget` bytes.
-fn file_table(ev: &Evaluation, budget: usize) -> String {
-    let has_diff = ev.rows.iter().any(|r| r.diff.is_some());
-    let stmt_col = ev.statements.is_some();
-    let branch_col = ev.branches.is_some();
-    let col = |on: bool, head: &'static str| if on { head } else { "" };
-    let mut text = format!(
-        "| File | Lines | Line % |{}{}{}\n|---|---|---|{}{}{}\n",
-        col(stmt_col, " Statement % |"),
-        col(branch_col, " Branch % |"),
-        col(has_diff, " Changed lines covered |"),
-        col(stmt_col, "---|"),
-        col(branch_col, "---|"),
-        col(has_diff, "---|"),
-    );
-    let mut shown = 0;
-    for r in &ev.rows {
-        let row = file_row(r, stmt_col, branch_col, has_diff);
-        if text.len() + row.len() > budget {
-            break;
-        }
-        text.push_str(&row);
-        shown += 1;
-    }
-    if shown < ev.rows.len() {
-        let _ = writeln!(
-            text,
-            "\n… and {} more files (worst and changed files are listed first).",
-            ev.rows.len() - shown
-        );
-    }
-    text
-}
-
-/// `—` for nothing measured, else the percentage.
-fn pct_or_dash(v: (u64, u64)) -> String {
-    if v.1 == 0 {
-        "—".into()
-    } else {
-        format!("{}%", pct(v))
-    }
-}
-
-fn file_row(r: &FileRow, stmt_col: bool, branch_col: bool, has_diff: bool) -> String {
-    let mut row = format!(
-        "| {}{} | {}/{} | {} |",
-        md_code(&r.path, Md::Cell),
-        if r.below { " ⚠️" } else { "" },
-        r.covered,
-        r.total,
-        pct_or_dash((r.covered, r.total)),
-    );
-    if stmt_col {
-        let _ = write!(row, " {} |", pct_or_dash(r.statements));
-    }
-    if branch_col {
-        let _ = write!(row, " {} |", pct_or_dash(r.branches));
-    }
-    if has_diff {
-        let _ = write!(
-            row,
-            " {} |",
-            r.diff
-                .map_or_else(|| "—".into(), |d| format!("{}/{} ({}%)", d.0, d.1, pct(d)))
-        );
-    }
-    row.push('\n');
-    row
 }
 
 /// The gate's outputs: every number, empty when not measured.

@@ -95,6 +95,8 @@ pub fn outcome(r: &Report<'_>) -> Outcome {
         title,
         summary,
         text,
+        record: None,
+        long_text: None,
         annotations: Vec::new(),
         outputs: vec![
             (
@@ -153,6 +155,8 @@ pub fn failed(f: &Failed<'_>) -> Outcome {
         title: format!("{repo} does not build"),
         summary,
         text: String::new(),
+        record: None,
+        long_text: None,
         annotations: vec![Annotation::general(
             Level::Failure,
             "docker build failed",

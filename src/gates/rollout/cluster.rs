@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 
-use super::config::{EksTarget, KubeconfigSource, RolloutConfig};
-use super::eks;
-use super::error::{Action, ApiError, EksProblem, Error};
+use super::config::{EksTarget, KubeconfigSource, RolloutConfig, Target};
+use super::error::{Action, ApiError, EksProblem, Error, KubeconfigProblem};
 use super::names::Workload;
+use super::{eks, eks_api};
 use crate::error::error_chain;
 use crate::gates::Context;
 use crate::secret::Secret;
@@ -37,10 +37,14 @@ impl Cluster {
 }
 
 /// Load the kubeconfig, add the EKS token when asked, and build the client.
-pub async fn connect(cfg: &RolloutConfig, ctx: &Context) -> Result<Cluster, Error> {
-    let mut config = load_config(cfg, ctx).await?;
+pub async fn connect(cfg: &RolloutConfig, t: &Target, ctx: &Context) -> Result<Cluster, Error> {
+    // `eks-cluster` without a `kubeconfig`/`kubeconfig-path` input: EKS says where it is.
+    let mut config = match (&cfg.kubeconfig, &t.eks) {
+        (KubeconfigSource::Default, Some(eks)) => from_eks(eks).await?,
+        _ => load_config(cfg, t, ctx).await?,
+    };
     let mut refresher = None;
-    if let Some(target) = &cfg.eks {
+    if let Some(target) = &t.eks {
         let (r, path) = start_eks(target, ctx).await.map_err(|source| Error::Eks {
             cluster: target.cluster.clone(),
             source,
@@ -68,9 +72,36 @@ pub async fn connect(cfg: &RolloutConfig, ctx: &Context) -> Result<Cluster, Erro
     })
 }
 
-async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config, Error> {
+/// The endpoint and CA from `DescribeCluster`, as a kube config (its user is set by the
+/// caller: the EKS token file).
+async fn from_eks(eks: &EksTarget) -> Result<kube::Config, Error> {
+    let ep = eks_api::describe(eks)
+        .await
+        .map_err(|source| Error::EksCluster {
+            cluster: eks.cluster.clone(),
+            source,
+        })?;
+    tracing::info!("EKS cluster `{}`: API server {}", eks.cluster, ep.url);
+    let from = format!("EKS cluster `{}`", eks.cluster);
+    let kc = eks_api::kubeconfig(&eks.cluster, &ep).map_err(|e| Error::Kubeconfig {
+        from: from.clone(),
+        source: KubeconfigProblem::Other(Box::new(e)),
+    })?;
+    kube::Config::from_custom_kubeconfig(kc, &KubeConfigOptions::default())
+        .await
+        .map_err(|e| Error::Kubeconfig {
+            from,
+            source: e.into(),
+        })
+}
+
+async fn load_config(
+    cfg: &RolloutConfig,
+    t: &Target,
+    ctx: &Context,
+) -> Result<kube::Config, Error> {
     let opts = KubeConfigOptions {
-        context: cfg.context.clone(),
+        context: t.context.clone(),
         cluster: None,
         user: None,
     };
@@ -102,7 +133,7 @@ async fn load_config(cfg: &RolloutConfig, ctx: &Context) -> Result<kube::Config,
                 Ok(c) => Ok(c),
                 // Nothing found at KUBECONFIG or ~/.kube/config: try the service account.
                 Err(e @ (KubeconfigError::FindPath | KubeconfigError::ReadConfig(..)))
-                    if cfg.context.is_none() =>
+                    if t.context.is_none() =>
                 {
                     kube::Config::incluster().map_err(|ie| Error::NoClusterAccess {
                         kubeconfig: e.into(),

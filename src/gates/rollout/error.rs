@@ -12,6 +12,7 @@ use kube::config::KubeconfigError;
 
 pub use super::api_error::ApiError;
 use super::eks::EksError;
+use super::eks_api::DescribeError;
 use super::names::Workload;
 use crate::error::error_chain;
 use crate::runner::inputs::InputError;
@@ -61,6 +62,15 @@ pub enum Error {
         /// What went wrong.
         #[source]
         source: EksProblem,
+    },
+    /// `DescribeCluster` could not say where the EKS cluster is.
+    #[error("could not read EKS cluster `{cluster}` with DescribeCluster")]
+    EksCluster {
+        /// Cluster name.
+        cluster: String,
+        /// What went wrong.
+        #[source]
+        source: DescribeError,
     },
     /// The API server did not answer.
     #[error("cannot reach the Kubernetes API at {url}")]
@@ -223,6 +233,7 @@ impl Error {
             Error::NoClusterAccess { .. } => "No cluster to talk to",
             Error::Client { .. } => "The Kubernetes client could not be built",
             Error::Eks { .. } => "No EKS token",
+            Error::EksCluster { .. } => "EKS cluster not readable",
             Error::Unreachable { .. } | Error::WatchEnded { .. } => {
                 "The Kubernetes API cannot be reached"
             }
@@ -337,6 +348,9 @@ pub struct Change {
     pub from: String,
     /// Its image now.
     pub to: String,
+    /// What a rollback after the error did: `Some(Ok(()))` restored, `Some(Err(why))` not,
+    /// `None` not attempted (`rollback-on-failure` off).
+    pub undone: Option<Result<(), String>>,
 }
 
 impl fmt::Display for Change {
@@ -365,6 +379,13 @@ impl Changes {
         &self.0
     }
 
+    /// Note what the rollback of `workload` after an error did.
+    pub fn undone(&mut self, workload: &Workload, result: Result<(), String>) {
+        if let Some(c) = self.0.iter_mut().find(|c| &c.workload == workload) {
+            c.undone = Some(result);
+        }
+    }
+
     /// `e`, said to have happened after these changes (unchanged when there are none).
     pub fn wrap(&self, e: Error) -> Error {
         if self.0.is_empty() {
@@ -379,17 +400,30 @@ impl Changes {
 }
 
 impl fmt::Display for Changes {
-    /// `; already patched before this error (still in place): a, b` (nothing when empty).
+    /// `; already patched before this error (still in place): a, b`, or, once rolled back,
+    /// `; patched before this error, then rolled back: a (restored), b (rollback failed:
+    /// why)` (nothing when empty).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
             return Ok(());
         }
-        f.write_str("; already patched before this error (still in place): ")?;
+        let rolled_back = self.0.iter().any(|c| c.undone.is_some());
+        f.write_str(if rolled_back {
+            "; patched before this error, then rolled back: "
+        } else {
+            "; already patched before this error (still in place): "
+        })?;
         for (i, c) in self.0.iter().enumerate() {
             if i > 0 {
                 f.write_str(", ")?;
             }
             write!(f, "{c}")?;
+            match (&c.undone, rolled_back) {
+                (Some(Ok(())), _) => f.write_str(" (restored)")?,
+                (Some(Err(why)), _) => write!(f, " (rollback failed: {why})")?,
+                (None, true) => f.write_str(" (still in place)")?,
+                (None, false) => {}
+            }
         }
         Ok(())
     }
@@ -472,6 +506,7 @@ mod tests {
                 container: name.into(),
                 from: format!("example.com/{name}:1"),
                 to: "example.com/app:2".into(),
+                undone: None,
             });
         }
         let e = changes.wrap(Error::from_api(
@@ -492,6 +527,18 @@ mod tests {
             "the cause is kept as the source"
         );
         assert_eq!(c.all().len(), 2);
+
+        changes.undone(&deploy("api"), Ok(()));
+        changes.undone(&deploy("web"), Err("timed out after 1s".into()));
+        let e = changes.wrap(Error::WatchEnded {
+            url: "http://k".into(),
+            workload: deploy("web"),
+        });
+        assert!(
+            error_chain(&e).ends_with("; patched before this error, then rolled back: default/deployment/api container `api` example.com/api:1 → example.com/app:2 (restored), default/deployment/web container `web` example.com/web:1 → example.com/app:2 (rollback failed: timed out after 1s)"),
+            "{}",
+            error_chain(&e)
+        );
     }
 
     #[test]

@@ -268,7 +268,13 @@ pub struct Explanation {
 impl Explanation {
     /// The short reason for a result row: the verdict plus the first distinct pod reasons.
     pub fn headline(&self) -> String {
-        let reasons: BTreeSet<&str> = self.problems.iter().map(|p| p.reason.as_str()).collect();
+        // Reasons the verdict already names (a fail-fast verdict) are not repeated.
+        let reasons: BTreeSet<&str> = self
+            .problems
+            .iter()
+            .map(|p| p.reason.as_str())
+            .filter(|r| !self.verdict.contains(r))
+            .collect();
         if reasons.is_empty() {
             self.verdict.clone()
         } else {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::explain::Explanation;
+use super::failfast::Evidence;
 use super::names::Workload;
 use super::status::Progress;
 
@@ -52,6 +53,8 @@ pub struct RollbackReport {
 /// One workload's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadReport {
+    /// The target (cluster) it is in, when the step has several.
+    pub target: Option<String>,
     /// Which workload.
     pub workload: Workload,
     /// The container updated.
@@ -78,11 +81,28 @@ pub struct WorkloadReport {
     pub finished_at: Option<jiff::Timestamp>,
     /// Why it failed, in detail.
     pub explanation: Option<Explanation>,
+    /// The pod state that failed it fast, when one did.
+    pub fail_fast: Option<Evidence>,
     /// What the rollback did, when one was attempted.
     pub rollback: Option<RollbackReport>,
 }
 
 impl WorkloadReport {
+    /// `staging-us: deployment/api`, or `deployment/api` with one target.
+    pub fn short_label(&self) -> String {
+        match &self.target {
+            Some(t) => format!("{t}: {}", self.workload.short()),
+            None => self.workload.short(),
+        }
+    }
+    /// `staging-us: default/deployment/api`, or the workload alone with one target.
+    pub fn label(&self) -> String {
+        match &self.target {
+            Some(t) => format!("{t}: {}", self.workload),
+            None => self.workload.to_string(),
+        }
+    }
+
     /// The short reason: the explanation's headline, or kubectl's message.
     pub fn reason(&self) -> String {
         self.explanation
@@ -121,6 +141,7 @@ mod tests {
 
     fn report(patched: bool, rollback: Option<bool>) -> WorkloadReport {
         WorkloadReport {
+            target: None,
             workload: Workload::parse("deployment/api", "default").unwrap(),
             container: "api".into(),
             image: "api:2".into(),
@@ -134,6 +155,7 @@ mod tests {
             duration: Duration::ZERO,
             finished_at: None,
             explanation: None,
+            fail_fast: None,
             rollback: rollback.map(|ok| RollbackReport {
                 to_revision: Some(1),
                 ok,

@@ -1,9 +1,11 @@
-//! `kubectl rollout undo` for the workloads the gate patched: read each again, plan what
-//! to restore ([`Kind::plan_undo`]), send the JSON patch, and wait for the restored
-//! template like any rollout.
+//! Rollback of the workloads the gate patched: each gets back exactly the pod template it
+//! had before the patch ([`Prepared::record`], [`undo::restore_patch`]), not "the previous
+//! revision" `kubectl rollout undo` would pick, so it works at any `revisionHistoryLimit`
+//! (0 included); then the restored template is waited for like any rollout, within the
+//! rollback's own budget (`rollback-timeout`).
 //!
-//! Reads and patches workloads and their history. A rollback that cannot be done is
-//! reported, never an error: the gate has already failed, and says what it left behind.
+//! Patches workloads. A rollback that cannot be done is reported, never an error: the gate
+//! has already failed, and says what it left behind.
 
 use std::time::{Duration, Instant};
 
@@ -12,8 +14,8 @@ use kube::api::Patch;
 use super::cluster::Cluster;
 use super::error::{ApiError, Error};
 use super::kinds::Kind;
-use super::names::Workload;
 use super::results::{RollbackReport, WorkloadReport};
+use super::undo;
 use super::wait::{self, timed_out};
 use super::workload::{self, Prepared};
 use crate::error::error_chain;
@@ -49,62 +51,63 @@ pub async fn roll_back_patched(
     }
 }
 
-/// `kubectl rollout undo` for one workload, then wait for the restored template.
+/// Roll back `patched` (after an error), all at once.
+pub async fn roll_back_all(
+    cluster: &Cluster,
+    patched: &[&Prepared],
+    timeout: Duration,
+) -> Vec<RollbackReport> {
+    futures::future::join_all(patched.iter().map(|p| p.roll_back(cluster, timeout))).await
+}
+
+/// Restore the template `p` recorded before the patch, then wait for it.
 pub async fn roll_back<K: Kind>(
     cluster: &Cluster,
-    w: &Workload,
+    p: &Prepared,
     timeout: Duration,
 ) -> RollbackReport {
     let started = Instant::now();
-    let mut report = RollbackReport {
-        to_revision: None,
-        ok: false,
-        message: String::new(),
-        duration: Duration::ZERO,
+    let (ok, message) = match restore::<K>(cluster, p, timeout).await {
+        Ok(done) => done,
+        Err(message) => (false, message),
     };
-    report.message = match undo::<K>(cluster, w, timeout, &mut report.to_revision).await {
-        Ok((ok, message)) => {
-            report.ok = ok;
-            message
-        }
-        Err(message) => message,
-    };
-    report.duration = started.elapsed();
-    report
+    RollbackReport {
+        to_revision: p.record.revision,
+        ok,
+        message,
+        duration: started.elapsed(),
+    }
 }
 
 /// The rollback's steps: `Ok((rolled out again, kubectl's last message))`, or why it
-/// could not be done. `to_revision` is set once a revision is chosen.
-async fn undo<K: Kind>(
+/// could not be done.
+async fn restore<K: Kind>(
     cluster: &Cluster,
-    w: &Workload,
+    p: &Prepared,
     timeout: Duration,
-    to_revision: &mut Option<i64>,
 ) -> Result<(bool, String), String> {
-    // Read the workload again: the controller has moved on since the last event.
-    let current: K = workload::get(cluster, w)
-        .await
-        .map_err(|e| format!("could not read {}: {}", w.short(), ApiError::from_kube(e)))?;
-    let history = workload::history(cluster, &current)
-        .await
-        .map_err(|e| workload::history_gap::<K>(&e))?;
-    let plan = current.plan_undo(&history).map_err(|e| e.to_string())?;
+    let w = &p.workload;
     tracing::info!(
-        "{w}: rolling back to revision {} ({})",
-        plan.to_revision,
-        plan.images.join(", ")
+        "{w}: restoring the pod template recorded before the patch ({} `{}` back to {})",
+        if p.init {
+            "init container"
+        } else {
+            "container"
+        },
+        p.container,
+        p.previous_image
     );
+    let plan = undo::restore_patch(&p.record.template, p.record.change_cause.as_deref());
     // `Patch::Json` holds a `json_patch::Patch`; the type comes from the variant.
-    let patch: Patch<serde_json::Value> = serde_json::from_value(plan.patch.clone())
+    let patch: Patch<serde_json::Value> = serde_json::from_value(plan)
         .map(Patch::Json)
         .map_err(|e| format!("internal error building the rollback patch: {e}"))?;
-    *to_revision = Some(plan.to_revision);
     let generation = workload::patch::<K>(cluster, w, &patch)
         .await
         .map_err(|e| format!("could not patch {}: {}", w.short(), ApiError::from_kube(e)))?;
     let wait_started = Instant::now();
     let deadline = tokio::time::Instant::from_std(wait_started + timeout);
-    let waited = wait::wait_for::<K>(cluster, w, generation, wait_started, deadline)
+    let waited = wait::wait_for::<K>(cluster, w, generation, wait_started, deadline, None)
         .await
         .map_err(|e: Error| error_chain(&e))?;
     Ok(match waited.succeeded() {

@@ -16,9 +16,11 @@ use kube::runtime::watcher;
 use super::cluster::Cluster;
 use super::duration::format_duration;
 use super::error::{Action, ApiError, Error};
+use super::failfast::{self, Evidence, FailFast};
 use super::inspect;
 use super::kinds::Kind;
 use super::names::Workload;
+use super::podwatch::PodWatch;
 use super::results::{Status, WorkloadReport};
 use super::status::{self, Progress, RolloutState};
 use super::workload::{self, Prepared, Started};
@@ -31,6 +33,8 @@ pub enum WaitEnd<K> {
     TimedOut(Option<K>),
     /// The object went away.
     Deleted,
+    /// A pod of the new revision showed conclusive evidence (fail fast).
+    FailedFast(Evidence, K),
 }
 
 /// What a wait saw.
@@ -52,7 +56,7 @@ impl<K> Waited<K> {
     pub fn succeeded(&self) -> Option<bool> {
         match &self.end {
             WaitEnd::Settled(RolloutState::Complete(_), _) => Some(true),
-            WaitEnd::Settled(..) | WaitEnd::Deleted => Some(false),
+            WaitEnd::Settled(..) | WaitEnd::Deleted | WaitEnd::FailedFast(..) => Some(false),
             WaitEnd::TimedOut(_) => None,
         }
     }
@@ -65,11 +69,23 @@ pub async fn follow<K: Kind>(
     image: &str,
     started: Started,
     timeout: Duration,
+    fail_fast: Option<FailFast>,
 ) -> Result<WorkloadReport, Error> {
     let w = &p.workload;
     let deadline = tokio::time::Instant::from_std(started.at + timeout);
-    let waited = wait_for::<K>(cluster, w, started.min_generation, started.at, deadline).await?;
+    let mut pods = fail_fast.map(|f| PodWatch::<K>::start(cluster, w, p.selector.as_deref(), f));
+    let waited = wait_for::<K>(
+        cluster,
+        w,
+        started.min_generation,
+        started.at,
+        deadline,
+        pods.as_mut(),
+    )
+    .await?;
+    drop(pods);
     let duration = started.at.elapsed();
+    let mut evidence = None;
     let (status, message, obj) = match waited.end {
         WaitEnd::Settled(RolloutState::Complete(m), o) => (
             if started.patched {
@@ -91,6 +107,10 @@ pub async fn follow<K: Kind>(
             (Status::TimedOut, timed_out("the rollout", timeout, last), o)
         }
         WaitEnd::Deleted => (Status::Failed, waited.last_message.clone(), None),
+        WaitEnd::FailedFast(e, o) => {
+            evidence = Some(e);
+            (Status::Failed, waited.last_message.clone(), Some(o))
+        }
     };
     // The history is read once, when the revision or an explanation needs it.
     let history = match &obj {
@@ -111,6 +131,7 @@ pub async fn follow<K: Kind>(
         Some(inspect::explain_failure(cluster, w, obj.as_ref(), history.as_ref(), &message).await)
     };
     Ok(WorkloadReport {
+        target: None,
         workload: w.clone(),
         container: p.container.clone(),
         image: image.to_owned(),
@@ -124,6 +145,7 @@ pub async fn follow<K: Kind>(
         duration,
         finished_at: waited.finished_at,
         explanation,
+        fail_fast: evidence,
         rollback: None,
     })
 }
@@ -138,7 +160,7 @@ pub fn timed_out(what: &str, timeout: Duration, last_message: &str) -> String {
 
 /// Whether a watch error ends the wait at once: retrying cannot fix RBAC, auth or a
 /// missing resource.
-fn is_fatal(e: &watcher::Error) -> bool {
+pub(super) fn is_fatal(e: &watcher::Error) -> bool {
     match e {
         watcher::Error::InitialListFailed(k)
         | watcher::Error::WatchStartFailed(k)
@@ -162,6 +184,7 @@ pub async fn wait_for<K: Kind>(
     min_generation: i64,
     started: Instant,
     deadline: tokio::time::Instant,
+    mut pods: Option<&mut PodWatch<K>>,
 ) -> Result<Waited<K>, Error> {
     let api: Api<K> = Api::namespaced(cluster.client.clone(), &w.namespace);
     let cfg = watcher::Config::default().fields(&format!("metadata.name={}", w.name));
@@ -178,7 +201,16 @@ pub async fn wait_for<K: Kind>(
     let mut failing: Option<ApiError> = None;
     let mut seen_in_listing = false;
     loop {
-        let Ok(next) = tokio::time::timeout_at(deadline, stream.next()).await else {
+        let next = async {
+            match pods.as_deref_mut() {
+                None => Some(stream.next().await),
+                Some(pw) => tokio::select! {
+                    n = stream.next() => Some(n),
+                    () = pw.changed(w) => None,
+                },
+            }
+        };
+        let Ok(next) = tokio::time::timeout_at(deadline, next).await else {
             if let Some(last_failure) = failing {
                 return Err(Error::WatchFailing {
                     url: cluster.url.clone(),
@@ -188,6 +220,15 @@ pub async fn wait_for<K: Kind>(
             }
             waited.end = WaitEnd::TimedOut(last);
             return Ok(waited);
+        };
+        let Some(next) = next else {
+            // A pod changed: judge the new revision's pods against the workload as last seen.
+            if let (Some(pw), Some(obj)) = (pods.as_deref_mut(), last.as_ref())
+                && let Some(e) = pw.check(cluster, w, obj, min_generation).await
+            {
+                return Ok(failed_fast(waited, e, obj.clone(), started));
+            }
+            continue;
         };
         let obj = match next {
             // The watcher never ends on its own; treat an end like a lost cluster.
@@ -251,6 +292,11 @@ pub async fn wait_for<K: Kind>(
             tracing::info!("{w}: {}", state.message());
             waited.last_message = state.message().to_owned();
         }
+        if let (RolloutState::Progressing(_), Some(pw)) = (&state, pods.as_deref_mut())
+            && let Some(e) = pw.check(cluster, w, &obj, min_generation).await
+        {
+            return Ok(failed_fast(waited, e, obj, started));
+        }
         match state {
             RolloutState::Progressing(_) => last = Some(obj),
             settled => {
@@ -260,6 +306,17 @@ pub async fn wait_for<K: Kind>(
             }
         }
     }
+}
+
+/// The wait's end when a pod showed conclusive evidence: the verdict line names the pod,
+/// the container, the reason and the time since the patch.
+fn failed_fast<K>(mut waited: Waited<K>, e: Evidence, obj: K, started: Instant) -> Waited<K> {
+    let message = failfast::verdict(&e, &format_duration(started.elapsed()));
+    tracing::info!("fail-fast: {}", failfast::HINT);
+    waited.finished_at = Some(jiff::Timestamp::now());
+    waited.last_message = message;
+    waited.end = WaitEnd::FailedFast(e, obj);
+    waited
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use serde_json::json;
 
 use super::cluster::Cluster;
 use super::error::{Action, ApiError, Error};
+use super::failfast::FailFast;
 use super::kinds::{self, Kind};
 use super::names::{ContainerChoice, Workload, WorkloadKind, choose_container};
 use super::results::{RollbackReport, WorkloadReport};
@@ -36,7 +37,24 @@ pub struct Prepared {
     pub previous_image: String,
     /// The workload's generation when read.
     pub generation: i64,
+    /// Its selector as a `labelSelector` query (its pods, for fail fast).
+    pub selector: Option<String>,
+    /// Whether `container` is an init container.
+    pub init: bool,
+    /// What a rollback restores.
+    pub record: Record,
     steps: Box<dyn Steps>,
+}
+
+/// What the workload was before the gate patched it: a rollback restores exactly this.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// `spec.template`, as read.
+    pub template: serde_json::Value,
+    /// The `kubernetes.io/change-cause` annotation, as read.
+    pub change_cause: Option<String>,
+    /// The revision it was at, as `kubectl rollout history` numbers it.
+    pub revision: Option<i64>,
 }
 
 /// How one workload's rollout started.
@@ -62,12 +80,15 @@ pub async fn prepare(
         WorkloadKind::StatefulSet => Box::new(Typed::<StatefulSet>(PhantomData)),
         WorkloadKind::DaemonSet => Box::new(Typed::<DaemonSet>(PhantomData)),
     };
-    let (container, previous_image, generation) = steps.read(cluster, w, container).await?;
+    let read = steps.read(cluster, w, container).await?;
     Ok(Prepared {
         workload: w.clone(),
-        container,
-        previous_image,
-        generation,
+        container: read.container,
+        previous_image: read.image,
+        generation: read.generation,
+        selector: read.selector,
+        init: read.init,
+        record: read.record,
         steps,
     })
 }
@@ -93,15 +114,16 @@ impl Prepared {
                 at,
             });
         }
-        let patch = image_patch(&self.container, image, cause);
+        let patch = image_patch(&self.container, self.init, image, cause);
         let generation = self
             .steps
             .patch(cluster, &self.workload, Patch::Strategic(patch))
             .await
             .map_err(|e| cluster.error(Action::Patch, &self.workload, e))?;
         tracing::info!(
-            "{}: container `{}` {} → {image} (generation {generation})",
+            "{}: {}container `{}` {} → {image} (generation {generation})",
             self.workload,
+            if self.init { "init " } else { "" },
             self.container,
             self.previous_image
         );
@@ -119,26 +141,29 @@ impl Prepared {
         image: &'a str,
         started: Started,
         timeout: Duration,
+        fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
-        self.steps.follow(cluster, self, image, started, timeout)
+        self.steps
+            .follow(cluster, self, image, started, timeout, fail_fast)
     }
 
-    /// `kubectl rollout undo`, then wait for the restored template.
+    /// Restore the recorded template, then wait for it.
     pub fn roll_back<'a>(
         &'a self,
         cluster: &'a Cluster,
         timeout: Duration,
     ) -> BoxFuture<'a, RollbackReport> {
-        self.steps.roll_back(cluster, &self.workload, timeout)
+        self.steps.roll_back(cluster, self, timeout)
     }
 }
 
-/// The strategic merge patch `kubectl set image` sends (containers merge by `name`), plus
-/// the change-cause annotation.
-pub fn image_patch(container: &str, image: &str, cause: &str) -> serde_json::Value {
+/// The strategic merge patch `kubectl set image` sends (containers and init containers
+/// merge by `name`), plus the change-cause annotation.
+pub fn image_patch(container: &str, init: bool, image: &str, cause: &str) -> serde_json::Value {
+    let list = if init { "initContainers" } else { "containers" };
     json!({
         "metadata": {"annotations": {CHANGE_CAUSE: cause}},
-        "spec": {"template": {"spec": {"containers": [{"name": container, "image": image}]}}}
+        "spec": {"template": {"spec": {list: [{"name": container, "image": image}]}}}
     })
 }
 
@@ -199,15 +224,25 @@ pub fn history_gap<K: Kind>(e: &ApiError) -> String {
     )
 }
 
+/// What [`Steps::read`] learned.
+struct Read {
+    container: String,
+    image: String,
+    generation: i64,
+    selector: Option<String>,
+    init: bool,
+    record: Record,
+}
+
 /// Every step of a rollout for one kind: [`Typed`] implements it once, generically.
 trait Steps: Send + Sync {
-    /// Read and [`check`]: the container, its image, the generation.
+    /// Read and [`check`]: the container, its image, the generation, the selector.
     fn read<'a>(
         &'a self,
         cluster: &'a Cluster,
         w: &'a Workload,
         container: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<(String, String, i64), Error>>;
+    ) -> BoxFuture<'a, Result<Read, Error>>;
     fn patch<'a>(
         &'a self,
         cluster: &'a Cluster,
@@ -221,11 +256,12 @@ trait Steps: Send + Sync {
         image: &'a str,
         started: Started,
         timeout: Duration,
+        fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>>;
     fn roll_back<'a>(
         &'a self,
         cluster: &'a Cluster,
-        w: &'a Workload,
+        p: &'a Prepared,
         timeout: Duration,
     ) -> BoxFuture<'a, RollbackReport>;
 }
@@ -239,13 +275,39 @@ impl<K: Kind> Steps for Typed<K> {
         cluster: &'a Cluster,
         w: &'a Workload,
         container: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<(String, String, i64), Error>> {
+    ) -> BoxFuture<'a, Result<Read, Error>> {
         Box::pin(async move {
             let obj: K = get(cluster, w)
                 .await
                 .map_err(|e| cluster.error(Action::Get, w, e))?;
-            let (container, image) = check(&obj, w, container)?;
-            Ok((container, image, obj.generation()))
+            let (container, image, init) = check(&obj, w, container)?;
+            let revision = if K::REVISION_FROM_HISTORY {
+                // Only for the report ("rolled back to revision N"): a gap is no error.
+                match history(cluster, &obj).await {
+                    Ok(h) => obj.revision(&h),
+                    Err(_) => None,
+                }
+            } else {
+                obj.revision(&[])
+            };
+            let record = Record {
+                template: serde_json::to_value(obj.template()).unwrap_or_default(),
+                change_cause: obj
+                    .metadata()
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(CHANGE_CAUSE))
+                    .cloned(),
+                revision: revision.and_then(|r| r.parse().ok()),
+            };
+            Ok(Read {
+                container,
+                image,
+                generation: obj.generation(),
+                selector: obj.selector_query(),
+                init,
+                record,
+            })
         })
     }
     fn patch<'a>(
@@ -263,25 +325,29 @@ impl<K: Kind> Steps for Typed<K> {
         image: &'a str,
         started: Started,
         timeout: Duration,
+        fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
-        Box::pin(wait::follow::<K>(cluster, p, image, started, timeout))
+        Box::pin(wait::follow::<K>(
+            cluster, p, image, started, timeout, fail_fast,
+        ))
     }
     fn roll_back<'a>(
         &'a self,
         cluster: &'a Cluster,
-        w: &'a Workload,
+        p: &'a Prepared,
         timeout: Duration,
     ) -> BoxFuture<'a, RollbackReport> {
-        Box::pin(rollback::roll_back::<K>(cluster, w, timeout))
+        Box::pin(rollback::roll_back::<K>(cluster, p, timeout))
     }
 }
 
-/// The container to update and its image, or why the workload cannot be rolled out.
+/// The container to update, its image and whether it is an init container (only when
+/// `wanted` names one), or why the workload cannot be rolled out.
 pub fn check<K: Kind>(
     obj: &K,
     w: &Workload,
     wanted: Option<&str>,
-) -> Result<(String, String), Error> {
+) -> Result<(String, String, bool), Error> {
     if let Some(message) = obj.unsupported_strategy() {
         return Err(Error::Unsupported {
             workload: w.clone(),
@@ -290,6 +356,12 @@ pub fn check<K: Kind>(
     }
     let containers = obj.containers();
     let names: Vec<String> = containers.iter().map(|(n, _)| n.clone()).collect();
+    if let Some(wanted) = wanted
+        && !names.iter().any(|n| n == wanted)
+        && let Some((name, image)) = obj.init_containers().into_iter().find(|(n, _)| n == wanted)
+    {
+        return Ok((name, image.unwrap_or_default(), true));
+    }
     let container = choose_container(&names, wanted, &w.name).map_err(|c| match c {
         ContainerChoice::NotFound { wanted, .. } if wanted.is_empty() => Error::NoContainers {
             workload: w.clone(),
@@ -309,7 +381,7 @@ pub fn check<K: Kind>(
         .find(|(n, _)| *n == container)
         .and_then(|(_, i)| i)
         .unwrap_or_default();
-    Ok((container, image))
+    Ok((container, image, false))
 }
 
 #[cfg(test)]
@@ -329,6 +401,7 @@ mod tests {
         assert_eq!(
             image_patch(
                 "api",
+                false,
                 "example.com/api:2",
                 "https://github.com/o/r/actions/runs/7"
             ),
@@ -338,6 +411,11 @@ mod tests {
             })
         );
         assert_eq!(patch_params().field_manager.as_deref(), Some(FIELD_MANAGER));
+        assert_eq!(
+            image_patch("migrate", true, "m:2", "c")["spec"]["template"]["spec"],
+            json!({"initContainers": [{"name": "migrate", "image": "m:2"}]}),
+            "an init container is patched in its own list"
+        );
     }
 
     #[test]
@@ -347,12 +425,12 @@ mod tests {
         let ok = statefulset(two, "RollingUpdate");
         assert_eq!(
             check(&ok, &w, None).unwrap(),
-            ("db".to_owned(), "db:1".to_owned()),
+            ("db".to_owned(), "db:1".to_owned(), false),
             "the container named like the workload"
         );
         assert_eq!(
             check(&ok, &w, Some("proxy")).unwrap(),
-            ("proxy".to_owned(), "proxy:1".to_owned())
+            ("proxy".to_owned(), "proxy:1".to_owned(), false)
         );
         let message = |obj: &StatefulSet, wanted: Option<&str>| {
             error_chain(&check(obj, &w, wanted).unwrap_err())
@@ -377,7 +455,7 @@ mod tests {
         );
         assert_eq!(
             check(&statefulset(r#"[{name: db}]"#, "RollingUpdate"), &w, None).unwrap(),
-            ("db".to_owned(), String::new()),
+            ("db".to_owned(), String::new(), false),
             "a container without an image: nothing to compare with"
         );
     }

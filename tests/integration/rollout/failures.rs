@@ -1,5 +1,5 @@
 //! Rollouts that fail on their own terms (exit 1, `result=fail`), each explained: an image
-//! that cannot be pulled, a crash loop with its log tail, a paused Deployment, a rollout
+//! that cannot be pulled (with `fail-fast: false`, kubectl's exact wait), a crash loop with its log tail, a paused Deployment, a rollout
 //! slower than the timeout, and one failing workload among two.
 
 use std::time::Duration;
@@ -12,7 +12,9 @@ use super::{
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn image_pull_failure_ends_in_progress_deadline_exceeded() {
     let c = cluster(&[deployment("api", "example.com/api:1", "")]).await;
-    let h = c.gate("deployment/api", "example.com/api:2-pull-error");
+    let h = c
+        .gate("deployment/api", "example.com/api:2-pull-error")
+        .input("fail-fast", "false");
     let (run, _) = drive(&c, h, Drive::default()).await;
     run.assert_code(1);
     assert_eq!(run.output("result"), Some("fail"));

@@ -22,11 +22,16 @@ use serde_json::Value;
 use crate::common::{Harness, Run};
 
 mod access;
+mod deployments;
+mod eks;
 mod errors;
+mod failfast;
 mod failures;
+mod restore;
 mod rollback;
 mod rollouts;
 mod snapshot;
+mod targets;
 mod watch;
 
 /// The real kubectl: `/usr/bin/kubectl` (this machine), else the first on `PATH` (GitHub's
@@ -230,6 +235,8 @@ enum Hold {
     OnDeploymentFailure,
     /// After this many ticks (for verdicts reached by the gate's own timeout).
     AfterTicks(u32),
+    /// Once a pod shows a state fail fast calls conclusive.
+    OnConclusivePod,
 }
 
 impl Drive {
@@ -303,6 +310,7 @@ async fn drive(c: &Cluster, h: Harness, d: Drive) -> (Run, Driven) {
                 Hold::Never => false,
                 Hold::OnDeploymentFailure => any_deployment_failed(c),
                 Hold::AfterTicks(n) => driven.ticks >= n,
+                Hold::OnConclusivePod => any_pod_conclusive(c),
             };
             if hold_now && !held {
                 held = true;
@@ -338,6 +346,20 @@ fn any_deployment_failed(c: &Cluster) -> bool {
                 rust_ci_action::gates::rollout::kinds::deployment::kubectl_deployment_status(&d),
                 rust_ci_action::gates::rollout::status::RolloutState::Failed(_)
             )
+        })
+}
+
+/// Whether any pod is in a state the gate's fail fast (default policy) calls conclusive.
+fn any_pod_conclusive(c: &Cluster) -> bool {
+    use rust_ci_action::gates::rollout::failfast::{FailFast, Finding, judge};
+    c.fake
+        .list("v1", "Pod", None)
+        .into_iter()
+        .filter_map(|v| serde_json::from_value::<k8s_openapi::api::core::v1::Pod>(v).ok())
+        .any(|p| {
+            judge(&p, FailFast::default())
+                .iter()
+                .any(|f| matches!(f, Finding::Conclusive(_)))
         })
 }
 

@@ -47,6 +47,7 @@ async fn daemonset_rollback_restores_the_previous_controller_revision() {
     let h = ours
         .gate("daemonset/agent", "example.com/agent:2-crash")
         .input("timeout", "3s")
+        .input("fail-fast", "false")
         .input("rollback-on-failure", "true");
     let (run, _) = drive(&ours, h, Drive::slowly()).await;
     run.assert_code(1);
@@ -80,6 +81,7 @@ async fn statefulset_rollback_is_reported_stuck_like_kubernetes_leaves_it() {
     let h = c
         .gate("statefulset/db", "example.com/db:2-crash")
         .input("timeout", "3s")
+        .input("fail-fast", "false")
         .input("rollback-on-failure", "true");
     let (run, _) = drive(&c, h, Drive::slowly()).await;
     run.assert_code(1);

@@ -52,6 +52,11 @@ fn filters() -> Vec<(&'static str, &'static str)> {
             r#""finished_at":\s*"[^"]+""#,
             r#""finished_at": "[TIMESTAMP]""#,
         ),
+        // The fail-fast verdict's time since the patch.
+        (
+            r"failed fast after [0-9.hms]+",
+            "failed fast after [DURATION]",
+        ),
         // Check-run ids and URLs of the mock.
         (r"check-runs/\d+", "check-runs/[ID]"),
     ]
@@ -224,7 +229,7 @@ async fn fail_crash_loop_explained_and_rolled_back() {
                 .input("rollback-on-failure", "true")
         },
         drive: Some(Drive {
-            hold: Hold::OnDeploymentFailure,
+            hold: Hold::OnConclusivePod,
             ..Drive::default()
         }),
         modes: BOTH,
@@ -261,6 +266,7 @@ async fn fail_statefulset_and_daemonset_rollbacks() {
         make: &|c| {
             c.gate("statefulset/db\ndaemonset/agent", "example.com/app:2-crash")
                 .input("timeout", "3s")
+                .input("fail-fast", "false")
                 .input("rollback-on-failure", "true")
         },
         drive: Some(Drive {

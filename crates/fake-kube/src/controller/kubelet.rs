@@ -1,13 +1,15 @@
 //! Scheduler and kubelet in one: moves each pod through Pending → ContainerCreating → Running one
-//! tick at a time, with the failure an image name asks for, and serves container logs.
+//! tick at a time, with the failure an image name asks for. Logs are `logs.rs`.
 //!
 //! Image conventions (substring match, first hit wins): `unschedulable` → Pending with
-//! `PodScheduled=False reason=Unschedulable`; `pull-error` → `ErrImagePull` then
-//! `ImagePullBackOff`; `crash` → `CrashLoopBackOff` with `lastState.terminated.exitCode=1`;
-//! `oom` → `OOMKilled` then `CrashLoopBackOff`; `slow` → running but not ready until 600
-//! simulated seconds after start; anything else → ready on the second tick after creation.
-//! Status shapes, reasons and event messages follow the kubelet's; the log error messages follow
-//! `validateContainerLogStatus`.
+//! `PodScheduled=False reason=Unschedulable`; `pull-once` → `ErrImagePull` once, then running;
+//! `pull-error` → `ErrImagePull` then `ImagePullBackOff`; `invalid-name` → `InvalidImageName`;
+//! `config-error` → `CreateContainerConfigError`; `create-error` → `CreateContainerError`;
+//! `stuck-creating` → `ContainerCreating` for ever (a volume that never mounts); `crash-once` →
+//! one crash, then running (restartCount 1); `crash` → `CrashLoopBackOff` with
+//! `lastState.terminated.exitCode=1`; `oom` → `OOMKilled` then `CrashLoopBackOff`; `slow` →
+//! running but not ready until 600 simulated seconds after start; anything else → ready on the
+//! second tick after creation. Status shapes, reasons and event messages follow the kubelet's.
 
 use serde_json::{Value, json};
 
@@ -15,7 +17,6 @@ use super::{Controllers, name, namespace, uid};
 use crate::clock::format_time;
 use crate::names::fnv32a;
 use crate::resources::PODS;
-use crate::status::ApiError;
 use crate::store::Store;
 
 /// How long a `slow` container takes to become ready, in simulated milliseconds.
@@ -36,6 +37,18 @@ pub enum Behaviour {
     Slow,
     /// No node can take the pod.
     Unschedulable,
+    /// The first pull fails (`ErrImagePull`), the retry succeeds.
+    PullOnce,
+    /// The image reference does not parse (`InvalidImageName`).
+    InvalidName,
+    /// A ConfigMap the container needs is missing (`CreateContainerConfigError`).
+    ConfigError,
+    /// The runtime cannot create the container (`CreateContainerError`).
+    CreateError,
+    /// A volume never mounts: `ContainerCreating` for ever.
+    StuckCreating,
+    /// Crashes once, then runs (restartCount 1).
+    CrashOnce,
 }
 
 /// The behaviour an image name selects.
@@ -43,6 +56,18 @@ pub fn behaviour(image: &str) -> Behaviour {
     let image = image.to_ascii_lowercase();
     if image.contains("unschedulable") {
         Behaviour::Unschedulable
+    } else if image.contains("pull-once") {
+        Behaviour::PullOnce
+    } else if image.contains("invalid-name") {
+        Behaviour::InvalidName
+    } else if image.contains("config-error") {
+        Behaviour::ConfigError
+    } else if image.contains("create-error") {
+        Behaviour::CreateError
+    } else if image.contains("stuck-creating") {
+        Behaviour::StuckCreating
+    } else if image.contains("crash-once") {
+        Behaviour::CrashOnce
     } else if image.contains("pull-error") {
         Behaviour::PullError
     } else if image.contains("crash") {
@@ -154,7 +179,39 @@ fn container_status(pod: &Value, sim: &PodSim, c: &Value, now_ms: i64) -> (Value
             cs["imageID"] = json!(image_id(image));
             cs["containerID"] = json!(container_id(pod_uid, cname, 0));
         }
-        Behaviour::PullError | Behaviour::Unschedulable => {
+        Behaviour::PullOnce if steps > 2 => {
+            ready = true;
+            cs["state"] = json!({"running": {"startedAt": format_time(started)}});
+            cs["ready"] = json!(true);
+            cs["started"] = json!(true);
+            cs["imageID"] = json!(image_id(image));
+            cs["containerID"] = json!(container_id(pod_uid, cname, 0));
+        }
+        Behaviour::CrashOnce if steps > 2 => {
+            ready = true;
+            cs["state"] = json!({"running": {"startedAt": format_time(started)}});
+            cs["lastState"] = json!({"terminated": {
+                "exitCode": 1, "reason": "Error",
+                "startedAt": format_time(started),
+                "finishedAt": format_time(started + 1000),
+                "containerID": container_id(pod_uid, cname, 0),
+            }});
+            cs["restartCount"] = json!(1);
+            cs["ready"] = json!(true);
+            cs["started"] = json!(true);
+            cs["imageID"] = json!(image_id(image));
+            cs["containerID"] = json!(container_id(pod_uid, cname, 1));
+        }
+        Behaviour::InvalidName
+        | Behaviour::ConfigError
+        | Behaviour::CreateError
+        | Behaviour::StuckCreating => {
+            ran = false;
+            if let Some((reason, message)) = creation_failure(b, image) {
+                cs["state"] = json!({"waiting": {"reason": reason, "message": message}});
+            }
+        }
+        Behaviour::PullError | Behaviour::Unschedulable | Behaviour::PullOnce => {
             ran = false;
             let (reason, message) = if steps == 2 {
                 (
@@ -171,9 +228,15 @@ fn container_status(pod: &Value, sim: &PodSim, c: &Value, now_ms: i64) -> (Value
             };
             cs["state"] = json!({"waiting": {"reason": reason, "message": message}});
         }
-        Behaviour::Crash | Behaviour::Oom => {
+        Behaviour::Crash | Behaviour::Oom | Behaviour::CrashOnce => {
             let oom = b == Behaviour::Oom;
-            let restarts = if oom { steps - 2 } else { steps - 1 };
+            let restarts = if oom {
+                steps - 2
+            } else if b == Behaviour::CrashOnce {
+                1
+            } else {
+                steps - 1
+            };
             let (reason, code) = if oom {
                 ("OOMKilled", 137)
             } else {
@@ -207,6 +270,28 @@ fn container_status(pod: &Value, sim: &PodSim, c: &Value, now_ms: i64) -> (Value
     (cs, ran, ready)
 }
 
+/// The waiting reason and message of a container the kubelet cannot create (none for one
+/// still `ContainerCreating`), as `kubectl describe pod` shows them.
+fn creation_failure(b: Behaviour, image: &str) -> Option<(&'static str, String)> {
+    match b {
+        Behaviour::InvalidName => Some((
+            "InvalidImageName",
+            format!(
+                "Failed to apply default image tag \"{image}\": couldn't parse image name \"{image}\": invalid reference format"
+            ),
+        )),
+        Behaviour::ConfigError => Some((
+            "CreateContainerConfigError",
+            "configmap \"app-config\" not found".to_owned(),
+        )),
+        Behaviour::CreateError => Some((
+            "CreateContainerError",
+            "failed to generate container spec: failed to mkdir \"/data\": mkdir /data: read-only file system".to_owned(),
+        )),
+        _ => None,
+    }
+}
+
 fn record(store: &mut Store, pod: &Value, event_type: &str, reason: &str, message: &str) {
     store.record_event(&PODS, pod, event_type, reason, message, "kubelet");
 }
@@ -222,7 +307,22 @@ fn start_events(store: &mut Store, pod: &Value) {
         let cname = c["name"].as_str().unwrap_or_default();
         let image = c["image"].as_str().unwrap_or_default();
         match behaviour(image) {
-            Behaviour::PullError => {
+            b @ (Behaviour::InvalidName | Behaviour::ConfigError | Behaviour::CreateError) => {
+                if let Some((reason, message)) = creation_failure(b, image) {
+                    if b == Behaviour::InvalidName {
+                        record(store, pod, "Warning", "InspectFailed", &message);
+                    }
+                    record(store, pod, "Warning", "Failed", &format!("Error: {reason}"));
+                }
+            }
+            Behaviour::StuckCreating => record(
+                store,
+                pod,
+                "Warning",
+                "FailedMount",
+                "MountVolume.SetUp failed for volume \"cache\" : configmap \"cache\" not found",
+            ),
+            Behaviour::PullError | Behaviour::PullOnce => {
                 record(
                     store,
                     pod,
@@ -462,143 +562,6 @@ pub(super) fn step(ctrl: &mut Controllers, store: &mut Store) {
     }
 }
 
-/// Options of `GET pods/<name>/log`.
-#[derive(Debug, Clone, Default)]
-pub struct LogOptions {
-    /// `container`.
-    pub container: Option<String>,
-    /// `previous`.
-    pub previous: bool,
-    /// `tailLines`.
-    pub tail_lines: Option<usize>,
-    /// `limitBytes`.
-    pub limit_bytes: Option<usize>,
-    /// `timestamps`.
-    pub timestamps: bool,
-}
-
-fn log_lines(image: &str, cname: &str, ready: bool) -> Vec<String> {
-    let start = format!("starting {cname} (image {image})");
-    let lines: Vec<&str> = match behaviour(image) {
-        Behaviour::Crash => vec![
-            "loading configuration from /etc/app/config.yaml",
-            "connecting to database at db:5432",
-            "error: dial tcp 10.96.0.15:5432: connect: connection refused",
-            "panic: cannot start without a database connection",
-        ],
-        Behaviour::Oom => vec![
-            "warming cache: 512MiB",
-            "warming cache: 1024MiB",
-            "warming cache: 2048MiB",
-        ],
-        Behaviour::Slow if !ready => vec!["warming up caches, this takes about 10 minutes"],
-        Behaviour::Slow => vec!["warming up caches, this takes about 10 minutes", "ready"],
-        _ => vec!["listening on 0.0.0.0:8080", "ready"],
-    };
-    std::iter::once(start)
-        .chain(lines.into_iter().map(str::to_string))
-        .collect()
-}
-
-/// The log of a container, with the kubelet's errors for containers that have none.
-pub fn logs(pod: &Value, opts: &LogOptions) -> Result<String, ApiError> {
-    let pod_name = name(pod);
-    let containers: Vec<&str> = pod
-        .pointer("/spec/containers")
-        .and_then(Value::as_array)
-        .map(|cs| cs.iter().filter_map(|c| c["name"].as_str()).collect())
-        .unwrap_or_default();
-    let container = match opts.container.as_deref().filter(|c| !c.is_empty()) {
-        Some(c) => c.to_string(),
-        None if containers.len() == 1 => containers[0].to_string(),
-        None => {
-            return Err(ApiError::bad_request(format!(
-                "a container name must be specified for pod {pod_name}, choose one of: [{}]",
-                containers.join(" ")
-            )));
-        }
-    };
-    if !containers.contains(&container.as_str()) {
-        return Err(ApiError::bad_request(format!(
-            "container {container} is not valid for pod {pod_name}"
-        )));
-    }
-    if pod
-        .pointer("/spec/nodeName")
-        .and_then(Value::as_str)
-        .is_none_or(str::is_empty)
-    {
-        return Ok(String::new());
-    }
-    let cs = pod
-        .pointer("/status/containerStatuses")
-        .and_then(Value::as_array)
-        .and_then(|a| a.iter().find(|c| c["name"] == container.as_str()))
-        .cloned()
-        .unwrap_or(Value::Null);
-    let image = cs["image"].as_str().unwrap_or_default();
-    let last_terminated = cs.pointer("/lastState/terminated").is_some();
-    let quoted = format!("container \"{container}\" in pod \"{pod_name}\"");
-    let (source_time, ready) = if opts.previous {
-        if !last_terminated {
-            return Err(ApiError::bad_request(format!(
-                "previous terminated container \"{container}\" in pod \"{pod_name}\" not found"
-            )));
-        }
-        (cs.pointer("/lastState/terminated/startedAt"), false)
-    } else if cs.pointer("/state/running").is_some() {
-        (cs.pointer("/state/running/startedAt"), cs["ready"] == true)
-    } else if cs.pointer("/state/terminated").is_some() {
-        (cs.pointer("/state/terminated/startedAt"), false)
-    } else if last_terminated {
-        (cs.pointer("/lastState/terminated/startedAt"), false)
-    } else {
-        let reason = cs
-            .pointer("/state/waiting/reason")
-            .and_then(Value::as_str)
-            .unwrap_or("ContainerCreating");
-        let message = match reason {
-            "ErrImagePull" => format!("{quoted} is waiting to start: image can't be pulled"),
-            "ImagePullBackOff" => {
-                format!("{quoted} is waiting to start: trying and failing to pull image")
-            }
-            other => format!("{quoted} is waiting to start: {other}"),
-        };
-        return Err(ApiError::bad_request(message));
-    };
-    let start_ms = source_time
-        .and_then(Value::as_str)
-        .and_then(crate::clock::parse_time)
-        .unwrap_or_default();
-    let mut lines = log_lines(image, &container, ready);
-    if opts.timestamps {
-        lines = lines
-            .into_iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let t = format_time(start_ms);
-                let ms = i64::try_from(i).unwrap_or(0) * 137;
-                format!("{}.{:09}Z {l}", t.trim_end_matches('Z'), ms * 1_000_000)
-            })
-            .collect();
-    }
-    if let Some(n) = opts.tail_lines {
-        let skip = lines.len().saturating_sub(n);
-        lines.drain(..skip);
-    }
-    let mut out: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    if let Some(limit) = opts.limit_bytes {
-        if out.len() > limit {
-            let mut cut = limit;
-            while !out.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            out.truncate(cut);
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -612,59 +575,14 @@ mod tests {
             ("app:oom", Behaviour::Oom),
             ("slow-app:v1", Behaviour::Slow),
             ("app:unschedulable", Behaviour::Unschedulable),
+            ("app:pull-once", Behaviour::PullOnce),
+            ("app:invalid-name", Behaviour::InvalidName),
+            ("app:config-error", Behaviour::ConfigError),
+            ("app:create-error", Behaviour::CreateError),
+            ("app:stuck-creating", Behaviour::StuckCreating),
+            ("app:crash-once", Behaviour::CrashOnce),
         ] {
             assert_eq!(behaviour(image), want, "{image}");
         }
-    }
-
-    fn pod(state: Value, last: Value) -> Value {
-        json!({"metadata": {"name": "p", "namespace": "default", "uid": "u"},
-            "spec": {"nodeName": "node-1", "containers": [{"name": "app", "image": "app:crash"}]},
-            "status": {"containerStatuses": [{"name": "app", "image": "app:crash", "state": state, "lastState": last}]}})
-    }
-
-    #[test]
-    fn log_rules() {
-        let crash = pod(
-            json!({"waiting": {"reason": "CrashLoopBackOff"}}),
-            json!({"terminated": {"exitCode": 1, "startedAt": "2023-11-14T22:13:20Z"}}),
-        );
-        let out = logs(
-            &crash,
-            &LogOptions {
-                tail_lines: Some(2),
-                ..Default::default()
-            },
-        )
-        .expect("logs");
-        assert_eq!(out.lines().count(), 2);
-        assert!(out.contains("panic"));
-        let pulling = pod(
-            json!({"waiting": {"reason": "ImagePullBackOff"}}),
-            json!({}),
-        );
-        let err = logs(&pulling, &LogOptions::default()).expect_err("waiting");
-        assert_eq!(
-            err.message,
-            "container \"app\" in pod \"p\" is waiting to start: trying and failing to pull image"
-        );
-        let err = logs(
-            &crash,
-            &LogOptions {
-                container: Some("x".into()),
-                ..Default::default()
-            },
-        )
-        .expect_err("bad container");
-        assert_eq!(err.message, "container x is not valid for pod p");
-        let limited = logs(
-            &crash,
-            &LogOptions {
-                limit_bytes: Some(5),
-                ..Default::default()
-            },
-        )
-        .expect("logs");
-        assert_eq!(limited, "start");
     }
 }

@@ -10,6 +10,7 @@ mod daemonset;
 mod deployment;
 mod history;
 pub mod kubelet;
+pub mod logs;
 mod replicaset;
 mod statefulset;
 

@@ -142,8 +142,8 @@ Reports: `coverage.xml` (cobertura), `cover.out` (go). Changed lines from `git d
         "\
 | File | Lines | Line % | Statement % | Branch % | Changed lines covered |
 |---|---|---|---|---|---|
-| `src/a.py` | 2/5 | 40.00% | — | 50.00% | 1/3 (33.33%) |
 | `src/b.py` ⚠️ | 1/3 | 33.33% | — | 100.00% | — |
+| `src/a.py` | 2/5 | 40.00% | — | 50.00% | 1/3 (33.33%) |
 | `D.java` | 1/2 | 50.00% | — | — | — |
 | `c.go` | 1/2 | 50.00% | 75.00% | — | — |
 | `gen/x.py` | 1/1 | 100.00% | — | — | — |
@@ -170,6 +170,11 @@ Reports: `coverage.xml` (cobertura), `cover.out` (go). Changed lines from `git d
             ("statement-coverage", "75.00"),
             ("statements-covered", "3"),
             ("statements-total", "4"),
+            ("base-sha", ""),
+            ("base-line-coverage", ""),
+            ("line-coverage-delta", ""),
+            ("base-branch-coverage", ""),
+            ("branch-coverage-delta", ""),
         ]
     );
     assert_eq!(o.annotations.len(), 4);
@@ -188,9 +193,21 @@ fn text_respects_its_budget() {
     let m = m.finish();
     let c = cfg(&[]);
     let o = render(&m, &DiffState::Off("x".into()), &c, 10_000);
-    assert!(o.text.len() < 10_200);
-    assert!(o.text.contains("more files"));
+    assert!(o.text.len() <= 10_000, "{}", o.text.len());
+    assert!(
+        o.text
+            .contains("_Not listed, to stay within this page's limit: ")
+    );
     assert!(o.text.contains("src/file0000.py"), "worst first");
+    assert!(
+        o.text
+            .contains("<details><summary><code>src</code> (2000 files, 50.00%)</summary>")
+    );
+    let long = o.long_text.as_deref().unwrap_or_default();
+    assert!(
+        long.contains("src/file1999.py") && !long.contains("Not listed"),
+        "the job summary has room for all"
+    );
 }
 
 /// Names a pull request can give its files.
@@ -262,4 +279,92 @@ fn hostile_names_stay_names_in_tables_and_prose() {
     want.sort();
     got.sort();
     assert_eq!(got, want, "{}", o.summary);
+}
+
+/// The comment and the rolled-up tables: hostile names (changed, indirect, in directories
+/// and in `<details>` summaries) stay code; the only HTML is ours, the only links ours.
+#[test]
+fn hostile_names_stay_names_in_the_comment_and_the_rolled_up_tables() {
+    use crate::gates::coverage::delta::{self, Deltas};
+    let mut m = Merger::default();
+    m.report("r.xml".into(), "cobertura".into(), false);
+    for (i, name) in HOSTILE.iter().enumerate() {
+        m.add(
+            (*name).to_owned(),
+            file(&[(1, 0, 0, 0), (2, 1, 0, 0)]),
+            false,
+        );
+        m.add(format!("{name}/{i}.py"), file(&[(1, 1, 0, 0)]), false);
+    }
+    for i in 0..files::ROLLUP_AT {
+        m.add(format!("pad/m{i}.py"), file(&[(1, 1, 0, 0)]), false);
+    }
+    let m = m.finish();
+    let c = cfg(&[]);
+    let ev = evaluate(&m, &DiffState::Off("x".into()), &c).unwrap_or_else(|e| panic!("{e}"));
+    let mut base_ev = ev.clone();
+    for r in &mut base_ev.rows {
+        r.covered = 0;
+    }
+    let record = delta::record(&base_ev, "cov");
+    let changed: BTreeSet<String> = HOSTILE.iter().take(3).map(|s| (*s).to_owned()).collect();
+    let d: Deltas = delta::compare(&ev, &changed, "abc", "the merge-base", "", &record);
+    assert!(!d.indirect.is_empty() && d.changed.len() == 3);
+    let input = files::Input {
+        ev: &ev,
+        deltas: Some(&d),
+        changed: &changed,
+    };
+    let cx = comment::Context {
+        marker: "<!-- m -->",
+        check_name: "cov @team #1 <b>",
+        verdict: Verdict::Pass,
+        no_base: None,
+        check_run_url: None,
+        components: "",
+    };
+    let body = comment::body(&ev, Some(&d), &input, &cx);
+    let s = shape(&body);
+    assert_eq!((s.headings, s.links), (3, 0), "{body}");
+    let ours = [
+        "<!-- m -->",
+        "<details>",
+        "<summary>",
+        "</summary>",
+        "</details>",
+        "<code>",
+        "</code>",
+    ];
+    for h in &s.html {
+        let mut rest = h.clone();
+        for o in ours {
+            rest = rest.replace(o, "");
+        }
+        // Numeric character references are ours (`html_text`); nothing else may remain.
+        let mut plain = String::new();
+        let mut it = rest.split("&#");
+        plain.push_str(it.next().unwrap_or(""));
+        for part in it {
+            let digits = part.bytes().take_while(u8::is_ascii_digit).count();
+            assert!(digits > 0 && part[digits..].starts_with(';'), "{h:?}");
+            plain.push_str(&part[digits + 1..]);
+        }
+        let rest = plain;
+        assert!(
+            !rest.contains('<') && !rest.contains('@') && !rest.contains('#'),
+            "foreign HTML {h:?} in\n{body}"
+        );
+    }
+    assert!(
+        body.contains("<summary><code>src/&#64;octocat &#35;1"),
+        "{body}"
+    );
+    for name in HOSTILE {
+        let v = name.replace('\n', "\\n");
+        assert!(s.code.contains(&v), "{v:?} whole, as code");
+    }
+    assert!(
+        !body.contains("@team") || body.contains("\\@team"),
+        "the check name is inert"
+    );
 }

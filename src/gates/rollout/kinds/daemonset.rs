@@ -1,5 +1,5 @@
 //! DaemonSets: kubectl's status rules, scheduled and available counts, the newest
-//! ControllerRevision and its pods, and `kubectl rollout undo` through ControllerRevisions.
+//! ControllerRevision and its pods (the label fail fast matches).
 //! Pure.
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
@@ -11,7 +11,6 @@ use crate::gates::rollout::names::WorkloadKind;
 use crate::gates::rollout::status::{
     Progress, RolloutState, count, spec_not_observed, unsupported_message,
 };
-use crate::gates::rollout::undo::{self, UndoError, UndoPlan};
 
 impl Kind for DaemonSet {
     const WORKLOAD: WorkloadKind = WorkloadKind::DaemonSet;
@@ -69,13 +68,14 @@ impl Kind for DaemonSet {
             history_lines: Vec::new(),
         }
     }
-    fn plan_undo(&self, history: &[ControllerRevision]) -> Result<UndoPlan, UndoError> {
-        undo::revision_undo(
-            &self.described(),
-            self.uid(),
-            &self.spec.clone().unwrap_or_default().template,
-            history,
-        )
+    const POD_REVISION_LABEL: &'static str = "controller-revision-hash";
+    const POD_REVISION_FROM_HISTORY: bool = true;
+    /// The newest ControllerRevision's name (its pods carry the hash, the name's suffix).
+    fn pod_revision(&self, history: &[ControllerRevision]) -> Option<String> {
+        history
+            .iter()
+            .max_by_key(|cr| cr.revision)
+            .and_then(|cr| cr.metadata.name.clone())
     }
 }
 

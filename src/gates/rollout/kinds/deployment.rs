@@ -1,5 +1,5 @@
 //! Deployments: kubectl's status rules, replica counts, the revision annotation, the new
-//! ReplicaSet and its pods, and `kubectl rollout undo` through the ReplicaSets. Pure.
+//! ReplicaSet, its pods and their `pod-template-hash` (for fail fast). Pure.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
 use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
@@ -10,7 +10,7 @@ use super::{
 };
 use crate::gates::rollout::names::WorkloadKind;
 use crate::gates::rollout::status::{Progress, RolloutState, count, spec_not_observed};
-use crate::gates::rollout::undo::{self, UndoError, UndoPlan};
+use crate::gates::rollout::undo;
 
 impl Kind for Deployment {
     const WORKLOAD: WorkloadKind = WorkloadKind::Deployment;
@@ -71,8 +71,19 @@ impl Kind for Deployment {
                 .collect(),
         }
     }
-    fn plan_undo(&self, history: &[ReplicaSet]) -> Result<UndoPlan, UndoError> {
-        undo::deployment_undo(self, history)
+    const POD_REVISION_LABEL: &'static str = undo::POD_TEMPLATE_HASH;
+    const POD_REVISION_FROM_HISTORY: bool = true;
+    /// The new ReplicaSet's `pod-template-hash`.
+    fn pod_revision(&self, history: &[ReplicaSet]) -> Option<String> {
+        let rs = new_replicaset(self, history)?;
+        if revision_annotation(&rs.metadata) != revision_annotation(&self.metadata) {
+            return None;
+        }
+        rs.metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(undo::POD_TEMPLATE_HASH))
+            .cloned()
     }
 }
 

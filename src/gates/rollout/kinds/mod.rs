@@ -2,7 +2,7 @@
 //! (`deployment.rs`, `statefulset.rs`, `daemonset.rs`). Everything the watch, the
 //! explanation, the rollback and the report need to know about a kind is answered here:
 //! kubectl's status rules, replica counts, the template and selector, the revision it is
-//! at, which pods belong to the new revision, and what `kubectl rollout undo` restores.
+//! at, and which pods belong to the new revision (what fail fast judges).
 //!
 //! Pure: objects the gate has read go in, values come out. The I/O files are generic over
 //! `K: Kind` and never match on the kind; `workload.rs` picks the Rust type for a
@@ -23,7 +23,6 @@ use serde::de::DeserializeOwned;
 
 use super::names::WorkloadKind;
 use super::status::{Progress, RolloutState};
-use super::undo::{UndoError, UndoPlan};
 
 /// Annotation holding a Deployment's (and its ReplicaSets') revision number.
 pub const REVISION_ANNOTATION: &str = "deployment.kubernetes.io/revision";
@@ -104,8 +103,15 @@ pub trait Kind: ApiObject {
     /// The new revision's pods among `pods` (the ones the selector matched), and what
     /// else an explanation shows.
     fn new_revision<'p>(&self, history: &[Self::History], pods: &'p [Pod]) -> NewRevision<'p>;
-    /// What `kubectl rollout undo` (without `--to-revision`) would restore.
-    fn plan_undo(&self, history: &[Self::History]) -> Result<UndoPlan, UndoError>;
+    /// The label whose value names a pod's revision (`pod-template-hash`,
+    /// `controller-revision-hash`).
+    const POD_REVISION_LABEL: &'static str;
+    /// Whether [`Kind::pod_revision`] needs the history.
+    const POD_REVISION_FROM_HISTORY: bool;
+    /// The new revision's name or hash, matched against [`Kind::POD_REVISION_LABEL`] by
+    /// [`crate::gates::rollout::failfast::at_revision`]; `None` until the controller has made
+    /// it. Only meaningful once the controller has observed the generation in question.
+    fn pod_revision(&self, history: &[Self::History]) -> Option<String>;
     /// Why a rollback of this kind may not finish on its own, with the docs link.
     fn rollback_stuck_hint() -> Option<&'static str> {
         None
@@ -134,6 +140,19 @@ pub trait Kind: ApiObject {
             .map(|s| {
                 s.containers
                     .iter()
+                    .map(|c| (c.name.clone(), c.image.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    /// `(name, image)` of the template's init containers.
+    fn init_containers(&self) -> Vec<(String, Option<String>)> {
+        self.template()
+            .and_then(|t| t.spec.as_ref())
+            .map(|s| {
+                s.init_containers
+                    .iter()
+                    .flatten()
                     .map(|c| (c.name.clone(), c.image.clone()))
                     .collect()
             })

@@ -1,5 +1,5 @@
 //! StatefulSets: kubectl's status rules (partitions included), ready counts, the update
-//! revision and its pods, `kubectl rollout undo` through ControllerRevisions, and why a
+//! revision and its pods (the label fail fast matches), and why a
 //! StatefulSet rollback can stay stuck. Pure.
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
@@ -11,7 +11,6 @@ use crate::gates::rollout::names::WorkloadKind;
 use crate::gates::rollout::status::{
     Progress, RolloutState, count, spec_not_observed, unsupported_message,
 };
-use crate::gates::rollout::undo::{self, UndoError, UndoPlan};
 
 impl Kind for StatefulSet {
     const WORKLOAD: WorkloadKind = WorkloadKind::StatefulSet;
@@ -75,13 +74,14 @@ impl Kind for StatefulSet {
             history_lines: Vec::new(),
         }
     }
-    fn plan_undo(&self, history: &[ControllerRevision]) -> Result<UndoPlan, UndoError> {
-        undo::revision_undo(
-            &self.described(),
-            self.uid(),
-            &self.spec.clone().unwrap_or_default().template,
-            history,
-        )
+    const POD_REVISION_LABEL: &'static str = "controller-revision-hash";
+    const POD_REVISION_FROM_HISTORY: bool = false;
+    /// `status.updateRevision`.
+    fn pod_revision(&self, _: &[ControllerRevision]) -> Option<String> {
+        self.status
+            .as_ref()
+            .and_then(|st| st.update_revision.clone())
+            .filter(|r| !r.is_empty())
     }
     /// A StatefulSet waits for a pod of the broken revision to become ready before it
     /// replaces it, so reverting the template alone can leave it stuck; Kubernetes

@@ -42,7 +42,33 @@ pub const OUTPUTS: &[OutputSpec] = &[
         name: "results",
         description: "JSON: per workload status, durations and reason.",
     },
+    OutputSpec {
+        name: "deployment-id",
+        description: "Id of the GitHub deployment recorded for `environment` (empty when none was).",
+    },
 ];
+
+/// The description of the deployment's final status: what it was rolled back to, when it
+/// was, then the title.
+pub fn deployment_description(title: &str, reports: &[WorkloadReport]) -> String {
+    if !all_rolled_back(reports) {
+        return title.to_owned();
+    }
+    let to: Vec<String> = reports
+        .iter()
+        .filter(|r| r.patched)
+        .map(|r| {
+            let revision = r
+                .rollback
+                .as_ref()
+                .and_then(|b| b.to_revision)
+                .map(|v| format!(" (revision {v})"))
+                .unwrap_or_default();
+            format!("{}{revision}", r.previous_image)
+        })
+        .collect();
+    format!("rolled back to {}: {title}", to.join(", "))
+}
 
 /// The gate's outcome.
 pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> Outcome {
@@ -59,7 +85,7 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
     for r in &failed {
         text.push_str(&format!(
             "### ❌ {}\n\n",
-            untrusted::md_code(&r.workload.to_string(), untrusted::Md::Prose)
+            untrusted::md_code(&r.label(), untrusted::Md::Prose)
         ));
         match &r.explanation {
             Some(e) => text.push_str(&explanation_markdown(e)),
@@ -71,7 +97,7 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
             .map_or_else(|| r.message.clone(), explanation_annotation);
         let mut a = Annotation::general(
             Level::Failure,
-            &format!("Rollout failed: {}", r.workload),
+            &format!("Rollout failed: {}", r.label()),
             &message,
         );
         a.priority = 10;
@@ -103,6 +129,8 @@ pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeRepo
         title: title(image, reports, &failed, smoke_failed.is_some(), rolled_back),
         summary: summary(reports, smoke),
         text,
+        record: None,
+        long_text: None,
         annotations,
         outputs: vec![
             (
@@ -137,7 +165,7 @@ fn title(
             let what = if n == 1 {
                 reports
                     .first()
-                    .map_or_else(String::new, |r| r.workload.short())
+                    .map_or_else(String::new, WorkloadReport::short_label)
             } else {
                 format!("{n} workloads")
             };
@@ -148,13 +176,13 @@ fn title(
             }
         }
         ([], true) => "Smoke command failed after the rollout".to_owned(),
-        ([one], _) => format!("{} failed: {}", one.workload.short(), one.reason()),
+        ([one], _) => format!("{} failed: {}", one.short_label(), one.reason()),
         (many, _) => format!(
             "{} of {} workloads failed: {}",
             many.len(),
             reports.len(),
             many.iter()
-                .map(|r| r.workload.short())
+                .map(|r| r.short_label())
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -166,9 +194,53 @@ fn title(
     }
 }
 
+/// With several targets, one row per target: its result, its workloads, its rollback.
+fn targets_table(reports: &[WorkloadReport]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for t in reports.iter().filter_map(|r| r.target.as_deref()) {
+        if !names.contains(&t) {
+            names.push(t);
+        }
+    }
+    if names.is_empty() {
+        return String::new();
+    }
+    let mut out =
+        String::from("| Target | Result | Workloads | Rollback |\n| --- | --- | --- | --- |\n");
+    for t in names {
+        let mine: Vec<&WorkloadReport> = reports
+            .iter()
+            .filter(|r| r.target.as_deref() == Some(t))
+            .collect();
+        let ok = mine.iter().filter(|r| r.status.ok()).count();
+        let result = if ok == mine.len() {
+            "✅ rolled out"
+        } else {
+            "❌ failed"
+        };
+        let rollbacks: Vec<bool> = mine
+            .iter()
+            .filter_map(|r| r.rollback.as_ref().map(|b| b.ok))
+            .collect();
+        let rollback = match (rollbacks.is_empty(), rollbacks.iter().all(|ok| *ok)) {
+            (true, _) => "–",
+            (false, true) => "↩️ rolled back",
+            (false, false) => "⚠️ incomplete",
+        };
+        out.push_str(&format!(
+            "| {} | {result} | {ok}/{} ready | {rollback} |\n",
+            name(t),
+            mine.len()
+        ));
+    }
+    out.push('\n');
+    out
+}
+
 /// The table of workloads, the smoke command's line and the rollback list.
 fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
-    let mut summary = String::from(
+    let mut summary = targets_table(reports);
+    summary.push_str(
         "| Workload | Result | Replicas | Observed | Duration | Detail |\n| --- | --- | --- | --- | --- | --- |\n",
     );
     for r in reports {
@@ -189,7 +261,7 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
         };
         summary.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
-            name(&r.workload.to_string()),
+            name(&r.label()),
             label(r.status),
             progression_line(r.workload.kind, &r.progression),
             r.observed_after
@@ -218,7 +290,7 @@ fn summary(reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> String {
             let icon = if b.ok { "↩️" } else { "⚠️" };
             summary.push_str(&format!(
                 "- {icon} {}{}: {} ({})\n",
-                name(&r.workload.to_string()),
+                name(&r.label()),
                 to_revision(b.to_revision),
                 cell(&b.message),
                 format_duration(b.duration)
@@ -241,13 +313,8 @@ fn rollback_annotations(reports: &[WorkloadReport]) -> Vec<Annotation> {
             };
             Annotation::general(
                 level,
-                &format!("{title}: {}", r.workload),
-                &format!(
-                    "{}{}: {}",
-                    r.workload,
-                    to_revision(b.to_revision),
-                    b.message
-                ),
+                &format!("{title}: {}", r.label()),
+                &format!("{}{}: {}", r.label(), to_revision(b.to_revision), b.message),
             )
         })
         .collect()
@@ -298,6 +365,7 @@ pub fn results_json(reports: &[WorkloadReport]) -> String {
         .iter()
         .map(|r| {
             json!({
+                "target": r.target,
                 "workload": r.workload.to_string(),
                 "namespace": r.workload.namespace,
                 "kind": r.workload.kind.name(),
@@ -314,6 +382,12 @@ pub fn results_json(reports: &[WorkloadReport]) -> String {
                 "observed_ms": r.observed_after.map(millis),
                 "finished_at": r.finished_at.map(|t| t.to_string()),
                 "progression": progression_line(r.workload.kind, &r.progression),
+                "fail_fast": r.fail_fast.as_ref().map(|e| json!({
+                    "pod": e.pod,
+                    "container": e.container,
+                    "reason": e.reason,
+                    "message": e.message,
+                })),
                 "rolled_back": r.rollback.as_ref().is_some_and(|b| b.ok),
                 "rollback": r.rollback.as_ref().map(|b| json!({
                     "to_revision": b.to_revision,
@@ -349,195 +423,4 @@ pub(super) fn name(s: &str) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gates::rollout::explain::{Explanation, PodProblem};
-    use crate::gates::rollout::names::Workload;
-    use crate::gates::rollout::results::RollbackReport;
-
-    fn report(name: &str, status: Status) -> WorkloadReport {
-        WorkloadReport {
-            workload: Workload::parse(&format!("deployment/{name}"), "default").unwrap(),
-            container: name.into(),
-            image: "example.com/api:2".into(),
-            previous_image: "example.com/api:1".into(),
-            patched: status != Status::Unchanged,
-            status,
-            message: format!("deployment \"{name}\" successfully rolled out"),
-            revision: Some("4".into()),
-            progression: vec![
-                Progress {
-                    desired: 3,
-                    updated: 0,
-                    ready: 3,
-                },
-                Progress {
-                    desired: 3,
-                    updated: 1,
-                    ready: 2,
-                },
-                Progress {
-                    desired: 3,
-                    updated: 1,
-                    ready: 3,
-                },
-                Progress {
-                    desired: 3,
-                    updated: 3,
-                    ready: 3,
-                },
-            ],
-            observed_after: Some(Duration::from_millis(120)),
-            duration: Duration::from_millis(12_340),
-            finished_at: None,
-            explanation: None,
-            rollback: None,
-        }
-    }
-
-    #[test]
-    fn progression_lists_distinct_updated_counts() {
-        let r = report("api", Status::Complete);
-        assert_eq!(
-            progression_line(WorkloadKind::Deployment, &r.progression),
-            "0 → 1 → 3/3 updated, 3/3 available"
-        );
-        assert_eq!(
-            progression_line(WorkloadKind::StatefulSet, &r.progression[..1]),
-            "0/3 updated, 3/3 ready"
-        );
-        assert_eq!(progression_line(WorkloadKind::DaemonSet, &[]), "");
-    }
-
-    #[test]
-    fn passing_outcome() {
-        let o = outcome(
-            "example.com/api:2",
-            &[
-                report("api", Status::Complete),
-                report("web", Status::Unchanged),
-            ],
-            None,
-        );
-        assert_eq!(o.verdict, Verdict::Pass);
-        assert_eq!(o.title, "2 workloads rolled out example.com/api:2");
-        assert!(o.summary.contains("| `default/deployment/api` | ✅ rolled out | 0 → 1 → 3/3 updated, 3/3 available | 120ms | 12.34s | `example.com/api:1` → `example.com/api:2`, revision 4 |"), "{}", o.summary);
-        assert!(
-            o.summary
-                .contains("| `default/deployment/web` | ✅ unchanged |"),
-            "{}",
-            o.summary
-        );
-        assert!(o.annotations.is_empty());
-        let outs: std::collections::BTreeMap<_, _> = o.outputs.iter().cloned().collect();
-        assert_eq!(outs["revision"], "4");
-        assert_eq!(outs["previous-image"], "example.com/api:1");
-        assert_eq!(outs["rolled-back"], "false");
-        let results: serde_json::Value = serde_json::from_str(&outs["results"]).unwrap();
-        assert_eq!(results[0]["status"], "complete");
-        assert_eq!(results[0]["duration_ms"], 12_340);
-        assert_eq!(results[0]["reason"], serde_json::Value::Null);
-        assert_eq!(results[1]["status"], "unchanged");
-        assert_eq!(results[1]["patched"], false);
-    }
-
-    #[test]
-    fn failing_outcome_names_the_workload_and_rollback() {
-        let mut bad = report("worker", Status::Failed);
-        bad.message = "deployment \"worker\" exceeded its progress deadline".into();
-        bad.explanation = Some(Explanation {
-            verdict: bad.message.clone(),
-            problems: vec![PodProblem {
-                pod: "worker-1".into(),
-                container: Some("worker".into()),
-                reason: "ImagePullBackOff".into(),
-                message: "Back-off pulling image".into(),
-            }],
-            ..Explanation::default()
-        });
-        bad.rollback = Some(RollbackReport {
-            to_revision: Some(3),
-            ok: true,
-            message: "deployment \"worker\" successfully rolled out".into(),
-            duration: Duration::from_secs(4),
-        });
-        let mut ok = report("api", Status::Complete);
-        ok.rollback = Some(RollbackReport {
-            to_revision: Some(3),
-            ok: true,
-            message: "deployment \"api\" successfully rolled out".into(),
-            duration: Duration::from_secs(2),
-        });
-        let o = outcome("example.com/api:2", &[ok, bad], None);
-        assert_eq!(o.verdict, Verdict::Fail);
-        assert_eq!(
-            o.title,
-            "deployment/worker failed: deployment \"worker\" exceeded its progress deadline (ImagePullBackOff) (rolled back)"
-        );
-        assert!(
-            o.text.contains("### ❌ `default/deployment/worker`"),
-            "{}",
-            o.text
-        );
-        let errors: Vec<&Annotation> = o
-            .annotations
-            .iter()
-            .filter(|a| a.level == Level::Failure)
-            .collect();
-        assert_eq!(errors.len(), 1);
-        assert_eq!(
-            errors[0].title.as_deref(),
-            Some("Rollout failed: default/deployment/worker")
-        );
-        assert!(
-            errors[0]
-                .message
-                .contains("worker-1/worker: ImagePullBackOff"),
-            "{}",
-            errors[0].message
-        );
-        assert!(errors[0].path.is_none());
-        let outs: std::collections::BTreeMap<_, _> = o.outputs.iter().cloned().collect();
-        assert_eq!(outs["rolled-back"], "true");
-        let results: serde_json::Value = serde_json::from_str(&outs["results"]).unwrap();
-        assert_eq!(results[1]["status"], "failed");
-        assert_eq!(results[1]["rollback"]["to_revision"], 3);
-        assert_eq!(results[1]["rolled_back"], true);
-    }
-
-    #[test]
-    fn smoke_failure_fails_the_gate() {
-        let smoke = SmokeReport {
-            command: "curl -f http://api/health".into(),
-            passed: false,
-            detail: "exited with 22".into(),
-            output_tail: "curl: (22) 503".into(),
-            duration: Duration::from_millis(800),
-        };
-        let o = outcome("x:1", &[report("api", Status::Complete)], Some(&smoke));
-        assert_eq!(o.verdict, Verdict::Fail);
-        assert_eq!(o.title, "Smoke command failed after the rollout");
-        assert!(
-            o.summary
-                .contains("Smoke command ❌ `curl -f http://api/health`: exited with 22 in 800ms"),
-            "{}",
-            o.summary
-        );
-        assert!(
-            o.annotations
-                .iter()
-                .any(|a| a.title.as_deref() == Some("Smoke command failed")
-                    && a.message.ends_with("curl: (22) 503"))
-        );
-    }
-
-    #[test]
-    fn code_blocks_outlast_backtick_fences_in_the_text() {
-        assert_eq!(code_block("ok"), "```text\nok\n```\n\n");
-        assert_eq!(
-            code_block("a ``` b"),
-            "````text\na ``` b\n````\n\n",
-            "a fence inside the text does not end the block"
-        );
-    }
-}
+mod tests;

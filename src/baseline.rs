@@ -1,0 +1,289 @@
+//! The baseline record: a compact, versioned, machine-readable result a gate leaves in its
+//! own check run, so a later run on a pull request can read it back from the merge-base's
+//! check run (no storage branch, no SaaS; reading needs only `checks: read`).
+//!
+//! Gate-agnostic: a record is named counters (`lines`, `branches`; a tests gate would use
+//! `passed`, `failed`), their totals, and the same counters per item (files). The block is
+//! an HTML comment, invisible where GitHub renders the check run:
+//!
+//! ```text
+//! <!-- rust-ci-action:record v1 <base64 of deflated JSON> -->
+//! ```
+//!
+//! The version sits outside the compressed part so an unknown one is refused before any
+//! decompression; base64 has no `-`, so the comment cannot be closed early. Decoding is
+//! bounded (compressed and decompressed sizes) because the text is read back from a
+//! check run anyone with `checks: write` could have written. Pure: strings in, values out.
+
+use std::io::{Read, Write};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use serde::{Deserialize, Serialize};
+
+/// The record format this build writes and reads.
+pub const VERSION: u32 = 1;
+const OPEN: &str = "<!-- rust-ci-action:record v";
+const CLOSE: &str = " -->";
+/// A block longer than this is refused unread (the check-run text cannot hold more).
+const MAX_BLOCK: usize = 70_000;
+/// Decompressed JSON larger than this is refused (a deflate bomb would be far larger).
+const MAX_JSON: u64 = 32 << 20;
+
+/// One gate run's numbers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// The gate that wrote it (`coverage`).
+    pub kind: String,
+    /// The check run's name: a record is only read back by the same check name.
+    pub check: String,
+    /// Counter names, in the order `totals` and each item's counts follow.
+    pub counters: Vec<String>,
+    /// `(covered, total)` per counter.
+    pub totals: Vec<(u64, u64)>,
+    /// Items (files) with `(covered, total)` per counter; possibly fewer than `items_total`.
+    pub items: Vec<Item>,
+    /// How many items the run had (more than `items` when the block had to be cut).
+    pub items_total: u64,
+}
+
+/// One item (a file) of a record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    /// Name (a repository path).
+    pub name: String,
+    /// `(covered, total)` per counter of the record.
+    pub counts: Vec<(u64, u64)>,
+}
+
+impl Record {
+    /// The totals of counter `name`.
+    pub fn total(&self, name: &str) -> Option<(u64, u64)> {
+        let i = self.counters.iter().position(|c| c == name)?;
+        self.totals.get(i).copied()
+    }
+
+    /// Whether every item is in the record.
+    pub fn complete(&self) -> bool {
+        self.items.len() as u64 >= self.items_total
+    }
+}
+
+/// An encoded block and how much of the record it holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    /// The block (empty when not even the totals fit the budget).
+    pub block: String,
+    /// Items in the block.
+    pub items: usize,
+    /// Items in the record.
+    pub items_total: usize,
+}
+
+/// Why a block was not used; each is a notice, never an error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Ignored {
+    /// No block in the text.
+    #[error("no baseline record in the check run")]
+    Missing,
+    /// A version this build does not read.
+    #[error("the baseline record has version {0}, this build reads version {VERSION}")]
+    Version(String),
+    /// Not base64, not deflate, not the JSON we write, or too large.
+    #[error("the baseline record is malformed ({0})")]
+    Malformed(String),
+    /// Written by another gate or another check name.
+    #[error("the baseline record belongs to {0}")]
+    Other(String),
+}
+
+fn compress(json: &[u8]) -> Option<String> {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(json).ok()?;
+    let bytes = enc.finish().ok()?;
+    Some(format!("{OPEN}{VERSION} {}{CLOSE}", STANDARD.encode(bytes)))
+}
+
+fn block_with(record: &Record, items: usize) -> Option<String> {
+    let cut = Record {
+        kind: record.kind.clone(),
+        check: record.check.clone(),
+        counters: record.counters.clone(),
+        totals: record.totals.clone(),
+        items: record.items[..items].to_vec(),
+        items_total: record.items_total,
+    };
+    compress(&serde_json::to_vec(&cut).ok()?)
+}
+
+/// Encode `record` in at most `budget` bytes: every item when they fit, otherwise the
+/// totals and the longest prefix of `items` that fits (the caller orders the items by
+/// what matters most). Compression is not linear in the item count, so the prefix is
+/// found by bisection: `O(log n)` compressions.
+pub fn encode(record: &Record, budget: usize) -> Encoded {
+    let total = record.items.len();
+    let fits = |n: usize| block_with(record, n).filter(|b| b.len() <= budget);
+    let mut out = Encoded {
+        block: String::new(),
+        items: 0,
+        items_total: total,
+    };
+    if let Some(b) = fits(total) {
+        out.block = b;
+        out.items = total;
+        return out;
+    }
+    let Some(b) = fits(0) else { return out };
+    out.block = b;
+    let (mut lo, mut hi) = (0usize, total);
+    // Invariant: `lo` fits, `hi` does not.
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match fits(mid) {
+            Some(b) => {
+                lo = mid;
+                out.block = b;
+            }
+            None => hi = mid,
+        }
+    }
+    out.items = lo;
+    out
+}
+
+/// Find and decode the block in `text` (a check run's output); `kind` and `check` must
+/// match what the record says.
+pub fn decode(text: &str, kind: &str, check: &str) -> Result<Record, Ignored> {
+    let start = text.find(OPEN).ok_or(Ignored::Missing)?;
+    let rest = &text[start + OPEN.len()..];
+    let end = rest
+        .find(CLOSE)
+        .ok_or_else(|| Ignored::Malformed("the block is not closed".into()))?;
+    let body = &rest[..end];
+    if body.len() > MAX_BLOCK {
+        return Err(Ignored::Malformed("the block is too long".into()));
+    }
+    let (version, data) = body
+        .split_once(' ')
+        .ok_or_else(|| Ignored::Malformed("no version".into()))?;
+    if version != VERSION.to_string() {
+        let shown: String = version.chars().take(12).collect();
+        return Err(Ignored::Version(shown));
+    }
+    let bytes = STANDARD
+        .decode(data.trim())
+        .map_err(|e| Ignored::Malformed(format!("base64: {e}")))?;
+    let mut json = Vec::new();
+    flate2::read::DeflateDecoder::new(bytes.as_slice())
+        .take(MAX_JSON + 1)
+        .read_to_end(&mut json)
+        .map_err(|e| Ignored::Malformed(format!("deflate: {e}")))?;
+    if json.len() as u64 > MAX_JSON {
+        return Err(Ignored::Malformed("larger than 32 MiB unpacked".into()));
+    }
+    let record: Record =
+        serde_json::from_slice(&json).map_err(|e| Ignored::Malformed(format!("JSON: {e}")))?;
+    let n = record.counters.len();
+    let shaped = record.totals.len() == n && record.items.iter().all(|i| i.counts.len() == n);
+    if !shaped {
+        return Err(Ignored::Malformed(
+            "counts do not match the counter names".into(),
+        ));
+    }
+    if record.kind != kind || record.check != check {
+        return Err(Ignored::Other(format!(
+            "the {} gate's check {:?}, not {check:?}",
+            record.kind, record.check
+        )));
+    }
+    Ok(record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(n: usize) -> Record {
+        Record {
+            kind: "coverage".into(),
+            check: "cov".into(),
+            counters: vec!["lines".into(), "branches".into()],
+            totals: vec![(10, 20), (1, 2)],
+            items: (0..n)
+                .map(|i| Item {
+                    name: format!("src/module{i}/file{}.rs", i * 7919 % 1000),
+                    counts: vec![((i * 31 % 97) as u64, 97), (0, 0)],
+                })
+                .collect(),
+            items_total: n as u64,
+        }
+    }
+
+    #[test]
+    fn round_trip_and_inert_markdown() {
+        let r = record(50);
+        let e = encode(&r, 65_535);
+        assert_eq!((e.items, e.items_total), (50, 50));
+        assert!(e.block.starts_with("<!-- ") && e.block.ends_with(" -->"));
+        assert_eq!(e.block.matches("--").count(), 2, "nothing closes it early");
+        let text = format!("| table |\n\n{}\n", e.block);
+        assert_eq!(decode(&text, "coverage", "cov"), Ok(r));
+    }
+
+    #[test]
+    fn too_many_items_keep_totals_and_a_prefix() {
+        let r = record(20_000);
+        let e = encode(&r, 20_000);
+        assert!(e.block.len() <= 20_000, "{}", e.block.len());
+        assert!(e.items > 100 && e.items < 20_000, "{}", e.items);
+        let back = decode(&e.block, "coverage", "cov").unwrap();
+        assert!(!back.complete());
+        assert_eq!(back.items_total, 20_000);
+        assert_eq!(back.totals, r.totals);
+        assert_eq!(back.items[..], r.items[..e.items]);
+        // One more item would not have fitted.
+        assert!(block_with(&r, e.items + 1).unwrap().len() > 20_000);
+        assert_eq!(encode(&r, 10).block, "", "not even the totals fit");
+    }
+
+    #[test]
+    fn bad_blocks_are_ignored_with_a_reason() {
+        let good = encode(&record(3), 65_535).block;
+        let payload = good
+            .trim_start_matches("<!-- rust-ci-action:record v1 ")
+            .trim_end_matches(" -->");
+        let cases: Vec<(String, &str)> = vec![
+            ("no block here".into(), "no baseline record"),
+            (format!("{OPEN}1 abc"), "not closed"),
+            (format!("{OPEN}9 {payload}{CLOSE}"), "version 9"),
+            (format!("{OPEN}1 !!!{CLOSE}"), "base64"),
+            (format!("{OPEN}1 aGVsbG8={CLOSE}"), "deflate"),
+            (
+                compress(b"{\"kind\":\"coverage\"}").unwrap(),
+                "JSON",
+            ),
+            (
+                compress(br#"{"kind":"coverage","check":"cov","counters":["a"],"totals":[],"items":[],"items_total":0}"#).unwrap(),
+                "counts do not match",
+            ),
+            (format!("{OPEN}1{CLOSE}"), "no version"),
+        ];
+        for (text, want) in cases {
+            let e = decode(&text, "coverage", "cov").unwrap_err();
+            assert!(e.to_string().contains(want), "{text}: {e}");
+        }
+        let e = decode(&good, "coverage", "other").unwrap_err();
+        assert!(matches!(e, Ignored::Other(_)), "{e}");
+        let e = decode(&good, "tests", "cov").unwrap_err();
+        assert!(matches!(e, Ignored::Other(_)), "{e}");
+    }
+
+    #[test]
+    fn a_deflate_bomb_is_refused() {
+        let json = vec![b' '; (MAX_JSON + 10) as usize];
+        let block = compress(&json).unwrap();
+        assert!(block.len() < MAX_BLOCK, "{}", block.len());
+        let e = decode(&block, "coverage", "cov").unwrap_err();
+        assert!(e.to_string().contains("32 MiB"), "{e}");
+    }
+}
