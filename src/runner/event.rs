@@ -313,4 +313,13 @@ mod tests {
         let err = EventInfo::resolve(None, Some(("/e.json", b"{not json")), None).unwrap_err();
         assert!(err.to_string().contains("/e.json"), "{err}");
     }
+
+    #[test]
+    fn the_default_branch_comes_from_the_repository() {
+        let payload = br#"{"repository":{"default_branch":"trunk"},"after":"a","before":"b"}"#;
+        let info = EventInfo::resolve(Some("push"), Some(("/e.json", payload)), None).unwrap();
+        assert_eq!(info.default_branch.as_deref(), Some("trunk"));
+        let info = EventInfo::resolve(Some("push"), None, None).unwrap();
+        assert_eq!(info.default_branch, None);
+    }
 }
