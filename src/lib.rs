@@ -4,6 +4,7 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
+pub mod base_commit;
 pub mod baseline;
 pub mod cli;
 pub mod crash;
