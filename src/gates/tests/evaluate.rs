@@ -168,3 +168,55 @@ fn annotation(
         priority,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::Record;
+    use crate::runner::inputs::RawInputs;
+
+    fn case(name: &str) -> Case {
+        Case {
+            suite: "s".into(),
+            name: name.into(),
+            status: Some(Status::Failed),
+            ..Case::default()
+        }
+    }
+
+    fn run(fail_on: &str, base: Option<&[&str]>, now: &[&str]) -> Evaluation {
+        let cfg = TestsConfig::try_from(&RawInputs::from_named([("fail-on", fail_on)])).unwrap();
+        let mut t = Tally::default();
+        t.failures = now.iter().map(|n| case(n)).collect();
+        t.failed = now.len() as u64;
+        let base = base.map(|names| {
+            let mut b = Tally::default();
+            b.failures = names.iter().map(|n| case(n)).collect();
+            b.failed = names.len() as u64;
+            let r: Record = regress::record(&b, "c");
+            Base::new("0123456789abcdef".into(), "https://x/1".into(), &r)
+        });
+        evaluate(&t, &PathMapper::new("/ws", [], None, None), &cfg, base)
+    }
+
+    #[test]
+    fn old_failures_are_warnings_only_with_fail_on_new_and_a_base() {
+        let ev = run("new", Some(&["a"]), &["a"]);
+        assert_eq!((ev.verdict, ev.counted), (Verdict::Pass, 0));
+        assert_eq!(ev.annotations[0].level, Level::Warning);
+        let title = ev.annotations[0].title.as_deref().unwrap();
+        assert!(title.contains("also failing on 0123456"), "{title}");
+
+        let ev = run("new", Some(&["a"]), &["a", "b"]);
+        assert_eq!((ev.verdict, ev.counted), (Verdict::Fail, 1));
+        let levels: Vec<Level> = ev.annotations.iter().map(|a| a.level).collect();
+        assert_eq!(levels, [Level::Warning, Level::Failure]);
+        assert!(ev.annotations[1].priority > ev.annotations[0].priority);
+
+        // No base, or `fail-on: any` with one: every failure fails.
+        assert_eq!(run("new", None, &["a"]).verdict, Verdict::Fail);
+        let any = run("any", Some(&["a"]), &["a"]);
+        assert_eq!((any.verdict, any.base.is_none()), (Verdict::Fail, true));
+        assert_eq!(any.annotations[0].level, Level::Failure);
+    }
+}

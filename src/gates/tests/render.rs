@@ -305,3 +305,25 @@ fn outputs(t: &Tally, ev: &Evaluation) -> Vec<(String, String)> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::link;
+
+    #[test]
+    fn only_plain_https_addresses_are_linked() {
+        assert_eq!(
+            link("https://github.com/o/r/runs/1"),
+            " ([its check run](https://github.com/o/r/runs/1))"
+        );
+        for bad in [
+            "",
+            "javascript:x",
+            "https://a/b)(c",
+            "https://a b",
+            "http://a",
+        ] {
+            assert_eq!(link(bad), "", "{bad}");
+        }
+    }
+}
