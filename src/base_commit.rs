@@ -24,7 +24,7 @@ use crate::outcome::{Annotation, Level};
 pub const WALK: usize = 10;
 
 async fn git_line(ws: &Path, args: &[&str]) -> Option<String> {
-    let out = git_bytes(ws, args).await?;
+    let out = crate::git::bytes(ws, args).await?;
     let s = String::from_utf8_lossy(&out).trim().to_owned();
     (s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)
 }
@@ -74,27 +74,6 @@ pub struct Wanted<'a> {
 /// The first seven characters of a commit id.
 pub fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
-}
-
-async fn git_bytes(ws: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let out = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(ws)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .ok()?;
-    if out.status.success() {
-        Some(out.stdout)
-    } else {
-        tracing::debug!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        None
-    }
 }
 
 /// Find the record of `wanted.kind` under the context's check name for a change from

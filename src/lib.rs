@@ -10,6 +10,7 @@ pub mod cli;
 pub mod crash;
 pub mod error;
 pub mod gates;
+pub mod git;
 pub mod github;
 pub mod logging;
 pub mod oci;

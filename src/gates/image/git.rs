@@ -4,7 +4,6 @@
 //! which [`super::rerun`] then finds already pushed. Only reads; `None` when git or the
 //! commit is not there (the build time is used then).
 
-use std::process::Stdio;
 use std::time::Duration;
 
 /// The committer date of `revision` in `workspace`.
@@ -12,21 +11,10 @@ pub async fn commit_time(workspace: &std::path::Path, revision: &str) -> Option<
     if revision.is_empty() || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    let out = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(workspace)
-        .args(["show", "-s", "--format=%cI", revision, "--"])
-        .stdin(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(Duration::from_secs(10), out)
+    let args = ["show", "-s", "--format=%cI", revision, "--"];
+    let out = tokio::time::timeout(Duration::from_secs(10), crate::git::bytes(workspace, &args))
         .await
-        .ok()?
-        .ok()?;
-    if !out.status.success() {
-        return None;
-    }
-    let text = String::from_utf8_lossy(&out.stdout);
+        .ok()??;
+    let text = String::from_utf8_lossy(&out);
     text.trim().parse().ok()
 }
