@@ -1,24 +1,31 @@
 #!/usr/bin/env bash
-# Benchmark: the image gate against a bare `docker build && docker push` of the same kind of
-# image on the same private engine and registry (scripts/services/docker.sh).
+# Benchmark: the image gate against bare `docker login && docker build && docker push` of the
+# same kind of image on the same private engine and registry (scripts/services/docker.sh).
 #
-# Each run builds a FROM scratch image holding a static binary and a fresh random blob
-# (BENCH_MB MiB, new per run, so every push really uploads a layer), tagged once. The bare
-# baseline is already logged in (its `docker login` is not timed); the gate's time includes
-# everything it does: input parsing, daemon probe, private DOCKER_CONFIG, credential check,
-# OCI labels, build, push, digest verification against the registry, size, summary.
-# Runs alternate (bare, gate, bare, ...) so drift hits both alike; medians are printed with
-# the overhead in percent. Usage: scripts/bench-image.sh [runs] (default 9); BENCH_MB sets the
-# layer size (default 16).
+# Two sizes: tiny (a FROM scratch image holding a static binary and a 16-byte random file)
+# and BENCH_MB MiB (default 64: the binary plus a fresh random blob). Every run has fresh
+# random content, so every push really uploads a layer, and one tag. The bare baseline logs
+# in with a fresh DOCKER_CONFIG each run (`docker login --password-stdin`, timed); the gate's
+# time includes everything it does: input parsing, builder choice, private DOCKER_CONFIG,
+# credential check, reading the tags before pushing, OCI labels, build, push, digest
+# verification against the registry, size, summary. Runs alternate (bare, gate, bare, ...)
+# so drift hits both alike; for each size it prints min/median/max of bare, gate and the
+# paired difference (each gate run minus the bare run just before it).
+#
+# Usage: scripts/bench-image.sh [runs per size] (default 5). BENCH_BIN: an already built
+# binary (skips the release build). BENCH_REUSE_SERVICES=1: use the engine and registry
+# already in DOCKER_HOST/TEST_REGISTRY* instead of starting new ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RUNS=${1:-9}
-MB=${BENCH_MB:-16}
+RUNS=${1:-5}
+MB=${BENCH_MB:-64}
 
 trap 'declare -F services_docker_down >/dev/null && services_docker_down; rm -rf "${B:-/nonexistent}"' EXIT
-source scripts/services/docker.sh
+if [ "${BENCH_REUSE_SERVICES:-0}" != 1 ]; then
+  source scripts/services/docker.sh
+fi
+: "${TEST_REGISTRY:?no registry}" "${TEST_REGISTRY_USER:?}" "${TEST_REGISTRY_PASSWORD:?}"
 
-# BENCH_BIN: an already built binary (skips the release build).
 if [ -n "${BENCH_BIN:-}" ]; then
   BIN=$BENCH_BIN
 else
@@ -28,47 +35,51 @@ fi
 
 B=$(mktemp -d /tmp/bench-image.XXXXXX)
 gcc -static -O2 -o "$B/hello" tests/fixtures/image/hello.c
-mkctx() { # $1 = folder
+mkctx() { # $1 = folder, $2 = MiB of random data (0: 16 bytes)
   mkdir -p "$1"
   cp "$B/hello" "$1/hello"
-  head -c $((MB * 1024 * 1024)) /dev/urandom >"$1/blob"
+  if [ "$2" = 0 ]; then head -c 16 /dev/urandom >"$1/blob"; else head -c $(($2 * 1024 * 1024)) /dev/urandom >"$1/blob"; fi
   printf 'FROM scratch\nCOPY hello /hello\nCOPY blob /blob\nENTRYPOINT ["/hello"]\n' >"$1/Dockerfile"
 }
-export DOCKER_CONFIG="$B/bare-config"
-mkdir -p "$DOCKER_CONFIG"
-printf '%s' "$TEST_REGISTRY_PASSWORD" | docker login -u "$TEST_REGISTRY_USER" --password-stdin "$TEST_REGISTRY" >/dev/null 2>&1
 
 now_ms() { date +%s%3N; }
-bare_ms=() gate_ms=()
-for i in $(seq 1 "$RUNS"); do
-  mkctx "$B/bare$i"
-  t0=$(now_ms)
-  docker build -t "$TEST_REGISTRY/bench/bare:run$i" "$B/bare$i" >/dev/null 2>&1
-  docker push "$TEST_REGISTRY/bench/bare:run$i" >/dev/null 2>&1
-  bare_ms+=($(( $(now_ms) - t0 )))
-
-  mkctx "$B/gate$i"
-  out="$B/out$i"; : >"$out"
-  t0=$(now_ms)
-  env -u DOCKER_CONFIG GITHUB_ACTIONS=true GITHUB_OUTPUT="$out" GITHUB_STEP_SUMMARY=/dev/null \
-    GITHUB_SHA=ec26c3e57ca3a959ca5aad62de7213c562f8c821 GITHUB_REPOSITORY=octo/hello \
-    INPUT_GATE=image INPUT_IMAGE=bench/gate INPUT_REGISTRY="$TEST_REGISTRY" INPUT_TAGS="run$i" \
-    INPUT_REGISTRY-USERNAME="$TEST_REGISTRY_USER" INPUT_REGISTRY-PASSWORD="$TEST_REGISTRY_PASSWORD" \
-    INPUT_CONTEXT="$B/gate$i" "$BIN" >"$B/gate$i.log" 2>&1 || { echo "gate run $i failed:"; tail -20 "$B/gate$i.log"; exit 1; }
-  gate_ms+=($(( $(now_ms) - t0 )))
-  grep -q '^sha256:' "$out" || { echo "gate run $i wrote no digest"; exit 1; }
-  echo "run $i: bare ${bare_ms[-1]} ms, gate ${gate_ms[-1]} ms"
-  rm -rf "$B/bare$i" "$B/gate$i"
-done
-
+stats() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {m=(NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2; printf "min %d / median %d / max %d ms", a[1], m, a[NR]}'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-mb=$(median "${bare_ms[@]}"); mg=$(median "${gate_ms[@]}")
-echo "image: FROM scratch, static binary + ${MB} MiB fresh random layer, 1 tag, ${RUNS} runs each"
-echo "bare docker build && docker push: median ${mb} ms"
-echo "image gate (build, push, verify):  median ${mg} ms"
-awk -v b="$mb" -v g="$mg" 'BEGIN { printf "overhead of the medians: %+.1f %% (%+d ms)\n", (g - b) * 100 / b, g - b }'
-# Paired: each gate run against the bare run just before it (less sensitive to load drift
-# from other work on the machine).
-diffs=(); for i in "${!bare_ms[@]}"; do diffs+=($(( gate_ms[i] - bare_ms[i] ))); done
-md=$(median "${diffs[@]}")
-awk -v b="$mb" -v d="$md" 'BEGIN { printf "median paired overhead: %+.1f %% (%+d ms)\n", d * 100 / b, d }'
+
+bench() { # $1 = label, $2 = MiB
+  local label=$1 mb=$2 i t0 out
+  local bare_ms=() gate_ms=() diffs=()
+  for i in $(seq 1 "$RUNS"); do
+    mkctx "$B/bare$i" "$mb"
+    local cfg="$B/bare-config$i"; mkdir -p "$cfg"
+    t0=$(now_ms)
+    printf '%s' "$TEST_REGISTRY_PASSWORD" | DOCKER_CONFIG="$cfg" docker login -u "$TEST_REGISTRY_USER" --password-stdin "$TEST_REGISTRY" >/dev/null 2>&1
+    DOCKER_CONFIG="$cfg" docker build -t "$TEST_REGISTRY/bench/bare:$label$i" "$B/bare$i" >/dev/null 2>&1
+    DOCKER_CONFIG="$cfg" docker push "$TEST_REGISTRY/bench/bare:$label$i" >/dev/null 2>&1
+    bare_ms+=($(( $(now_ms) - t0 )))
+
+    mkctx "$B/gate$i" "$mb"
+    out="$B/out$i"; : >"$out"
+    t0=$(now_ms)
+    env GITHUB_ACTIONS=true GITHUB_OUTPUT="$out" GITHUB_STEP_SUMMARY=/dev/null \
+      GITHUB_SHA=ec26c3e57ca3a959ca5aad62de7213c562f8c821 GITHUB_REPOSITORY=octo/hello \
+      INPUT_GATE=image INPUT_IMAGE=bench/gate INPUT_REGISTRY="$TEST_REGISTRY" INPUT_TAGS="$label$i" \
+      INPUT_REGISTRY-USERNAME="$TEST_REGISTRY_USER" INPUT_REGISTRY-PASSWORD="$TEST_REGISTRY_PASSWORD" \
+      INPUT_CONTEXT="$B/gate$i" "$BIN" >"$B/gate$i.log" 2>&1 || { echo "gate run $i failed:"; tail -20 "$B/gate$i.log"; exit 1; }
+    gate_ms+=($(( $(now_ms) - t0 )))
+    grep -q '^sha256:' "$out" || { echo "gate run $i wrote no digest"; exit 1; }
+    diffs+=($(( gate_ms[-1] - bare_ms[-1] )))
+    echo "$label run $i: bare ${bare_ms[-1]} ms, gate ${gate_ms[-1]} ms (${diffs[-1]} ms)"
+    rm -rf "$B/bare$i" "$B/gate$i" "$cfg"
+  done
+  local mb_med md
+  mb_med=$(median "${bare_ms[@]}"); md=$(median "${diffs[@]}")
+  echo "== $label: ${RUNS} paired runs"
+  echo "   bare docker login && build && push: $(stats "${bare_ms[@]}")"
+  echo "   image gate:                         $(stats "${gate_ms[@]}")"
+  echo "   paired difference (gate - bare):    $(stats "${diffs[@]}")"
+  awk -v b="$mb_med" -v d="$md" 'BEGIN { printf "   median paired overhead: %+.1f %% (%+d ms)\n", d * 100 / b, d }'
+}
+
+bench tiny 0
+bench "${MB}mib" "$MB"

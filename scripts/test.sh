@@ -42,6 +42,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   }
 fi
 
+# buildah: the image gate's daemonless builder (`builder: buildah`, and `auto` without a
+# Docker daemon) is tested end to end.
+if ! command -v buildah >/dev/null; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >/dev/null 2>&1 || {
+    apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq buildah >/dev/null 2>&1
+  } || {
+    echo "buildah is required by the image tests and could not be installed" >&2
+    exit 1
+  }
+fi
+
 # kubectl judges the fake Kubernetes API server (the rollout tests compare verdicts).
 if ! command -v kubectl >/dev/null; then
   apt-get install -y -qq kubectl >/dev/null 2>&1 || {

@@ -4,11 +4,13 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
+pub mod base_commit;
 pub mod baseline;
 pub mod cli;
 pub mod crash;
 pub mod error;
 pub mod gates;
+pub mod git;
 pub mod github;
 pub mod logging;
 pub mod oci;

@@ -52,27 +52,6 @@ pub enum FindError {
     },
 }
 
-/// `git ls-files -z` in `ws`, or `None` when git fails (not a checkout).
-async fn git_ls_files(ws: &Path) -> Option<Vec<u8>> {
-    let out = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(ws)
-        .args(["ls-files", "-z"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .ok()?;
-    if out.status.success() {
-        Some(out.stdout)
-    } else {
-        tracing::debug!(
-            "git ls-files: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        None
-    }
-}
-
 fn has_glob_chars(p: &str) -> bool {
     p.contains(['*', '?', '[', '{'])
 }
@@ -205,7 +184,7 @@ fn inside_workspace(ws: &Path, path: &Path, shown: &str) -> Result<PathBuf, Find
 /// Files git tracks in `ws` (the universe report paths are matched against); without
 /// git, the files on disk.
 pub async fn tracked_files(ws: &Path) -> Vec<String> {
-    match git_ls_files(ws).await {
+    match crate::git::bytes(ws, &["ls-files", "-z"]).await {
         Some(out) => out
             .split(|b| *b == 0)
             .filter(|s| !s.is_empty())

@@ -18,6 +18,11 @@ pub struct Comment {
     pub body: String,
     /// Web URL.
     pub html_url: String,
+    /// Written by an app (`github-actions[bot]` and other bots) or by someone with write
+    /// access to the repository (owner, member, collaborator): the authors a sticky
+    /// comment of ours can have. A pull request's author from a fork is neither, so a
+    /// comment they plant with our marker is never taken for ours.
+    pub trusted_author: bool,
 }
 
 /// At most 3,000 comments are read (30 pages of 100): a marker further down is not found.
@@ -36,7 +41,17 @@ fn comment(v: &Value) -> Option<Comment> {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_owned(),
+        trusted_author: trusted_author(v),
     })
+}
+
+fn trusted_author(v: &Value) -> bool {
+    let bot = v.pointer("/user/type").and_then(Value::as_str) == Some("Bot");
+    let writer = matches!(
+        v.get("author_association").and_then(Value::as_str),
+        Some("OWNER" | "MEMBER" | "COLLABORATOR")
+    );
+    bot || writer
 }
 
 /// `GET /repos/{owner}/{repo}/issues/{number}/comments`, every page.

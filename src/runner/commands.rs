@@ -413,6 +413,11 @@ impl Commands {
     pub fn warning(&self, title: &str, message: &str) {
         self.annotation(&Annotation::general(Level::Warning, title, message));
     }
+
+    /// A `::notice` without a location.
+    pub fn notice(&self, title: &str, message: &str) {
+        self.annotation(&Annotation::general(Level::Notice, title, message));
+    }
 }
 
 #[cfg(test)]

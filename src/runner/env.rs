@@ -99,6 +99,12 @@ pub struct RunnerEnv {
     /// The docker CLI's configuration folder, when not `~/.docker`.
     #[serde(default, rename = "docker_config")]
     pub docker_config: Option<PathBuf>,
+    /// `DOCKER_HOST`: the engine the docker CLI talks to, when not the default socket.
+    #[serde(default, rename = "docker_host")]
+    pub docker_host: Option<String>,
+    /// `PATH`, to tell whether a program is installed without starting it.
+    #[serde(default, rename = "path")]
+    pub path: Option<String>,
     /// The user's home folder.
     #[serde(default, rename = "home")]
     pub home: Option<PathBuf>,
@@ -120,6 +126,8 @@ const OTHER_VARIABLES: &[&str] = &[
     "ACTIONS_ID_TOKEN_REQUEST_URL",
     "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
     "DOCKER_CONFIG",
+    "DOCKER_HOST",
+    "PATH",
     "HOME",
 ];
 

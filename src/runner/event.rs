@@ -34,6 +34,8 @@ pub struct EventInfo {
     /// The pull request, on `pull_request`/`pull_request_target` events (and `workflow_run`
     /// events whose run GitHub ties to one).
     pub pull_request: Option<PullRequest>,
+    /// The repository's default branch (`repository.default_branch` in the payload).
+    pub default_branch: Option<String>,
 }
 
 /// The payload could not be read.
@@ -92,6 +94,11 @@ impl EventInfo {
         let mut info = EventInfo {
             name: name.to_owned(),
             head_sha: fallback.clone(),
+            default_branch: payload
+                .pointer("/repository/default_branch")
+                .and_then(Value::as_str)
+                .filter(|b| !b.is_empty())
+                .map(str::to_owned),
             ..Default::default()
         };
         // The payload shape decides, so a `pull_request_target` or a workflow that
@@ -305,5 +312,14 @@ mod tests {
         assert_eq!(info.head_sha.as_deref(), Some("abc"));
         let err = EventInfo::resolve(None, Some(("/e.json", b"{not json")), None).unwrap_err();
         assert!(err.to_string().contains("/e.json"), "{err}");
+    }
+
+    #[test]
+    fn the_default_branch_comes_from_the_repository() {
+        let payload = br#"{"repository":{"default_branch":"trunk"},"after":"a","before":"b"}"#;
+        let info = EventInfo::resolve(Some("push"), Some(("/e.json", payload)), None).unwrap();
+        assert_eq!(info.default_branch.as_deref(), Some("trunk"));
+        let info = EventInfo::resolve(Some("push"), None, None).unwrap();
+        assert_eq!(info.default_branch, None);
     }
 }

@@ -43,6 +43,16 @@ pub enum InputError {
         /// What was expected.
         message: String,
     },
+    /// A line of a secret input that does not parse: named by its number, never shown.
+    #[error("input `{name}`, line {line}: {message} (the line is not shown: it holds a secret)")]
+    SecretLine {
+        /// Input name.
+        name: String,
+        /// 1-based line number among the non-empty lines.
+        line: usize,
+        /// What was expected.
+        message: String,
+    },
 }
 
 impl InputError {

@@ -29,38 +29,54 @@ impl fmt::Display for Location {
     }
 }
 
-/// A document could not be read as XML, or broke one of the caps.
+/// A report could not be read: `<origin>[: line N | : byte N]: <what>`. One shape for the
+/// XML layer ([`XmlError`]) and for each gate's own error kind, so a gate maps only the kind.
 #[derive(Debug)]
-pub struct XmlError {
-    /// The document's name as given to the reader.
+pub struct ReportError<K> {
+    /// The report's name as given to the reader.
     pub origin: String,
     /// Where.
     pub location: Location,
     /// What.
-    pub kind: XmlErrorKind,
+    pub kind: K,
 }
 
-impl XmlError {
-    pub(crate) fn new(origin: &str, location: Location, kind: XmlErrorKind) -> Self {
-        XmlError {
+impl<K> ReportError<K> {
+    pub(crate) fn new(origin: &str, location: Location, kind: K) -> Self {
+        ReportError {
             origin: origin.to_owned(),
             location,
             kind,
         }
     }
+
+    /// The same place with the kind mapped (an XML kind into a gate's kind).
+    pub fn map_kind<L>(self, f: impl FnOnce(K) -> L) -> ReportError<L> {
+        ReportError {
+            origin: self.origin,
+            location: self.location,
+            kind: f(self.kind),
+        }
+    }
 }
 
-impl fmt::Display for XmlError {
+impl<K: fmt::Display> fmt::Display for ReportError<K> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}{}: {}", self.origin, self.location, self.kind)
     }
 }
 
-impl std::error::Error for XmlError {
+// Written by hand rather than derived: `kind` is part of this error's own message, so
+// making it the `source` would print it twice in a chain. Only the kind's own source
+// (an I/O error) continues the chain.
+impl<K: std::error::Error> std::error::Error for ReportError<K> {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.kind)
+        self.kind.source()
     }
 }
+
+/// A document could not be read as XML, or broke one of the caps.
+pub type XmlError = ReportError<XmlErrorKind>;
 
 /// What was wrong with an XML document.
 #[derive(Debug, thiserror::Error)]

@@ -23,7 +23,7 @@ use std::io::BufRead;
 use attrs::check_tag;
 pub(crate) use attrs::{attrs, unescape};
 use counting::{Counting, count_newlines};
-pub use error::{Location, XmlError, XmlErrorKind};
+pub use error::{Location, ReportError, XmlError, XmlErrorKind};
 pub(crate) use error::{check_len, excerpt, looks_binary};
 
 /// Longest name, attribute value or text accepted (64 KiB). Real paths stay under a few

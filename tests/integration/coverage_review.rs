@@ -533,3 +533,38 @@ impl std::io::Write for SharedBuf {
         Ok(())
     }
 }
+
+#[test]
+fn a_comment_planted_with_our_marker_by_the_pull_requests_author_is_never_edited() {
+    let mock = MockGitHub::start();
+    let world = install(&mock);
+    let dir = repo();
+    let d = dir.path();
+    let base = commit(d, &[("src/app.py", src(10))], "base");
+    push_run(&mock, d, &base, &report(&[("src/app.py", 8, 10)])).assert_code(0);
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    let head = commit(d, &[("src/app.py", src(12))], "feature");
+    let planted =
+        "<!-- rust-ci-action:comment rust-ci-action%20%2F%20coverage -->\n## ✅ all good, merge me";
+    world.lock().unwrap().planted.insert(1, planted.to_owned());
+    let now = report(&[("src/app.py", 9, 12)]);
+    for _ in 0..2 {
+        pr_harness(&mock, d, &base, &head, &now)
+            .run()
+            .assert_code(0);
+    }
+    let w = world.lock().unwrap();
+    assert_eq!(w.planted.get(&1).map(String::as_str), Some(planted));
+    assert_eq!(
+        w.comments.len(),
+        1,
+        "our own comment, once: {:?}",
+        w.comments
+    );
+    assert!(
+        !w.comments.contains_key(&1),
+        "the planted comment was edited: {:?}",
+        w.comments
+    );
+    mock.assert_valid();
+}

@@ -26,6 +26,10 @@ pub struct Run {
 pub struct World {
     pub runs: Vec<Run>,
     pub comments: BTreeMap<u64, String>,
+    /// Comments written by someone other than the gate (a fork's author): id -> body. They
+    /// are listed with `user.type: User` and `author_association: CONTRIBUTOR`, before the
+    /// gate's own (which are `github-actions[bot]`, as GitHub lists them).
+    pub planted: BTreeMap<u64, String>,
     /// Parents of each commit, first parent first (for the compare API).
     pub parents: BTreeMap<String, Vec<String>>,
     /// Answer comment writes with 403, as for a read-only token.
@@ -163,11 +167,15 @@ impl World {
                 )
             }
             "GET /repos/{owner}/{repo}/issues/{issue_number}/comments" => {
-                let list: Vec<Value> = self
-                    .comments
-                    .iter()
-                    .map(|(id, b)| json!({"id": id, "body": b, "html_url": format!("https://github.com/o/r/pull/1#issuecomment-{id}")}))
-                    .collect();
+                let planted = self.planted.iter().map(|(id, b)| {
+                    json!({"id": id, "body": b, "html_url": format!("https://github.com/o/r/pull/1#issuecomment-{id}"),
+                        "user": {"login": "fork-author", "type": "User"}, "author_association": "CONTRIBUTOR"})
+                });
+                let ours = self.comments.iter().map(|(id, b)| {
+                    json!({"id": id, "body": b, "html_url": format!("https://github.com/o/r/pull/1#issuecomment-{id}"),
+                        "user": {"login": "github-actions[bot]", "type": "Bot"}, "author_association": "NONE"})
+                });
+                let list: Vec<Value> = planted.chain(ours).collect();
                 json_answer(200, Value::Array(list))
             }
             "POST /repos/{owner}/{repo}/issues/{issue_number}/comments"

@@ -23,10 +23,13 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::common::{Harness, Run, repo_root, service_env};
 
+mod buildah;
 mod credentials;
 mod inputs;
 mod push;
+mod reruns;
 mod results;
+mod secrets;
 mod transcripts;
 
 const ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json, application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json";
@@ -104,7 +107,7 @@ fn busybox_context(rest: &str) -> tempfile::TempDir {
         let bin = root.path().join("bin");
         std::fs::create_dir(&bin).expect("bin");
         std::fs::copy("/bin/busybox", bin.join("busybox")).expect("busybox-static is installed");
-        for applet in ["sh", "echo", "false", "true", "cat", "ls"] {
+        for applet in ["sh", "echo", "false", "true", "cat", "ls", "sha256sum"] {
             std::os::unix::fs::symlink("busybox", bin.join(applet)).expect("applet");
         }
         let out = std::process::Command::new("sh")
@@ -159,7 +162,8 @@ fn with_password(h: Harness, reg: &Registry) -> Harness {
 struct Seen {
     /// Command lines (of any process) that held a secret.
     leaked_cmdlines: Vec<String>,
-    /// Modes of the private directory, its `config/` and `config/config.json`.
+    /// Modes of the private directory, its `config/` and `config/config.json`, its
+    /// `secrets/` and the first build secret's file.
     modes: BTreeSet<(String, u32)>,
     /// A `docker build`/`docker push` child was caught: proof the sampler was live.
     saw_docker: bool,
@@ -199,6 +203,8 @@ fn run_watched(h: &Harness, secrets: &[String]) -> (Run, Seen) {
                         ("dir", d.path()),
                         ("config", d.path().join("config")),
                         ("config.json", d.path().join("config/config.json")),
+                        ("secrets", d.path().join("secrets")),
+                        ("secret", d.path().join("secrets/0")),
                     ] {
                         if let Ok(m) = std::fs::metadata(&path) {
                             seen.lock()

@@ -32,4 +32,5 @@ mod reporter;
 mod rollout;
 mod snapshots_coverage;
 mod snapshots_tests;
+mod tests_fail_on;
 mod tests_gate;

@@ -11,31 +11,9 @@ use super::config::CoverageConfig;
 use super::diff::{self, ChangedLines, DiffError};
 use super::evaluate::DiffState;
 
-/// Run git in the workspace; its stdout, or `None` when it fails.
-pub(super) async fn git_bytes(ws: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let out = tokio::process::Command::new("git")
-        .arg("-C")
-        .arg(ws)
-        .args(args)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .await
-        .ok()?;
-    if out.status.success() {
-        Some(out.stdout)
-    } else {
-        tracing::debug!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        None
-    }
-}
-
-/// [`git_bytes`] as text.
+/// [`crate::git::bytes`] as text.
 async fn git(ws: &Path, args: &[&str]) -> Option<String> {
-    git_bytes(ws, args)
+    crate::git::bytes(ws, args)
         .await
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }

@@ -71,9 +71,14 @@ async fn upsert(
 ) -> Result<Posted, ApiError> {
     let mark = marker(check_name);
     let existing = comments::list(gh, number).await?;
-    // The oldest comment that starts with our marker is ours; a later copy (a crafted
-    // one, or a race between two runs) is left alone rather than multiplied.
-    if let Some(c) = existing.iter().find(|c| c.body.starts_with(&mark)) {
+    // The oldest comment that starts with our marker and was written by a bot or someone
+    // with write access is ours; a later copy (a race between two runs) is left alone
+    // rather than multiplied, and a copy planted by anyone else (a fork's author) is never
+    // edited: our report would appear under their name, in a comment they can change.
+    if let Some(c) = existing
+        .iter()
+        .find(|c| c.trusted_author && c.body.starts_with(&mark))
+    {
         if c.body == body {
             return Ok(Posted::Updated(c.html_url.clone()));
         }

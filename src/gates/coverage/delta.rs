@@ -16,30 +16,7 @@ pub const DROP_CHECK: &str = "Line coverage drop";
 /// The gate name in records.
 pub const KIND: &str = "coverage";
 
-/// What was found for the base.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BaseState {
-    /// Not a pull request: nothing to compare against (not worth a notice).
-    NotApplicable,
-    /// No baseline, and why (a notice, or a warning when an API call failed).
-    Missing {
-        /// Why, for people.
-        why: String,
-        /// An API call failed (a warning), rather than nothing being recorded (a notice).
-        api_failed: bool,
-    },
-    /// A baseline.
-    Found {
-        /// The commit whose check run held it.
-        sha: String,
-        /// Which commit this is and why it was used.
-        why: String,
-        /// The record.
-        record: Record,
-        /// The base check run's web URL.
-        url: String,
-    },
-}
+pub use crate::base_commit::BaseState;
 
 /// A file's numbers on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]

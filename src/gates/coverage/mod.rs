@@ -1,12 +1,11 @@
 //! Coverage gate: read coverage reports, enforce total, branch, per-file and diff
 //! thresholds, annotate uncovered changed lines, compare with the merge-base's recorded
 //! result and keep one pull-request comment. `run` is the gate's story: find and parse
-//! reports (`files`), learn the changed lines (`changes`) and the baseline (`base`), map
+//! reports (`files`), learn the changed lines (`changes`) and the baseline ([`crate::base_commit`]), map
 //! and merge (`paths`, `merge`), evaluate (`evaluate`, `delta`), render (`render`), record
-//! ([`crate::baseline`]) and comment (`comment`). This file, `files`, `changes`, `base`
-//! and `comment` do the I/O (files, git, the GitHub API); every other file is pure.
+//! ([`crate::baseline`]) and comment (`comment`). This file, `files`, `changes` and
+//! `comment` do the I/O (files, git, the GitHub API); every other file is pure.
 
-mod base;
 mod changes;
 pub mod comment;
 pub mod components;
@@ -192,7 +191,13 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let pr = ctx.event.pull_request.as_ref();
     let finding_base = async {
         match pr {
-            Some(pr) => base::find(ctx, &pr.base_sha, &pr.head_sha).await,
+            Some(pr) => {
+                let wanted = crate::base_commit::Wanted {
+                    kind: delta::KIND,
+                    title: "Coverage baseline",
+                };
+                crate::base_commit::find(ctx, wanted, &pr.base_sha, &pr.head_sha).await
+            }
             None => BaseState::NotApplicable,
         }
     };

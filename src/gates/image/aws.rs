@@ -191,6 +191,29 @@ impl Aws {
         Ok(())
     }
 
+    /// Whether the ECR repository refuses to overwrite tags (`imageTagMutability`
+    /// `IMMUTABLE`, or `IMMUTABLE_WITH_EXCLUSION`, treated alike); `false` when it cannot be
+    /// read (a missing repository, a role without `ecr:DescribeRepositories`): the push then
+    /// says so itself.
+    pub async fn tags_immutable(&self, name: &str) -> bool {
+        match self
+            .ecr()
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+        {
+            Ok(out) => out.repositories().first().is_some_and(|r| {
+                r.image_tag_mutability()
+                    .is_some_and(|m| m.as_str().starts_with("IMMUTABLE"))
+            }),
+            Err(e) => {
+                tracing::debug!("ecr:DescribeRepositories: {}", sdk_detail(&e));
+                false
+            }
+        }
+    }
+
     fn ecr(&self) -> aws_sdk_ecr::Client {
         aws_sdk_ecr::Client::new(&self.config)
     }

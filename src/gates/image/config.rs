@@ -7,8 +7,10 @@
 
 use std::path::PathBuf;
 
+use super::build_options::{self, BuildOptions};
 use super::host::Registry;
-use crate::oci::{self, Repository, Tag};
+use super::metadata::TagTemplate;
+use crate::oci::{self, Repository};
 use crate::runner::inputs::{InputError, RawInputs};
 use crate::secret::Secret;
 
@@ -22,6 +24,8 @@ pub enum Builder {
     Buildx,
     /// The classic `docker build` followed by `docker push` per tag.
     Docker,
+    /// `buildah build` and `buildah push`: no daemon (vfs storage, chroot isolation).
+    Buildah,
 }
 
 impl std::str::FromStr for Builder {
@@ -31,6 +35,7 @@ impl std::str::FromStr for Builder {
             "auto" => Ok(Self::Auto),
             "buildx" => Ok(Self::Buildx),
             "docker" => Ok(Self::Docker),
+            "buildah" => Ok(Self::Buildah),
             _ => Err(()),
         }
     }
@@ -90,7 +95,7 @@ pub struct ImageConfig {
     /// Registry, when given (or taken from a host in `image`).
     pub registry: Option<Registry>,
     /// Tags; empty means the defaults (`sha-<short sha>`, plus the git tag on tag pushes).
-    pub tags: Vec<Tag>,
+    pub tags: Vec<TagTemplate>,
     /// Build context, relative to the workspace unless absolute.
     pub context: PathBuf,
     /// Dockerfile, relative to the workspace unless absolute; `None` means `<context>/Dockerfile`.
@@ -119,6 +124,8 @@ pub struct ImageConfig {
     pub aws_role_arn: Option<String>,
     /// Create a missing ECR repository.
     pub create_repository: bool,
+    /// `network`, `secrets`, `secret-files`, `ssh`.
+    pub options: BuildOptions,
 }
 
 fn key_values(raw: &RawInputs, name: &str) -> Result<Vec<KeyValue>, InputError> {
@@ -171,9 +178,9 @@ impl TryFrom<&RawInputs> for ImageConfig {
             }
             (None, None) => None,
         };
-        let mut tags: Vec<Tag> = Vec::new();
+        let mut tags: Vec<TagTemplate> = Vec::new();
         for t in raw.multiline("tags") {
-            let tag = Tag::parse(&t).map_err(|e| InputError::invalid("tags", &t, e.to_string()))?;
+            let tag = TagTemplate::parse(&t).map_err(|e| InputError::invalid("tags", &t, e))?;
             if !tags.contains(&tag) {
                 tags.push(tag);
             }
@@ -187,9 +194,9 @@ impl TryFrom<&RawInputs> for ImageConfig {
             .map(str::to_owned)
             .collect();
         let builder: Builder = raw
-            .parse("builder", "`auto`, `buildx` or `docker`")?
+            .parse("builder", "`auto`, `buildx`, `docker` or `buildah`")?
             .unwrap_or_default();
-        if builder == Builder::Docker && platforms.len() > 1 {
+        if matches!(builder, Builder::Docker | Builder::Buildah) && platforms.len() > 1 {
             return Err(InputError::invalid(
                 "platforms",
                 &platforms.join(","),
@@ -275,13 +282,16 @@ impl TryFrom<&RawInputs> for ImageConfig {
             aws_region,
             aws_role_arn,
             create_repository: raw.boolean("create-repository")?.unwrap_or(false),
+            options: build_options::parse(raw)?,
         })
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::metadata::{self, RunInfo};
     use super::*;
+    use crate::oci::Tag;
 
     fn raw(pairs: &[(&str, &str)]) -> RawInputs {
         RawInputs::from_named(pairs.iter().copied())
@@ -324,7 +334,10 @@ mod tests {
         ]);
         let c = ImageConfig::try_from(&raw(&p)).unwrap();
         assert_eq!(
-            c.tags.iter().map(Tag::as_str).collect::<Vec<_>>(),
+            metadata::expand_tags(&c.tags, &RunInfo::default())
+                .iter()
+                .map(Tag::as_str)
+                .collect::<Vec<_>>(),
             ["v1", "latest"]
         );
         assert_eq!(
@@ -454,7 +467,7 @@ mod tests {
             ),
             (
                 &[("image", "a"), ("registry", "r.io"), ("builder", "kaniko")],
-                "input `builder`: expected `auto`, `buildx` or `docker`, found \"kaniko\"",
+                "input `builder`: expected `auto`, `buildx`, `docker` or `buildah`, found \"kaniko\"",
             ),
             (
                 &[("image", "a"), ("registry", "r.io"), ("ecr", "maybe")],

@@ -21,7 +21,7 @@ use super::output::{self, BuildxMetadata};
 use super::plan::{self, BuildRequest};
 use super::registry::Backoff;
 use super::workdir::user_docker_dir;
-use crate::oci::{Digest, Tag};
+use crate::oci::Digest;
 use crate::runner::commands::{Commands, Stream};
 use crate::runner::env::RunnerEnv;
 
@@ -84,7 +84,8 @@ impl Streamed {
         tail.join("\n")
     }
 
-    fn text(&self) -> String {
+    /// Every line, joined.
+    pub fn text(&self) -> String {
         self.lines.join("\n")
     }
 }
@@ -119,12 +120,19 @@ pub struct Built {
 #[derive(Debug, Default)]
 pub struct Docker {
     config_dir: Option<PathBuf>,
+    buildkit: bool,
 }
 
 impl Docker {
     /// Use this `DOCKER_CONFIG` for every later command (`None`: the user's own).
     pub fn use_config(&mut self, dir: Option<PathBuf>) {
         self.config_dir = dir;
+    }
+
+    /// Ask for BuildKit (`DOCKER_BUILDKIT=1`): secrets and ssh mounts need it, and a CLI
+    /// that would otherwise use the legacy builder then says so instead of ignoring them.
+    pub fn require_buildkit(&mut self) {
+        self.buildkit = true;
     }
 
     fn command(&self, args: &[OsString]) -> tokio::process::Command {
@@ -135,6 +143,9 @@ impl Docker {
         }
         // Line-oriented BuildKit output (no TTY animation) for the log.
         c.env("BUILDKIT_PROGRESS", "plain");
+        if self.buildkit {
+            c.env("DOCKER_BUILDKIT", "1");
+        }
         c
     }
 
@@ -159,7 +170,7 @@ impl Docker {
     /// build starts. `docker buildx version` runs only when a buildx plugin is installed.
     pub async fn use_buildx(&self, builder: Builder, env: &RunnerEnv) -> Result<bool, Error> {
         let probe = match builder {
-            Builder::Docker => return Ok(false),
+            Builder::Docker | Builder::Buildah => return Ok(false),
             Builder::Auto if !buildx_installed(env) => return Ok(false),
             Builder::Auto | Builder::Buildx => self.buildx().await,
         };
@@ -231,80 +242,16 @@ impl Docker {
         title: &str,
         args: &[OsString],
     ) -> Result<Streamed, Error> {
-        let _section = Section::open(commands, title);
-        let block = commands.stream();
-        let mut child = self
-            .command(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Error::DockerMissing,
-                _ => Error::Spawn {
-                    what: title.to_owned(),
-                    source: e,
-                },
-            })?;
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = child
-            .stdout
-            .take()
-            .map(|s| forward(s, false, lines.clone(), &block));
-        let err = child
-            .stderr
-            .take()
-            .map(|s| forward(s, true, lines.clone(), &block));
-        let (_, _, status) = tokio::join!(
-            async {
-                if let Some(f) = out {
-                    f.await;
-                }
-            },
-            async {
-                if let Some(f) = err {
-                    f.await;
-                }
-            },
-            child.wait()
-        );
-        let status = status.map_err(|source| Error::Spawn {
-            what: title.to_owned(),
-            source,
-        })?;
-        let lines: Vec<(bool, String)> = match Arc::try_unwrap(lines) {
-            Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
-            Err(shared) => shared.lock().map(|g| g.clone()).unwrap_or_default(),
-        };
-        let last_error = lines
-            .iter()
-            .rev()
-            .find(|(stderr, l)| *stderr && !l.trim().is_empty())
-            .map(|(_, l)| l.trim().to_owned());
-        Ok(Streamed {
-            success: status.success(),
-            status: status.to_string(),
-            lines: lines.into_iter().map(|(_, l)| l).collect(),
-            last_error,
-        })
-    }
-
-    /// `docker push` each reference (one per tag, in order); what each push reported.
-    pub async fn push_all(
-        &self,
-        commands: &Commands,
-        refs: &[String],
-        tags: &[Tag],
-    ) -> Result<Vec<(String, Digest)>, Error> {
-        let mut pushed = Vec::new();
-        for (reference, tag) in refs.iter().zip(tags) {
-            let digest = self.push(commands, reference, tag.as_str()).await?;
-            pushed.push((reference.clone(), digest));
-        }
-        Ok(pushed)
+        stream_child(commands, title, self.command(args), || Error::DockerMissing).await
     }
 
     /// `docker push` one reference, retrying transient failures; the digest it reports.
-    async fn push(&self, commands: &Commands, reference: &str, tag: &str) -> Result<Digest, Error> {
+    pub async fn push(
+        &self,
+        commands: &Commands,
+        reference: &str,
+        tag: &str,
+    ) -> Result<Digest, Error> {
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -335,9 +282,74 @@ impl Docker {
     }
 }
 
+/// Run `cmd` with its output forwarded line by line to the log inside a group titled
+/// `title` (a stop-commands block: the output is the pull request's text), and kept.
+/// `missing` is the error when the program is not installed.
+pub async fn stream_child(
+    commands: &Commands,
+    title: &str,
+    mut cmd: tokio::process::Command,
+    missing: fn() -> Error,
+) -> Result<Streamed, Error> {
+    let _section = Section::open(commands, title);
+    let block = commands.stream();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => missing(),
+            _ => Error::Spawn {
+                what: title.to_owned(),
+                source: e,
+            },
+        })?;
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let out = child
+        .stdout
+        .take()
+        .map(|s| forward(s, false, lines.clone(), &block));
+    let err = child
+        .stderr
+        .take()
+        .map(|s| forward(s, true, lines.clone(), &block));
+    let (_, _, status) = tokio::join!(
+        async {
+            if let Some(f) = out {
+                f.await;
+            }
+        },
+        async {
+            if let Some(f) = err {
+                f.await;
+            }
+        },
+        child.wait()
+    );
+    let status = status.map_err(|source| Error::Spawn {
+        what: title.to_owned(),
+        source,
+    })?;
+    let lines: Vec<(bool, String)> = match Arc::try_unwrap(lines) {
+        Ok(m) => m.into_inner().unwrap_or_else(|p| p.into_inner()),
+        Err(shared) => shared.lock().map(|g| g.clone()).unwrap_or_default(),
+    };
+    let last_error = lines
+        .iter()
+        .rev()
+        .find(|(stderr, l)| *stderr && !l.trim().is_empty())
+        .map(|(_, l)| l.trim().to_owned());
+    Ok(Streamed {
+        success: status.success(),
+        status: status.to_string(),
+        lines: lines.into_iter().map(|(_, l)| l).collect(),
+        last_error,
+    })
+}
+
 /// Why a build failed: the change ([`output::broken_by_the_change`]), an engine that went
 /// away (named as such), or something else the tool could not get past.
-fn failed_build(out: Streamed) -> Result<Broken, Error> {
+pub fn failed_build(out: Streamed) -> Result<Broken, Error> {
     if let Some(reason) = &out.last_error
         && output::broken_by_the_change(reason)
     {

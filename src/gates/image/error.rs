@@ -20,6 +20,11 @@ pub enum Error {
         "input `tags` is required when the commit is unknown (no GITHUB_SHA for the default `sha-<short sha>`)"
     )]
     NoTags,
+    /// Every `tags` line was left out for this run.
+    #[error(
+        "input `tags`: no line applies to this run (each has a placeholder without a value here, or `@default-branch` on another branch)"
+    )]
+    NoTagApplies,
     /// No registry given and ECR not used.
     #[error(
         "input `registry` is required unless Amazon ECR is used (`ecr: true`, an ECR host, or AWS credentials)"
@@ -34,6 +39,11 @@ pub enum Error {
     /// No docker CLI.
     #[error("docker is not installed (no `docker` on PATH)")]
     DockerMissing,
+    /// `builder: buildah` without buildah.
+    #[error(
+        "buildah is not installed (no `buildah` on PATH); on Debian and Ubuntu: `apt-get install buildah`"
+    )]
+    BuildahMissing,
     /// The engine does not answer.
     #[error("the Docker daemon is not reachable: {detail}")]
     DaemonUnreachable {
@@ -76,6 +86,26 @@ pub enum Error {
         status: String,
         /// Last lines of output.
         tail: String,
+    },
+    /// The tag exists with another image and the registry refuses to overwrite it.
+    #[error(
+        "{reference} already holds {existing} and the registry does not overwrite tags; this build is a different image (config {built}): push it under a new tag, or remove the old one"
+    )]
+    TagExists {
+        /// Full reference.
+        reference: String,
+        /// The manifest digest the tag holds.
+        existing: Digest,
+        /// This build's image id (config digest), or `unknown`.
+        built: String,
+    },
+    /// The registry refused the push because the tag exists (and could not be read before).
+    #[error(
+        "{reference}: the registry refused to overwrite an existing tag; push under a new tag, or remove the old one"
+    )]
+    TagRefused {
+        /// Full reference.
+        reference: String,
     },
     /// A push or build did not report a digest.
     #[error("{what} reported no digest for {reference}")]
@@ -140,6 +170,19 @@ pub enum Error {
         /// What went wrong.
         detail: String,
     },
+    /// A `secret-files` entry that cannot be used.
+    #[error("input `secret-files`: secret `{id}`: {} {why}", path.display())]
+    SecretFile {
+        /// The secret's id.
+        id: String,
+        /// The path as given.
+        path: PathBuf,
+        /// Why it cannot be used.
+        why: &'static str,
+    },
+    /// The task making the registry client did not finish.
+    #[error("could not create the HTTP client: {0}")]
+    HttpTask(String),
     /// A registry client could not be built.
     #[error("could not create the HTTP client")]
     Http(#[source] reqwest::Error),

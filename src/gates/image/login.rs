@@ -21,6 +21,8 @@ pub struct Login {
     pub creds: Option<Credentials>,
     /// How they were had, for the summary.
     pub used: AuthUsed,
+    /// The registry is known to refuse overwriting a tag (an `IMMUTABLE` ECR repository).
+    pub immutable_tags: bool,
 }
 
 /// Register every form of a credential with the runner before it can be logged.
@@ -30,8 +32,12 @@ pub fn mask(commands: &Commands, creds: &Credentials) {
     }
 }
 
-/// Mask what the inputs themselves hold (a password given as input).
+/// Mask what the inputs themselves hold (a password given as input, each build secret's
+/// value: `app` masks the `secrets` input whole, which does not cover one line of it).
 pub fn mask_inputs(cfg: &ImageConfig, commands: &Commands) {
+    for value in cfg.options.secret_values() {
+        commands.add_mask(value.expose());
+    }
     if let AuthSource::Password { username, password } = &cfg.auth {
         let creds = Credentials {
             username: username.clone(),
@@ -52,6 +58,7 @@ pub async fn resolve(cfg: &ImageConfig, ctx: &Context) -> Result<Login, Error> {
                 username: username.clone(),
                 password: password.clone(),
             }),
+            immutable_tags: false,
             used: AuthUsed::Password {
                 username: username.clone(),
             },
@@ -69,6 +76,7 @@ pub async fn resolve(cfg: &ImageConfig, ctx: &Context) -> Result<Login, Error> {
                 registry,
                 creds: Some(creds),
                 used,
+                immutable_tags: false,
             })
         }
         AuthSource::Ecr(mode) => {
@@ -91,6 +99,7 @@ pub async fn resolve(cfg: &ImageConfig, ctx: &Context) -> Result<Login, Error> {
                 return Ok(Login {
                     registry,
                     creds: None,
+                    immutable_tags: false,
                     used: AuthUsed::Anonymous,
                 });
             }
@@ -111,8 +120,10 @@ pub async fn resolve(cfg: &ImageConfig, ctx: &Context) -> Result<Login, Error> {
             if cfg.create_repository {
                 aws.ensure_repository(cfg.image.as_str()).await?;
             }
+            let immutable_tags = cfg.push && aws.tags_immutable(cfg.image.as_str()).await;
             Ok(Login {
                 registry,
+                immutable_tags,
                 creds: Some(creds),
                 used: AuthUsed::Ecr {
                     region,

@@ -13,6 +13,15 @@ pub const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.oci.image.index.v1+json";
 
+/// The config digest of an image manifest (the image id docker prints); `None` for an
+/// index or anything else.
+pub fn config_digest(body: &[u8]) -> Option<Digest> {
+    let v: serde_json::Value = serde_json::from_slice(body).ok()?;
+    v.pointer("/config/digest")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|d| Digest::parse(d).ok())
+}
+
 /// Bytes an image manifest points at: its config plus its layers (compressed, as stored).
 /// For an index, `None` and the child manifest digests to add up instead (attestation
 /// manifests left out).

@@ -2,11 +2,13 @@
 //! AWS Secrets Manager, Amazon ECR), push, and verify the digest against the registry.
 //!
 //! This file tells the story; the rooms beside it do one job each. Pure: `config` (typed
-//! inputs), `host` (the registry), `metadata` (default tags, OCI labels), `plan` (what to
-//! run), `output` (reading what docker prints), `auth` (credential formats), `challenge`
-//! and `manifest` (registry protocol), `render` (what people read). Input/output: `login`
-//! and `aws` (credentials), `workdir` (the private temporary folder), `docker` (the CLI),
-//! `registry` and `verify` (the registry API).
+//! inputs), `build_options` (network, secrets, ssh), `host` (the registry), `metadata`
+//! (the commit, tags, OCI labels), `plan` (what to run), `output` (reading what docker and
+//! buildah print), `auth` (credential formats), `challenge` and `manifest` (registry
+//! protocol), `render` (what people read). Input/output: `login` and `aws` (credentials),
+//! `workdir` (the private temporary folder), `engine` (docker or buildah), `docker` and
+//! `buildah` (the CLIs), `rerun` (what tags hold before a push), `git` (the commit's
+//! time), `registry` and `verify` (the registry API).
 //!
 //! Verdict: the gate fails (`Verdict::Fail`, exit 1) when the change breaks the build: a
 //! `RUN` step exits non-zero, a `COPY`/`ADD` source is missing from the context, the
@@ -19,10 +21,14 @@
 
 mod auth;
 mod aws;
+mod build_options;
+mod buildah;
 mod challenge;
 mod config;
 mod docker;
+mod engine;
 mod error;
+mod git;
 mod host;
 mod login;
 mod manifest;
@@ -31,6 +37,7 @@ mod output;
 mod plan;
 mod registry;
 mod render;
+mod rerun;
 mod spec;
 mod verify;
 mod workdir;
@@ -38,8 +45,10 @@ mod workdir;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use self::buildah::Buildah;
 use self::config::ImageConfig;
 use self::docker::{Build, Docker, Section};
+use self::engine::Engine;
 use self::metadata::RunInfo;
 use self::plan::BuildRequest;
 use self::registry::{Backoff, RegistryClient};
@@ -56,28 +65,48 @@ pub use self::spec::{INPUTS, OUTPUTS};
 pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let cfg = ImageConfig::try_from(raw)?;
     login::mask_inputs(&cfg, &ctx.commands);
-    let run_info = run_info(ctx);
+    let mut run_info = run_info(ctx);
     let tags = tags(&cfg, &run_info)?;
     let (context, dockerfile) = build_files(&cfg, &ctx.workspace)?;
 
     // Which builder, and who we are at the registry (which may talk to AWS), side by side.
     let mut docker = Docker::default();
-    let (use_buildx, login) = tokio::join!(
-        docker.use_buildx(cfg.builder, &ctx.env),
-        login::resolve(&cfg, ctx)
+    // The commit's time (for the `created` label) is read beside them.
+    let (engine, login, commit_time) = tokio::join!(
+        engine::choose(&docker, cfg.builder, &ctx.env),
+        login::resolve(&cfg, ctx),
+        git::commit_time(&ctx.workspace, run_info.revision().unwrap_or_default())
     );
-    let (use_buildx, login) = (use_buildx?, login?);
+    let (engine, login) = (engine?, login?);
+    let use_buildx = engine == Engine::Buildx;
+    if let Some(t) = commit_time {
+        run_info.created = t.to_string();
+    }
     tracing::info!("registry {}, auth: {}", login.registry, login.used);
     // The guard removes the folder (and the credentials in it) on every return path.
     let work = WorkDir::create(&ctx.env, &login.registry, login.creds.as_ref())
         .map_err(Error::DockerConfig)?;
     docker.use_config(work.config_dir());
-    let client = RegistryClient::new(&login.registry, login.creds.clone(), Backoff::default())
-        .map_err(Error::Http)?;
+    if cfg.options.needs_buildkit() {
+        docker.require_buildkit();
+    }
+    let secrets = work.build_secrets(&cfg.options.secrets, &ctx.workspace)?;
+    let ssh: Vec<String> = cfg.options.ssh.iter().map(|s| s.flag()).collect();
+    // The HTTP client loads the system's CA roots (about 100 ms): made on a blocking thread
+    // while the build starts, not before it (see scripts/bench-image.sh).
+    let client = {
+        let (registry, creds) = (login.registry.clone(), login.creds.clone());
+        tokio::task::spawn_blocking(move || {
+            RegistryClient::new(&registry, creds, Backoff::default())
+        })
+    };
     if !use_buildx && (!cfg.cache_from.is_empty() || !cfg.cache_to.is_empty()) {
         ctx.commands.warning(
             "cache-from/cache-to ignored",
-            "`cache-from` and `cache-to` are buildx options; the classic `docker build` is used here",
+            &format!(
+                "`cache-from` and `cache-to` are buildx options; {} is used here",
+                engine.name()
+            ),
         );
     }
 
@@ -96,28 +125,53 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         cache_from: &cfg.cache_from,
         cache_to: &cfg.cache_to,
         push: cfg.push,
+        network: cfg.options.network.flag(),
+        secrets: &secrets,
+        ssh: &ssh,
+        timestamp: commit_time.map(|t| t.as_second()),
     };
 
     // The credential check runs while the build does: a refusal ends the build (the child
     // is killed when its future is dropped) before anything is pushed, without making every
     // good run wait for the check first.
+    // What the tags hold already (safe re-runs) is read after the check, also while the
+    // build runs; buildx pushes during the build, so there is nothing to decide then.
     let auth_check = async {
+        let client = client
+            .await
+            .map_err(|e| Error::HttpTask(e.to_string()))?
+            .map_err(Error::Http)?;
         if cfg.push && login.creds.is_some() {
             client.check_auth(repository).await?;
         }
-        Ok::<(), Error>(())
+        let existing = if cfg.push && engine != Engine::Buildx {
+            rerun::existing(&client, repository, &tags).await
+        } else {
+            Vec::new()
+        };
+        Ok::<_, Error>((client, existing))
+    };
+    let buildah = Buildah {
+        authfile: work.config_dir().map(|d| d.join("config.json")),
+        loopback: login.registry.is_loopback(),
+        workdir: work.path().to_path_buf(),
     };
     let started = Instant::now();
     let build = async {
-        let build = docker
-            .build(&ctx.commands, &req, use_buildx, work.path())
-            .await?;
+        let build = match engine {
+            Engine::Buildah => buildah.build(&ctx.commands, &req).await?,
+            _ => {
+                docker
+                    .build(&ctx.commands, &req, use_buildx, work.path())
+                    .await?
+            }
+        };
         Ok::<_, Error>((build, started.elapsed()))
     };
     // `biased`: the build is polled first, so its log group always opens before a refusal
     // can end the join (the transcript does not depend on which finishes first).
-    let ((build, build_time), ()) = tokio::try_join!(biased; build, auth_check)?;
-    let builder = if use_buildx { "buildx" } else { "docker build" };
+    let ((build, build_time), (client, existing)) = tokio::try_join!(biased; build, auth_check)?;
+    let builder = engine.name();
     let built = match build {
         Build::Built(built) => built,
         // The change broke the build: a result, the gate fails.
@@ -142,7 +196,22 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         (true, true) => (plan::pushed_by_buildx(built.buildx.as_ref(), &refs)?, None),
         (true, false) => {
             let push_started = Instant::now();
-            let pushed = docker.push_all(&ctx.commands, &refs, &tags).await?;
+            let image_id = built.image_id.as_ref();
+            let steps = rerun::plan(&existing, &refs, image_id, login.immutable_tags)?;
+            let pusher = match engine {
+                Engine::Buildah => rerun::Pusher::Buildah(&buildah),
+                _ => rerun::Pusher::Docker(&docker),
+            };
+            let pushed = rerun::push(
+                &pusher,
+                &ctx.commands,
+                &refs,
+                &tags,
+                &steps,
+                &existing,
+                image_id,
+            )
+            .await?;
             (pushed, Some(push_started.elapsed()))
         }
     };
@@ -168,15 +237,20 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     }))
 }
 
-/// The tags given, or the defaults from the run; none at all is an error.
+/// The tags given (templates filled from the run), or the defaults from the run; none at
+/// all is an error.
 fn tags(cfg: &ImageConfig, run: &RunInfo) -> Result<Vec<Tag>, Error> {
-    let tags = if cfg.tags.is_empty() {
-        metadata::default_tags(run)
-    } else {
-        cfg.tags.clone()
-    };
+    if cfg.tags.is_empty() {
+        let tags = metadata::default_tags(run);
+        return if tags.is_empty() {
+            Err(Error::NoTags)
+        } else {
+            Ok(tags)
+        };
+    }
+    let tags = metadata::expand_tags(&cfg.tags, run);
     if tags.is_empty() {
-        return Err(Error::NoTags);
+        return Err(Error::NoTagApplies);
     }
     Ok(tags)
 }
@@ -206,6 +280,10 @@ fn run_info(ctx: &Context) -> RunInfo {
         git_ref: ctx.env.git_ref.clone(),
         ref_type: ctx.env.ref_type.clone(),
         ref_name: ctx.env.ref_name.clone(),
+        event_name: Some(ctx.event.name.clone()).filter(|n| !n.is_empty()),
+        event_head_sha: ctx.event.head_sha.clone(),
+        pr_number: ctx.event.pull_request.as_ref().map(|p| p.number),
+        default_branch: ctx.event.default_branch.clone(),
         created: jiff::Timestamp::now()
             .round(jiff::Unit::Second)
             .map(|t| t.to_string())

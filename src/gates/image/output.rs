@@ -40,6 +40,18 @@ pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
     })
 }
 
+/// Whether a failed push was refused because the tag exists and the registry does not
+/// overwrite tags: Amazon ECR's `ImageTagAlreadyExistsException` (the registry API says "tag
+/// invalid: The image tag '..' already exists in the '..' repository and cannot be
+/// overwritten because the repository is immutable"), Harbor's and others' "immutable" tag
+/// rules.
+pub fn is_tag_refused(output: &str) -> bool {
+    let text = output.to_ascii_lowercase();
+    text.contains("imagetagalreadyexistsexception")
+        || text.contains("cannot be overwritten")
+        || (text.contains("immutable") && (text.contains("tag") || text.contains("manifest")))
+}
+
 /// Whether a failed `docker push` (or registry call) is worth retrying: dropped
 /// connections, timeouts, 5xx and 429. Authentication and permission errors are not.
 pub fn is_transient(output: &str) -> bool {
@@ -128,7 +140,13 @@ pub fn broken_by_the_change(error_line: &str) -> bool {
         || l.contains("no source files were specified");
     // "dockerfile parse error line 1: unknown instruction: FROMM" (both).
     let unparsable = l.contains("dockerfile parse error");
-    run_failed || source_missing || unparsable
+    // buildah: `Error: building at STEP "RUN x": exit status 3`, `Error: building at STEP
+    // "COPY a /a": checking on sources under "..": ... no such file or directory`, `Error:
+    // no FROM statement found`.
+    let buildah = (l.contains("building at step")
+        && (exit_code("exit status ") || l.contains("checking on sources")))
+        || l.contains("no from statement found");
+    run_failed || source_missing || unparsable || buildah
 }
 
 #[cfg(test)]
@@ -189,6 +207,24 @@ mod tests {
     }
 
     #[test]
+    fn refused_overwrites_are_recognised() {
+        for t in [
+            "tag invalid: The image tag 'v1' already exists in the 'team/api' repository and cannot be overwritten because the repository is immutable.",
+            "An error occurred (ImageTagAlreadyExistsException) when calling the PutImage operation",
+            "unknown: The image tag is immutable: harbor rule",
+        ] {
+            assert!(is_tag_refused(t), "{t}");
+            assert!(!is_transient(t), "{t}");
+        }
+        for t in [
+            "denied: requested access to the resource is denied",
+            "connection reset by peer",
+        ] {
+            assert!(!is_tag_refused(t), "{t}");
+        }
+    }
+
+    #[test]
     fn builds_broken_by_the_change() {
         for line in [
             "executor failed running [/bin/sh -c echo hi && exit 3]: exit code: 3",
@@ -200,6 +236,9 @@ mod tests {
             "ADD failed: file not found in build context or excluded by .dockerignore: stat x: file does not exist",
             "failed to solve with frontend dockerfile.v0: failed to create LLB definition: dockerfile parse error line 1: unknown instruction: FROMM",
             "Error response from daemon: dockerfile parse error line 1: unknown instruction: FROMM",
+            "Error: building at STEP \"RUN /bin/sh -c exit 3\": exit status 3",
+            "Error: building at STEP \"COPY nope /nope\": checking on sources under \"/tmp/ctx\": copier: stat: \"/nope\": no such file or directory",
+            "Error: no FROM statement found",
         ] {
             assert!(broken_by_the_change(line), "{line}");
         }
@@ -211,6 +250,7 @@ mod tests {
             "Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?",
             "ERROR: failed to solve: failed to push r.io/a:v1: unexpected status: 401 Unauthorized",
             "pull access denied for nope, repository does not exist or may require 'docker login'",
+            "Error: creating build container: initializing source docker://nope.invalid/x:1: pinging container registry nope.invalid: Get \"https://nope.invalid/v2/\": dial tcp: lookup nope.invalid: no such host",
             "",
         ] {
             assert!(!broken_by_the_change(line), "{line}");

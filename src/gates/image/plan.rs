@@ -62,6 +62,15 @@ pub struct BuildRequest<'a> {
     pub cache_to: &'a [String],
     /// Push (buildx pushes during the build).
     pub push: bool,
+    /// `--network` for `RUN` steps (`None`: the builder's default).
+    pub network: Option<&'a str>,
+    /// Build secrets: id and the file BuildKit reads it from (never the value itself).
+    pub secrets: &'a [(String, PathBuf)],
+    /// `--ssh` values.
+    pub ssh: &'a [String],
+    /// The commit's time (Unix seconds): buildah stamps the image and its files with it, so
+    /// the same commit builds the same image.
+    pub timestamp: Option<i64>,
 }
 
 fn common_flags(req: &BuildRequest<'_>, argv: &mut Vec<OsString>) {
@@ -86,6 +95,21 @@ fn common_flags(req: &BuildRequest<'_>, argv: &mut Vec<OsString>) {
     if !req.platforms.is_empty() {
         argv.push("--platform".into());
         argv.push(req.platforms.join(",").into());
+    }
+    if let Some(n) = req.network {
+        argv.push("--network".into());
+        argv.push(n.into());
+    }
+    for (id, file) in req.secrets {
+        // Only the id and the file's path: the value stays in the 0600 file.
+        let mut spec = OsString::from(format!("id={id},src="));
+        spec.push(file);
+        argv.push("--secret".into());
+        argv.push(spec);
+    }
+    for s in req.ssh {
+        argv.push("--ssh".into());
+        argv.push(s.into());
     }
 }
 
@@ -126,6 +150,54 @@ pub fn docker_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString
     argv.push("--iidfile".into());
     argv.push(iidfile.into());
     argv.push(req.context.into());
+    argv
+}
+
+/// `buildah build ...`: vfs storage (works in any container, no kernel overlay or fuse
+/// needed), chroot isolation (no user namespaces or runc), OCI image format (buildah's
+/// Docker format writes a random hostname and container id into the config, so no two
+/// builds would be the same image), the same flags as `docker build` otherwise.
+pub fn buildah_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![
+        "--storage-driver=vfs".into(),
+        "build".into(),
+        "--isolation=chroot".into(),
+        "--format=oci".into(),
+    ];
+    common_flags(req, &mut argv);
+    if let Some(t) = req.timestamp {
+        argv.push(format!("--timestamp={t}").into());
+    }
+    argv.push("--iidfile".into());
+    argv.push(iidfile.into());
+    argv.push(req.context.into());
+    argv
+}
+
+/// `buildah push <ref> docker://<ref>`, the pushed digest into `digestfile`, credentials
+/// from `authfile` (a docker `config.json`); TLS verification off only for a loopback
+/// registry, which docker also speaks plain HTTP to.
+pub fn buildah_push_argv(
+    reference: &str,
+    digestfile: &Path,
+    authfile: Option<&Path>,
+    loopback: bool,
+) -> Vec<OsString> {
+    let mut argv: Vec<OsString> = vec![
+        "--storage-driver=vfs".into(),
+        "push".into(),
+        "--digestfile".into(),
+        digestfile.into(),
+    ];
+    if let Some(a) = authfile {
+        argv.push("--authfile".into());
+        argv.push(a.into());
+    }
+    if loopback {
+        argv.push("--tls-verify=false".into());
+    }
+    argv.push(reference.into());
+    argv.push(format!("docker://{reference}").into());
     argv
 }
 
@@ -196,6 +268,10 @@ mod tests {
             cache_from: cf,
             cache_to: ct,
             push: true,
+            network: None,
+            secrets: &[],
+            ssh: &[],
+            timestamp: None,
         }
     }
 
@@ -291,6 +367,10 @@ mod tests {
             cache_from: &["type=gha".to_owned()],
             cache_to: &["type=gha".to_owned()],
             push: true,
+            network: None,
+            secrets: &[],
+            ssh: &[],
+            timestamp: None,
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("/t/iid"))),
@@ -309,6 +389,78 @@ mod tests {
             s(&push_argv(&refs[0])),
             ["push", "127.0.0.1:5000/team/api:sha-1234567"]
         );
+    }
+
+    #[test]
+    fn network_secrets_and_ssh_flags_carry_no_value() {
+        let refs = vec!["r.io/a:v1".to_owned()];
+        let secrets = vec![("npm".to_owned(), PathBuf::from("/t/secrets/1"))];
+        let ssh = vec!["default".to_owned(), "gh=/k".to_owned()];
+        let req = BuildRequest {
+            context: Path::new("."),
+            dockerfile: Path::new("D"),
+            refs: &refs,
+            labels: &[],
+            build_args: &[],
+            target: None,
+            platforms: &[],
+            cache_from: &[],
+            cache_to: &[],
+            push: false,
+            network: Some("none"),
+            secrets: &secrets,
+            ssh: &ssh,
+            timestamp: None,
+        };
+        assert_eq!(
+            s(&docker_build_argv(&req, Path::new("i"))).join(" "),
+            "build --file D --tag r.io/a:v1 --network none --secret id=npm,src=/t/secrets/1 \
+             --ssh default --ssh gh=/k --iidfile i ."
+        );
+        let argv = s(&buildx_argv(&req, Path::new("m"), Path::new("i")));
+        assert!(
+            argv.join(" ")
+                .contains("--network none --secret id=npm,src=/t/secrets/1")
+        );
+    }
+
+    #[test]
+    fn buildah_argv() {
+        let refs = vec!["127.0.0.1:5000/a:v1".to_owned()];
+        let req = BuildRequest {
+            context: Path::new("/c"),
+            dockerfile: Path::new("/c/D"),
+            refs: &refs,
+            labels: &[],
+            build_args: &[],
+            target: None,
+            platforms: &[],
+            cache_from: &[],
+            cache_to: &[],
+            push: true,
+            network: Some("none"),
+            secrets: &[],
+            ssh: &[],
+            timestamp: Some(1_767_323_045),
+        };
+        assert_eq!(
+            s(&buildah_build_argv(&req, Path::new("/t/iid"))).join(" "),
+            "--storage-driver=vfs build --isolation=chroot --format=oci --file /c/D \
+             --tag 127.0.0.1:5000/a:v1 --network none --timestamp=1767323045 --iidfile /t/iid /c"
+        );
+        assert_eq!(
+            s(&buildah_push_argv(
+                &refs[0],
+                Path::new("/t/d"),
+                Some(Path::new("/t/config.json")),
+                true
+            ))
+            .join(" "),
+            "--storage-driver=vfs push --digestfile /t/d --authfile /t/config.json \
+             --tls-verify=false 127.0.0.1:5000/a:v1 docker://127.0.0.1:5000/a:v1"
+        );
+        let remote = s(&buildah_push_argv("r.io/a:v1", Path::new("d"), None, false));
+        assert!(!remote.iter().any(|a| a.starts_with("--tls-verify")));
     }
 
     #[test]

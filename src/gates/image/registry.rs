@@ -214,7 +214,7 @@ impl RegistryClient {
     }
 
     /// The manifest bytes of `name:reference`.
-    async fn manifest(&self, name: &str, reference: &str) -> Result<Vec<u8>, Error> {
+    pub async fn manifest(&self, name: &str, reference: &str) -> Result<Vec<u8>, Error> {
         let what = format!("GET /v2/{name}/manifests/{reference}");
         let path = format!("/v2/{name}/manifests/{reference}");
         let a = self

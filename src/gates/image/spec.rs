@@ -26,12 +26,37 @@ pub const INPUTS: &[InputSpec] = &[
     .multiline(),
     InputSpec::new("target", "Build stage to stop at."),
     InputSpec::new(
+        "network",
+        "Network of `RUN` steps: `default`, `none` or `host` (on hosts without a bridge network only `none` and `host` work).",
+    )
+    .default("default"),
+    InputSpec::new(
+        "secrets",
+        "Build secrets, one `id=value` per line, for `RUN --mount=type=secret,id=<id>`. Each value is masked and reaches BuildKit through a private 0600 file, never the command line or the image.",
+    )
+    .multiline()
+    .secret(),
+    InputSpec::new(
+        "secret-files",
+        "Build secrets from files, one `id=path` per line (relative paths inside the workspace, or absolute).",
+    )
+    .multiline(),
+    InputSpec::new(
+        "ssh",
+        "SSH for `RUN --mount=type=ssh`: `default` (the agent at `SSH_AUTH_SOCK`) or `id=path[,path]` (keys or sockets), one per line.",
+    )
+    .multiline(),
+    InputSpec::new(
         "platforms",
         "Target platforms (buildx), comma- or newline-separated.",
     )
     .multiline(),
     InputSpec::new("push", "Push the image.").default("true"),
-    InputSpec::new("builder", "`auto`, `buildx` or `docker`.").default("auto"),
+    InputSpec::new(
+        "builder",
+        "`auto` (docker when a daemon answers, else buildah when installed; buildx when docker has it), `buildx`, `docker` or `buildah` (no daemon).",
+    )
+    .default("auto"),
     InputSpec::new("cache-from", "buildx `--cache-from` entries, one per line.").multiline(),
     InputSpec::new("cache-to", "buildx `--cache-to` entries, one per line.").multiline(),
     InputSpec::new("registry-username", "Registry user name."),

@@ -12,6 +12,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::auth::{self, Credentials};
+use super::build_options::{BuildSecret, SecretSource};
+use super::error::Error;
 use super::host::Registry;
 use crate::runner::env::RunnerEnv;
 
@@ -77,6 +79,67 @@ impl WorkDir {
     pub fn config_dir(&self) -> Option<PathBuf> {
         self.has_config.then(|| self.dir.path().join("config"))
     }
+
+    /// Each build secret as BuildKit will read it, `(id, file)`: a value from `secrets` is
+    /// written to `secrets/<n>` here (0600 from creation, in a 0700 folder, removed with
+    /// the folder); a file from `secret-files` must exist, and a relative one must stay
+    /// inside the workspace also after symlinks are followed.
+    pub fn build_secrets(
+        &self,
+        secrets: &[BuildSecret],
+        workspace: &Path,
+    ) -> Result<Vec<(String, PathBuf)>, Error> {
+        let folder = self.dir.path().join("secrets");
+        let mut out = Vec::with_capacity(secrets.len());
+        for (n, secret) in secrets.iter().enumerate() {
+            let file = match &secret.source {
+                SecretSource::Value(value) => {
+                    if !folder.is_dir() {
+                        create_private_dir(&folder).map_err(Error::DockerConfig)?;
+                    }
+                    let file = folder.join(n.to_string());
+                    write_private(&file, value.expose().as_bytes()).map_err(Error::DockerConfig)?;
+                    file
+                }
+                SecretSource::File(path) => secret_file(&secret.id, path, workspace)?,
+            };
+            out.push((secret.id.clone(), file));
+        }
+        Ok(out)
+    }
+}
+
+/// A `secret-files` path, resolved and checked.
+fn secret_file(id: &str, path: &Path, workspace: &Path) -> Result<PathBuf, Error> {
+    let refused = |why: &'static str| Error::SecretFile {
+        id: id.to_owned(),
+        path: path.to_path_buf(),
+        why,
+    };
+    if path.is_absolute() {
+        // Written by the workflow's author, not found in the change: taken as is.
+        return if path.is_file() {
+            Ok(path.to_path_buf())
+        } else {
+            Err(refused("is not a file"))
+        };
+    }
+    let joined = workspace.join(path);
+    let real = joined
+        .canonicalize()
+        .map_err(|_| refused("does not exist in the workspace"))?;
+    let root = workspace
+        .canonicalize()
+        .map_err(|_| refused("cannot be resolved: the workspace does not exist"))?;
+    if !real.starts_with(&root) {
+        return Err(refused(
+            "leads out of the workspace through a symlink (write an absolute path to use a file outside it)",
+        ));
+    }
+    if !real.is_file() {
+        return Err(refused("is not a file"));
+    }
+    Ok(real)
 }
 
 /// Where the private folder goes: `RUNNER_TEMP` on a runner, the system temporary folder
@@ -99,7 +162,7 @@ pub fn user_docker_dir(env: &RunnerEnv) -> Option<PathBuf> {
 ///
 /// The bytes go to a fresh file in the same folder, created exclusively (`O_EXCL`, so no
 /// symlink or file planted there is followed or reused) with mode 0600 from the start (never
-/// chmod-ed after the secret is in it), synced, then renamed over `path`: a reader sees the
+/// chmod-ed after the secret is in it), then renamed over `path`: a reader sees the
 /// old file or the whole new one, never a partial write, and a symlink at `path` is
 /// replaced, not followed. On any error the temporary file is removed.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
@@ -113,7 +176,8 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let mut tmp = builder.tempfile_in(folder)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
+    // No fsync: the file lives only as long as this run, and a crash leaves the runner to
+    // empty RUNNER_TEMP; durability would cost a disk flush on every run.
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

@@ -13,6 +13,15 @@ pub enum Flaky {
     Fail,
 }
 
+/// Which failures fail the gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailOn {
+    /// Every failure.
+    Any,
+    /// Failures that did not also fail on the base commit's recorded run.
+    New,
+}
+
 /// The tests gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TestsConfig {
@@ -24,6 +33,8 @@ pub struct TestsConfig {
     pub format: Option<Format>,
     /// Flaky policy.
     pub flaky: Flaky,
+    /// Which failures fail the gate.
+    pub fail_on: FailOn,
     /// Prefix added to report paths.
     pub path_prefix: Option<String>,
     /// Prefix stripped from report paths.
@@ -53,6 +64,11 @@ impl TryFrom<&RawInputs> for TestsConfig {
             Some("fail") => Flaky::Fail,
             Some(other) => return Err(InputError::invalid("flaky", other, "`pass` or `fail`")),
         };
+        let fail_on = match raw.get("fail-on") {
+            None | Some("any") => FailOn::Any,
+            Some("new") => FailOn::New,
+            Some(other) => return Err(InputError::invalid("fail-on", other, "`any` or `new`")),
+        };
         let path = |name: &str| {
             raw.get(name)
                 .map(|s| s.replace('\\', "/").trim_end_matches('/').to_owned())
@@ -67,6 +83,7 @@ impl TryFrom<&RawInputs> for TestsConfig {
             default_files,
             format,
             flaky,
+            fail_on,
             path_prefix: path("path-prefix"),
             source_root: path("source-root"),
         })
@@ -85,6 +102,10 @@ mod tests {
     fn defaults_and_choices() {
         let c = cfg(&[]).unwrap();
         assert!(c.default_files && c.format.is_none() && c.flaky == Flaky::Pass);
+        assert_eq!(c.fail_on, FailOn::Any);
+        assert_eq!(cfg(&[("fail-on", "new")]).unwrap().fail_on, FailOn::New);
+        let e = cfg(&[("fail-on", "old")]).unwrap_err().to_string();
+        assert!(e.contains("fail-on") && e.contains("`any` or `new`"), "{e}");
         let c = cfg(&[
             ("files", "a.xml\nb.json"),
             ("format", "go-json"),

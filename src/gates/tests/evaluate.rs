@@ -1,13 +1,16 @@
 //! The verdict and the annotations: failures (and flaky tests when `flaky: fail`) fail
 //! the gate; each failure is annotated where it failed, each flaky test as a warning.
-//! Pure: locations come from [`super::locate`] with the mapper given.
+//! With `fail-on: new` and a base record, a failure that also failed on the base is
+//! annotated as a warning and does not fail the gate. Pure: locations come from
+//! [`super::locate`] with the mapper given, the base's failures from [`super::regress`].
 
 use crate::outcome::{Annotation, Level, Verdict};
 use crate::paths::PathMapper;
 
-use super::config::{Flaky, TestsConfig};
+use super::config::{FailOn, Flaky, TestsConfig};
 use super::locate::{Located, locate};
 use super::model::{Case, Status, Tally};
+use super::regress::{self, Base};
 
 /// Lines of a failure's text an annotation quotes.
 const ANNOTATION_LINES: usize = 20;
@@ -23,11 +26,28 @@ pub struct Evaluation {
     pub flaky_at: Vec<Option<Located>>,
     /// One per kept failure and flaky test.
     pub annotations: Vec<Annotation>,
+    /// Per kept failure: it also failed on the base (all `false` without a base).
+    pub also_on_base: Vec<bool>,
+    /// The base compared with (`fail-on: new` and a record found).
+    pub base: Option<Base>,
+    /// Failures that count against the gate: all of them, or the new ones with a base.
+    pub counted: u64,
 }
 
-/// Decide and locate.
-pub fn evaluate(tally: &Tally, mapper: &PathMapper, cfg: &TestsConfig) -> Evaluation {
-    let failing = tally.failed + tally.errored > 0 || (cfg.flaky == Flaky::Fail && tally.flaky > 0);
+/// Decide and locate; `base` is the base commit's record (looked for with `fail-on: new`).
+pub fn evaluate(
+    tally: &Tally,
+    mapper: &PathMapper,
+    cfg: &TestsConfig,
+    base: Option<Base>,
+) -> Evaluation {
+    let base = base.filter(|_| cfg.fail_on == FailOn::New);
+    let also_on_base = match &base {
+        Some(b) => regress::classify(tally, b),
+        None => vec![false; tally.failures.len()],
+    };
+    let counted = regress::new_failures(tally, &also_on_base);
+    let failing = counted > 0 || (cfg.flaky == Flaky::Fail && tally.flaky > 0);
     let mut rm = mapper.for_report(&[]);
     let failure_at: Vec<Option<Located>> =
         tally.failures.iter().map(|c| locate(c, &mut rm)).collect();
@@ -35,14 +55,25 @@ pub fn evaluate(tally: &Tally, mapper: &PathMapper, cfg: &TestsConfig) -> Evalua
     let n = tally.failures.len();
     let mut annotations = Vec::with_capacity(n + tally.flakies.len());
     for (i, (case, at)) in tally.failures.iter().zip(&failure_at).enumerate() {
-        let title = format!("{}: {}", headline(case), case.full_name());
-        annotations.push(annotation(
-            Level::Failure,
-            &title,
-            case,
-            at.as_ref(),
-            (n - i) as i64 + 1_000_000,
-        ));
+        let old = also_on_base.get(i).copied().unwrap_or(false);
+        let (level, title, priority) = match (&base, old) {
+            (Some(b), true) => (
+                Level::Warning,
+                format!(
+                    "{}, also failing on {}: {}",
+                    headline(case),
+                    regress::short(&b.sha),
+                    case.full_name()
+                ),
+                (n - i) as i64,
+            ),
+            _ => (
+                Level::Failure,
+                format!("{}: {}", headline(case), case.full_name()),
+                (n - i) as i64 + 1_000_000,
+            ),
+        };
+        annotations.push(annotation(level, &title, case, at.as_ref(), priority));
     }
     let level = if cfg.flaky == Flaky::Fail {
         Level::Failure
@@ -67,6 +98,9 @@ pub fn evaluate(tally: &Tally, mapper: &PathMapper, cfg: &TestsConfig) -> Evalua
         failure_at,
         flaky_at,
         annotations,
+        also_on_base,
+        base,
+        counted,
     }
 }
 
@@ -132,5 +166,57 @@ fn annotation(
         title: Some(title.to_owned()),
         message,
         priority,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baseline::Record;
+    use crate::runner::inputs::RawInputs;
+
+    fn case(name: &str) -> Case {
+        Case {
+            suite: "s".into(),
+            name: name.into(),
+            status: Some(Status::Failed),
+            ..Case::default()
+        }
+    }
+
+    fn run(fail_on: &str, base: Option<&[&str]>, now: &[&str]) -> Evaluation {
+        let cfg = TestsConfig::try_from(&RawInputs::from_named([("fail-on", fail_on)])).unwrap();
+        let mut t = Tally::default();
+        t.failures = now.iter().map(|n| case(n)).collect();
+        t.failed = now.len() as u64;
+        let base = base.map(|names| {
+            let mut b = Tally::default();
+            b.failures = names.iter().map(|n| case(n)).collect();
+            b.failed = names.len() as u64;
+            let r: Record = regress::record(&b, "c");
+            Base::new("0123456789abcdef".into(), "https://x/1".into(), &r)
+        });
+        evaluate(&t, &PathMapper::new("/ws", [], None, None), &cfg, base)
+    }
+
+    #[test]
+    fn old_failures_are_warnings_only_with_fail_on_new_and_a_base() {
+        let ev = run("new", Some(&["a"]), &["a"]);
+        assert_eq!((ev.verdict, ev.counted), (Verdict::Pass, 0));
+        assert_eq!(ev.annotations[0].level, Level::Warning);
+        let title = ev.annotations[0].title.as_deref().unwrap();
+        assert!(title.contains("also failing on 0123456"), "{title}");
+
+        let ev = run("new", Some(&["a"]), &["a", "b"]);
+        assert_eq!((ev.verdict, ev.counted), (Verdict::Fail, 1));
+        let levels: Vec<Level> = ev.annotations.iter().map(|a| a.level).collect();
+        assert_eq!(levels, [Level::Warning, Level::Failure]);
+        assert!(ev.annotations[1].priority > ev.annotations[0].priority);
+
+        // No base, or `fail-on: any` with one: every failure fails.
+        assert_eq!(run("new", None, &["a"]).verdict, Verdict::Fail);
+        let any = run("any", Some(&["a"]), &["a"]);
+        assert_eq!((any.verdict, any.base.is_none()), (Verdict::Fail, true));
+        assert_eq!(any.annotations[0].level, Level::Failure);
     }
 }

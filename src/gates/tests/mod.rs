@@ -1,9 +1,10 @@
 //! Tests gate: read test reports (JUnit XML from any producer, `go test -json`), fail on
 //! failed tests, annotate each failure where it failed and each flaky test as a warning.
 //! `run` is the gate's story: find the reports (`crate::reports`), parse them into one
-//! bounded tally (`files`, `parse`), map locations (`crate::paths`, `locate`), decide
-//! (`evaluate`), render (`render`). This file and `files` do the I/O; every other file is
-//! pure.
+//! bounded tally (`files`, `parse`), map locations (`crate::paths`, `locate`), with
+//! `fail-on: new` read the base commit's record (`crate::base_commit`, `regress`), decide
+//! (`evaluate`), render (`render`) and leave this run's record (`regress`,
+//! [`crate::baseline`]). This file and `files` do the I/O; every other file is pure.
 
 pub mod config;
 mod error;
@@ -12,14 +13,16 @@ mod files;
 pub mod locate;
 pub mod model;
 pub mod parse;
+pub mod regress;
 pub mod render;
 
+use crate::base_commit::{self, BaseState, Wanted};
 use crate::gates::Context;
-use crate::outcome::Outcome;
+use crate::outcome::{Annotation, Level, Outcome};
 use crate::paths::PathMapper;
 use crate::runner::inputs::RawInputs;
 use crate::spec::{InputSpec, OutputSpec};
-use config::TestsConfig;
+use config::{FailOn, TestsConfig};
 
 pub use error::Error;
 
@@ -33,6 +36,7 @@ pub const INPUTS: &[InputSpec] = &[
         .multiline(),
     InputSpec::new("format", "`auto` (from content), `junit` or `go-json`.").default("auto"),
     InputSpec::new("flaky", "What a flaky test (failed, then passed on a retry) does: `pass` (reported and annotated as a warning; the retry policy already accepted it) or `fail`.").default("pass"),
+    InputSpec::new("fail-on", "Which failures fail the gate: `any`, or `new` (a failure that also failed on the pull request's merge-base, as recorded in that commit's check run of the same name, is reported and annotated as a warning but does not fail the gate; without such a record every failure fails it, with a notice).").default("any"),
     InputSpec::new("path-prefix", "Prefix to add to report paths to make them repository-relative."),
     InputSpec::new("source-root", "Prefix to strip from report paths (the directory the tests ran in)."),
 ];
@@ -78,7 +82,24 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let ws_for_names = ws.clone();
     let parsing =
         tokio::task::spawn_blocking(move || files::parse_all(&reports, forced, &ws_for_names));
-    let (parsed, tracked) = tokio::join!(parsing, crate::reports::tracked_files(&ws));
+    let finding_base = async {
+        match (&ctx.event.pull_request, cfg.fail_on) {
+            (Some(pr), FailOn::New) => {
+                let wanted = Wanted {
+                    kind: regress::KIND,
+                    title: "Tests baseline",
+                };
+                base_commit::find(ctx, wanted, &pr.base_sha, &pr.head_sha).await
+            }
+            (None, FailOn::New) => BaseState::Missing {
+                why: "not a pull request, so no merge-base".into(),
+                api_failed: false,
+            },
+            (_, FailOn::Any) => BaseState::NotApplicable,
+        }
+    };
+    let (parsed, tracked, base_state) =
+        tokio::join!(parsing, crate::reports::tracked_files(&ws), finding_base);
     let (tally, read) = parsed.map_err(|e| Error::Read {
         path: "reports".into(),
         source: std::io::Error::other(e.to_string()),
@@ -93,7 +114,28 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         cfg.path_prefix.clone(),
         cfg.source_root.clone(),
     );
-    let ev = evaluate::evaluate(&tally, &mapper, &cfg);
+    let mut notes = Vec::new();
+    let base = match base_state {
+        BaseState::Found {
+            sha, record, url, ..
+        } => Some(regress::Base::new(sha, url, &record)),
+        BaseState::Missing { why, api_failed } => {
+            let level = if api_failed {
+                Level::Warning
+            } else {
+                Level::Notice
+            };
+            notes.push(Annotation::general(
+                level,
+                "Tests baseline",
+                &format!("every failure fails the gate, as with `fail-on: any`: {why}"),
+            ));
+            None
+        }
+        BaseState::NotApplicable => None,
+    };
+    let mut ev = evaluate::evaluate(&tally, &mapper, &cfg, base);
+    ev.annotations.extend(notes);
     tracing::info!(
         "{} tests: {} passed, {} failed, {} errored, {} flaky, {} skipped",
         tally.total(),
@@ -103,5 +145,33 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         tally.flaky,
         tally.skipped
     );
-    Ok(render::outcome(&ev, &tally, &read, &cfg, 60_000))
+    let mut outcome = render::outcome(&ev, &tally, &read, &cfg, 60_000);
+    attach_record(&mut outcome, &tally, &ctx.check_name);
+    Ok(outcome)
+}
+
+/// The check run's limit, which the summary and the record share.
+const CHECK_LIMIT: usize = 65_535;
+
+/// Leave this run's record (the failed tests) in the check run's summary: as many
+/// failures as fit beside the summary, saying so when not every one did.
+fn attach_record(outcome: &mut Outcome, tally: &model::Tally, check_name: &str) {
+    let record = regress::record(tally, check_name);
+    let room = CHECK_LIMIT
+        .saturating_sub(outcome.summary.len() + 4096)
+        .min(60_000);
+    let enc = crate::baseline::encode(&record, room);
+    if enc.block.is_empty() {
+        outcome.summary.push_str(
+            "\nNo record of the failed tests: the summary left no room for it in the check run.\n",
+        );
+        return;
+    }
+    if (enc.items as u64) < record.items_total {
+        outcome.summary.push_str(&format!(
+            "\nThe record of failed tests for later runs (`fail-on: new`) names {} of {} failures.\n",
+            enc.items, record.items_total
+        ));
+    }
+    outcome.record = Some(enc.block);
 }

@@ -9,11 +9,12 @@ use crate::outcome::Outcome;
 use crate::runner::summary::STEP_SUMMARY_LIMIT;
 use crate::untrusted::{Md, md_block, md_code, md_text};
 
-use super::config::{Flaky, TestsConfig};
+use super::config::{FailOn, Flaky, TestsConfig};
 use super::evaluate::{Evaluation, failure_text, headline};
 use super::files::Read;
 use super::locate::Located;
 use super::model::{Case, Tally};
+use super::regress::short;
 
 /// Lines of a failure's trace and of its output shown in the text.
 const SHOWN_LINES: usize = 30;
@@ -29,7 +30,7 @@ pub fn outcome(
     cfg: &TestsConfig,
     text_budget: usize,
 ) -> Outcome {
-    let summary = summary(tally, read, cfg);
+    let summary = summary(tally, read, cfg, ev);
     let text = details(ev, tally, text_budget);
     // The job summary (1 MiB) holds more failures than the check run; keep 64 KiB of it
     // for the title, the summary and the reporter's notes.
@@ -78,7 +79,7 @@ fn title(t: &Tally) -> String {
     )
 }
 
-fn summary(t: &Tally, read: &[Read], cfg: &TestsConfig) -> String {
+fn summary(t: &Tally, read: &[Read], cfg: &TestsConfig, ev: &Evaluation) -> String {
     let mut md = String::from(
         "| Passed | Failed | Errors | Flaky | Skipped | Total | Duration |\n| ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n",
     );
@@ -98,6 +99,25 @@ fn summary(t: &Tally, read: &[Read], cfg: &TestsConfig) -> String {
             Flaky::Pass => "Flaky tests (failed, then passed on a retry) do not fail the gate (`flaky: pass`).\n\n",
             Flaky::Fail => "Flaky tests (failed, then passed on a retry) fail the gate (`flaky: fail`).\n\n",
         });
+    }
+    if let Some(b) = &ev.base {
+        let old = ev.also_on_base.iter().filter(|a| **a).count();
+        let _ = writeln!(
+            md,
+            "`fail-on: new`: {old} of {} failures also failed on the base {}{} and do not fail the gate; {} {} new.{}\n",
+            t.failed + t.errored,
+            md_code(short(&b.sha), Md::Prose),
+            link(&b.url),
+            ev.counted,
+            if ev.counted == 1 { "is" } else { "are" },
+            if b.complete {
+                ""
+            } else {
+                " The base's record does not name all its failures: one missing from it counts as new."
+            }
+        );
+    } else if cfg.fail_on == FailOn::New {
+        md.push_str("`fail-on: new`: no record of the base's failed tests was found, so every failure fails the gate, as with `fail-on: any` (the notice says why).\n\n");
     }
     let listed: Vec<String> = read
         .iter()
@@ -156,6 +176,34 @@ fn case_section(icon: &str, what: &str, case: &Case, at: Option<&Located>) -> St
     s
 }
 
+/// A failure's section: "also failing on <base>" (a warning sign) when it failed there.
+fn failure_section(ev: &Evaluation, i: usize, case: &Case, at: Option<&Located>) -> String {
+    match (&ev.base, ev.also_on_base.get(i)) {
+        (Some(b), Some(true)) => {
+            let what = format!(
+                "{}, also failing on {} (does not fail the gate)",
+                headline(case),
+                md_code(short(&b.sha), Md::Prose)
+            );
+            case_section("⚠️", &what, case, at)
+        }
+        _ => case_section("❌", &headline(case), case, at),
+    }
+}
+
+/// A link to `url` when it is a plain https address, else nothing.
+fn link(url: &str) -> String {
+    let plain = url.starts_with("https://")
+        && !url
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "()[]<>\"'`".contains(c));
+    if plain {
+        format!(" ([its check run]({url}))")
+    } else {
+        String::new()
+    }
+}
+
 fn details(ev: &Evaluation, t: &Tally, budget: usize) -> String {
     let mut md = String::new();
     let mut left_out = 0usize;
@@ -171,13 +219,8 @@ fn details(ev: &Evaluation, t: &Tally, budget: usize) -> String {
     let failures = t.failed + t.errored;
     if failures > 0 {
         md.push_str("### Failures\n\n");
-        for (case, at) in t.failures.iter().zip(&ev.failure_at) {
-            if left_out > 0
-                || !push(
-                    &mut md,
-                    case_section("❌", &headline(case), case, at.as_ref()),
-                )
-            {
+        for (i, (case, at)) in t.failures.iter().zip(&ev.failure_at).enumerate() {
+            if left_out > 0 || !push(&mut md, failure_section(ev, i, case, at.as_ref())) {
                 left_out += 1;
             }
         }
@@ -261,4 +304,26 @@ fn outputs(t: &Tally, ev: &Evaluation) -> Vec<(String, String)> {
             serde_json::Value::Array(failed).to_string(),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::link;
+
+    #[test]
+    fn only_plain_https_addresses_are_linked() {
+        assert_eq!(
+            link("https://github.com/o/r/runs/1"),
+            " ([its check run](https://github.com/o/r/runs/1))"
+        );
+        for bad in [
+            "",
+            "javascript:x",
+            "https://a/b)(c",
+            "https://a b",
+            "http://a",
+        ] {
+            assert_eq!(link(bad), "", "{bad}");
+        }
+    }
 }

@@ -22,10 +22,21 @@ fn missing_context_is_an_input_error() {
     assert_one_error(&run, "build context /nonexistent/ctx is not a directory");
 }
 
+/// No daemon and no buildah (a PATH with docker alone): `builder: auto` falls back to
+/// docker, whose error names the daemon.
 #[test]
 fn unreachable_daemon() {
     let reg = registry();
-    let h = with_password(gate("it/bad"), &reg).env("DOCKER_HOST", "unix:///nonexistent");
+    let only_docker = tempfile::tempdir().unwrap();
+    let docker = std::process::Command::new("sh")
+        .args(["-c", "command -v docker"])
+        .output()
+        .unwrap();
+    let docker = String::from_utf8(docker.stdout).unwrap();
+    std::os::unix::fs::symlink(docker.trim(), only_docker.path().join("docker")).unwrap();
+    let h = with_password(gate("it/bad"), &reg)
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .env("PATH", only_docker.path().display().to_string());
     let run = h.run();
     run.assert_code(2);
     assert_one_error(&run, "the Docker daemon is not reachable");

@@ -131,7 +131,51 @@ fn default_tags_on_a_tag_push() {
         Some(digest)
     );
     let labels = docker_labels(&format!("{}/{image}:v1.2.3", reg.host));
-    assert_eq!(labels["org.opencontainers.image.version"], "v1.2.3");
+    // A semantic version's `v` is not part of the version (as docker/metadata-action).
+    assert_eq!(labels["org.opencontainers.image.version"], "1.2.3");
+}
+
+/// On `pull_request` the commit is the pull request's head, not `GITHUB_SHA` (the test
+/// merge commit): in the default tag, a template's `{{sha}}` and the revision label.
+#[test]
+fn pull_request_tags_and_labels_name_the_head_commit() {
+    const HEAD: &str = "0123456789abcdef0123456789abcdef01234567";
+    let reg = registry();
+    let image = "it/pr-head";
+    let payload = serde_json::json!({
+        "number": 7,
+        "repository": {"full_name": "octo/hello", "default_branch": "main"},
+        "pull_request": {
+            "number": 7,
+            "head": {"sha": HEAD, "ref": "feature", "repo": {"full_name": "octo/hello"}},
+            "base": {"sha": "1111111111111111111111111111111111111111", "ref": "main",
+                     "repo": {"full_name": "octo/hello"}}
+        }
+    });
+    let build = |tags: Option<&str>| {
+        let h = with_password(gate(image), &reg)
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_REF", "refs/pull/7/merge")
+            .env("GITHUB_REF_NAME", "7/merge");
+        std::fs::write(h.path("event.json"), payload.to_string()).unwrap();
+        let event = h.path("event.json").display().to_string();
+        let h = h.env("GITHUB_EVENT_PATH", event);
+        let h = match tags {
+            Some(t) => h.input("tags", t),
+            None => h,
+        };
+        let run = h.run();
+        run.assert_code(0);
+        run
+    };
+    build(None);
+    build(Some(
+        "pr-{{pr}}\n{{branch}}\nlatest @default-branch\nv{{major}}",
+    ));
+    assert_eq!(registry_tags(&reg, image), ["pr-7", "sha-0123456"]);
+    let labels = docker_labels(&format!("{}/{image}:pr-7", reg.host));
+    assert_eq!(labels["org.opencontainers.image.revision"], HEAD);
+    assert_eq!(labels["org.opencontainers.image.version"], "0123456");
 }
 
 #[test]

@@ -234,7 +234,9 @@ fn error_missing_dockerfile() {
 #[test]
 fn error_unreachable_daemon() {
     let reg = registry();
-    let h = with_password(gate("snap/bad"), &reg).env("DOCKER_HOST", "unix:///nonexistent");
+    let h = with_password(gate("snap/bad"), &reg)
+        .env("DOCKER_HOST", "unix:///nonexistent")
+        .input("builder", "docker");
     let run = h.run();
     run.assert_code(2);
     let secrets = password_secrets(&reg);

@@ -22,7 +22,6 @@ pub mod go;
 pub mod jacoco;
 pub mod lcov;
 
-use std::fmt;
 use std::io::BufRead;
 
 use super::model::{Format, Report};
@@ -146,39 +145,12 @@ pub fn parse_auto<R: BufRead>(mut reader: R, origin: &str) -> Result<Report, Par
 ///
 /// Displays as `<origin>[: line N | : byte N]: <what>`, e.g.
 /// `lcov.info: line 7: expected DA:<line>,<hits>, found "DA:x,1"`.
-#[derive(Debug)]
-pub struct ParseError {
-    /// The report's path as given to the parser.
-    pub origin: String,
-    /// Where in the report.
-    pub location: Location,
-    /// What went wrong.
-    pub kind: ParseErrorKind,
-}
+pub type ParseError = crate::xml::ReportError<ParseErrorKind>;
 
-impl ParseError {
-    pub(crate) fn new(origin: &str, location: Location, kind: ParseErrorKind) -> Self {
-        ParseError {
-            origin: origin.to_owned(),
-            location,
-            kind,
-        }
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}: {}", self.origin, self.location, self.kind)
-    }
-}
-
-// Written by hand rather than derived: `kind` is part of this error's own message, so
-// making it the `source` would print it twice in a chain. Only the kind's own source
-// (an I/O error) continues the chain.
 impl From<crate::xml::XmlError> for ParseError {
     fn from(e: crate::xml::XmlError) -> Self {
         use crate::xml::XmlErrorKind as X;
-        let kind = match e.kind {
+        e.map_kind(|kind| match kind {
             X::Empty => ParseErrorKind::Empty,
             X::NotXml(s) => ParseErrorKind::NotAReport(s),
             X::EntityDefinitions => ParseErrorKind::EntityDefinitions,
@@ -191,12 +163,7 @@ impl From<crate::xml::XmlError> for ParseError {
             X::TooLong(s) => ParseErrorKind::TooLong(s),
             X::MarkupTooLong => ParseErrorKind::MarkupTooLong,
             X::Io(io) => ParseErrorKind::Io(io),
-        };
-        ParseError {
-            origin: e.origin,
-            location: e.location,
-            kind,
-        }
+        })
     }
 }
 
@@ -209,12 +176,6 @@ pub(crate) trait ErrorAt {
 impl ErrorAt for crate::xml::Ctx<'_> {
     fn error_at(&self, raw: &str, kind: ParseErrorKind) -> ParseError {
         ParseError::new(self.origin(), Location::Line(self.line_of(raw)), kind)
-    }
-}
-
-impl std::error::Error for ParseError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.kind)
     }
 }
 

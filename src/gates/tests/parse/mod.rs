@@ -66,50 +66,15 @@ pub fn detect(head: &[u8]) -> Option<Format> {
     None
 }
 
-/// A report could not be read: `<origin>[: line N]: <what>`.
-#[derive(Debug)]
-pub struct ParseError {
-    /// The report as named in messages.
-    pub origin: String,
-    /// Where.
-    pub location: Location,
-    /// What.
-    pub kind: ParseErrorKind,
-}
-
-impl ParseError {
-    pub(crate) fn new(origin: &str, location: Location, kind: ParseErrorKind) -> Self {
-        ParseError {
-            origin: origin.to_owned(),
-            location,
-            kind,
-        }
-    }
-}
-
-impl fmt::Display for ParseError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}{}: {}", self.origin, self.location, self.kind)
-    }
-}
-
-impl std::error::Error for ParseError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        std::error::Error::source(&self.kind)
-    }
-}
+/// A test report could not be read: `<origin>[: line N]: <what>`.
+pub type ParseError = crate::xml::ReportError<ParseErrorKind>;
 
 impl From<XmlError> for ParseError {
     fn from(e: XmlError) -> Self {
-        let kind = match e.kind {
+        e.map_kind(|kind| match kind {
             XmlErrorKind::NotXml(what) => ParseErrorKind::NotAReport(what),
             other => ParseErrorKind::Xml(other),
-        };
-        ParseError {
-            origin: e.origin,
-            location: e.location,
-            kind,
-        }
+        })
     }
 }
 

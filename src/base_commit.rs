@@ -1,20 +1,20 @@
-//! Finding the baseline: the merge-base of the pull request (local git when the history is
-//! in the clone, else the compare API's `merge_base_commit`), then the check run of the
-//! same check name on it, read back with [`crate::baseline::decode`]. When that commit has
-//! no usable record (its push run was skipped, is still running, or failed before
-//! reporting) the first parents are walked, at most [`WALK`] commits in all, and the
-//! result says which commit was used and why.
+//! Finding a gate's baseline record: the merge-base of the pull request (local git when
+//! the history is in the clone, else the compare API's `merge_base_commit`), then the
+//! check run of the same check name on it, read back with [`crate::baseline::decode`] for
+//! the record kind asked for. When that commit has no usable record (its push run was
+//! skipped, is still running, or failed before reporting) the first parents are walked,
+//! at most [`WALK`] commits in all, and the result says which commit was used and why.
 //!
-//! Why the merge-base and not the base branch's tip: the tip has moved on with other
-//! people's work, and a delta against it blames this change for theirs. Every call here
-//! needs read access only (`checks: read`, `contents: read`), which fork tokens have.
-//! A failing API call costs the delta (one warning), never the verdict.
+//! Gate-agnostic (the coverage and tests gates both use it; it knows neither). Why the
+//! merge-base and not the base branch's tip: the tip has moved on with other people's
+//! work, and a comparison with it blames this change for theirs. Every call here needs
+//! read access only (`checks: read`, `contents: read`), which fork tokens have. A failing
+//! API call is a [`BaseState::Missing`] with `api_failed`, never an error: it costs the
+//! comparison, never the verdict. Does git and GitHub I/O; decides nothing.
 
 use std::path::Path;
 
-use super::changes::git_bytes;
-use super::delta::{BaseState, KIND};
-use crate::baseline::{self, Ignored};
+use crate::baseline::{self, Ignored, Record};
 use crate::gates::Context;
 use crate::github::{ApiError, GitHub, commits};
 use crate::outcome::{Annotation, Level};
@@ -23,12 +23,8 @@ use crate::outcome::{Annotation, Level};
 /// pushes on the base branch, few enough that a run costs at most ~2×10 requests.
 pub const WALK: usize = 10;
 
-fn short(sha: &str) -> &str {
-    sha.get(..7).unwrap_or(sha)
-}
-
 async fn git_line(ws: &Path, args: &[&str]) -> Option<String> {
-    let out = git_bytes(ws, args).await?;
+    let out = crate::git::bytes(ws, args).await?;
     let s = String::from_utf8_lossy(&out).trim().to_owned();
     (s.len() == 40 && s.bytes().all(|b| b.is_ascii_hexdigit())).then_some(s)
 }
@@ -41,16 +37,55 @@ enum Graph {
     Api(Vec<String>),
 }
 
-/// Find the baseline for a change from `base` (the base branch's commit the event names)
-/// to `head`.
-pub(super) async fn find(ctx: &Context, base: &str, head: &str) -> BaseState {
+/// What was found for the base.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseState {
+    /// Not a pull request: nothing to compare against (not worth a notice).
+    NotApplicable,
+    /// No baseline, and why (a notice, or a warning when an API call failed).
+    Missing {
+        /// Why, for people.
+        why: String,
+        /// An API call failed (a warning), rather than nothing being recorded (a notice).
+        api_failed: bool,
+    },
+    /// A baseline.
+    Found {
+        /// The commit whose check run held it.
+        sha: String,
+        /// Which commit this is and why it was used.
+        why: String,
+        /// The record.
+        record: Record,
+        /// The base check run's web URL.
+        url: String,
+    },
+}
+
+/// Which record to look for: the gate that writes it and the title of the notices.
+#[derive(Debug, Clone, Copy)]
+pub struct Wanted<'a> {
+    /// The record's `kind` (the gate's name).
+    pub kind: &'a str,
+    /// Title of the notices about ignored records (`Coverage baseline`).
+    pub title: &'a str,
+}
+
+/// The first seven characters of a commit id.
+pub fn short(sha: &str) -> &str {
+    sha.get(..7).unwrap_or(sha)
+}
+
+/// Find the record of `wanted.kind` under the context's check name for a change from
+/// `base` (the base branch's commit the event names) to `head`.
+pub async fn find(ctx: &Context, wanted: Wanted<'_>, base: &str, head: &str) -> BaseState {
     let Some(gh) = ctx.github.as_ref() else {
         return BaseState::Missing {
             why: "no GitHub token to read the base commit's check run".into(),
             api_failed: false,
         };
     };
-    match walk(ctx, gh, base, head).await {
+    match walk(ctx, gh, wanted, base, head).await {
         Ok(state) => state,
         Err(e) => BaseState::Missing {
             why: format!(
@@ -62,7 +97,13 @@ pub(super) async fn find(ctx: &Context, base: &str, head: &str) -> BaseState {
     }
 }
 
-async fn walk(ctx: &Context, gh: &GitHub, base: &str, head: &str) -> Result<BaseState, ApiError> {
+async fn walk(
+    ctx: &Context,
+    gh: &GitHub,
+    wanted: Wanted<'_>,
+    base: &str,
+    head: &str,
+) -> Result<BaseState, ApiError> {
     let ws = &ctx.workspace;
     let (merge_base, mut graph, source) = match git_line(ws, &["merge-base", base, head]).await {
         Some(mb) => (mb, Graph::Git, "git merge-base"),
@@ -86,7 +127,7 @@ async fn walk(ctx: &Context, gh: &GitHub, base: &str, head: &str) -> Result<Base
             "no completed check run".to_owned()
         };
         for run in runs.iter().filter(|r| r.status == "completed") {
-            match baseline::decode(&run.summary, KIND, &ctx.check_name) {
+            match baseline::decode(&run.summary, wanted.kind, &ctx.check_name) {
                 Ok(record) => {
                     let why = if step == 0 {
                         format!("the merge-base, from {source}")
@@ -101,7 +142,7 @@ async fn walk(ctx: &Context, gh: &GitHub, base: &str, head: &str) -> Result<Base
                     for n in &notices {
                         ctx.commands.annotation(&Annotation::general(
                             Level::Notice,
-                            "Coverage baseline",
+                            wanted.title,
                             n,
                         ));
                     }
