@@ -22,6 +22,9 @@ pub(super) fn find_reports(
     crate::reports::find_reports(ws, patterns, defaults).map_err(Error::from)
 }
 
+/// Read buffer of one report.
+const BUF: usize = 256 * 1024;
+
 /// One report parsed: its name for messages and its contents, or why not.
 type Parsed = Result<(String, Report), Error>;
 
@@ -69,7 +72,7 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
         source,
     };
     let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let mut reader = std::io::BufReader::with_capacity(BUF, file);
     let format = match forced {
         Some(f) => f,
         None => {
@@ -84,9 +87,14 @@ fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
             }
         }
     };
-    // The full reader: the fast path (`parse::parse_reopen`) is not yet a win for the
-    // gate (see scripts/bench-coverage.sh: CPU within 10 %, and more memory on 1 GB).
-    let report = parse::parse(format, reader, &shown)?;
+    // The fast path (big reports in chunks on every core), which reads the report again
+    // with the full reader when it gives up; the reader already open serves first.
+    let mut first = Some(reader);
+    let open = || match first.take() {
+        Some(r) => Ok(r),
+        None => std::fs::File::open(path).map(|f| std::io::BufReader::with_capacity(BUF, f)),
+    };
+    let report = parse::parse_reopen(format, open, &shown)?;
     tracing::info!("{shown}: {format}, {} files", report.files.len());
     Ok((shown, report))
 }

@@ -62,8 +62,7 @@ impl Merger {
                 self.lines.add_lines(i, &file.lines);
             }
             None => {
-                let i = self.lines.push_file();
-                self.lines.add_lines(i, &file.lines);
+                let i = self.lines.push_file_with(file.lines);
                 self.extras.insert(i, extras);
                 self.index.insert(path, i);
             }

@@ -247,10 +247,26 @@ impl Lines {
         self.stream.is_empty()
     }
 
-    /// Line and branch totals.
+    /// Line and branch totals, straight from the bytes: a line is one varint (its last
+    /// byte is below 0x80) and its covered bit is bit 0 of its first byte.
     pub fn totals(&self) -> Totals {
-        let mut t = Totals::default();
-        t.add_lines(self);
+        let (mut total, mut covered, mut first) = (0u64, 0u64, true);
+        for &b in &self.stream {
+            if first {
+                covered += u64::from(b & 1);
+            }
+            first = b < 0x80;
+            total += u64::from(first);
+        }
+        let mut t = Totals {
+            lines_covered: covered,
+            lines_total: total,
+            ..Totals::default()
+        };
+        for b in &self.branches {
+            t.branches_covered += u64::from(b.covered);
+            t.branches_total += u64::from(b.total);
+        }
         t
     }
 
@@ -478,15 +494,6 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn add_lines(&mut self, lines: &Lines) {
-        for l in lines {
-            self.lines_total += 1;
-            self.lines_covered += u64::from(l.covered);
-            self.branches_covered += u64::from(l.branches_covered);
-            self.branches_total += u64::from(l.branches_total);
-        }
-    }
-
     /// Add another set of totals.
     pub fn add(&mut self, other: &Totals) {
         self.lines_covered += other.lines_covered;

@@ -84,6 +84,16 @@ impl LinesByFile {
         self.files.len() - 1
     }
 
+    /// A new file holding `lines` (moved, not re-encoded); its index.
+    pub fn push_file_with(&mut self, lines: Lines) -> usize {
+        self.stream += lines.stream.len();
+        self.files.push(FileLines {
+            lines,
+            pending: Vec::new(),
+        });
+        self.files.len() - 1
+    }
+
     /// Add records sorted by line and unique (a folded section) to file `i`.
     pub fn add_records(&mut self, i: usize, records: &[LineRecord]) {
         self.add_iter(
@@ -105,6 +115,8 @@ impl LinesByFile {
         if f.lines.is_empty() || first > f.lines.last {
             // In order (a file split over consecutive classes): append.
             let before = f.lines.stream.len();
+            // About a byte a line.
+            f.lines.stream.reserve(other.size_hint().0);
             for l in other {
                 f.lines.push(l);
             }

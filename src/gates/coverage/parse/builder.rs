@@ -94,8 +94,7 @@ impl Builder {
                     self.extras.entry(i).or_default().absorb(x);
                 }
                 None => {
-                    let i = self.lines.push_file();
-                    self.lines.add_lines(i, &file_lines);
+                    let i = self.lines.push_file_with(file_lines);
                     self.index.insert(path.clone(), i);
                     self.paths.push(path);
                     if !x.is_empty() {

@@ -36,7 +36,8 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use super::ErrorAt;
-use super::fast::XmlHandler;
+use super::fast::{Open, XmlHandler};
+use super::hot::{Fault, HotTag};
 use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, sat_u16};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
 use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
@@ -116,6 +117,18 @@ impl XmlHandler for State {
         self.builder.finish(Format::Clover, origin, Vec::new())
     }
 
+    fn hot(&mut self, tag: HotTag<'_>, open: &Open) -> Option<usize> {
+        // As `on` below.
+        if self.file.is_none() || !open.parent_is(0, b"file") {
+            return None;
+        }
+        let ([num, kind, count, tc, fc], gt) = tag.attrs(LINE_KEYS)?;
+        if let Some(rec) = self.line_values(num, kind, count, tc, fc).ok()? {
+            self.lines.push(rec);
+        }
+        Some(gt)
+    }
+
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
@@ -165,6 +178,9 @@ impl XmlHandler for State {
     }
 }
 
+/// The attributes of a `<line>`, in [`State::line_values`]' order.
+const LINE_KEYS: [&[u8]; 5] = [b"num", b"type", b"count", b"truecount", b"falsecount"];
+
 impl State {
     /// The record of a `<line>`, or `None` for a `method` line.
     fn line_record(
@@ -174,29 +190,27 @@ impl State {
     ) -> Result<Option<LineRecord>, ParseError> {
         let [num, kind, count, tc, fc] =
             attrs(ctx, e, ["num", "type", "count", "truecount", "falsecount"])?;
-        let missing = |attribute| {
-            ctx.error_at(
-                e,
-                ParseErrorKind::MissingAttribute {
-                    element: "line",
-                    attribute,
-                },
-            )
+        self.line_values(num, kind, count, tc, fc)
+            .map_err(|f| f.error("line", ctx, e))
+    }
+
+    /// [`State::line_record`] from the raw attribute values (both routes).
+    fn line_values<'v>(
+        &self,
+        num: Option<&'v str>,
+        kind: Option<&'v str>,
+        count: Option<&'v str>,
+        tc: Option<&'v str>,
+        fc: Option<&'v str>,
+    ) -> Result<Option<LineRecord>, Fault<'v>> {
+        let number = |attribute: &'static str, v: &'v str| {
+            parse_u32_sat(v.as_bytes()).ok_or(Fault::Invalid(
+                attribute,
+                v,
+                "a non-negative integer",
+            ))
         };
-        let number = |attribute: &'static str, v: &str| {
-            parse_u32_sat(v.as_bytes()).ok_or_else(|| {
-                ctx.error_at(
-                    e,
-                    ParseErrorKind::InvalidAttribute {
-                        element: "line",
-                        attribute,
-                        value: super::excerpt(v.as_bytes()),
-                        expected: "a non-negative integer",
-                    },
-                )
-            })
-        };
-        let line = number("num", num.ok_or_else(|| missing("num"))?)?;
+        let line = number("num", num.ok_or(Fault::Missing("num"))?)?;
         if kind == Some("method") {
             return Ok(None);
         }
@@ -204,7 +218,7 @@ impl State {
         let is_cond = kind == Some("cond");
         if !is_cond {
             // stmt, or a type this parser does not know: a plain line.
-            let hits = count.ok_or_else(|| missing("count"))?;
+            let hits = count.ok_or(Fault::Missing("count"))?;
             return Ok(Some(LineRecord::new(line, hits)));
         }
         let t = tc.map(|v| number("truecount", v)).transpose()?.unwrap_or(0);

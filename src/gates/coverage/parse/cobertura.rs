@@ -15,7 +15,8 @@
 use std::io::BufRead;
 
 use super::ErrorAt;
-use super::fast::XmlHandler;
+use super::fast::{Open, XmlHandler};
+use super::hot::{Fault, HotTag};
 use super::{
     Builder, MAX_VALUE, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat,
 };
@@ -95,6 +96,25 @@ impl XmlHandler for State {
 
     fn finish(self, origin: &str) -> Result<Report, ParseError> {
         self.builder.finish(Format::Cobertura, origin, self.sources)
+    }
+
+    fn hot(&mut self, tag: HotTag<'_>, open: &Open) -> Option<usize> {
+        // As `on` below: a record only directly under a class's or method's `<lines>`.
+        if self.class.is_none() || !open.parent_is(0, b"lines") {
+            return None;
+        }
+        let in_class = open.parent_is(1, b"class");
+        if !in_class && !open.parent_is(1, b"method") {
+            return None;
+        }
+        let ([number, hits, cond, precision], gt) = tag.attrs(LINE_KEYS)?;
+        let rec = line_values(number, hits, cond, precision).ok()?;
+        if in_class {
+            self.lines.push(rec);
+        } else {
+            self.method_lines.push(rec);
+        }
+        Some(gt)
     }
 
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
@@ -177,38 +197,37 @@ fn class_path(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
     Ok(unescape(ctx, e, raw)?)
 }
 
+/// The attributes a `<line>` record is made of, in [`line_values`]' order.
+const LINE_KEYS: [&[u8]; 4] = [b"number", b"hits", b"condition-coverage", b"precision"];
+
 fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseError> {
     let [number, hits, cond, precision] = attrs(
         ctx,
         e,
         ["number", "hits", "condition-coverage", "precision"],
     )?;
-    let missing = |attribute| {
-        ctx.error_at(
-            e,
-            ParseErrorKind::MissingAttribute {
-                element: "line",
-                attribute,
-            },
-        )
-    };
-    let invalid = |attribute, value: &str, expected| {
-        ctx.error_at(
-            e,
-            ParseErrorKind::InvalidAttribute {
-                element: "line",
-                attribute,
-                value: super::excerpt(value.as_bytes()),
-                expected,
-            },
-        )
-    };
-    let number = number.ok_or_else(|| missing("number"))?;
-    let line = parse_u32_sat(number.as_bytes())
-        .ok_or_else(|| invalid("number", number, "a non-negative integer"))?;
-    let hits = hits.ok_or_else(|| missing("hits"))?;
-    let hits = parse_u32_sat(hits.as_bytes())
-        .ok_or_else(|| invalid("hits", hits, "a non-negative integer"))?;
+    line_values(number, hits, cond, precision).map_err(|f| f.error("line", ctx, e))
+}
+
+/// A `<line>`'s record from its raw attribute values (both routes).
+fn line_values<'v>(
+    number: Option<&'v str>,
+    hits: Option<&'v str>,
+    cond: Option<&'v str>,
+    precision: Option<&'v str>,
+) -> Result<LineRecord, Fault<'v>> {
+    let number = number.ok_or(Fault::Missing("number"))?;
+    let line = parse_u32_sat(number.as_bytes()).ok_or(Fault::Invalid(
+        "number",
+        number,
+        "a non-negative integer",
+    ))?;
+    let hits = hits.ok_or(Fault::Missing("hits"))?;
+    let hits = parse_u32_sat(hits.as_bytes()).ok_or(Fault::Invalid(
+        "hits",
+        hits,
+        "a non-negative integer",
+    ))?;
     let mut rec = LineRecord::new(line, hits);
     // mypy's type-precision report marks every imprecise line `branch="true"
     // condition-coverage="50% (1/2)"`: not branches. Only mypy writes `precision`.
@@ -223,7 +242,7 @@ fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<LineRecord, ParseErr
                 Some((parse_u16_sat(c.as_bytes())?, parse_u16_sat(t.as_bytes())?))
             });
             let Some((covered, total)) = parsed else {
-                return Err(invalid(
+                return Err(Fault::Invalid(
                     "condition-coverage",
                     cond,
                     "a percentage followed by (covered/total)",

@@ -184,3 +184,92 @@ fn hostile_inputs_agree() {
         }
     }
 }
+
+/// The hot route (`hot.rs`, LCOV's one-pass `DA`/`BRDA`) on every shape it must take or
+/// decline: odd spacing and quoting, repeated and unknown attributes, references,
+/// numbers that saturate or are not numbers, elements where they do not count.
+#[test]
+fn hot_elements_agree() {
+    let cobertura = |lines: &str| {
+        format!(
+            "<coverage><packages><package name=\"p\"><classes><class filename=\"a.py\"><methods><method name=\"f\"><lines>{lines}</lines></method></methods><lines>{lines}</lines>{lines}</class></classes></package></packages></coverage>"
+        )
+    };
+    let jacoco = |lines: &str| {
+        format!(
+            "<report name=\"r\"><package name=\"p\"><sourcefile name=\"A.java\">{lines}<counter type=\"LINE\" missed=\"1\" covered=\"2\"/></sourcefile></package></report>"
+        )
+    };
+    let clover = |lines: &str| {
+        format!(
+            "<coverage clover=\"3.2.0\"><project name=\"All files\"><package name=\"p\"><file name=\"a.js\" path=\"/a.js\">{lines}</file></package></project></coverage>"
+        )
+    };
+    let xml_lines = [
+        r#"<line number="1" hits="2" number="3"/>"#,
+        r#"<line  number = "1" hits="2"/>"#,
+        r#"<line number="1"hits="2"/>"#,
+        r#"<line number="1" hits="2" condition-coverage="50% (1/2)" precision="3"/>"#,
+        "<line number=\"1\" hits=\"2\" branch=\"true\" condition-coverage=\"50% (1/\u{3000}2)\"/>",
+        "<line number=\"1\" hits=\"2\" branch=\"true\" condition-coverage=\"50% (1/2\u{3000})\"/>",
+        r#"<line number="&#49;" hits="1"/>"#,
+        r#"<line number="1" hits="1" weird%="x" a="x>y"/>"#,
+        "<line\nnumber='1'\thits=\"1\"\n/>",
+        r#"<line number="1" hits="4294967296"/><line number="99999999999" hits="1"/>"#,
+        r#"<line number="1" hits="-1"/>"#,
+        r#"<line number="" hits="1"/>"#,
+        r#"<line hits="1"/>"#,
+        r#"<line number="1" hits="1"><conditions/></line>"#,
+        r#"<line/><line2 number="1" hits="1"/>"#,
+        r#"<line nr="1" mi="0" ci="1"/><line nr="2"/><line nr="3" mi="0" ci="0" mb="0" cb="0"/>"#,
+        r#"<line nr="1" mi="0" ci="1" mb="2" cb="1" nr="7" ci="0"/><line nr="x" mi="1"/>"#,
+        r#"<line num="1" type="method" count="1"/><line num="2" type="cond" truecount="1" falsecount="0" count="3"/>"#,
+        r#"<line num="3" type="stmt"/><line num="4" type="cond"/>"#,
+        r#"<line number="1" hits="1" a="x"/"#,
+    ];
+    let mut cases: Vec<String> = Vec::new();
+    for l in xml_lines {
+        cases.extend([cobertura(l), jacoco(l), clover(l)]);
+    }
+    // A `<line>` before any section.
+    cases.push(
+        "<coverage><packages><package name=\"p\"><classes><lines><line number=\"1\" hits=\"1\"/></lines><class filename=\"a.py\"/></classes></package></packages></coverage>".to_owned(),
+    );
+    let lcov_lines = [
+        "DA:1,1,abc\n",
+        "DA:1,-1\n",
+        "DA: 1,1\n",
+        "DA:1,1 \n",
+        "DA:4294967296,99999999999999999999999\n",
+        "DA:1,\n",
+        "DA:,1\n",
+        "BRDA:1,0,a,b,1\nBRDA:1,0,0,-\nBRDA:1,0,0, 1\nBRDA:1,0,0,1\r\n",
+        "BRDA:1,0,0\nBRDA:2\n",
+        "BRDA:1,\n",
+        "BRDA:1,0,0,1x\n",
+        "BRDA:x,0,0,1\n",
+    ];
+    for l in lcov_lines {
+        cases.push(format!("SF:a.c\nDA:1,1\n{l}end_of_record\n"));
+        cases.push(format!("{l}SF:a.c\nDA:1,1\nend_of_record\n"));
+    }
+    cases.push("SF:a.c\nDA:1,1\nDA:2,0".to_owned());
+    // Lines over the line cap on both hot shapes.
+    cases.push(format!(
+        "SF:a.c\nDA:1,{}\nend_of_record\n",
+        "1".repeat(1 << 20)
+    ));
+    cases.push(format!(
+        "SF:a.c\nBRDA:1,{},1\nend_of_record\n",
+        "0".repeat(1 << 20)
+    ));
+    for (i, c) in cases.iter().enumerate() {
+        for format in FORMATS {
+            agree(
+                &format!("hot case {i}: {}", &c[..c.len().min(200)]),
+                format,
+                c.as_bytes(),
+            );
+        }
+    }
+}

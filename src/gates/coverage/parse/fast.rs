@@ -17,6 +17,7 @@ use memchr::{memchr, memmem};
 use quick_xml::events::BytesStart;
 
 use super::chunk::Chunked;
+use super::hot::{HotTag, is_ws, same};
 use super::{MAX_VALUE, ParseError};
 use crate::gates::coverage::model::Report;
 use crate::xml::{Ctx, Ev, MAX_DEPTH};
@@ -42,9 +43,24 @@ pub(crate) struct Open {
     root_closed: bool,
 }
 
-/// XML whitespace, as quick-xml defines it.
-fn is_ws(b: u8) -> bool {
-    matches!(b, b' ' | b'\r' | b'\n' | b'\t')
+impl Open {
+    /// Name of the open element `k` levels up from the innermost (`k = 0`: the
+    /// innermost, the parent of an empty element), or `b""` above the root.
+    pub(crate) fn parent(&self, k: usize) -> &[u8] {
+        let n = self.ends.len();
+        if k >= n {
+            return b"";
+        }
+        let i = n - 1 - k;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.names[start..self.ends[i]]
+    }
+
+    /// Whether [`Open::parent`]`(k)` is `name`.
+    #[inline(always)]
+    pub(crate) fn parent_is(&self, k: usize, name: &[u8]) -> bool {
+        same(self.parent(k), name)
+    }
 }
 
 /// The `>` that ends the tag whose content starts at `from`, skipping quoted attribute
@@ -83,22 +99,20 @@ fn plain_name(content: &[u8]) -> Option<usize> {
     ok.then_some(n)
 }
 
-/// Hand every event of `text` to `on`, starting from `open` (left as the state at the
-/// end). `text` must start and end between events; `last` says it ends the document,
-/// `first` that it starts it (a leading XML declaration and DOCTYPE are allowed only
-/// there).
-pub(crate) fn events<F>(
+/// Hand every event of `text` to `h`, starting from `open` (left as the state at the
+/// end): [`XmlHandler::hot`] first for an empty element named [`XmlHandler::HOT`],
+/// else [`XmlHandler::on`]. `text` must start and end between events; `last` says it
+/// ends the document, `first` that it starts it (a leading XML declaration and DOCTYPE
+/// are allowed only there).
+pub(crate) fn events<H: XmlHandler>(
     text: &str,
-    root: &str,
     open: &mut Open,
     origin: &str,
     first: bool,
     last: bool,
-    mut on: F,
-) -> Step
-where
-    F: FnMut(Ev<'_>, &Ctx<'_>) -> Result<(), ParseError>,
-{
+    h: &mut H,
+) -> Step {
+    let root = H::ROOT;
     let b = text.as_bytes();
     let len = b.len();
     let mut i = 0;
@@ -114,7 +128,9 @@ where
         while j < len && is_ws(b[j]) {
             j += 1;
         }
-        let next = if j < len && b[j] == b'<' {
+        // Only whitespace before the tag (the usual case): no text to look at.
+        let only_ws = j < len && b[j] == b'<';
+        let next = if only_ws {
             Some(j - i)
         } else {
             memchr(b'<', &b[j..]).map(|p| p + j - i)
@@ -130,7 +146,7 @@ where
             return Step::Done;
         };
         let lt = i + p;
-        if lt > i {
+        if lt > i && !only_ws {
             let run = &b[i..lt];
             let start = run.iter().position(|&c| !is_ws(c));
             if let Some(s) = start {
@@ -143,7 +159,7 @@ where
                     return Step::Bail;
                 };
                 let ctx = Ctx::new(&open.names, &open.ends, false, 0, origin);
-                if on(Ev::Text(t), &ctx).is_err() {
+                if h.on(Ev::Text(t), &ctx).is_err() {
                     return Step::Bail;
                 }
                 prolog = false;
@@ -178,7 +194,7 @@ where
                     return Step::Bail;
                 };
                 let ctx = Ctx::new(&open.names, &open.ends, false, 0, origin);
-                if on(Ev::End(name), &ctx).is_err() {
+                if h.on(Ev::End(name), &ctx).is_err() {
                     return Step::Bail;
                 }
                 i = gt + 1;
@@ -229,6 +245,26 @@ where
                 }
             }
             Some(_) => {
+                // The element most of the report is made of, in one pass when the
+                // handler takes it; anything else below.
+                let hot = H::HOT.as_bytes();
+                if open.root_seen
+                    && !open.root_closed
+                    && !open.ends.is_empty()
+                    && b[lt + 1..].starts_with(hot)
+                    && b.get(lt + 1 + hot.len()).is_some_and(|&c| is_ws(c))
+                {
+                    let tag = HotTag {
+                        text,
+                        from: lt + 1 + hot.len(),
+                        limit,
+                    };
+                    if let Some(gt) = h.hot(tag, open) {
+                        prolog = false;
+                        i = gt + 1;
+                        continue;
+                    }
+                }
                 let Some(gt) = tag_end(b, lt + 1, limit) else {
                     return Step::Bail;
                 };
@@ -255,7 +291,7 @@ where
                         open.root_closed = true;
                     }
                     let ctx = Ctx::new(&open.names, &open.ends, false, 0, origin);
-                    if on(Ev::Empty(e), &ctx).is_err() {
+                    if h.on(Ev::Empty(e), &ctx).is_err() {
                         return Step::Bail;
                     }
                 } else {
@@ -265,7 +301,7 @@ where
                     open.names.extend_from_slice(name);
                     open.ends.push(open.names.len());
                     let ctx = Ctx::new(&open.names, &open.ends, true, 0, origin);
-                    if on(Ev::Start(e), &ctx).is_err() {
+                    if h.on(Ev::Start(e), &ctx).is_err() {
                         return Step::Bail;
                     }
                 }
@@ -297,6 +333,15 @@ pub(crate) trait XmlHandler: Sized + Send {
     fn absorb(&mut self, later: Self);
     /// The report (its errors are left to the full reader).
     fn finish(self, origin: &str) -> Result<Report, ParseError>;
+    /// The name of the element most of a report is made of.
+    const HOT: &'static str = "line";
+    /// An empty element named [`Self::HOT`] inside the elements `open`: do exactly what
+    /// [`Self::on`] does with it as an [`Ev::Empty`] and return the index of its `>`,
+    /// or return `None`, having changed nothing, to leave it to `on`.
+    fn hot(&mut self, tag: HotTag<'_>, open: &Open) -> Option<usize> {
+        let _ = (tag, open);
+        None
+    }
 }
 
 /// An [`XmlHandler`] with the tokenizer's state: a [`Chunked`] parser.
@@ -317,16 +362,7 @@ impl<H: XmlHandler> Chunked for XmlChunks<H> {
     }
 
     fn chunk(&mut self, text: &str, origin: &str, first: bool, last: bool) -> Step {
-        let h = &mut self.handler;
-        events(
-            text,
-            H::ROOT,
-            &mut self.open,
-            origin,
-            first,
-            last,
-            |ev, ctx| h.on(ev, ctx),
-        )
+        events(text, &mut self.open, origin, first, last, &mut self.handler)
     }
 
     fn carry(&self) -> Self::Carry {

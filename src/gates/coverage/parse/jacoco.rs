@@ -24,7 +24,8 @@ use std::io::BufRead;
 use quick_xml::events::BytesStart;
 
 use super::ErrorAt;
-use super::fast::XmlHandler;
+use super::fast::{Open, XmlHandler};
+use super::hot::{Fault, HotTag};
 use super::{
     Builder, ParseError, ParseErrorKind, SameLine, check_len, parse_u32_sat, parse_u64_sat,
 };
@@ -114,16 +115,23 @@ impl XmlHandler for State {
         self.builder.finish(Format::Jacoco, origin, Vec::new())
     }
 
+    fn hot(&mut self, tag: HotTag<'_>, open: &Open) -> Option<usize> {
+        // As `on` below.
+        if self.file.is_none() || !open.parent_is(0, b"sourcefile") {
+            return None;
+        }
+        let ([nr, mi, ci, mb, cb], gt) = tag.attrs(LINE_KEYS)?;
+        let line = line_values(nr, mi, ci, mb, cb).ok()?;
+        self.line(line, mi.is_some() || ci.is_some());
+        Some(gt)
+    }
+
     fn on(&mut self, ev: Ev<'_>, ctx: &Ctx<'_>) -> Result<(), ParseError> {
         match ev {
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "line" => {
                 if self.file.is_some() && ctx.ancestor(1) == "sourcefile" {
-                    match line_record(&e, ctx)? {
-                        Line::Executable(rec) => self.lines.push(rec),
-                        Line::Bare(rec) => self.bare.push(rec),
-                        Line::Empty => {}
-                    }
-                    self.any_instructions |= has_instruction_attrs(&e, ctx)?;
+                    let line = line_record(&e, ctx)?;
+                    self.line(line, has_instruction_attrs(&e, ctx)?);
                 }
             }
             Ev::Start(e) | Ev::Empty(e) if e.name().0 == "counter" => {
@@ -185,6 +193,16 @@ impl XmlHandler for State {
 }
 
 impl State {
+    /// One `<line>` of the open source file; `instructions`: it has `mi` or `ci`.
+    fn line(&mut self, line: Line, instructions: bool) {
+        match line {
+            Line::Executable(rec) => self.lines.push(rec),
+            Line::Bare(rec) => self.bare.push(rec),
+            Line::Empty => {}
+        }
+        self.any_instructions |= instructions;
+    }
+
     fn path(&self, e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<String, ParseError> {
         let name = required(e, ctx, "sourcefile", "name")?;
         let path = if self.package.is_empty() {
@@ -263,30 +281,30 @@ fn line_counter(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Option<(u64, u64)>,
 /// What a `<line>` says (see [`Line`]).
 fn line_record(e: &BytesStart<'_>, ctx: &Ctx<'_>) -> Result<Line, ParseError> {
     let [nr, mi, ci, mb, cb] = attrs(ctx, e, ["nr", "mi", "ci", "mb", "cb"])?;
-    let Some(nr) = nr else {
-        return Err(ctx.error_at(
-            e,
-            ParseErrorKind::MissingAttribute {
-                element: "line",
-                attribute: "nr",
-            },
-        ));
-    };
-    let num = |attribute: &'static str, v: Option<&str>| -> Result<u32, ParseError> {
+    line_values(nr, mi, ci, mb, cb).map_err(|f| f.error("line", ctx, e))
+}
+
+/// The attributes of a `<line>`, in [`line_values`]' order.
+const LINE_KEYS: [&[u8]; 5] = [b"nr", b"mi", b"ci", b"mb", b"cb"];
+
+/// What a `<line>` says from its raw attribute values (both routes).
+fn line_values<'v>(
+    nr: Option<&'v str>,
+    mi: Option<&'v str>,
+    ci: Option<&'v str>,
+    mb: Option<&'v str>,
+    cb: Option<&'v str>,
+) -> Result<Line, Fault<'v>> {
+    let nr = nr.ok_or(Fault::Missing("nr"))?;
+    let num = |attribute: &'static str, v: Option<&'v str>| -> Result<u32, Fault<'v>> {
         match v {
             // The DTD requires all five; a writer that leaves a counter out means 0.
             None => Ok(0),
-            Some(v) => parse_u32_sat(v.as_bytes()).ok_or_else(|| {
-                ctx.error_at(
-                    e,
-                    ParseErrorKind::InvalidAttribute {
-                        element: "line",
-                        attribute,
-                        value: super::excerpt(v.as_bytes()),
-                        expected: "a non-negative integer",
-                    },
-                )
-            }),
+            Some(v) => parse_u32_sat(v.as_bytes()).ok_or(Fault::Invalid(
+                attribute,
+                v,
+                "a non-negative integer",
+            )),
         }
     };
     let line = num("nr", Some(nr))?;

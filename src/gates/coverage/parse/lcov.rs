@@ -244,7 +244,19 @@ impl Chunked for State {
     }
 
     fn chunk(&mut self, text: &str, origin: &str, _first: bool, last: bool) -> Step {
-        for line in text.as_bytes().split(|&b| b == b'\n') {
+        let b = text.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            // Most lines are a plain `DA` or `BRDA` inside a section: read in one pass.
+            if let Some(s) = self.section.as_mut()
+                && let Some(next) = s.hot(b, i)
+            {
+                self.saw_record = true;
+                i = next;
+                continue;
+            }
+            let end = memchr::memchr(b'\n', &b[i..]).map_or(b.len(), |p| i + p);
+            let line = &b[i..end];
             // The full reader's cap counts a line's `\r`.
             if line.len() > MAX_LINE {
                 return Step::Bail;
@@ -253,6 +265,7 @@ impl Chunked for State {
             if self.line(0, line, origin).is_err() {
                 return Step::Bail;
             }
+            i = end + 1;
         }
         if last && self.section.is_some() {
             return Step::Bail;
@@ -271,6 +284,86 @@ impl Chunked for State {
 
     fn finish(self, origin: &str) -> Option<Report> {
         self.builder.finish(Format::Lcov, origin, Vec::new()).ok()
+    }
+}
+
+impl Section {
+    /// The line at `b[i..]` when it is exactly `DA:<digits>,<digits>` or
+    /// `BRDA:<digits>,<anything>,<digits or ->` ending in `\n` (or the input): added as
+    /// [`State::line`] adds it, and the index after its `\n`. `None` (nothing added)
+    /// for any other line, and for one over [`MAX_LINE`] (the general route gives up).
+    fn hot(&mut self, b: &[u8], i: usize) -> Option<usize> {
+        let rest = &b[i..];
+        if let Some(rest) = rest.strip_prefix(b"DA:") {
+            let (line, n) = digits(rest)?;
+            let rest = rest[n..].strip_prefix(b",")?;
+            let (hits, m) = digits(rest)?;
+            let end = i + 3 + n + 1 + m;
+            let next = line_end(b, end)?;
+            if end - i > MAX_LINE {
+                return None;
+            }
+            self.lines
+                .push(LineRecord::new(sat_u32(line), sat_u32(hits)));
+            return Some(next);
+        }
+        let rest = rest.strip_prefix(b"BRDA:")?;
+        let (line, n) = digits(rest)?;
+        if rest.get(n) != Some(&b',') {
+            return None;
+        }
+        // The last comma of the line (LCOV 2 allows commas inside the branch field).
+        let len = memchr::memchr(b'\n', rest).unwrap_or(rest.len());
+        if 5 + len > MAX_LINE {
+            return None;
+        }
+        let last = memchr::memrchr(b',', &rest[..len])?;
+        if last <= n {
+            return None;
+        }
+        let taken = match &rest[last + 1..len] {
+            b"-" => false,
+            t => {
+                let (v, m) = digits(t)?;
+                if m != t.len() {
+                    return None;
+                }
+                v > 0
+            }
+        };
+        self.branches.push((sat_u32(line), taken));
+        Some((i + 5 + len + 1).min(b.len()))
+    }
+}
+
+/// The run of ASCII digits at the start of `b` as a saturating number, and its
+/// length; `None` when there is none.
+fn digits(b: &[u8]) -> Option<(u64, usize)> {
+    let n = b
+        .iter()
+        .position(|c| !c.is_ascii_digit())
+        .unwrap_or(b.len());
+    if n == 0 {
+        return None;
+    }
+    let v = b[..n].iter().fold(0u64, |acc, &c| {
+        acc.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+    });
+    Some((v, n))
+}
+
+/// As [`parse_u32_sat`] saturates.
+fn sat_u32(v: u64) -> u32 {
+    u32::try_from(v).unwrap_or(u32::MAX)
+}
+
+/// The index after the line end at `b[end]` (or the end of input), when the line
+/// ends there.
+fn line_end(b: &[u8], end: usize) -> Option<usize> {
+    match b.get(end) {
+        None => Some(end),
+        Some(b'\n') => Some(end + 1),
+        Some(_) => None,
     }
 }
 

@@ -19,6 +19,7 @@ pub mod cobertura;
 pub mod detect;
 mod fast;
 pub mod go;
+mod hot;
 pub mod jacoco;
 pub mod lcov;
 
