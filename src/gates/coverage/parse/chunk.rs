@@ -168,7 +168,7 @@ pub(crate) fn run<C: Chunked, R: Read>(reader: R, origin: &str, size: usize) -> 
         let (mut reading, mut gave_up) = (true, false);
         let mut waiting: BTreeMap<usize, Option<C>> = BTreeMap::new();
         let ok = loop {
-            while reading && in_flight < 2 * workers {
+            while reading && in_flight <= workers {
                 let mut b = pool.pop().unwrap_or_default();
                 // A chunk cut before a section always has a successor: running out of
                 // input there (`None`) means the last chunk was never marked as such.
