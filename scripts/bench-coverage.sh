@@ -120,7 +120,9 @@ def peer(name):
     return p if os.access(p, os.X_OK) else None
 
 rows = []  # (row, [(label, cmd, cwd)])
-def row(title, report, fmt_peer=None):
+targets = {}  # row title -> the target for it
+def row(title, report, fmt_peer=None, target=""):
+    targets[title] = target
     path = os.path.join(d, report)
     cmds = [("rust-ci-action", gate_cmd(gate, path), ws)]
     if before:
@@ -130,13 +132,14 @@ def row(title, report, fmt_peer=None):
         cmds.append(("pycobertura show", [p, "show", path] if p else None, ws))
     rows.append((title, path, cmds))
 
-row("Cobertura 100 MB", "cobertura-100mb.xml", "pycobertura")
-row("LCOV 100 MB (BRDA)", "lcov-100mb.info")
-row("JaCoCo 100 MB", "jacoco-100mb.xml")
-row("Clover 100 MB", "clover-100mb.xml")
+row("Cobertura 100 MB", "cobertura-100mb.xml", "pycobertura", "wall <= 0.20 s, RSS <= 64 MB")
+row("LCOV 100 MB (BRDA)", "lcov-100mb.info", target="wall <= 0.20 s")
+row("JaCoCo 100 MB", "jacoco-100mb.xml", target="wall <= 0.25 s")
+row("Clover 100 MB", "clover-100mb.xml", target="wall <= 0.25 s")
 if big:
-    row("Cobertura 1 GB distinct", "cobertura-1gb.xml")
-    row("Cobertura 1 GB same files", "cobertura-1gb-same-files.xml")
+    row("Cobertura 1 GB distinct", "cobertura-1gb.xml", target="wall <= 2 s, RSS <= 128 MB")
+    row("Cobertura 1 GB same files", "cobertura-1gb-same-files.xml",
+        target="wall <= 2 s, RSS <= 128 MB (not growing with repeats)")
 diff_report = os.path.join(repo, "coverage.xml")
 diff_cmds = [("rust-ci-action --base-ref main", gate_cmd(gate, diff_report, "--base-ref", "main"), repo)]
 if before:
@@ -145,6 +148,7 @@ dc = peer("diff-cover")
 diff_cmds.append(("diff-cover 11", [dc, diff_report, "--compare-branch=main",
                                     "--json-report", os.path.join(d, "diff-cover.json")] if dc else None, repo))
 rows.append(("10 MB diff coverage", diff_report, diff_cmds))
+targets["10 MB diff coverage"] = ">= 20x faster than diff-cover 11 (wall), same numbers"
 
 def once(cmd, cwd):
     start = time.monotonic()
@@ -158,10 +162,11 @@ def once(cmd, cwd):
 def mmm(xs, fmt):
     return "/".join(fmt.format(x) for x in (min(xs), statistics.median(xs), max(xs)))
 
-print(f"runs={runs}  load average at start: {os.getloadavg()[0]:.2f} (2-core machine; others may be building)")
+print(f"runs={runs}  load average at start: {os.getloadavg()[0]:.2f} (2-core machine; others may be building)", flush=True)
 print(f"{'report':28} {'command':32} {'wall s min/med/max':>21} {'cpu s min/med/max':>21} {'RSS MB min/med/max':>21} exit")
 for title, path, cmds in rows:
     size = os.path.getsize(path) / 1e6
+    target = targets.get(title, "")
     title = f"{title} ({size:.0f} MB)"
     results = {label: [] for label, _, _ in cmds}
     last = {}
@@ -182,6 +187,12 @@ for title, path, cmds in rows:
         m = mmm([r[2] for r in rs], "{:.0f}")
         codes = ",".join(sorted({str(r[3]) for r in rs}))
         print(f"{title:28} {label:32} {w:>21} {c:>21} {m:>21} {codes}", flush=True)
+    if target:
+        print(f"    target: {target}")
+    if "diff coverage" in title and results.get("diff-cover 11") and results[cmds[0][0]]:
+        ours = statistics.median(r[0] for r in results[cmds[0][0]])
+        theirs = statistics.median(r[0] for r in results["diff-cover 11"])
+        print(f"    diff-cover 11 / rust-ci-action, median wall: {theirs / ours:.1f}x")
     for label, out in last.items():
         if label.startswith("rust-ci-action"):
             try:
@@ -195,4 +206,5 @@ for title, path, cmds in rows:
         rep = json.load(open(os.path.join(d, "diff-cover.json")))
         print(f"    diff-cover: total_num_lines={rep.get('total_num_lines')} "
               f"violations={rep.get('total_num_violations')} percent={rep.get('total_percent_covered')}")
+print(f"load average at end: {os.getloadavg()[0]:.2f}")
 PY

@@ -98,7 +98,7 @@ fn main() -> ExitCode {
         ["parse-full", path, format] => run_parse(path, Some(format), true),
         ["fast-taken", path, format] => match format.parse::<Format>() {
             Ok(f) => std::fs::read(path).map_err(|e| e.to_string()).map(|bytes| {
-                let taken = parse::fast_only(f, &bytes, 4 << 20).is_some();
+                let taken = parse::fast_only(f, &bytes, 1 << 20).is_some();
                 println!("fast path taken: {taken}");
             }),
             Err(e) => Err(e.to_string()),

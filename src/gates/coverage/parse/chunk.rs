@@ -21,16 +21,18 @@ use memchr::memmem;
 use super::fast::Step;
 use crate::gates::coverage::model::Report;
 
-/// Chunk size: large enough that a chunk's set-up is noise, small enough that a few in
-/// flight cost little memory.
-pub(crate) const CHUNK: usize = 4 << 20;
+/// Chunk size: large enough that a chunk's set-up (a channel hop, a builder merged) is
+/// noise (~2 ms of parsing), small enough that the few in flight cost little memory and
+/// the first chunk, parsed before the workers start, little time.
+pub(crate) const CHUNK: usize = 1 << 20;
 
 /// How far past [`CHUNK`] a chunk may grow while looking for a place to cut (one file
 /// section that long is not a real report's); past it the fast path gives up.
 const MAX_EXTRA: usize = 16 << 20;
 
-/// Read granularity while looking for a cut.
-const BLOCK: usize = 256 << 10;
+/// Read granularity while looking for a cut (what is read past it moves to the next
+/// chunk: a copy, so small).
+const BLOCK: usize = 64 << 10;
 
 /// A format parser that can parse a report in chunks.
 pub(crate) trait Chunked: Sized + Send {
