@@ -49,12 +49,13 @@ fn write_via(builder: &mut tempfile::Builder, path: &Path, bytes: &[u8]) -> std:
 
 #[cfg(test)]
 #[cfg(unix)]
-mod tests {
+pub(crate) mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     use super::*;
 
-    fn mode(p: &Path) -> u32 {
+    /// The permission bits of `p` itself (a symlink's own, not its target's).
+    pub(crate) fn mode(p: &Path) -> u32 {
         std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
     }
 

@@ -196,14 +196,9 @@ fn symlink_dir(_src: &Path, _dst: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
+    use crate::private_file::tests::mode;
     use crate::secret::Secret;
-
-    fn mode(p: &Path) -> u32 {
-        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
-    }
 
     #[test]
     fn the_folder_lives_in_runner_temp_and_goes_away() {

@@ -55,7 +55,7 @@ use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{
     ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
 };
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -168,33 +168,34 @@ pub trait Kind: ApiObject {
     }
     /// `(name, image)` of the template's containers.
     fn containers(&self) -> Vec<(String, Option<String>)> {
-        self.template()
-            .and_then(|t| t.spec.as_ref())
-            .map(|s| {
-                s.containers
-                    .iter()
-                    .map(|c| (c.name.clone(), c.image.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        names_and_images(self.template(), |s| &s.containers)
     }
     /// `(name, image)` of the template's init containers.
     fn init_containers(&self) -> Vec<(String, Option<String>)> {
-        self.template()
-            .and_then(|t| t.spec.as_ref())
-            .map(|s| {
-                s.init_containers
-                    .iter()
-                    .flatten()
-                    .map(|c| (c.name.clone(), c.image.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        names_and_images(self.template(), |s| {
+            s.init_containers.as_deref().unwrap_or_default()
+        })
     }
     /// kubectl's description of the object in messages: `daemon set "agent"`.
     fn described(&self) -> String {
         format!("{} \"{}\"", Self::WORKLOAD.described(), self.name())
     }
+}
+
+/// `(name, image)` of one container list of a pod template (`list` picks which).
+fn names_and_images(
+    template: Option<&PodTemplateSpec>,
+    list: impl Fn(&PodSpec) -> &[Container],
+) -> Vec<(String, Option<String>)> {
+    template
+        .and_then(|t| t.spec.as_ref())
+        .map(|s| {
+            list(s)
+                .iter()
+                .map(|c| (c.name.clone(), c.image.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A label selector as the `labelSelector` query parameter spells it
