@@ -262,17 +262,26 @@ pub fn md_text(text: &str) -> String {
         } else if matches!(
             c,
             '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '$' | '\\'
-        ) || (start && matches!(c, '-' | '+' | '='))
+        ) || (start
+            && matches!(c, '-' | '+' | '=')
+            // A list item, thematic break or heading underline needs a space or another
+            // sign next; `-7.28` is none of them and stays as it is.
+            && !iter.peek().is_some_and(|n| n.is_alphanumeric()))
         {
             out.push('\\');
             out.push(c);
         } else if start && c.is_ascii_digit() {
-            // `1.` or `1)` at a line's start is a list item.
+            // `1.` or `1)` at a line's start, then a space or the end, is a list item
+            // (`85.50%` is not, and stays as it is).
             out.push(c);
             while let Some(d) = iter.next_if(char::is_ascii_digit) {
                 out.push(d);
             }
-            if let Some(p) = iter.next_if(|p| matches!(p, '.' | ')')) {
+            let mut ahead = iter.clone();
+            if matches!(ahead.next(), Some('.' | ')'))
+                && ahead.next().is_none_or(|n| n == ' ' || n == '\t')
+                && let Some(p) = iter.next()
+            {
                 out.push('\\');
                 out.push(p);
             }
@@ -284,6 +293,30 @@ pub fn md_text(text: &str) -> String {
         }
     }
     out
+}
+
+/// Untrusted text as one item of a line-per-item list (an output such as
+/// `files-below-threshold`): unchanged when it has no line break or other control
+/// character and does not start with `"`; otherwise quoted as git quotes paths
+/// (`"a\nb"`, with `"` and `\\` escaped), so one item is always one line.
+pub fn list_item(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.starts_with('"') && !text.chars().any(is_breaking) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_breaking(c) => push_escape(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    std::borrow::Cow::Owned(out)
 }
 
 /// Untrusted text inside our own HTML (a `<summary>` line, where markdown is not parsed):

@@ -125,7 +125,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "files-below-threshold",
-        description: "Files under `file-threshold`, one per line.",
+        description: "Files under `file-threshold`, one per line (a name with a line break or a leading `\"` is quoted as git quotes paths).",
     },
     OutputSpec {
         name: "components",
