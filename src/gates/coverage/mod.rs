@@ -207,7 +207,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         changed_lines(ctx, &cfg),
         finding_base
     );
-    let parsed = parsed.map_err(|e| Error::Read {
+    let parsed = parsed.map_err(|e| crate::reports::FindError::Read {
         path: "reports".into(),
         source: std::io::Error::other(e.to_string()),
     })??;
