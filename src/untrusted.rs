@@ -166,20 +166,38 @@ pub enum Md {
     Cell,
 }
 
+/// The longest run of backticks seen so far: a fence one longer can never be closed by
+/// the text inside.
+#[derive(Default)]
+struct Backticks {
+    run: usize,
+    longest: usize,
+}
+
+impl Backticks {
+    fn see(&mut self, c: char) {
+        if c == '`' {
+            self.run += 1;
+            self.longest = self.longest.max(self.run);
+        } else {
+            self.run = 0;
+        }
+    }
+
+    /// The fence for a code span.
+    fn fence(&self) -> String {
+        "`".repeat(self.longest + 1)
+    }
+}
+
 /// Untrusted text as a markdown code span: nothing inside is markup, HTML, a mention or a
 /// link. The fence is one backtick longer than the longest run inside; a space pads a
 /// span that starts or ends with a backtick or a space (CommonMark strips one each side).
 pub fn md_code(text: &str, place: Md) -> String {
     let mut body = String::with_capacity(text.len() + 4);
-    let mut run = 0usize;
-    let mut longest = 0usize;
+    let mut ticks = Backticks::default();
     for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
+        ticks.see(c);
         if is_breaking(c) {
             push_escape(&mut body, c);
         } else if c == '|' && place == Md::Cell {
@@ -194,7 +212,7 @@ pub fn md_code(text: &str, place: Md) -> String {
     if body.is_empty() {
         body.push(' ');
     }
-    let fence = "`".repeat(longest + 1);
+    let fence = ticks.fence();
     let pad = body.starts_with('`')
         || body.ends_with('`')
         || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty());
@@ -208,25 +226,20 @@ pub fn md_code(text: &str, place: Md) -> String {
 /// visible escapes. Ends with a blank line.
 pub fn md_block(text: &str) -> String {
     let mut body = String::with_capacity(text.len() + 16);
-    let (mut run, mut longest) = (0usize, 0usize);
+    let mut ticks = Backticks::default();
     for line in runner_lines(text) {
         for c in line.chars() {
-            if c == '`' {
-                run += 1;
-                longest = longest.max(run);
-            } else {
-                run = 0;
-            }
+            ticks.see(c);
             if is_breaking(c) {
                 push_escape(&mut body, c);
             } else {
                 body.push(c);
             }
         }
-        run = 0;
+        ticks.see('\n');
         body.push('\n');
     }
-    let fence = "`".repeat((longest + 1).max(3));
+    let fence = "`".repeat((ticks.longest + 1).max(3));
     format!("{fence}text\n{body}{fence}\n\n")
 }
 

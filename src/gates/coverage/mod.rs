@@ -297,7 +297,14 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             outcome.verdict,
             &component_table,
         );
-        match comment::post(gh, pr.number, &ctx.check_name, cfg.comment, touched, &body).await {
+        let req = comment::Request {
+            number: pr.number,
+            check_name: &ctx.check_name,
+            mode: cfg.comment,
+            changed: touched,
+            body: &body,
+        };
+        match comment::post(gh, &req).await {
             comment::Posted::Failed(why) => ctx.commands.warning("Coverage comment", &why),
             comment::Posted::Created(url) => tracing::info!("comment created: {url}"),
             comment::Posted::Updated(url) => tracing::info!("comment updated: {url}"),
