@@ -160,7 +160,7 @@ impl GateError {
                 Some("Check the step's `with:` inputs against the action's README."),
             ),
             GateError::Coverage(e) => (e.title(), e.help()),
-            GateError::Image(_) => ("The image gate could not run", None),
+            GateError::Image(e) => (e.title(), e.help()),
             GateError::Rollout(e) => (e.title(), e.help()),
             GateError::Tests(e) => (e.title(), e.help()),
             GateError::Crashed(_) => (

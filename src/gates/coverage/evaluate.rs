@@ -11,16 +11,32 @@ use crate::outcome::{Annotation, Level};
 /// Whether changed lines are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiffState {
-    /// Diff coverage is off, and why.
+    /// Diff coverage is off, and why (plain text; it can quote `base-ref` or an API
+    /// error, so it is rendered through `crate::untrusted`).
     Off(String),
     /// Changed lines, and where they came from.
     Available {
         /// Added lines per path.
         lines: ChangedLines,
-        /// `git diff origin/main...HEAD` or `pull request files API`.
-        source: String,
+        /// Where they came from.
+        source: DiffSource,
         /// Changed files whose patch was not available (too large, binary).
         unknown: Vec<String>,
+    },
+}
+
+/// Where the changed lines came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiffSource {
+    /// `git diff <range>` in the workspace.
+    Git {
+        /// `<base>...HEAD`.
+        range: String,
+    },
+    /// The pull-request files API.
+    PullRequestFiles {
+        /// The pull request's number.
+        number: u64,
     },
 }
 
@@ -384,7 +400,9 @@ mod tests {
         let m = merged();
         let diff = DiffState::Available {
             lines: ChangedLines::from([("a.py".into(), BTreeSet::from([2, 3, 4, 9]))]),
-            source: "git".into(),
+            source: DiffSource::Git {
+                range: "main...HEAD".into(),
+            },
             unknown: vec![],
         };
         let ev = evaluate(

@@ -2,7 +2,6 @@
 //! symlink out of it), the tracked files report paths are matched against, and parsing
 //! every report in parallel. The file system and `git ls-files` are this file's I/O.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -63,27 +62,22 @@ pub(super) fn parse_all(
 /// Read, detect and parse one report. Messages name it as the user wrote it: relative
 /// to the workspace.
 fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
-    let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
-    let read_err = |source| Error::Read {
-        path: shown.clone(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+    let mut opened = crate::reports::open_report(path, ws)?;
     let format = match forced {
         Some(f) => f,
         None => {
-            let head = reader.fill_buf().map_err(read_err)?;
+            let head = opened.head()?;
             if head.is_empty() {
                 // Let the parser produce its "empty file" error with position.
                 Format::Cobertura
             } else {
                 parse::detect(head).ok_or_else(|| Error::UnknownFormat {
-                    path: shown.clone(),
+                    path: opened.shown.clone(),
                 })?
             }
         }
     };
+    let crate::reports::Opened { shown, reader } = opened;
     let report = parse::parse(format, reader, &shown)?;
     tracing::info!("{shown}: {format}, {} files", report.files.len());
     Ok((shown, report))
