@@ -98,54 +98,136 @@ pub enum Ignored {
 }
 
 fn compress(json: &[u8]) -> Option<String> {
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    // Level 6: within 1-2 % of `best()` on these records, at a fraction of the time (the
+    // bisection below compresses up to ~2x the whole record).
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
     enc.write_all(json).ok()?;
     let bytes = enc.finish().ok()?;
     Some(format!("{OPEN}{VERSION} {}{CLOSE}", STANDARD.encode(bytes)))
 }
 
+/// A record serialised once, so the JSON of any prefix of its items is two slices and a
+/// tail (no re-serialising or cloning per attempt).
+struct Prefixes {
+    /// `{"kind":...,"items":[` then every item, comma-separated.
+    json: Vec<u8>,
+    /// Where the items start, and where item `i` ends.
+    start: usize,
+    ends: Vec<usize>,
+    /// `],"items_total":N}`.
+    tail: String,
+}
+
+impl Prefixes {
+    fn new(record: &Record) -> Option<Self> {
+        #[derive(Serialize)]
+        struct Head<'a> {
+            kind: &'a str,
+            check: &'a str,
+            counters: &'a [String],
+            totals: &'a [(u64, u64)],
+        }
+        let head = serde_json::to_vec(&Head {
+            kind: &record.kind,
+            check: &record.check,
+            counters: &record.counters,
+            totals: &record.totals,
+        })
+        .ok()?;
+        // `{...}` without its closing brace, then the items array.
+        let mut json = head[..head.len() - 1].to_vec();
+        json.extend_from_slice(b",\"items\":[");
+        let start = json.len();
+        let mut ends = Vec::with_capacity(record.items.len());
+        for (i, item) in record.items.iter().enumerate() {
+            if i > 0 {
+                json.push(b',');
+            }
+            serde_json::to_writer(&mut json, item).ok()?;
+            ends.push(json.len());
+        }
+        Some(Self {
+            json,
+            start,
+            ends,
+            tail: format!("],\"items_total\":{}}}", record.items_total),
+        })
+    }
+
+    /// The record's JSON with its first `n` items.
+    fn with(&self, n: usize) -> Vec<u8> {
+        let end = n
+            .checked_sub(1)
+            .and_then(|i| self.ends.get(i))
+            .copied()
+            .unwrap_or(self.start);
+        let mut out = Vec::with_capacity(end + self.tail.len());
+        out.extend_from_slice(&self.json[..end]);
+        out.extend_from_slice(self.tail.as_bytes());
+        out
+    }
+}
+
+#[cfg(test)]
 fn block_with(record: &Record, items: usize) -> Option<String> {
-    let cut = Record {
-        kind: record.kind.clone(),
-        check: record.check.clone(),
-        counters: record.counters.clone(),
-        totals: record.totals.clone(),
-        items: record.items[..items].to_vec(),
-        items_total: record.items_total,
-    };
-    compress(&serde_json::to_vec(&cut).ok()?)
+    compress(&Prefixes::new(record)?.with(items))
 }
 
 /// Encode `record` in at most `budget` bytes: every item when they fit, otherwise the
 /// totals and the longest prefix of `items` that fits (the caller orders the items by
-/// what matters most). Compression is not linear in the item count, so the prefix is
-/// found by bisection: `O(log n)` compressions.
+/// what matters most). The longest prefix is searched for between one that fits and one
+/// that does not (interpolated, with bisection as the bound: `O(log n)` compressions),
+/// each from JSON serialised once.
 pub fn encode(record: &Record, budget: usize) -> Encoded {
     let total = record.items.len();
-    let fits = |n: usize| block_with(record, n).filter(|b| b.len() <= budget);
     let mut out = Encoded {
         block: String::new(),
         items: 0,
         items_total: total,
     };
-    if let Some(b) = fits(total) {
-        out.block = b;
+    let Some(prefixes) = Prefixes::new(record) else {
+        return out;
+    };
+    let block = |n: usize| compress(&prefixes.with(n));
+    let Some(all) = block(total) else { return out };
+    if all.len() <= budget {
+        out.block = all;
         out.items = total;
         return out;
     }
-    let Some(b) = fits(0) else { return out };
-    out.block = b;
+    let Some(none) = block(0).filter(|b| b.len() <= budget) else {
+        return out;
+    };
+    // Invariant: `lo` items fit (block `size_lo` bytes), `hi` do not (`size_hi`). The size
+    // grows about linearly with the items, so the next guess is interpolated between the
+    // two; when a guess fails to halve the interval, the next one is the midpoint (the
+    // bisection's bound still holds, and most records need 3-4 small compressions).
     let (mut lo, mut hi) = (0usize, total);
-    // Invariant: `lo` fits, `hi` does not.
+    let (mut size_lo, mut size_hi) = (none.len(), all.len());
+    out.block = none;
+    let mut bisect = false;
     while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        match fits(mid) {
-            Some(b) => {
+        let mid = if bisect || size_hi <= size_lo {
+            lo + (hi - lo) / 2
+        } else {
+            let want = (budget - size_lo) as u128 * (hi - lo) as u128;
+            let guess = lo + (want / (size_hi - size_lo) as u128) as usize;
+            guess.clamp(lo + 1, hi - 1)
+        };
+        let before = hi - lo;
+        match block(mid) {
+            Some(b) if b.len() <= budget => {
                 lo = mid;
+                size_lo = b.len();
                 out.block = b;
             }
-            None => hi = mid,
+            Some(b) => {
+                hi = mid;
+                size_hi = b.len();
+            }
+            None => return out,
         }
+        bisect = (hi - lo) * 2 > before;
     }
     out.items = lo;
     out
@@ -228,6 +310,20 @@ mod tests {
         assert_eq!(e.block.matches("--").count(), 2, "nothing closes it early");
         let text = format!("| table |\n\n{}\n", e.block);
         assert_eq!(decode(&text, "coverage", "cov"), Ok(r));
+    }
+
+    #[test]
+    fn a_prefix_is_the_record_cut_to_its_first_items() {
+        let r = record(50);
+        let p = Prefixes::new(&r).unwrap();
+        for n in [0, 1, 2, 49, 50] {
+            let back: Record = serde_json::from_slice(&p.with(n)).unwrap();
+            let cut = Record {
+                items: r.items[..n].to_vec(),
+                ..r.clone()
+            };
+            assert_eq!(back, cut, "{n}");
+        }
     }
 
     #[test]
