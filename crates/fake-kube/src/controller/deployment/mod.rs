@@ -8,13 +8,11 @@
 //! these fields, so the arithmetic follows the real controller line by line (`rolling.go`,
 //! `sync.go`, `progress.go`, `util/deployment_util.go`; the observable contract is
 //! <https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#deployment-status>).
-//! Proportional scaling of several active ReplicaSets is simplified: the whole difference goes to
-//! the largest one.
 //!
 //! One job a file: this module holds the spec, the shared helpers and `sync` (which path a sync
 //! takes); `revisions` finds or creates the new ReplicaSet and keeps revision annotations and
-//! history; `rolling` is the rolling-update arithmetic; `scaling` resizes ReplicaSets; `status`
-//! computes the status and its conditions.
+//! history; `rolling` is the rolling-update arithmetic; `scaling` resizes ReplicaSets (with the
+//! simplified proportional scaling); `status` computes the status and its conditions.
 
 mod revisions;
 mod rolling;
