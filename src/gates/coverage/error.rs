@@ -5,7 +5,7 @@ use crate::reports::FindError;
 use crate::runner::inputs::InputError;
 
 use super::diff::DiffError;
-use super::evaluate::EvalError;
+use super::evaluate::MissingData;
 use super::parse::ParseError;
 
 /// The coverage gate could not do its job.
@@ -30,7 +30,7 @@ pub enum Error {
     Parse(#[from] ParseError),
     /// The reports lack data a threshold needs.
     #[error(transparent)]
-    Eval(#[from] EvalError),
+    Eval(#[from] MissingData),
     /// A diff is malformed.
     #[error(transparent)]
     Diff(#[from] DiffError),
