@@ -151,10 +151,16 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         }),
     };
     if let Some(e) = error {
-        if let Some(r) = &recorder {
-            r.finish("error", &crate::error::error_chain(&e)).await;
-        }
-        return Err(e);
+        return Err(match &recorder {
+            Some(r) => {
+                r.finish("error", &crate::error::error_chain(&e)).await;
+                Error::Recorded {
+                    error: Box::new(e),
+                    deployment_id: r.id(),
+                }
+            }
+            None => e,
+        });
     }
     let reports: Vec<results::WorkloadReport> = results
         .into_iter()
