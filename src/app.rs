@@ -174,9 +174,13 @@ pub async fn run(
     };
     commands.endgroup();
 
+    let mut partial = Vec::new();
     let (status, outcome, error): (Status, Option<Outcome>, Option<Described>) = match result {
         Ok(o) => (Status::Verdict(o.verdict), Some(o), None),
-        Err(e) => (Status::Error, None, Some(e.described())),
+        Err(e) => {
+            partial = e.outputs();
+            (Status::Error, None, Some(e.described()))
+        }
     };
     if let Some(e) = &error {
         commands.error(&format!("{} could not run", common.check_name), &e.message);
@@ -188,6 +192,7 @@ pub async fn run(
     if let Some(o) = &outcome {
         outs.extend(o.outputs.iter().cloned());
     }
+    outs.extend(partial);
     let check = delivery.check_run.as_ref();
     outs.push((
         "check-run-id".into(),

@@ -16,6 +16,7 @@ pub mod logging;
 pub mod oci;
 pub mod outcome;
 pub mod paths;
+pub(crate) mod private_file;
 pub mod report;
 pub mod reports;
 pub mod runner;

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use globset::GlobSetBuilder;
 
-/// Reports could not be found or read. Each gate maps this into its own error (the
-/// messages name the kind of report).
+/// Reports could not be found or read. Each gate wraps this in its own error (which names
+/// the kind of report and gives the title and help).
 #[derive(Debug, thiserror::Error)]
 pub enum FindError {
     /// No report matched.
@@ -21,7 +21,9 @@ pub enum FindError {
         patterns: String,
     },
     /// A `files` entry names a directory.
-    #[error("input `files`: {pattern:?} is a directory")]
+    #[error(
+        "input `files`: {pattern:?} is a directory, not a report (name the file, or a glob such as \"{pattern}/**/*.xml\")"
+    )]
     Directory {
         /// The entry.
         pattern: String,
@@ -45,7 +47,9 @@ pub enum FindError {
         source: std::io::Error,
     },
     /// A report resolves, through a symlink, to a file outside the workspace.
-    #[error("{path}: is a symlink that leads outside the workspace")]
+    #[error(
+        "{path}: is a symlink that leads outside the workspace; refused (reports are read only inside the workspace, or from an absolute path written in `files`)"
+    )]
     OutsideWorkspace {
         /// The report as the user or the default pattern named it.
         path: String,
@@ -157,6 +161,43 @@ pub fn find_reports(
         });
     }
     Ok(found.into_iter().collect())
+}
+
+/// A report opened for reading.
+#[derive(Debug)]
+pub struct Opened {
+    /// Its name as the user wrote it: relative to the workspace (what messages show).
+    pub shown: String,
+    /// Buffered (256 KiB), so the first bytes can be looked at without consuming them.
+    pub reader: std::io::BufReader<std::fs::File>,
+}
+
+impl Opened {
+    /// The first bytes (up to the buffer's size), for telling the format; empty for an
+    /// empty file.
+    pub fn head(&mut self) -> Result<&[u8], FindError> {
+        use std::io::BufRead as _;
+        let shown = &self.shown;
+        self.reader.fill_buf().map_err(|source| FindError::Read {
+            path: shown.clone(),
+            source,
+        })
+    }
+}
+
+/// Open a report found by [`find_reports`].
+pub fn open_report(path: &Path, ws: &Path) -> Result<Opened, FindError> {
+    let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
+    match std::fs::File::open(path) {
+        Ok(file) => Ok(Opened {
+            shown,
+            reader: std::io::BufReader::with_capacity(256 * 1024, file),
+        }),
+        Err(source) => Err(FindError::Read {
+            path: shown,
+            source,
+        }),
+    }
 }
 
 /// The real path of a report found under the workspace, refused when a symlink (of the

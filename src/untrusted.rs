@@ -166,20 +166,38 @@ pub enum Md {
     Cell,
 }
 
+/// The longest run of backticks seen so far: a fence one longer can never be closed by
+/// the text inside.
+#[derive(Default)]
+struct Backticks {
+    run: usize,
+    longest: usize,
+}
+
+impl Backticks {
+    fn see(&mut self, c: char) {
+        if c == '`' {
+            self.run += 1;
+            self.longest = self.longest.max(self.run);
+        } else {
+            self.run = 0;
+        }
+    }
+
+    /// The fence for a code span.
+    fn fence(&self) -> String {
+        "`".repeat(self.longest + 1)
+    }
+}
+
 /// Untrusted text as a markdown code span: nothing inside is markup, HTML, a mention or a
 /// link. The fence is one backtick longer than the longest run inside; a space pads a
 /// span that starts or ends with a backtick or a space (CommonMark strips one each side).
 pub fn md_code(text: &str, place: Md) -> String {
     let mut body = String::with_capacity(text.len() + 4);
-    let mut run = 0usize;
-    let mut longest = 0usize;
+    let mut ticks = Backticks::default();
     for c in text.chars() {
-        if c == '`' {
-            run += 1;
-            longest = longest.max(run);
-        } else {
-            run = 0;
-        }
+        ticks.see(c);
         if is_breaking(c) {
             push_escape(&mut body, c);
         } else if c == '|' && place == Md::Cell {
@@ -194,7 +212,7 @@ pub fn md_code(text: &str, place: Md) -> String {
     if body.is_empty() {
         body.push(' ');
     }
-    let fence = "`".repeat(longest + 1);
+    let fence = ticks.fence();
     let pad = body.starts_with('`')
         || body.ends_with('`')
         || (body.starts_with(' ') && body.ends_with(' ') && !body.trim().is_empty());
@@ -208,25 +226,20 @@ pub fn md_code(text: &str, place: Md) -> String {
 /// visible escapes. Ends with a blank line.
 pub fn md_block(text: &str) -> String {
     let mut body = String::with_capacity(text.len() + 16);
-    let (mut run, mut longest) = (0usize, 0usize);
+    let mut ticks = Backticks::default();
     for line in runner_lines(text) {
         for c in line.chars() {
-            if c == '`' {
-                run += 1;
-                longest = longest.max(run);
-            } else {
-                run = 0;
-            }
+            ticks.see(c);
             if is_breaking(c) {
                 push_escape(&mut body, c);
             } else {
                 body.push(c);
             }
         }
-        run = 0;
+        ticks.see('\n');
         body.push('\n');
     }
-    let fence = "`".repeat((longest + 1).max(3));
+    let fence = "`".repeat((ticks.longest + 1).max(3));
     format!("{fence}text\n{body}{fence}\n\n")
 }
 
@@ -262,17 +275,26 @@ pub fn md_text(text: &str) -> String {
         } else if matches!(
             c,
             '`' | '*' | '_' | '[' | ']' | '<' | '>' | '|' | '~' | '$' | '\\'
-        ) || (start && matches!(c, '-' | '+' | '='))
+        ) || (start
+            && matches!(c, '-' | '+' | '=')
+            // A list item, thematic break or heading underline needs a space or another
+            // sign next; `-7.28` is none of them and stays as it is.
+            && !iter.peek().is_some_and(|n| n.is_alphanumeric()))
         {
             out.push('\\');
             out.push(c);
         } else if start && c.is_ascii_digit() {
-            // `1.` or `1)` at a line's start is a list item.
+            // `1.` or `1)` at a line's start, then a space or the end, is a list item
+            // (`85.50%` is not, and stays as it is).
             out.push(c);
             while let Some(d) = iter.next_if(char::is_ascii_digit) {
                 out.push(d);
             }
-            if let Some(p) = iter.next_if(|p| matches!(p, '.' | ')')) {
+            let mut ahead = iter.clone();
+            if matches!(ahead.next(), Some('.' | ')'))
+                && ahead.next().is_none_or(|n| n == ' ' || n == '\t')
+                && let Some(p) = iter.next()
+            {
                 out.push('\\');
                 out.push(p);
             }
@@ -284,6 +306,30 @@ pub fn md_text(text: &str) -> String {
         }
     }
     out
+}
+
+/// Untrusted text as one item of a line-per-item list (an output such as
+/// `files-below-threshold`): unchanged when it has no line break or other control
+/// character and does not start with `"`; otherwise quoted as git quotes paths
+/// (`"a\nb"`, with `"` and `\\` escaped), so one item is always one line.
+pub fn list_item(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.starts_with('"') && !text.chars().any(is_breaking) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '"' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if is_breaking(c) => push_escape(&mut out, c),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    std::borrow::Cow::Owned(out)
 }
 
 /// Untrusted text inside our own HTML (a `<summary>` line, where markdown is not parsed):

@@ -152,6 +152,17 @@ pub async fn run(kind: GateKind, raw: &RawInputs, ctx: &Context) -> Result<Outco
 }
 
 impl GateError {
+    /// Outputs the gate could still give although it failed (the rollout gate's
+    /// `deployment-id` once the deployment was recorded), so a later step can act on them.
+    pub fn outputs(&self) -> Vec<(String, String)> {
+        match self {
+            GateError::Rollout(rollout::Error::Recorded { deployment_id, .. }) => {
+                vec![("deployment-id".to_owned(), deployment_id.to_string())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
     /// The error as people read it: title and help chosen per cause.
     pub fn described(&self) -> crate::error::Described {
         let (title, help) = match self {
@@ -160,7 +171,7 @@ impl GateError {
                 Some("Check the step's `with:` inputs against the action's README."),
             ),
             GateError::Coverage(e) => (e.title(), e.help()),
-            GateError::Image(_) => ("The image gate could not run", None),
+            GateError::Image(e) => (e.title(), e.help()),
             GateError::Rollout(e) => (e.title(), e.help()),
             GateError::Tests(e) => (e.title(), e.help()),
             GateError::Crashed(_) => (

@@ -194,6 +194,42 @@ fn prose_is_literal_and_inert() {
         "a&#10;b"
     );
     assert_eq!(visible(&md_text("1. item")), "1. item");
+    // Alone on a line, a list marker must not start a list; a number that only looks like
+    // one (`85.50%`, `1.x`) is left as it is.
+    for t in [
+        "1. item",
+        "2) item",
+        "3.",
+        "12.\titem",
+        "85.50% (171/200 lines)",
+        "1.x",
+        "- item",
+        "-",
+        "---",
+        "- - -",
+        "+ item",
+        "===",
+        "-7.28 points",
+        "+1.50 points",
+    ] {
+        let md = format!("{}\n", md_text(t));
+        assert_eq!(structure(&md), ["p"], "{t:?} -> {md}");
+        assert_eq!(visible(&md), t, "{t:?} -> {md}");
+    }
+    assert_eq!(md_text("85.50% (171/200 lines)"), "85.50% (171/200 lines)");
+    assert_eq!(md_text("-7.28 points"), "-7.28 points");
+}
+
+#[test]
+fn list_items_stay_one_line_each() {
+    assert_eq!(list_item("src/a b.rs"), "src/a b.rs");
+    assert_eq!(list_item("x\n::add-mask::y"), "\"x\\n::add-mask::y\"");
+    assert_eq!(list_item("a\rb\u{2028}"), "\"a\\rb\\u{2028}\"");
+    assert_eq!(list_item("\"q\\"), "\"\\\"q\\\\\"");
+    for h in HOSTILE {
+        let item = list_item(h);
+        assert!(runner_lines(&item).len() <= 1, "{h:?} -> {item:?}");
+    }
 }
 
 #[test]

@@ -323,8 +323,7 @@ fn no_pull_request_means_diff_coverage_is_off_and_said_so() {
     run.assert_code(0);
     assert_eq!(run.output("diff-coverage"), Some(""));
     assert!(
-        run.summary
-            .contains("off: no pull request and no `base-ref`"),
+        run.summary.contains("off: no pull request and no base-ref"),
         "{run}"
     );
     // base-ref turns it on without an event.

@@ -9,7 +9,7 @@ use crate::github::{self, ApiError, GitHub};
 use super::Error;
 use super::config::CoverageConfig;
 use super::diff::{self, ChangedLines, DiffError};
-use super::evaluate::DiffState;
+use super::evaluate::{DiffSource, DiffState};
 
 /// [`crate::git::bytes`] as text.
 async fn git(ws: &Path, args: &[&str]) -> Option<String> {
@@ -32,7 +32,7 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
                 .flatten()
         });
     let Some(base) = base else {
-        return Ok(DiffState::Off("no pull request and no `base-ref`".into()));
+        return Ok(DiffState::Off("no pull request and no base-ref".into()));
     };
     let ws = &ctx.workspace;
     let mut candidates = vec![base.clone()];
@@ -83,16 +83,16 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
             let lines = diff::parse_git_diff(&text, &origin)?;
             return Ok(DiffState::Available {
                 lines,
-                source: format!("`{origin}`"),
+                source: DiffSource::Git { range },
                 unknown: vec![],
             });
         }
     }
     let why_git = if cfg.from_run.is_some() {
-        "with `from-run` the change is not in this clone".to_owned()
+        "with from-run the change is not in this clone".to_owned()
     } else {
         format!(
-            "the base `{base}` is not in this clone (shallow checkout? `fetch-depth: 0` fetches it)"
+            "the base {base} is not in this clone (shallow checkout? fetch-depth: 0 fetches it)"
         )
     };
     let unavailable = |why: String| {
@@ -112,7 +112,7 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
             tracing::info!("{why_git}: changed lines taken from the pull request files API");
             Ok(DiffState::Available {
                 lines,
-                source: format!("the pull request files API (#{})", pr.number),
+                source: DiffSource::PullRequestFiles { number: pr.number },
                 unknown,
             })
         }

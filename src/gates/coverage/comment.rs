@@ -32,20 +32,26 @@ pub enum Posted {
     Failed(String),
 }
 
-/// Post or update the comment on pull request `number`. `changed` says whether the run
-/// has something to say in `on-change` mode.
-pub(super) async fn post(
-    gh: &GitHub,
-    number: u64,
-    check_name: &str,
-    mode: CommentMode,
-    changed: bool,
-    body: &str,
-) -> Posted {
-    if mode == CommentMode::Off {
+/// The comment to post on a pull request.
+pub(super) struct Request<'a> {
+    /// The pull request.
+    pub number: u64,
+    /// Whose comment it is (the marker names it).
+    pub check_name: &'a str,
+    /// `comment`.
+    pub mode: CommentMode,
+    /// Whether the run has something to say in `on-change` mode.
+    pub changed: bool,
+    /// The markdown.
+    pub body: &'a str,
+}
+
+/// Post or update the comment.
+pub(super) async fn post(gh: &GitHub, req: &Request<'_>) -> Posted {
+    if req.mode == CommentMode::Off {
         return Posted::Skipped;
     }
-    match upsert(gh, number, check_name, mode, changed, body).await {
+    match upsert(gh, req).await {
         Ok(p) => p,
         Err(e) => {
             let hint = if e.is_permission() {
@@ -61,14 +67,14 @@ pub(super) async fn post(
     }
 }
 
-async fn upsert(
-    gh: &GitHub,
-    number: u64,
-    check_name: &str,
-    mode: CommentMode,
-    changed: bool,
-    body: &str,
-) -> Result<Posted, ApiError> {
+async fn upsert(gh: &GitHub, req: &Request<'_>) -> Result<Posted, ApiError> {
+    let Request {
+        number,
+        check_name,
+        mode,
+        changed,
+        body,
+    } = *req;
     let mark = marker(check_name);
     let existing = comments::list(gh, number).await?;
     // The oldest comment that starts with our marker and was written by a bot or someone

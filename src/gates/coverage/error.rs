@@ -1,10 +1,11 @@
 //! How the coverage gate fails when it cannot do its job: one variant per cause, each with
 //! the title and help people read (exit code 2, `result=error`).
 
+use crate::reports::FindError;
 use crate::runner::inputs::InputError;
 
 use super::diff::DiffError;
-use super::evaluate::EvalError;
+use super::evaluate::MissingData;
 use super::parse::ParseError;
 
 /// The coverage gate could not do its job.
@@ -13,48 +14,9 @@ pub enum Error {
     /// Bad input.
     #[error(transparent)]
     Input(#[from] InputError),
-    /// No report matched.
-    #[error("no coverage report found in {dir}: tried {patterns}")]
-    NoReports {
-        /// Directory searched.
-        dir: String,
-        /// The patterns, comma-separated.
-        patterns: String,
-    },
-    /// A `files` entry names a directory.
-    #[error(
-        "input `files`: {pattern:?} is a directory, not a report (name the file, or a glob such as \"{pattern}/**/*.xml\")"
-    )]
-    Directory {
-        /// The entry.
-        pattern: String,
-    },
-    /// A glob is not valid.
-    #[error("input `files`: {pattern:?} is not a valid glob")]
-    Glob {
-        /// The pattern.
-        pattern: String,
-        /// Why.
-        #[source]
-        source: globset::Error,
-    },
-    /// A report could not be read.
-    #[error("{path}: cannot read")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
-    /// A report resolves, through a symlink, to a file outside the workspace.
-    #[error(
-        "{path}: is a symlink that leads outside the workspace; refused (reports are read only inside the workspace, or from an absolute path written in `files`)"
-    )]
-    OutsideWorkspace {
-        /// The report as the user or the default pattern named it.
-        path: String,
-    },
+    /// No report matched, or one could not be reached or read.
+    #[error("coverage reports: {0}")]
+    Find(#[from] FindError),
     /// The format could not be told from the content.
     #[error(
         "{path}: not a coverage report this gate reads (Cobertura, LCOV, JaCoCo, Clover, Go profile); set `format` if it is one"
@@ -68,7 +30,7 @@ pub enum Error {
     Parse(#[from] ParseError),
     /// The reports lack data a threshold needs.
     #[error(transparent)]
-    Eval(#[from] EvalError),
+    Eval(#[from] MissingData),
     /// A diff is malformed.
     #[error(transparent)]
     Diff(#[from] DiffError),
@@ -80,29 +42,18 @@ pub enum Error {
     FromRun(String),
 }
 
-impl From<crate::reports::FindError> for Error {
-    fn from(e: crate::reports::FindError) -> Self {
-        use crate::reports::FindError as F;
-        match e {
-            F::NoReports { dir, patterns } => Error::NoReports { dir, patterns },
-            F::Directory { pattern } => Error::Directory { pattern },
-            F::Glob { pattern, source } => Error::Glob { pattern, source },
-            F::Read { path, source } => Error::Read { path, source },
-            F::OutsideWorkspace { path } => Error::OutsideWorkspace { path },
-        }
-    }
-}
-
 impl Error {
     /// What went wrong, in a few words (the check run's title).
     pub fn title(&self) -> &'static str {
         match self {
             Error::Input(_) => "Bad input",
-            Error::NoReports { .. } => "No coverage report found",
-            Error::Directory { .. } => "A `files` entry is a directory",
-            Error::Glob { .. } => "A `files` glob is not valid",
-            Error::Read { .. } => "A report could not be read",
-            Error::OutsideWorkspace { .. } => "A report leads outside the workspace",
+            Error::Find(FindError::NoReports { .. }) => "No coverage report found",
+            Error::Find(FindError::Directory { .. }) => "A `files` entry is a directory",
+            Error::Find(FindError::Glob { .. }) => "A `files` glob is not valid",
+            Error::Find(FindError::Read { .. }) => "A report could not be read",
+            Error::Find(FindError::OutsideWorkspace { .. }) => {
+                "A report leads outside the workspace"
+            }
             Error::UnknownFormat { .. } => "Not a coverage report",
             Error::Parse(_) => "A coverage report is malformed",
             Error::Eval(_) => "The reports lack data a threshold needs",
@@ -115,10 +66,10 @@ impl Error {
     /// What the user can do about it, where there is something to say.
     pub fn help(&self) -> Option<&'static str> {
         Some(match self {
-            Error::NoReports { .. } => {
+            Error::Find(FindError::NoReports { .. }) => {
                 "Run this step after the one that writes the report, and name the report in `files` (globs such as `**/lcov.info` work)."
             }
-            Error::OutsideWorkspace { .. } => {
+            Error::Find(FindError::OutsideWorkspace { .. }) => {
                 "Write the report inside the workspace, or name it by its absolute path in `files` (a path you write is trusted; a link the pull request commits is not)."
             }
             Error::UnknownFormat { .. } => {

@@ -11,16 +11,32 @@ use crate::outcome::{Annotation, Level};
 /// Whether changed lines are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DiffState {
-    /// Diff coverage is off, and why.
+    /// Diff coverage is off, and why (plain text; it can quote `base-ref` or an API
+    /// error, so it is rendered through `crate::untrusted`).
     Off(String),
     /// Changed lines, and where they came from.
     Available {
         /// Added lines per path.
         lines: ChangedLines,
-        /// `git diff origin/main...HEAD` or `pull request files API`.
-        source: String,
+        /// Where they came from.
+        source: DiffSource,
         /// Changed files whose patch was not available (too large, binary).
         unknown: Vec<String>,
+    },
+}
+
+/// Where the changed lines came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DiffSource {
+    /// `git diff <range>` in the workspace.
+    Git {
+        /// `<base>...HEAD`.
+        range: String,
+    },
+    /// The pull-request files API.
+    PullRequestFiles {
+        /// The pull request's number.
+        number: u64,
     },
 }
 
@@ -58,20 +74,20 @@ pub struct Check {
 
 /// The data a threshold needs is missing.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum EvalError {
+pub enum MissingData {
     /// Branch threshold without branch data.
     #[error(
         "branch-threshold is {0} but the reports have no branch data (absent branch data is not 0%)"
     )]
-    NoBranchData(Percent),
+    Branches(Percent),
     /// Threshold on an empty report.
     #[error("the reports have no executable lines, so {0} cannot be checked")]
-    NoLines(&'static str),
+    Lines(&'static str),
     /// `coverage-metric: statements` without a Go profile.
     #[error(
         "coverage-metric is statements but no report is a Go profile (only Go profiles count statements)"
     )]
-    NoStatements,
+    Statements,
 }
 
 /// The gate's decision with everything needed to report it.
@@ -124,7 +140,7 @@ pub fn evaluate(
     merged: &Merged,
     diff: &DiffState,
     cfg: &CoverageConfig,
-) -> Result<Evaluation, EvalError> {
+) -> Result<Evaluation, MissingData> {
     let changed: Option<&ChangedLines> = match diff {
         DiffState::Available { lines, .. } => Some(lines),
         DiffState::Off(_) => None,
@@ -216,7 +232,7 @@ pub fn evaluate(
     let mut checks = Vec::new();
     let measured = |c: u64, t: u64, unit: &str| format!("{}% ({c}/{t} {unit})", show_percent(c, t));
     if lines.1 == 0 && (cfg.threshold.is_some() || cfg.file_threshold.is_some()) {
-        return Err(EvalError::NoLines(if cfg.threshold.is_some() {
+        return Err(MissingData::Lines(if cfg.threshold.is_some() {
             "threshold"
         } else {
             "file-threshold"
@@ -237,7 +253,7 @@ pub fn evaluate(
         checks.push(super::metric::statement_check(statements, threshold));
     }
     match (has_branches, cfg.branch_threshold) {
-        (false, Some(p)) => return Err(EvalError::NoBranchData(p)),
+        (false, Some(p)) => return Err(MissingData::Branches(p)),
         (true, p) => checks.push(Check {
             name: "Branch coverage",
             measured: measured(branches.0, branches.1, "branches"),
@@ -384,7 +400,9 @@ mod tests {
         let m = merged();
         let diff = DiffState::Available {
             lines: ChangedLines::from([("a.py".into(), BTreeSet::from([2, 3, 4, 9]))]),
-            source: "git".into(),
+            source: DiffSource::Git {
+                range: "main...HEAD".into(),
+            },
             unknown: vec![],
         };
         let ev = evaluate(
@@ -424,6 +442,6 @@ mod tests {
             &cfg(&[("branch-threshold", "50")]),
         )
         .unwrap_err();
-        assert_eq!(e, EvalError::NoBranchData("50".parse().unwrap()));
+        assert_eq!(e, MissingData::Branches("50".parse().unwrap()));
     }
 }

@@ -2,7 +2,6 @@
 //! symlink out of it), the tracked files report paths are matched against, and parsing
 //! every report in parallel. The file system and `git ls-files` are this file's I/O.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -21,9 +20,6 @@ pub(super) fn find_reports(
 ) -> Result<Vec<PathBuf>, Error> {
     crate::reports::find_reports(ws, patterns, defaults).map_err(Error::from)
 }
-
-/// Read buffer of one report.
-const BUF: usize = 256 * 1024;
 
 /// One report parsed: its name for messages and its contents, or why not.
 type Parsed = Result<(String, Report), Error>;
@@ -66,33 +62,31 @@ pub(super) fn parse_all(
 /// Read, detect and parse one report. Messages name it as the user wrote it: relative
 /// to the workspace.
 fn parse_one(path: &Path, forced: Option<Format>, ws: &Path) -> Parsed {
-    let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
-    let read_err = |source| Error::Read {
-        path: shown.clone(),
-        source,
-    };
-    let file = std::fs::File::open(path).map_err(read_err)?;
-    let mut reader = std::io::BufReader::with_capacity(BUF, file);
+    let mut opened = crate::reports::open_report(path, ws)?;
     let format = match forced {
         Some(f) => f,
         None => {
-            let head = reader.fill_buf().map_err(read_err)?;
+            let head = opened.head()?;
             if head.is_empty() {
                 // Let the parser produce its "empty file" error with position.
                 Format::Cobertura
             } else {
                 parse::detect(head).ok_or_else(|| Error::UnknownFormat {
-                    path: shown.clone(),
+                    path: opened.shown.clone(),
                 })?
             }
         }
     };
+    let crate::reports::Opened { shown, reader } = opened;
     // The fast path (big reports in chunks on every core), which reads the report again
-    // with the full reader when it gives up; the reader already open serves first.
+    // with the full reader when it gives up: the reader already open serves first, then
+    // the same report is opened again.
     let mut first = Some(reader);
     let open = || match first.take() {
         Some(r) => Ok(r),
-        None => std::fs::File::open(path).map(|f| std::io::BufReader::with_capacity(BUF, f)),
+        None => crate::reports::open_report(path, ws)
+            .map(|o| o.reader)
+            .map_err(std::io::Error::other),
     };
     let report = parse::parse_reopen(format, open, &shown)?;
     tracing::info!("{shown}: {format}, {} files", report.files.len());

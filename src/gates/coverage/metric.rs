@@ -9,15 +9,18 @@
 //! prints 59.0 %), so with Go profiles only, `auto` holds the threshold to statements.
 
 use super::config::{Metric, Percent, show_percent};
-use super::evaluate::{Check, EvalError};
+use super::evaluate::{Check, MissingData};
 
 /// The metric `threshold` applies to, and whether any report is a Go profile.
 /// `reports` are (path, format name) pairs.
-pub fn resolve(metric: Metric, reports: &[(String, String)]) -> Result<(Metric, bool), EvalError> {
+pub fn resolve(
+    metric: Metric,
+    reports: &[(String, String)],
+) -> Result<(Metric, bool), MissingData> {
     let go = reports.iter().any(|(_, f)| f == "go");
     let all_go = go && reports.iter().all(|(_, f)| f == "go");
     let m = match metric {
-        Metric::Statements if !go => return Err(EvalError::NoStatements),
+        Metric::Statements if !go => return Err(MissingData::Statements),
         Metric::Auto if all_go => Metric::Statements,
         Metric::Auto => Metric::Lines,
         m => m,
@@ -68,7 +71,7 @@ mod tests {
                 .map(|f| ("r".to_owned(), (*f).to_owned()))
                 .collect()
         };
-        type Resolved = Result<(Metric, bool), EvalError>;
+        type Resolved = Result<(Metric, bool), MissingData>;
         let cases: &[(Metric, &[&str], Resolved)] = &[
             (Metric::Auto, &["go"], Ok((Metric::Statements, true))),
             (Metric::Auto, &["go", "go"], Ok((Metric::Statements, true))),
@@ -80,7 +83,7 @@ mod tests {
                 &["go", "lcov"],
                 Ok((Metric::Statements, true)),
             ),
-            (Metric::Statements, &["lcov"], Err(EvalError::NoStatements)),
+            (Metric::Statements, &["lcov"], Err(MissingData::Statements)),
         ];
         for (m, formats, want) in cases {
             assert_eq!(&resolve(*m, &r(formats)), want, "{m:?} {formats:?}");

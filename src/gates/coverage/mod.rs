@@ -125,7 +125,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "files-below-threshold",
-        description: "Files under `file-threshold`, one per line.",
+        description: "Files under `file-threshold`, one per line (a name with a line break or a leading `\"` is quoted as git quotes paths).",
     },
     OutputSpec {
         name: "components",
@@ -207,7 +207,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         changed_lines(ctx, &cfg),
         finding_base
     );
-    let parsed = parsed.map_err(|e| Error::Read {
+    let parsed = parsed.map_err(|e| crate::reports::FindError::Read {
         path: "reports".into(),
         source: std::io::Error::other(e.to_string()),
     })??;
@@ -297,7 +297,14 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             outcome.verdict,
             &component_table,
         );
-        match comment::post(gh, pr.number, &ctx.check_name, cfg.comment, touched, &body).await {
+        let req = comment::Request {
+            number: pr.number,
+            check_name: &ctx.check_name,
+            mode: cfg.comment,
+            changed: touched,
+            body: &body,
+        };
+        match comment::post(gh, &req).await {
             comment::Posted::Failed(why) => ctx.commands.warning("Coverage comment", &why),
             comment::Posted::Created(url) => tracing::info!("comment created: {url}"),
             comment::Posted::Updated(url) => tracing::info!("comment updated: {url}"),

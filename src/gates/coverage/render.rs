@@ -14,7 +14,7 @@ use std::fmt::Write as _;
 
 use super::config::{Annotate, CoverageConfig, Metric, show_delta, show_percent};
 use super::delta::Deltas;
-use super::evaluate::{Check, DiffState, Evaluation};
+use super::evaluate::{Check, DiffSource, DiffState, Evaluation};
 use super::merge::Merged;
 use crate::outcome::{Outcome, Verdict};
 use crate::runner::summary::STEP_SUMMARY_LIMIT;
@@ -212,7 +212,12 @@ fn summary(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &CoverageCon
                 }
             })
             .unwrap_or_else(|| "—".into());
-        let _ = writeln!(summary, "| {} | {} | {th} | {result} |", c.name, c.measured);
+        let _ = writeln!(
+            summary,
+            "| {} | {} | {th} | {result} |",
+            c.name,
+            md_text(&c.measured)
+        );
     }
     let reports: Vec<String> = merged
         .reports
@@ -224,7 +229,13 @@ fn summary(ev: &Evaluation, merged: &Merged, diff: &DiffState, cfg: &CoverageCon
         source, unknown, ..
     } = diff
     {
-        let _ = write!(summary, " Changed lines from {source}.");
+        let from = match source {
+            DiffSource::Git { range } => md_code(&format!("git diff {range}"), Md::Prose),
+            DiffSource::PullRequestFiles { number } => {
+                format!("the pull request files API (#{number})")
+            }
+        };
+        let _ = write!(summary, " Changed lines from {from}.");
         if !unknown.is_empty() {
             let _ = write!(
                 summary,
@@ -300,7 +311,7 @@ fn outputs(ev: &Evaluation) -> Vec<(String, String)> {
             ev.rows
                 .iter()
                 .filter(|r| r.below)
-                .map(|r| r.path.as_str())
+                .map(|r| crate::untrusted::list_item(&r.path))
                 .collect::<Vec<_>>()
                 .join("\n"),
         ),

@@ -9,16 +9,11 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use super::docker::{Build, Built, failed_build, stream_child};
+use super::docker::{Build, Built, failed_build, failed_push, stream_child};
 use super::error::Error;
-use super::output;
 use super::plan::{self, BuildRequest};
-use super::registry::Backoff;
 use crate::oci::Digest;
 use crate::runner::commands::Commands;
-
-/// How often a transiently failing push is tried.
-const PUSH_ATTEMPTS: u32 = 4;
 
 /// buildah with the gate's credentials and private folder.
 #[derive(Debug)]
@@ -82,19 +77,7 @@ impl Buildah {
                     reference: reference.to_owned(),
                 });
             }
-            if attempt < PUSH_ATTEMPTS && output::is_transient(&out.text()) {
-                let delay = Backoff::default().delay(attempt) * 2;
-                tracing::warn!(
-                    "buildah push {reference} failed transiently; retrying in {delay:?}"
-                );
-                tokio::time::sleep(delay).await;
-                continue;
-            }
-            return Err(Error::Push {
-                reference: reference.to_owned(),
-                tail: out.tail(),
-                status: out.status,
-            });
+            failed_push("buildah", reference, attempt, &out).await?;
         }
     }
 }

@@ -267,19 +267,30 @@ impl Docker {
                         reference: reference.to_owned(),
                     });
             }
-            if attempt < PUSH_ATTEMPTS && output::is_transient(&out.text()) {
-                let delay = Backoff::default().delay(attempt) * 2;
-                tracing::warn!("docker push {reference} failed transiently; retrying in {delay:?}");
-                tokio::time::sleep(delay).await;
-                continue;
-            }
-            return Err(Error::Push {
-                reference: reference.to_owned(),
-                tail: out.tail(),
-                status: out.status,
-            });
+            failed_push("docker", reference, attempt, &out).await?;
         }
     }
+}
+
+/// After a failed push attempt: wait and return when another attempt may help (the
+/// output says the failure was transient), else the error.
+pub(super) async fn failed_push(
+    tool: &str,
+    reference: &str,
+    attempt: u32,
+    out: &Streamed,
+) -> Result<(), Error> {
+    if attempt < PUSH_ATTEMPTS && output::is_transient(&out.text()) {
+        let delay = Backoff::default().delay(attempt) * 2;
+        tracing::warn!("{tool} push {reference} failed transiently; retrying in {delay:?}");
+        tokio::time::sleep(delay).await;
+        return Ok(());
+    }
+    Err(Error::Push {
+        reference: reference.to_owned(),
+        tail: out.tail(),
+        status: out.status.clone(),
+    })
 }
 
 /// Run `cmd` with its output forwarded line by line to the log inside a group titled

@@ -1,6 +1,6 @@
 //! Why the image gate could not do its job: every variant is a tool error (exit 2,
 //! `result=error`, one `::error` line). Messages are lower-case and do not repeat their
-//! source.
+//! source; [`Error::title`] and [`Error::help`] give the check run's title and what to do.
 
 use std::path::PathBuf;
 
@@ -186,4 +186,89 @@ pub enum Error {
     /// A registry client could not be built.
     #[error("could not create the HTTP client")]
     Http(#[source] reqwest::Error),
+}
+
+impl Error {
+    /// A few words for the check run's title and the summary's lead.
+    pub fn title(&self) -> &'static str {
+        match self {
+            Error::Input(_)
+            | Error::NoTags
+            | Error::NoTagApplies
+            | Error::NoRegistry
+            | Error::NoRegion
+            | Error::SecretFile { .. } => "Bad input",
+            Error::ContextMissing(_) | Error::DockerfileMissing(_) => {
+                "The build context or Dockerfile is missing"
+            }
+            Error::DockerMissing | Error::BuildahMissing | Error::BuildxMissing { .. } => {
+                "The build tool is not installed"
+            }
+            Error::DaemonUnreachable { .. } => "The Docker daemon is not reachable",
+            Error::Spawn { .. } => "A build tool could not be started",
+            Error::DockerConfig(_) => "The private registry configuration could not be written",
+            Error::Build { .. } => "The build could not run",
+            Error::Push { .. } => "The push failed",
+            Error::TagExists { .. } | Error::TagRefused { .. } => {
+                "The tag exists and the registry keeps it"
+            }
+            Error::NoDigest { .. } | Error::DigestMismatch { .. } => {
+                "The pushed image could not be verified"
+            }
+            Error::Registry(registry::Error::AuthRefused { .. })
+            | Error::Registry(registry::Error::AuthRequired { .. })
+            | Error::Auth(_) => "The registry credentials were refused",
+            Error::Registry(_) => "The registry could not be used",
+            Error::SecretNotFound { .. } | Error::SecretNotString { .. } => {
+                "The registry credentials could not be read from AWS Secrets Manager"
+            }
+            Error::EcrAccessDenied { .. } => "Amazon ECR denied access",
+            Error::Aws { .. } => "An AWS call failed",
+            Error::Oidc { .. } => "The workflow's OIDC token could not be had",
+            Error::HttpTask(_) | Error::Http(_) => "The HTTP client could not be created",
+        }
+    }
+
+    /// What the user can do about it, where there is something to say.
+    pub fn help(&self) -> Option<&'static str> {
+        Some(match self {
+            Error::Input(_)
+            | Error::NoTags
+            | Error::NoTagApplies
+            | Error::NoRegistry
+            | Error::NoRegion
+            | Error::SecretFile { .. } => {
+                "Check the step's `with:` inputs against the image action's README."
+            }
+            Error::ContextMissing(_) | Error::DockerfileMissing(_) => {
+                "Check out the repository before this step (`actions/checkout`), and set `context` and `dockerfile` relative to the workspace."
+            }
+            Error::DockerMissing | Error::DaemonUnreachable { .. } => {
+                "Run on a runner with Docker (GitHub-hosted Ubuntu runners have it), or set `builder: buildah` (or `auto`) where there is no daemon."
+            }
+            Error::BuildahMissing => {
+                "Install buildah in the job (`sudo apt-get install -y buildah`), or use `builder: docker` on a runner with a daemon."
+            }
+            Error::BuildxMissing { .. } => {
+                "Add `docker/setup-buildx-action` before this step, or use `builder: docker`."
+            }
+            Error::TagExists { .. } | Error::TagRefused { .. } => {
+                "Push under a new tag (the default `sha-<short sha>` changes with each commit), or remove the old tag from the registry."
+            }
+            Error::Registry(registry::Error::AuthRefused { .. })
+            | Error::Registry(registry::Error::AuthRequired { .. })
+            | Error::Auth(_)
+            | Error::SecretNotFound { .. }
+            | Error::SecretNotString { .. } => {
+                "Check `registry-username`/`registry-password`, or the AWS Secrets Manager secret named in `registry-secret` (a JSON object with `username` and `password`)."
+            }
+            Error::EcrAccessDenied { .. } => {
+                "Give the role the ECR push permissions (ecr:GetAuthorizationToken, ecr:BatchCheckLayerAvailability, ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage, ecr:BatchGetImage)."
+            }
+            Error::Oidc { .. } => {
+                "Give the job `permissions: id-token: write` so it can request an OIDC token for `aws-role-arn`."
+            }
+            _ => return None,
+        })
+    }
 }

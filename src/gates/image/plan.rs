@@ -275,6 +275,26 @@ mod tests {
         }
     }
 
+    /// A request with nothing but a context, a Dockerfile and references.
+    fn bare<'a>(context: &'a str, dockerfile: &'a str, refs: &'a [String]) -> BuildRequest<'a> {
+        BuildRequest {
+            context: Path::new(context),
+            dockerfile: Path::new(dockerfile),
+            refs,
+            labels: &[],
+            build_args: &[],
+            target: None,
+            platforms: &[],
+            cache_from: &[],
+            cache_to: &[],
+            push: false,
+            network: None,
+            secrets: &[],
+            ssh: &[],
+            timestamp: None,
+        }
+    }
+
     #[test]
     fn buildx_argv_has_everything_in_one_build() {
         let reg = Registry::parse("ghcr.io").unwrap();
@@ -356,21 +376,12 @@ mod tests {
     #[test]
     fn docker_build_argv_and_push() {
         let refs = vec!["127.0.0.1:5000/team/api:sha-1234567".to_owned()];
+        let gha = ["type=gha".to_owned()];
         let req = BuildRequest {
-            context: Path::new("."),
-            dockerfile: Path::new("./Dockerfile"),
-            refs: &refs,
-            labels: &[],
-            build_args: &[],
-            target: None,
-            platforms: &[],
-            cache_from: &["type=gha".to_owned()],
-            cache_to: &["type=gha".to_owned()],
+            cache_from: &gha,
+            cache_to: &gha,
             push: true,
-            network: None,
-            secrets: &[],
-            ssh: &[],
-            timestamp: None,
+            ..bare(".", "./Dockerfile", &refs)
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("/t/iid"))),
@@ -397,20 +408,10 @@ mod tests {
         let secrets = vec![("npm".to_owned(), PathBuf::from("/t/secrets/1"))];
         let ssh = vec!["default".to_owned(), "gh=/k".to_owned()];
         let req = BuildRequest {
-            context: Path::new("."),
-            dockerfile: Path::new("D"),
-            refs: &refs,
-            labels: &[],
-            build_args: &[],
-            target: None,
-            platforms: &[],
-            cache_from: &[],
-            cache_to: &[],
-            push: false,
             network: Some("none"),
             secrets: &secrets,
             ssh: &ssh,
-            timestamp: None,
+            ..bare(".", "D", &refs)
         };
         assert_eq!(
             s(&docker_build_argv(&req, Path::new("i"))).join(" "),
@@ -428,20 +429,10 @@ mod tests {
     fn buildah_argv() {
         let refs = vec!["127.0.0.1:5000/a:v1".to_owned()];
         let req = BuildRequest {
-            context: Path::new("/c"),
-            dockerfile: Path::new("/c/D"),
-            refs: &refs,
-            labels: &[],
-            build_args: &[],
-            target: None,
-            platforms: &[],
-            cache_from: &[],
-            cache_to: &[],
             push: true,
             network: Some("none"),
-            secrets: &[],
-            ssh: &[],
             timestamp: Some(1_767_323_045),
+            ..bare("/c", "/c/D", &refs)
         };
         assert_eq!(
             s(&buildah_build_argv(&req, Path::new("/t/iid"))).join(" "),

@@ -1,20 +1,21 @@
 //! The gate's private temporary folder: the iid and metadata files docker writes and, when
 //! the gate has credentials, `config/`, the `DOCKER_CONFIG` our docker children use.
 //!
-//! The folder is 0700 and `config.json` 0600 from the moment it exists, with no
+//! The folder is 0700 and `config.json` 0600 from the moment it exists (written by
+//! [`crate::private_file`]), with no
 //! `credsStore`, so credentials never reach the user's `~/.docker` or a credential helper;
 //! it lives in `RUNNER_TEMP` (emptied by the runner after every job, so even a cancelled job
 //! leaves nothing behind on a self-hosted machine) and is removed when the gate returns, on
 //! every path (a drop guard). This file knows where the runner and the user keep things
 //! only through [`RunnerEnv`]; it never reads the process environment.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use super::auth::{self, Credentials};
 use super::build_options::{BuildSecret, SecretSource};
 use super::error::Error;
 use super::host::Registry;
+use crate::private_file::write_private;
 use crate::runner::env::RunnerEnv;
 
 /// The private temporary folder. Removed on drop.
@@ -158,30 +159,6 @@ pub fn user_docker_dir(env: &RunnerEnv) -> Option<PathBuf> {
         .or_else(|| env.home.as_ref().map(|h| h.join(".docker")))
 }
 
-/// Write a file only its owner can read, replacing `path` atomically.
-///
-/// The bytes go to a fresh file in the same folder, created exclusively (`O_EXCL`, so no
-/// symlink or file planted there is followed or reused) with mode 0600 from the start (never
-/// chmod-ed after the secret is in it), then renamed over `path`: a reader sees the
-/// old file or the whole new one, never a partial write, and a symlink at `path` is
-/// replaced, not followed. On any error the temporary file is removed.
-pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or_else(|| Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".private-");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o600));
-    }
-    let mut tmp = builder.tempfile_in(folder)?;
-    tmp.write_all(bytes)?;
-    // No fsync: the file lives only as long as this run, and a crash leaves the runner to
-    // empty RUNNER_TEMP; durability would cost a disk flush on every run.
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 #[cfg(unix)]
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
@@ -219,46 +196,9 @@ fn symlink_dir(_src: &Path, _dst: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 #[cfg(unix)]
 mod tests {
-    use std::os::unix::fs::PermissionsExt;
-
     use super::*;
+    use crate::private_file::tests::mode;
     use crate::secret::Secret;
-
-    fn mode(p: &Path) -> u32 {
-        std::fs::symlink_metadata(p).unwrap().permissions().mode() & 0o777
-    }
-
-    #[test]
-    fn private_files_are_0600_replaced_whole_and_never_follow_links() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.json");
-        write_private(&path, b"first").unwrap();
-        assert_eq!(mode(&path), 0o600);
-        // An existing, world-readable file is replaced, not rewritten in place.
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        write_private(&path, b"second").unwrap();
-        assert_eq!(
-            (std::fs::read(&path).unwrap(), mode(&path)),
-            (b"second".to_vec(), 0o600)
-        );
-        // A symlink at the path is replaced; its target keeps its content.
-        let target = dir.path().join("elsewhere");
-        std::fs::write(&target, "untouched").unwrap();
-        let link = dir.path().join("link.json");
-        std::os::unix::fs::symlink(&target, &link).unwrap();
-        write_private(&link, b"secret").unwrap();
-        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
-        assert!(!std::fs::symlink_metadata(&link).unwrap().is_symlink());
-        assert_eq!(mode(&link), 0o600);
-        let names: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(
-            names.iter().all(|n| !n.starts_with(".private-")),
-            "{names:?}"
-        );
-    }
 
     #[test]
     fn the_folder_lives_in_runner_temp_and_goes_away() {

@@ -4,9 +4,9 @@
 //! the kube [`Client`] every other I/O file uses through [`Cluster`].
 //!
 //! Reads the kubeconfig file and the AWS credential chain, writes the private EKS token
-//! file. Never logs a kubeconfig or a token; talks to no workload.
+//! file (with [`crate::private_file`]). Never logs a kubeconfig or a token; talks to no workload.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use kube::Client;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
@@ -17,6 +17,7 @@ use super::names::Workload;
 use super::{eks, eks_api};
 use crate::error::error_chain;
 use crate::gates::Context;
+use crate::private_file::write_private;
 use crate::secret::Secret;
 
 /// The shared cluster handle.
@@ -262,7 +263,7 @@ async fn start_eks(
         .prefix("rust-ci-action-eks")
         .tempdir()?;
     let path = dir.path().join("token");
-    write_private(&path, tok.expose())?;
+    write_private(&path, tok.expose().as_bytes())?;
     let (target, commands, file) = (target.clone(), ctx.commands.clone(), path.clone());
     let task = tokio::spawn(async move {
         loop {
@@ -270,7 +271,7 @@ async fn start_eks(
             match eks_token(&target.cluster, target.region.as_deref()).await {
                 Ok(t) => {
                     commands.add_mask(t.expose());
-                    if let Err(e) = write_private(&file, t.expose()) {
+                    if let Err(e) = write_private(&file, t.expose().as_bytes()) {
                         tracing::warn!("could not refresh the EKS token file: {e}");
                     } else {
                         tracing::debug!("refreshed the EKS token");
@@ -281,24 +282,6 @@ async fn start_eks(
         }
     });
     Ok((EksRefresher { task, _dir: dir }, path))
-}
-
-/// Replace `path` with `text`, readable by the owner only, atomically (kube may read it
-/// at any moment).
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("new");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(&tmp)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 #[cfg(test)]
@@ -354,21 +337,5 @@ current-context: c
             "tokens, passwords, exec env values and auth-provider config; not `abc` (too \
              short), not `admin`, `aws`, `default` or the server"
         );
-    }
-
-    #[test]
-    fn the_token_file_is_private_and_replaced_whole() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("token");
-        write_private(&path, "one").unwrap();
-        write_private(&path, "two").unwrap();
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two");
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-            assert_eq!(mode & 0o777, 0o600);
-        }
-        assert!(!path.with_extension("new").exists());
     }
 }

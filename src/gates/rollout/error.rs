@@ -201,6 +201,16 @@ pub enum Error {
         /// What had been patched (never empty).
         changes: Changes,
     },
+    /// The error, after the GitHub deployment was recorded (marked `error` there): its id
+    /// is still the step's `deployment-id` output.
+    #[error("{}", error_chain(.error.as_ref()))]
+    Recorded {
+        /// What went wrong.
+        #[source]
+        error: Box<Error>,
+        /// The GitHub deployment.
+        deployment_id: u64,
+    },
 }
 
 /// What the gate asked the API server to do.
@@ -247,7 +257,7 @@ impl Error {
             Error::Api { .. } => "The Kubernetes API failed",
             Error::WatchFailing { .. } => "The rollout could not be watched",
             Error::Smoke { .. } => "The smoke command could not start",
-            Error::AfterChanges { error, .. } => error.title(),
+            Error::AfterChanges { error, .. } | Error::Recorded { error, .. } => error.title(),
         }
     }
 
@@ -261,7 +271,9 @@ impl Error {
                 "Check that the kubeconfig's credentials (or the AWS role for `eks-cluster`) are current."
             }
             Error::ContainerAmbiguous { .. } => "Name the container with the `container` input.",
-            Error::AfterChanges { error, .. } => return error.help(),
+            Error::AfterChanges { error, .. } | Error::Recorded { error, .. } => {
+                return error.help();
+            }
             _ => return None,
         })
     }

@@ -12,43 +12,14 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
+use super::problems::{CREATING, PodProblem, container_statuses, unschedulable};
+
 /// Most log lines shown.
 pub const LOG_LINES: usize = 20;
 /// Most log bytes shown.
 pub const LOG_BYTES: usize = 4096;
 /// Most pods listed.
 pub const MAX_PODS: usize = 10;
-
-/// One thing wrong with one pod.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PodProblem {
-    /// Pod name.
-    pub pod: String,
-    /// Container, when the problem is a container's.
-    pub container: Option<String>,
-    /// `ImagePullBackOff`, `CrashLoopBackOff`, `OOMKilled`, `Unschedulable`, ...
-    pub reason: String,
-    /// The kubelet's or scheduler's message, plus exit codes and restarts.
-    pub message: String,
-}
-
-impl PodProblem {
-    /// `api-7c9d-x1/api: ImagePullBackOff: Back-off pulling image "..."`.
-    pub fn line(&self) -> String {
-        let place = match &self.container {
-            Some(c) => format!("{}/{c}", self.pod),
-            None => self.pod.clone(),
-        };
-        if self.message.is_empty() {
-            format!("{place}: {}", self.reason)
-        } else {
-            format!("{place}: {}: {}", self.reason, self.message)
-        }
-    }
-}
-
-/// Reasons a container waits in that are steps of a normal start, not problems.
-const BENIGN_WAITING: &[&str] = &["ContainerCreating", "PodInitializing"];
 
 fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
     let state = cs.state.as_ref();
@@ -66,7 +37,7 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
         .unwrap_or_default();
     if let Some(w) = state.and_then(|s| s.waiting.as_ref()) {
         let reason = w.reason.clone().unwrap_or_default();
-        if reason.is_empty() || BENIGN_WAITING.contains(&reason.as_str()) {
+        if reason.is_empty() || CREATING.contains(&reason.as_str()) {
             return None;
         }
         let mut message = w.message.clone().unwrap_or_default();
@@ -77,12 +48,8 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
                 format!("{message}; {last_exit}")
             };
         }
-        return Some(PodProblem {
-            pod: pod.to_owned(),
-            container: Some(cs.name.clone()),
-            reason,
-            message: format!("{message}{restarts}").trim().to_owned(),
-        });
+        let message = format!("{message}{restarts}").trim().to_owned();
+        return Some(PodProblem::of_container(pod, cs, &reason, message));
     }
     if let Some(t) = state.and_then(|s| s.terminated.as_ref())
         && t.exit_code != 0
@@ -93,30 +60,18 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
             .clone()
             .map(|m| format!("{m}; "))
             .unwrap_or_default();
-        return Some(PodProblem {
-            pod: pod.to_owned(),
-            container: Some(cs.name.clone()),
-            reason,
-            message: format!("{msg}exit code {}{restarts}", t.exit_code),
-        });
+        let message = format!("{msg}exit code {}{restarts}", t.exit_code);
+        return Some(PodProblem::of_container(pod, cs, &reason, message));
     }
     if state.and_then(|s| s.running.as_ref()).is_some() && !cs.ready {
         // Running but not ready: a failing readiness probe, or restarts after OOM kills.
         let (reason, message) = match last {
             Some(t) if t.reason.as_deref() == Some("OOMKilled") => {
-                ("OOMKilled".to_owned(), format!("{last_exit}{restarts}"))
+                ("OOMKilled", format!("{last_exit}{restarts}"))
             }
-            _ => (
-                "NotReady".to_owned(),
-                format!("running but not ready{restarts}"),
-            ),
+            _ => ("NotReady", format!("running but not ready{restarts}")),
         };
-        return Some(PodProblem {
-            pod: pod.to_owned(),
-            container: Some(cs.name.clone()),
-            reason,
-            message,
-        });
+        return Some(PodProblem::of_container(pod, cs, reason, message));
     }
     None
 }
@@ -136,22 +91,8 @@ pub fn pod_problems(pod: &Pod) -> Vec<PodProblem> {
             message: status.message.clone().unwrap_or_default(),
         });
     }
-    for c in status.conditions.iter().flatten() {
-        if c.type_ == "PodScheduled" && c.status == "False" {
-            out.push(PodProblem {
-                pod: name.clone(),
-                container: None,
-                reason: c.reason.clone().unwrap_or_else(|| "Unschedulable".into()),
-                message: c.message.clone().unwrap_or_default(),
-            });
-        }
-    }
-    for cs in status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten())
-    {
+    out.extend(unschedulable(&name, status));
+    for cs in container_statuses(status) {
         out.extend(container_problem(&name, cs));
     }
     out
@@ -174,12 +115,7 @@ pub struct LogTarget {
 pub fn log_target(pods: &[&Pod]) -> Option<LogTarget> {
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
-        let statuses = pod.status.iter().flat_map(|s| {
-            s.init_container_statuses
-                .iter()
-                .flatten()
-                .chain(s.container_statuses.iter().flatten())
-        });
+        let statuses = pod.status.iter().flat_map(container_statuses);
         for cs in statuses {
             let state = cs.state.as_ref();
             let terminated_now = state
@@ -315,126 +251,106 @@ pub(crate) mod tests {
         serde_yaml::from_str(yaml).unwrap()
     }
 
-    pub(crate) const PULL: &str = r#"
-apiVersion: v1
-kind: Pod
-metadata:
-  name: api-7c9d-x1
-  labels: {app: api, pod-template-hash: 7c9d}
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-7c9d, uid: rs-new, controller: true}]
-spec: {containers: [{name: api, image: "example.com/api:pull-error"}]}
-status:
-  phase: Pending
-  containerStatuses:
-  - name: api
-    image: example.com/api:pull-error
-    imageID: ""
-    ready: false
-    restartCount: 0
-    state:
-      waiting:
-        reason: ImagePullBackOff
-        message: Back-off pulling image "example.com/api:pull-error"
-"#;
+    /// A pod named `name` whose `api` container runs `example.com/api:<tag>`, in `phase`,
+    /// with `status` lines after the phase.
+    fn api_pod(name: &str, tag: &str, phase: &str, status: &str) -> Pod {
+        pod(&format!(
+            "metadata: {{name: {name}}}\nspec: {{containers: [{{name: api, image: 'example.com/api:{tag}'}}]}}\nstatus:\n  phase: {phase}\n{status}"
+        ))
+    }
 
-    pub(crate) const CRASH: &str = r#"
-apiVersion: v1
-kind: Pod
-metadata:
-  name: api-7c9d-x2
-  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: api-7c9d, uid: rs-new, controller: true}]
-spec: {containers: [{name: api, image: "example.com/api:crash"}]}
-status:
-  phase: Running
-  containerStatuses:
-  - name: api
-    image: example.com/api:crash
-    imageID: ""
-    ready: false
-    restartCount: 4
-    state:
-      waiting:
-        reason: CrashLoopBackOff
-        message: back-off 1m20s restarting failed container=api pod=api-7c9d-x2
-    lastState:
-      terminated: {exitCode: 1, reason: Error}
-"#;
+    /// `status:` lines: the `api` container's status (`state` and `lastState` in YAML).
+    fn api_status(tag: &str, ready: bool, restarts: i32, state: &str, last: &str) -> String {
+        format!(
+            "  containerStatuses:\n  - {{name: api, image: 'example.com/api:{tag}', imageID: '', ready: {ready}, restartCount: {restarts}, state: {state}, lastState: {last}}}"
+        )
+    }
 
-    pub(crate) const OOM: &str = r#"
-apiVersion: v1
-kind: Pod
-metadata: {name: api-7c9d-x3}
-spec: {containers: [{name: api, image: "example.com/api:oom"}]}
-status:
-  phase: Running
-  containerStatuses:
-  - name: api
-    image: example.com/api:oom
-    imageID: ""
-    ready: false
-    restartCount: 2
-    state: {running: {startedAt: "2025-01-01T00:00:00Z"}}
-    lastState:
-      terminated: {exitCode: 137, reason: OOMKilled}
-"#;
+    /// A new pod whose image cannot be pulled.
+    pub(crate) fn pull() -> Pod {
+        let waiting = r#"{waiting: {reason: ImagePullBackOff, message: 'Back-off pulling image "example.com/api:pull-error"'}}"#;
+        let status = api_status("pull-error", false, 0, waiting, "{}");
+        api_pod("api-7c9d-x1", "pull-error", "Pending", &status)
+    }
 
-    pub(crate) const UNSCHEDULABLE: &str = r#"
-apiVersion: v1
-kind: Pod
-metadata: {name: api-7c9d-x4}
-spec: {containers: [{name: api, image: "example.com/api:unschedulable"}]}
-status:
-  phase: Pending
-  conditions:
-  - type: PodScheduled
-    status: "False"
-    reason: Unschedulable
-    message: "0/3 nodes are available: 3 Insufficient cpu."
-"#;
+    /// A new pod in a crash loop, restarted four times.
+    pub(crate) fn crash() -> Pod {
+        let waiting = "{waiting: {reason: CrashLoopBackOff, message: 'back-off 1m20s restarting failed container=api pod=api-7c9d-x2'}}";
+        let last = "{terminated: {exitCode: 1, reason: Error}}";
+        let status = api_status("crash", false, 4, waiting, last);
+        api_pod("api-7c9d-x2", "crash", "Running", &status)
+    }
 
-    pub(crate) const HEALTHY: &str = r#"
-apiVersion: v1
-kind: Pod
-metadata: {name: api-5f6b-a1}
-spec: {containers: [{name: api, image: "example.com/api:1"}]}
-status:
-  phase: Running
-  containerStatuses:
-  - {name: api, image: "example.com/api:1", imageID: "", ready: true, restartCount: 0, state: {running: {}}}
-"#;
+    /// A new pod running again, not ready, after two OOM kills.
+    fn oom() -> Pod {
+        let running = "{running: {startedAt: '2025-01-01T00:00:00Z'}}";
+        let last = "{terminated: {exitCode: 137, reason: OOMKilled}}";
+        let status = api_status("oom", false, 2, running, last);
+        api_pod("api-7c9d-x3", "oom", "Running", &status)
+    }
+
+    /// A new pod no node has room for.
+    fn unschedulable() -> Pod {
+        let status = "  conditions: [{type: PodScheduled, status: 'False', reason: Unschedulable, message: '0/3 nodes are available: 3 Insufficient cpu.'}]";
+        api_pod("api-7c9d-x4", "unschedulable", "Pending", status)
+    }
+
+    /// An old pod, running and ready.
+    fn healthy() -> Pod {
+        let status = api_status("1", true, 0, "{running: {}}", "{}");
+        api_pod("api-5f6b-a1", "1", "Running", &status)
+    }
+
+    /// A Deployment past its progress deadline with [`pull`] and [`crash`] as its new pods,
+    /// the crashed instance's log `log`, `history_lines` and `events`.
+    pub(crate) fn past_deadline(
+        history_lines: Vec<String>,
+        events: Vec<String>,
+        log: &str,
+    ) -> Explanation {
+        let target = LogTarget {
+            pod: "api-7c9d-x2".into(),
+            container: "api".into(),
+            previous: true,
+        };
+        explain(
+            "deployment \"api\" exceeded its progress deadline",
+            &[&pull(), &crash()],
+            history_lines,
+            events,
+            Some((target, log.into())),
+        )
+    }
 
     #[test]
     fn pod_problems_name_the_reason() {
         let cases = [
             (
-                PULL,
+                pull(),
                 vec![
                     "api-7c9d-x1/api: ImagePullBackOff: Back-off pulling image \"example.com/api:pull-error\"",
                 ],
             ),
             (
-                CRASH,
+                crash(),
                 vec![
                     "api-7c9d-x2/api: CrashLoopBackOff: back-off 1m20s restarting failed container=api pod=api-7c9d-x2; last exit: Error, exit code 1 (restarted 4 times)",
                 ],
             ),
             (
-                OOM,
+                oom(),
                 vec![
                     "api-7c9d-x3/api: OOMKilled: last exit: OOMKilled, exit code 137 (restarted 2 times)",
                 ],
             ),
             (
-                UNSCHEDULABLE,
+                unschedulable(),
                 vec!["api-7c9d-x4: Unschedulable: 0/3 nodes are available: 3 Insufficient cpu."],
             ),
-            (HEALTHY, vec![]),
+            (healthy(), vec![]),
         ];
-        for (yaml, want) in cases {
-            let got: Vec<String> = pod_problems(&pod(yaml))
-                .iter()
-                .map(PodProblem::line)
-                .collect();
+        for (p, want) in cases {
+            let got: Vec<String> = pod_problems(&p).iter().map(PodProblem::line).collect();
             assert_eq!(got, want);
         }
     }
@@ -463,7 +379,7 @@ status:
 
     #[test]
     fn log_target_prefers_the_crashed_instance() {
-        let (crash, pull, oom, healthy) = (pod(CRASH), pod(PULL), pod(OOM), pod(HEALTHY));
+        let (crash, pull, oom, healthy) = (crash(), pull(), oom(), healthy());
         assert_eq!(
             log_target(&[&pull]),
             None,
@@ -505,18 +421,10 @@ status:
 
     #[test]
     fn explanation_collects_problems_pods_and_headline() {
-        let (p1, p2) = (pod(PULL), pod(CRASH));
-        let target = LogTarget {
-            pod: "api-7c9d-x2".into(),
-            container: "api".into(),
-            previous: true,
-        };
-        let e = explain(
-            "deployment \"api\" exceeded its progress deadline",
-            &[&p1, &p2],
+        let e = past_deadline(
             vec!["api-7c9d (revision 2, api:2): 1 desired, 1 current, 0 ready".into()],
             vec!["Warning Failed pod/api-7c9d-x1: ErrImagePull".into()],
-            Some((target, "panic: boom".into())),
+            "panic: boom",
         );
         assert_eq!(
             e.headline(),
@@ -532,7 +440,7 @@ status:
         );
         assert_eq!(e.replicasets.len(), 1);
         assert!(e.gaps.is_empty());
-        let healthy = pod(HEALTHY);
+        let healthy = healthy();
         assert_eq!(
             explain("timed out", &[&healthy], vec![], vec![], None).headline(),
             "timed out",

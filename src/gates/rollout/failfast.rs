@@ -22,6 +22,8 @@ use std::time::Duration;
 
 use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 
+use super::problems::{CREATING, PodProblem, container_statuses, unschedulable};
+
 /// Restarts after which a crash loop or repeated OOM kill is conclusive.
 pub const DEFAULT_RESTARTS: i32 = 2;
 /// How long a container may be `ContainerCreating` (or its pod `PodInitializing`) before
@@ -35,9 +37,6 @@ const CONCLUSIVE_WAITING: &[&str] = &[
     "CreateContainerConfigError",
     "CreateContainerError",
 ];
-
-/// Waiting reasons of a normal start.
-pub const CREATING: &[&str] = &["ContainerCreating", "PodInitializing"];
 
 /// The fail-fast policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,60 +53,17 @@ impl Default for FailFast {
     }
 }
 
-/// One pod state worth acting on.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Evidence {
-    /// Pod name.
-    pub pod: String,
-    /// Container, when the state is a container's.
-    pub container: Option<String>,
-    /// `ImagePullBackOff`, `CrashLoopBackOff`, `Unschedulable`, ...
-    pub reason: String,
-    /// The kubelet's or scheduler's message, with restarts when they matter.
-    pub message: String,
-}
-
-impl Evidence {
-    /// `pod api-7c9d-x1, container api: ImagePullBackOff (Back-off pulling image "x")`.
-    pub fn line(&self) -> String {
-        let place = match &self.container {
-            Some(c) => format!("pod {}, container {c}", self.pod),
-            None => format!("pod {}", self.pod),
-        };
-        if self.message.is_empty() {
-            format!("{place}: {}", self.reason)
-        } else {
-            format!("{place}: {} ({})", self.reason, self.message)
-        }
-    }
-
-    /// A key naming the pod, container and reason (to warn once about each).
-    pub fn key(&self) -> String {
-        format!(
-            "{}/{}/{}",
-            self.pod,
-            self.container.as_deref().unwrap_or(""),
-            self.reason
-        )
-    }
-}
-
 /// What a pod's state says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Finding {
     /// The rollout will not finish: fail now.
-    Conclusive(Evidence),
+    Conclusive(PodProblem),
     /// Not conclusive: wait, and say so once.
-    Transient(Evidence),
+    Transient(PodProblem),
 }
 
 fn container_finding(pod: &str, cs: &ContainerStatus, policy: FailFast) -> Option<Finding> {
-    let evidence = |reason: &str, message: String| Evidence {
-        pod: pod.to_owned(),
-        container: Some(cs.name.clone()),
-        reason: reason.to_owned(),
-        message,
-    };
+    let evidence = |reason: &str, message| PodProblem::of_container(pod, cs, reason, message);
     let restarts = cs.restart_count;
     let restarted = format!("restarted {restarts} times");
     let last_oom = cs
@@ -157,22 +113,8 @@ pub fn judge(pod: &Pod, policy: FailFast) -> Vec<Finding> {
     let Some(status) = &pod.status else {
         return out;
     };
-    for c in status.conditions.iter().flatten() {
-        if c.type_ == "PodScheduled" && c.status == "False" {
-            out.push(Finding::Transient(Evidence {
-                pod: name.clone(),
-                container: None,
-                reason: c.reason.clone().unwrap_or_else(|| "Unschedulable".into()),
-                message: c.message.clone().unwrap_or_default(),
-            }));
-        }
-    }
-    for cs in status
-        .init_container_statuses
-        .iter()
-        .flatten()
-        .chain(status.container_statuses.iter().flatten())
-    {
+    out.extend(unschedulable(&name, status).map(Finding::Transient));
+    for cs in container_statuses(status) {
         out.extend(container_finding(&name, cs, policy));
     }
     out.sort_by_key(|f| !matches!(f, Finding::Conclusive(_)));
@@ -197,8 +139,8 @@ pub fn at_revision(pod: &Pod, label: &str, revision: &str) -> bool {
 }
 
 /// The verdict line: how long after the patch, and what was seen.
-pub fn verdict(e: &Evidence, after: &str) -> String {
-    format!("failed fast after {after}: {}", e.line())
+pub fn verdict(e: &PodProblem, after: &str) -> String {
+    format!("failed fast after {after}: {}", e.evidence_line())
 }
 
 /// What the log says with the verdict.
@@ -337,7 +279,7 @@ mod tests {
             panic!()
         };
         assert_eq!(
-            e.line(),
+            e.evidence_line(),
             "pod api-1: Unschedulable (0/3 nodes are available)"
         );
         let init = pod(

@@ -4,7 +4,8 @@
 //! This file is the gate's story and nothing else. The rooms:
 //! - pure: [`config`] (inputs) with [`names`], [`duration`] and [`image_ref`];
 //!   [`kinds`] (everything that differs by kind, one file per kind); [`status`] (is it
-//!   done); [`failfast`] (is it hopeless already); [`explain`] and [`events`] (why not);
+//!   done); [`failfast`] (is it hopeless already); [`explain`] and [`events`] (why not),
+//!   both naming what is wrong with a pod as a [`problems::PodProblem`];
 //!   [`undo`] (what to restore); [`eks`] (the token); [`results`] and [`render`] (what
 //!   people read); [`error`] and [`api_error`];
 //! - I/O, by what they talk to: [`cluster`] (kubeconfig, EKS, the client), [`eks_api`]
@@ -34,6 +35,7 @@ mod inspect;
 pub mod kinds;
 mod names;
 mod podwatch;
+mod problems;
 mod record;
 mod render;
 mod results;
@@ -149,10 +151,16 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         }),
     };
     if let Some(e) = error {
-        if let Some(r) = &recorder {
-            r.finish("error", &crate::error::error_chain(&e)).await;
-        }
-        return Err(e);
+        return Err(match &recorder {
+            Some(r) => {
+                r.finish("error", &crate::error::error_chain(&e)).await;
+                Error::Recorded {
+                    error: Box::new(e),
+                    deployment_id: r.id(),
+                }
+            }
+            None => e,
+        });
     }
     let reports: Vec<results::WorkloadReport> = results
         .into_iter()

@@ -23,9 +23,10 @@ use kube::runtime::{WatchStreamExt, watcher};
 
 use super::cluster::Cluster;
 use super::error::ApiError;
-use super::failfast::{self, CREATING, CREATING_GRACE, Evidence, FailFast, Finding};
+use super::failfast::{self, CREATING_GRACE, FailFast, Finding};
 use super::kinds::Kind;
 use super::names::Workload;
+use super::problems::{CREATING, PodProblem};
 use super::wait::is_fatal;
 use super::workload;
 
@@ -138,7 +139,7 @@ impl<K: Kind> PodWatch<K> {
         w: &Workload,
         obj: &K,
         min_generation: i64,
-    ) -> Option<Evidence> {
+    ) -> Option<PodProblem> {
         let anything = self
             .pods
             .values()
@@ -209,7 +210,7 @@ impl<K: Kind> PodWatch<K> {
         conclusive
     }
 
-    fn warn_once(&mut self, w: &Workload, e: &Evidence) {
+    fn warn_once(&mut self, w: &Workload, e: &PodProblem) {
         if !self.warned.insert(e.reason.clone()) {
             return;
         }
@@ -219,7 +220,7 @@ impl<K: Kind> PodWatch<K> {
             "CrashLoopBackOff" | "OOMKilled" => " (below the `fail-fast-restarts` count)",
             _ => "",
         };
-        tracing::warn!("{w}: {}: not conclusive{why}, waiting", e.line());
+        tracing::warn!("{w}: {}: not conclusive{why}, waiting", e.evidence_line());
     }
 }
 

@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use super::explain::Explanation;
-use super::failfast::Evidence;
 use super::names::Workload;
+use super::problems::PodProblem;
 use super::status::Progress;
 
 /// How one workload's rollout ended.
@@ -82,7 +82,7 @@ pub struct WorkloadReport {
     /// Why it failed, in detail.
     pub explanation: Option<Explanation>,
     /// The pod state that failed it fast, when one did.
-    pub fail_fast: Option<Evidence>,
+    pub fail_fast: Option<PodProblem>,
     /// What the rollback did, when one was attempted.
     pub rollback: Option<RollbackReport>,
 }

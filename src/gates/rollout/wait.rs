@@ -16,11 +16,12 @@ use kube::runtime::watcher;
 use super::cluster::Cluster;
 use super::duration::format_duration;
 use super::error::{Action, ApiError, Error};
-use super::failfast::{self, Evidence, FailFast};
+use super::failfast::{self, FailFast};
 use super::inspect;
 use super::kinds::Kind;
 use super::names::Workload;
 use super::podwatch::PodWatch;
+use super::problems::PodProblem;
 use super::results::{Status, WorkloadReport};
 use super::status::{self, Progress, RolloutState};
 use super::workload::{self, Prepared, Started};
@@ -34,7 +35,7 @@ pub enum WaitEnd<K> {
     /// The object went away.
     Deleted,
     /// A pod of the new revision showed conclusive evidence (fail fast).
-    FailedFast(Evidence, K),
+    FailedFast(PodProblem, K),
 }
 
 /// What a wait saw.
@@ -310,7 +311,7 @@ pub async fn wait_for<K: Kind>(
 
 /// The wait's end when a pod showed conclusive evidence: the verdict line names the pod,
 /// the container, the reason and the time since the patch.
-fn failed_fast<K>(mut waited: Waited<K>, e: Evidence, obj: K, started: Instant) -> Waited<K> {
+fn failed_fast<K>(mut waited: Waited<K>, e: PodProblem, obj: K, started: Instant) -> Waited<K> {
     let message = failfast::verdict(&e, &format_duration(started.elapsed()));
     tracing::info!("fail-fast: {}", failfast::HINT);
     waited.finished_at = Some(jiff::Timestamp::now());

@@ -1,12 +1,11 @@
 //! One workload on the cluster, whatever its kind: [`Prepared`] is what `run` drives
-//! through the rollout (check, patch, follow, roll back), and [`prepare`] is the one place
+//! through the rollout (check, patch, follow, roll back), and `with_kind!` is the one place
 //! where a [`WorkloadKind`] picks the Rust type every step is generic over.
 //!
 //! This file reads the workload and its history and sends the image patch; the watch is
 //! `wait.rs`, the rollback `rollback.rs`. What differs by kind is answered by
 //! [`Kind`] (`kinds/`), never by matching on the kind here.
 
-use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use futures::future::BoxFuture;
@@ -43,7 +42,28 @@ pub struct Prepared {
     pub init: bool,
     /// What a rollback restores.
     pub record: Record,
-    steps: Box<dyn Steps>,
+}
+
+/// Evaluates `$body` with `$K` standing for the Rust type of the [`WorkloadKind`] `$kind`:
+/// the one place a kind picks the type every step is generic over (each step is a generic
+/// function over [`Kind`]; this match is their only dispatch).
+macro_rules! with_kind {
+    ($kind:expr, $K:ident => $body:expr) => {
+        match $kind {
+            WorkloadKind::Deployment => {
+                type $K = Deployment;
+                $body
+            }
+            WorkloadKind::StatefulSet => {
+                type $K = StatefulSet;
+                $body
+            }
+            WorkloadKind::DaemonSet => {
+                type $K = DaemonSet;
+                $body
+            }
+        }
+    };
 }
 
 /// What the workload was before the gate patched it: a rollback restores exactly this.
@@ -75,12 +95,7 @@ pub async fn prepare(
     w: &Workload,
     container: Option<&str>,
 ) -> Result<Prepared, Error> {
-    let steps: Box<dyn Steps> = match w.kind {
-        WorkloadKind::Deployment => Box::new(Typed::<Deployment>(PhantomData)),
-        WorkloadKind::StatefulSet => Box::new(Typed::<StatefulSet>(PhantomData)),
-        WorkloadKind::DaemonSet => Box::new(Typed::<DaemonSet>(PhantomData)),
-    };
-    let read = steps.read(cluster, w, container).await?;
+    let read = with_kind!(w.kind, K => read::<K>(cluster, w, container).await)?;
     Ok(Prepared {
         workload: w.clone(),
         container: read.container,
@@ -89,7 +104,6 @@ pub async fn prepare(
         selector: read.selector,
         init: read.init,
         record: read.record,
-        steps,
     })
 }
 
@@ -114,11 +128,9 @@ impl Prepared {
                 at,
             });
         }
-        let patch = image_patch(&self.container, self.init, image, cause);
-        let generation = self
-            .steps
-            .patch(cluster, &self.workload, Patch::Strategic(patch))
-            .await
+        let body = Patch::Strategic(image_patch(&self.container, self.init, image, cause));
+        let w = &self.workload;
+        let generation = with_kind!(w.kind, K => patch::<K>(cluster, w, &body).await)
             .map_err(|e| cluster.error(Action::Patch, &self.workload, e))?;
         tracing::info!(
             "{}: {}container `{}` {} → {image} (generation {generation})",
@@ -143,8 +155,10 @@ impl Prepared {
         timeout: Duration,
         fail_fast: Option<FailFast>,
     ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
-        self.steps
-            .follow(cluster, self, image, started, timeout, fail_fast)
+        let kind = self.workload.kind;
+        with_kind!(kind, K => Box::pin(wait::follow::<K>(
+            cluster, self, image, started, timeout, fail_fast
+        )))
     }
 
     /// Restore the recorded template, then wait for it.
@@ -153,7 +167,8 @@ impl Prepared {
         cluster: &'a Cluster,
         timeout: Duration,
     ) -> BoxFuture<'a, RollbackReport> {
-        self.steps.roll_back(cluster, self, timeout)
+        let kind = self.workload.kind;
+        with_kind!(kind, K => Box::pin(rollback::roll_back::<K>(cluster, self, timeout)))
     }
 }
 
@@ -224,7 +239,7 @@ pub fn history_gap<K: Kind>(e: &ApiError) -> String {
     )
 }
 
-/// What [`Steps::read`] learned.
+/// What [`read`] learned.
 struct Read {
     container: String,
     image: String,
@@ -234,111 +249,44 @@ struct Read {
     record: Record,
 }
 
-/// Every step of a rollout for one kind: [`Typed`] implements it once, generically.
-trait Steps: Send + Sync {
-    /// Read and [`check`]: the container, its image, the generation, the selector.
-    fn read<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        w: &'a Workload,
-        container: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Read, Error>>;
-    fn patch<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        w: &'a Workload,
-        patch: Patch<serde_json::Value>,
-    ) -> BoxFuture<'a, Result<i64, kube::Error>>;
-    fn follow<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        p: &'a Prepared,
-        image: &'a str,
-        started: Started,
-        timeout: Duration,
-        fail_fast: Option<FailFast>,
-    ) -> BoxFuture<'a, Result<WorkloadReport, Error>>;
-    fn roll_back<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        p: &'a Prepared,
-        timeout: Duration,
-    ) -> BoxFuture<'a, RollbackReport>;
-}
-
-/// The steps for kind `K`.
-struct Typed<K>(PhantomData<fn() -> K>);
-
-impl<K: Kind> Steps for Typed<K> {
-    fn read<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        w: &'a Workload,
-        container: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Read, Error>> {
-        Box::pin(async move {
-            let obj: K = get(cluster, w)
-                .await
-                .map_err(|e| cluster.error(Action::Get, w, e))?;
-            let (container, image, init) = check(&obj, w, container)?;
-            let revision = if K::REVISION_FROM_HISTORY {
-                // Only for the report ("rolled back to revision N"): a gap is no error.
-                match history(cluster, &obj).await {
-                    Ok(h) => obj.revision(&h),
-                    Err(_) => None,
-                }
-            } else {
-                obj.revision(&[])
-            };
-            let record = Record {
-                template: serde_json::to_value(obj.template()).unwrap_or_default(),
-                change_cause: obj
-                    .metadata()
-                    .annotations
-                    .as_ref()
-                    .and_then(|a| a.get(CHANGE_CAUSE))
-                    .cloned(),
-                revision: revision.and_then(|r| r.parse().ok()),
-            };
-            Ok(Read {
-                container,
-                image,
-                generation: obj.generation(),
-                selector: obj.selector_query(),
-                init,
-                record,
-            })
-        })
-    }
-    fn patch<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        w: &'a Workload,
-        p: Patch<serde_json::Value>,
-    ) -> BoxFuture<'a, Result<i64, kube::Error>> {
-        Box::pin(async move { patch::<K>(cluster, w, &p).await })
-    }
-    fn follow<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        p: &'a Prepared,
-        image: &'a str,
-        started: Started,
-        timeout: Duration,
-        fail_fast: Option<FailFast>,
-    ) -> BoxFuture<'a, Result<WorkloadReport, Error>> {
-        Box::pin(wait::follow::<K>(
-            cluster, p, image, started, timeout, fail_fast,
-        ))
-    }
-    fn roll_back<'a>(
-        &'a self,
-        cluster: &'a Cluster,
-        p: &'a Prepared,
-        timeout: Duration,
-    ) -> BoxFuture<'a, RollbackReport> {
-        Box::pin(rollback::roll_back::<K>(cluster, p, timeout))
-    }
+/// Read `w` as a `K` and [`check`] it: the container, its image, the generation, the
+/// selector, and the [`Record`] a rollback restores.
+async fn read<K: Kind>(
+    cluster: &Cluster,
+    w: &Workload,
+    container: Option<&str>,
+) -> Result<Read, Error> {
+    let obj: K = get(cluster, w)
+        .await
+        .map_err(|e| cluster.error(Action::Get, w, e))?;
+    let (container, image, init) = check(&obj, w, container)?;
+    let revision = if K::REVISION_FROM_HISTORY {
+        // Only for the report ("rolled back to revision N"): a gap is no error.
+        match history(cluster, &obj).await {
+            Ok(h) => obj.revision(&h),
+            Err(_) => None,
+        }
+    } else {
+        obj.revision(&[])
+    };
+    let record = Record {
+        template: serde_json::to_value(obj.template()).unwrap_or_default(),
+        change_cause: obj
+            .metadata()
+            .annotations
+            .as_ref()
+            .and_then(|a| a.get(CHANGE_CAUSE))
+            .cloned(),
+        revision: revision.and_then(|r| r.parse().ok()),
+    };
+    Ok(Read {
+        container,
+        image,
+        generation: obj.generation(),
+        selector: obj.selector_query(),
+        init,
+        record,
+    })
 }
 
 /// The container to update, its image and whether it is an init container (only when

@@ -12,18 +12,9 @@ pub enum Error {
     /// Bad input.
     #[error(transparent)]
     Input(#[from] InputError),
-    /// No report matched, or one could not be reached.
+    /// No report matched, or one could not be reached or read.
     #[error("test reports: {0}")]
     Find(#[from] FindError),
-    /// A report could not be read.
-    #[error("{path}: cannot read")]
-    Read {
-        /// The file.
-        path: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
-    },
     /// The format could not be told from the content.
     #[error(
         "{path}: not a test report this gate reads (JUnit XML, go test -json); set `format` if it is one"
@@ -49,7 +40,9 @@ impl Error {
             Error::Find(FindError::OutsideWorkspace { .. }) => {
                 "A report leads outside the workspace"
             }
-            Error::Find(_) | Error::Read { .. } => "A report could not be read",
+            Error::Find(FindError::Directory { .. }) => "A `files` entry is a directory",
+            Error::Find(FindError::Glob { .. }) => "A `files` glob is not valid",
+            Error::Find(FindError::Read { .. }) => "A report could not be read",
             Error::UnknownFormat { .. } => "Not a test report",
             Error::Parse(_) => "A test report is malformed",
             Error::NoTests(_) => "No tests in the reports",

@@ -1,7 +1,6 @@
 //! Reading the reports: each file opened (found by [`crate::reports`]), its format
 //! detected and parsed into one tally. The file system is this file's I/O.
 
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use super::Error;
@@ -28,22 +27,17 @@ pub(super) fn parse_all(
     let mut tally = Tally::default();
     let mut read = Vec::with_capacity(files.len());
     for path in files {
-        let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
-        let read_err = |source| Error::Read {
-            path: shown.clone(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(read_err)?;
-        let mut reader = std::io::BufReader::with_capacity(256 * 1024, file);
+        let mut opened = crate::reports::open_report(path, ws)?;
         let format = match forced {
             Some(f) => f,
             None => {
-                let head = reader.fill_buf().map_err(read_err)?;
+                let head = opened.head()?;
                 parse::detect(head).ok_or_else(|| Error::UnknownFormat {
-                    path: shown.clone(),
+                    path: opened.shown.clone(),
                 })?
             }
         };
+        let crate::reports::Opened { shown, reader } = opened;
         let before = tally.total();
         parse::parse(format, reader, &shown, &mut tally)?;
         let tests = tally.total() - before;

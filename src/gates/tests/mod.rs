@@ -100,7 +100,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     };
     let (parsed, tracked, base_state) =
         tokio::join!(parsing, crate::reports::tracked_files(&ws), finding_base);
-    let (tally, read) = parsed.map_err(|e| Error::Read {
+    let (tally, read) = parsed.map_err(|e| crate::reports::FindError::Read {
         path: "reports".into(),
         source: std::io::Error::other(e.to_string()),
     })??;

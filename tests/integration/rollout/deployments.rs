@@ -1,7 +1,8 @@
 //! GitHub deployments (input `environment`), recorded in the mock GitHub API that judges
 //! every request by GitHub's OpenAPI description: a deployment for the pull request's head
 //! commit, `in_progress`, then `success`, `failure` (rolled back: says to what) or
-//! `error`, each with the run's log URL and the environment URL; output `deployment-id`.
+//! `error`, each with the run's log URL and the environment URL; output `deployment-id`
+//! (also when the gate errors after recording the deployment).
 //! A token that may not write deployments gets one warning and the same verdict.
 
 use std::path::PathBuf;
@@ -151,6 +152,15 @@ async fn an_error_is_recorded_as_error() {
             .unwrap_or_default()
             .to_owned();
         assert!(d.contains("forbidden to patch"), "{d}");
+        // The deployment exists, so its id is still an output, beside `result=error`.
+        assert_eq!(run.output("result"), Some("error"));
+        let id = run.output("deployment-id").expect("deployment-id on error");
+        assert!(
+            reqs[1..]
+                .iter()
+                .all(|(p, _)| p == &format!("/repos/o/r/deployments/{id}/statuses")),
+            "{id}: {reqs:?}"
+        );
         mock
     })
     .await;

@@ -87,7 +87,7 @@ pub fn body(
             .threshold
             .map(|t| format!(" ({})", super::threshold_text(c.name, t)))
             .unwrap_or_default();
-        let _ = writeln!(md, "- ❌ {}: {}{th}", c.name, c.measured);
+        let _ = writeln!(md, "- ❌ {}: {}{th}", c.name, md_text(&c.measured));
         failed = true;
     }
     if failed {

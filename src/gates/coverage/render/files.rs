@@ -202,19 +202,27 @@ fn changed_section(b: &mut Budgeted, d: &Deltas, rows: &HashMap<&str, &FileRow>)
     let line = |f: &FileDelta| {
         let diff = rows.get(f.path.as_str()).and_then(|r| r.diff);
         format!(
-            "| {} | {} | {} | {} | {} |\n",
-            md_code(&f.path, Md::Cell),
-            f.base.map_or_else(|| "new".into(), pct_or_dash),
-            f.now.map_or_else(|| "gone".into(), pct_or_dash),
-            match (f.base, f.now) {
-                (Some(b), Some(n)) if b.1 > 0 && n.1 > 0 => show_delta(b, n),
-                _ => "—".into(),
-            },
+            "| {} | {} |\n",
+            delta_cells(f),
             diff.map_or_else(|| "—".into(), |d| format!("{}/{}", d.0, d.1)),
         )
     };
     let _ = b.push(&format!("\n#### Changed files ({})\n\n", list.len()));
     b.table(header, list.iter().map(|f| line(f)), FIRST_CAP)
+}
+
+/// A file's name, base, now and delta cells (`new` and `gone` for a file on one side only).
+fn delta_cells(f: &FileDelta) -> String {
+    format!(
+        "{} | {} | {} | {}",
+        md_code(&f.path, Md::Cell),
+        f.base.map_or_else(|| "new".into(), pct_or_dash),
+        f.now.map_or_else(|| "gone".into(), pct_or_dash),
+        match (f.base, f.now) {
+            (Some(b), Some(n)) if b.1 > 0 && n.1 > 0 => show_delta(b, n),
+            _ => "—".into(),
+        },
+    )
 }
 
 fn indirect_section(b: &mut Budgeted, d: &Deltas) -> usize {
@@ -229,18 +237,9 @@ fn indirect_section(b: &mut Budgeted, d: &Deltas) -> usize {
     }
     b.table(
         header,
-        d.indirect.iter().map(|f| {
-            format!(
-                "| {} | {} | {} | {} |\n",
-                md_code(&f.path, Md::Cell),
-                f.base.map_or_else(|| "new".into(), pct_or_dash),
-                f.now.map_or_else(|| "gone".into(), pct_or_dash),
-                match (f.base, f.now) {
-                    (Some(b), Some(n)) if b.1 > 0 && n.1 > 0 => show_delta(b, n),
-                    _ => "—".into(),
-                },
-            )
-        }),
+        d.indirect
+            .iter()
+            .map(|f| format!("| {} |\n", delta_cells(f))),
         INDIRECT_CAP,
     )
 }

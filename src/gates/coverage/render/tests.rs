@@ -8,7 +8,7 @@ use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
 
 use super::*;
 use crate::gates::coverage::diff::ChangedLines;
-use crate::gates::coverage::evaluate::evaluate;
+use crate::gates::coverage::evaluate::{DiffSource, evaluate};
 use crate::gates::coverage::extras::{Block, FileExtras, StatedLines};
 use crate::gates::coverage::merge::Merger;
 use crate::gates::coverage::model::{FileReport, LineRecord, Lines};
@@ -102,7 +102,9 @@ fn ordinary_names_render_as_before() {
             ("src/a.py".into(), BTreeSet::from([2, 3, 4, 9])),
             ("D.java".into(), BTreeSet::from([1])),
         ]),
-        source: "`git diff origin/main...HEAD`".into(),
+        source: DiffSource::Git {
+            range: "origin/main...HEAD".into(),
+        },
         unknown: vec!["img.png".into()],
     };
     let c = cfg(&[

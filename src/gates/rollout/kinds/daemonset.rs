@@ -3,34 +3,20 @@
 //! Pure.
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet};
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::Pod;
 
 use super::{Kind, NewRevision, pods_at_revision};
 use crate::gates::rollout::names::WorkloadKind;
-use crate::gates::rollout::status::{
-    Progress, RolloutState, count, spec_not_observed, unsupported_message,
-};
+use crate::gates::rollout::status::{Progress, RolloutState, count, spec_not_observed};
 
 impl Kind for DaemonSet {
     const WORKLOAD: WorkloadKind = WorkloadKind::DaemonSet;
     const REVISION_FROM_HISTORY: bool = true;
+    fields_every_kind_has!(rolling_update_only);
     type History = ControllerRevision;
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_daemonset_status(self)
-    }
-    fn observed_generation(&self) -> i64 {
-        self.status
-            .as_ref()
-            .and_then(|s| s.observed_generation)
-            .unwrap_or(0)
-    }
-    fn template(&self) -> Option<&PodTemplateSpec> {
-        self.spec.as_ref().map(|s| &s.template)
-    }
-    fn selector(&self) -> Option<&LabelSelector> {
-        self.spec.as_ref().map(|s| &s.selector)
     }
     fn progress(&self) -> Progress {
         let st = self.status.clone().unwrap_or_default();
@@ -39,14 +25,6 @@ impl Kind for DaemonSet {
             updated: count(st.updated_number_scheduled),
             ready: count(st.number_available),
         }
-    }
-    fn unsupported_strategy(&self) -> Option<String> {
-        let t = self
-            .spec
-            .as_ref()
-            .and_then(|s| s.update_strategy.as_ref())
-            .and_then(|u| u.type_.as_deref());
-        (t != Some("RollingUpdate")).then(unsupported_message)
     }
     /// The newest ControllerRevision's number.
     fn revision(&self, history: &[ControllerRevision]) -> Option<String> {
@@ -110,26 +88,12 @@ pub fn kubectl_daemonset_status(ds: &DaemonSet) -> RolloutState {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::gates::rollout::kinds::tests::workload;
     use RolloutState::{Complete, Failed, Progressing};
 
     pub(crate) fn ds(strategy: &str, generation: i64, status: &str) -> DaemonSet {
-        let yaml = format!(
-            r#"
-apiVersion: apps/v1
-kind: DaemonSet
-metadata: {{name: agent, generation: {generation}}}
-spec:
-  selector: {{matchLabels: {{app: agent}}}}
-  template:
-    metadata: {{labels: {{app: agent}}}}
-    spec: {{containers: [{{name: agent, image: "agent:2"}}]}}
-  updateStrategy:
-{strategy}
-status:
-{status}
-"#
-        );
-        serde_yaml::from_str(&yaml).unwrap()
+        let spec = format!("  updateStrategy:\n{strategy}");
+        workload("DaemonSet", "agent", "agent:2", generation, &spec, status)
     }
 
     #[test]

@@ -2,8 +2,7 @@
 //! ReplicaSet, its pods and their `pod-template-hash` (for fail fast). Pure.
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::Pod;
 
 use super::{
     Kind, NewRevision, REVISION_ANNOTATION, controlled_by, pods_owned_by, revision_annotation,
@@ -15,22 +14,11 @@ use crate::gates::rollout::undo;
 impl Kind for Deployment {
     const WORKLOAD: WorkloadKind = WorkloadKind::Deployment;
     const REVISION_FROM_HISTORY: bool = false;
+    fields_every_kind_has!();
     type History = ReplicaSet;
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_deployment_status(self)
-    }
-    fn observed_generation(&self) -> i64 {
-        self.status
-            .as_ref()
-            .and_then(|s| s.observed_generation)
-            .unwrap_or(0)
-    }
-    fn template(&self) -> Option<&PodTemplateSpec> {
-        self.spec.as_ref().map(|s| &s.template)
-    }
-    fn selector(&self) -> Option<&LabelSelector> {
-        self.spec.as_ref().map(|s| &s.selector)
     }
     fn progress(&self) -> Progress {
         let st = self.status.clone().unwrap_or_default();
@@ -185,135 +173,103 @@ pub fn kubectl_deployment_status(d: &Deployment) -> RolloutState {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::gates::rollout::kinds::tests::workload;
     use RolloutState::{Complete, Failed, Progressing};
 
     pub(crate) fn deploy(spec_extra: &str, generation: i64, status: &str) -> Deployment {
-        let yaml = format!(
-            r#"
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: api
-  namespace: default
-  generation: {generation}
-spec:
-  replicas: 3
-  selector:
-    matchLabels: {{app: api}}
-  template:
-    metadata:
-      labels: {{app: api}}
-    spec:
-      containers:
-      - name: api
-        image: example.com/api:2
-{spec_extra}
-status:
-{status}
-"#
-        );
-        serde_yaml::from_str(&yaml).unwrap()
+        let spec = format!("  replicas: 3\n{spec_extra}");
+        workload(
+            "Deployment",
+            "api",
+            "example.com/api:2",
+            generation,
+            &spec,
+            status,
+        )
+    }
+
+    /// `status:` lines: the generation observed and the replica counts.
+    pub(crate) fn counts(observed: i64, replicas: i32, updated: i32, available: i32) -> String {
+        format!(
+            "  observedGeneration: {observed}\n  replicas: {replicas}\n  updatedReplicas: {updated}\n  availableReplicas: {available}"
+        )
+    }
+
+    /// `status:` lines that follow [`counts`]: the `Progressing` condition.
+    fn progressing(status: &str, reason: &str) -> String {
+        format!(
+            "\n  conditions:\n  - {{type: Progressing, status: \"{status}\", reason: {reason}}}"
+        )
     }
 
     #[test]
     fn deployment_follows_kubectl_branch_for_branch() {
-        let cases: Vec<(&str, Deployment, RolloutState)> = vec![
+        let unobserved = Progressing("Waiting for deployment spec update to be observed...".into());
+        let waiting = |rest: &str| {
+            Progressing(format!(
+                "Waiting for deployment \"api\" rollout to finish: {rest}..."
+            ))
+        };
+        let done = Complete("deployment \"api\" successfully rolled out".into());
+        let deadline = Failed("deployment \"api\" exceeded its progress deadline".into());
+        let exceeded = progressing("False", "ProgressDeadlineExceeded")
+            + "\n  - {type: Available, status: \"True\", reason: MinimumReplicasAvailable}";
+        let not_updated = waiting("1 out of 3 new replicas have been updated");
+        let cases = [
             (
                 "generation not observed yet",
-                deploy("", 4, "  observedGeneration: 3\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3"),
-                Progressing("Waiting for deployment spec update to be observed...".into()),
+                counts(3, 3, 3, 3),
+                unobserved.clone(),
             ),
+            ("status missing entirely", "  {}".to_owned(), unobserved),
             (
-                "status missing entirely",
-                deploy("", 1, "  {}"),
-                Progressing("Waiting for deployment spec update to be observed...".into()),
-            ),
-            (
-                "progress deadline exceeded wins over counts",
-                deploy(
-                    "",
-                    4,
-                    r#"  observedGeneration: 4
-  replicas: 4
-  updatedReplicas: 1
-  availableReplicas: 3
-  conditions:
-  - type: Available
-    status: "True"
-    reason: MinimumReplicasAvailable
-  - type: Progressing
-    status: "False"
-    reason: ProgressDeadlineExceeded
-    message: ReplicaSet "api-7c9d" has timed out progressing."#,
-                ),
-                Failed("deployment \"api\" exceeded its progress deadline".into()),
+                "deadline exceeded wins over counts",
+                counts(4, 4, 1, 3) + &exceeded,
+                deadline,
             ),
             (
                 "new replicas not all updated",
-                deploy(
-                    "",
-                    4,
-                    r#"  observedGeneration: 4
-  replicas: 4
-  updatedReplicas: 1
-  availableReplicas: 3
-  conditions:
-  - type: Progressing
-    status: "True"
-    reason: ReplicaSetUpdated"#,
-                ),
-                Progressing("Waiting for deployment \"api\" rollout to finish: 1 out of 3 new replicas have been updated...".into()),
+                counts(4, 4, 1, 3) + &progressing("True", "ReplicaSetUpdated"),
+                not_updated,
             ),
             (
                 "old replicas pending termination",
-                deploy("", 4, "  observedGeneration: 4\n  replicas: 4\n  updatedReplicas: 3\n  availableReplicas: 3"),
-                Progressing("Waiting for deployment \"api\" rollout to finish: 1 old replicas are pending termination...".into()),
+                counts(4, 4, 3, 3),
+                waiting("1 old replicas are pending termination"),
             ),
             (
                 "updated but not available",
-                deploy("", 4, "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 2"),
-                Progressing("Waiting for deployment \"api\" rollout to finish: 2 of 3 updated replicas are available...".into()),
+                counts(4, 3, 3, 2),
+                waiting("2 of 3 updated replicas are available"),
             ),
             (
                 "complete",
-                deploy(
-                    "",
-                    4,
-                    r#"  observedGeneration: 4
-  replicas: 3
-  updatedReplicas: 3
-  readyReplicas: 3
-  availableReplicas: 3
-  conditions:
-  - type: Progressing
-    status: "True"
-    reason: NewReplicaSetAvailable"#,
-                ),
-                Complete("deployment \"api\" successfully rolled out".into()),
+                counts(4, 3, 3, 3) + &progressing("True", "NewReplicaSetAvailable"),
+                done.clone(),
             ),
             (
-                "observed ahead of generation still counts as observed",
-                deploy("", 4, "  observedGeneration: 5\n  replicas: 3\n  updatedReplicas: 3\n  availableReplicas: 3"),
-                Complete("deployment \"api\" successfully rolled out".into()),
-            ),
-            (
-                "paused: kubectl just waits",
-                deploy("  paused: true", 4, "  observedGeneration: 4\n  replicas: 3\n  updatedReplicas: 0\n  availableReplicas: 3"),
-                Progressing("Waiting for deployment \"api\" rollout to finish: 0 out of 3 new replicas have been updated...".into()),
+                "observed ahead of the generation counts as observed",
+                counts(5, 3, 3, 3),
+                done,
             ),
         ];
-        for (name, d, want) in cases {
-            assert_eq!(kubectl_deployment_status(&d), want, "{name}");
+        for (name, status, want) in cases {
+            assert_eq!(
+                kubectl_deployment_status(&deploy("", 4, &status)),
+                want,
+                "{name}"
+            );
         }
+        assert_eq!(
+            kubectl_deployment_status(&deploy("  paused: true", 4, &counts(4, 3, 0, 3))),
+            waiting("0 out of 3 new replicas have been updated"),
+            "paused: kubectl just waits"
+        );
     }
 
     #[test]
     fn no_spec_replicas_skips_the_updated_check_like_kubectl() {
-        let mut d = deploy(
-            "",
-            2,
-            "  observedGeneration: 2\n  replicas: 1\n  updatedReplicas: 1\n  availableReplicas: 1",
-        );
+        let mut d = deploy("", 2, &counts(2, 1, 1, 1));
         if let Some(s) = d.spec.as_mut() {
             s.replicas = None;
         }

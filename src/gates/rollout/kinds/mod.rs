@@ -8,6 +8,42 @@
 //! `K: Kind` and never match on the kind; `workload.rs` picks the Rust type for a
 //! [`WorkloadKind`] in one place.
 
+/// The [`Kind`] items every kind spells alike: `status.observedGeneration`,
+/// `spec.template` and `spec.selector`. Deployment, StatefulSet and DaemonSet name these
+/// fields the same, but k8s-openapi gives their specs and statuses no trait in common, so
+/// the shared code is a macro used inside each `impl Kind`. `rolling_update_only` adds
+/// [`Kind::unsupported_strategy`] for the kinds kubectl can follow only under the
+/// `RollingUpdate` update strategy (StatefulSet, DaemonSet).
+macro_rules! fields_every_kind_has {
+    () => {
+        fn observed_generation(&self) -> i64 {
+            self.status
+                .as_ref()
+                .and_then(|s| s.observed_generation)
+                .unwrap_or(0)
+        }
+        fn template(&self) -> Option<&k8s_openapi::api::core::v1::PodTemplateSpec> {
+            self.spec.as_ref().map(|s| &s.template)
+        }
+        fn selector(
+            &self,
+        ) -> Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector> {
+            self.spec.as_ref().map(|s| &s.selector)
+        }
+    };
+    (rolling_update_only) => {
+        fields_every_kind_has!();
+        fn unsupported_strategy(&self) -> Option<String> {
+            let t = self
+                .spec
+                .as_ref()
+                .and_then(|s| s.update_strategy.as_ref())
+                .and_then(|u| u.type_.as_deref());
+            (t != Some("RollingUpdate")).then($crate::gates::rollout::status::unsupported_message)
+        }
+    };
+}
+
 pub mod daemonset;
 pub mod deployment;
 pub mod statefulset;
@@ -16,7 +52,10 @@ use std::fmt::Debug;
 
 use k8s_openapi::Metadata as _;
 use k8s_openapi::NamespaceResourceScope;
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
+use k8s_openapi::api::apps::v1::{
+    ControllerRevision, DaemonSet, Deployment, ReplicaSet, StatefulSet,
+};
+use k8s_openapi::api::core::v1::{Container, Pod, PodSpec, PodTemplateSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,19 +82,13 @@ pub trait ApiObject:
 {
 }
 
-impl<T> ApiObject for T where
-    T: kube::Resource<Scope = NamespaceResourceScope, DynamicType = ()>
-        + k8s_openapi::Resource
-        + k8s_openapi::Metadata<Ty = ObjectMeta>
-        + Clone
-        + DeserializeOwned
-        + Serialize
-        + Debug
-        + Send
-        + Sync
-        + 'static
-{
-}
+// Named one by one rather than by a blanket impl, which would repeat every bound above: the
+// compiler checks each against them.
+impl ApiObject for Deployment {}
+impl ApiObject for StatefulSet {}
+impl ApiObject for DaemonSet {}
+impl ApiObject for ReplicaSet {}
+impl ApiObject for ControllerRevision {}
 
 /// The part of the new revision an explanation looks at.
 #[derive(Debug, Clone, PartialEq)]
@@ -135,33 +168,34 @@ pub trait Kind: ApiObject {
     }
     /// `(name, image)` of the template's containers.
     fn containers(&self) -> Vec<(String, Option<String>)> {
-        self.template()
-            .and_then(|t| t.spec.as_ref())
-            .map(|s| {
-                s.containers
-                    .iter()
-                    .map(|c| (c.name.clone(), c.image.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        names_and_images(self.template(), |s| &s.containers)
     }
     /// `(name, image)` of the template's init containers.
     fn init_containers(&self) -> Vec<(String, Option<String>)> {
-        self.template()
-            .and_then(|t| t.spec.as_ref())
-            .map(|s| {
-                s.init_containers
-                    .iter()
-                    .flatten()
-                    .map(|c| (c.name.clone(), c.image.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        names_and_images(self.template(), |s| {
+            s.init_containers.as_deref().unwrap_or_default()
+        })
     }
     /// kubectl's description of the object in messages: `daemon set "agent"`.
     fn described(&self) -> String {
         format!("{} \"{}\"", Self::WORKLOAD.described(), self.name())
     }
+}
+
+/// `(name, image)` of one container list of a pod template (`list` picks which).
+fn names_and_images(
+    template: Option<&PodTemplateSpec>,
+    list: impl Fn(&PodSpec) -> &[Container],
+) -> Vec<(String, Option<String>)> {
+    template
+        .and_then(|t| t.spec.as_ref())
+        .map(|s| {
+            list(s)
+                .iter()
+                .map(|c| (c.name.clone(), c.image.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A label selector as the `labelSelector` query parameter spells it
@@ -244,8 +278,37 @@ pub fn pods_at_revision<'a>(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A workload of `kind` at `generation`, named `name` like its labels and its one
+    /// container (which runs `image`), with `spec_extra` lines under `spec:` and `status`
+    /// lines under `status:`: the fixture every kind's tests build theirs on.
+    pub(crate) fn workload<K: DeserializeOwned>(
+        kind: &str,
+        name: &str,
+        image: &str,
+        generation: i64,
+        spec_extra: &str,
+        status: &str,
+    ) -> K {
+        let yaml = format!(
+            r#"
+apiVersion: apps/v1
+kind: {kind}
+metadata: {{name: {name}, namespace: default, generation: {generation}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: {name}, image: "{image}"}}]}}
+{spec_extra}
+status:
+{status}
+"#
+        );
+        serde_yaml::from_str(&yaml).unwrap()
+    }
 
     #[test]
     fn selectors_become_query_strings() {

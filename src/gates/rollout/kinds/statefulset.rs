@@ -3,34 +3,20 @@
 //! StatefulSet rollback can stay stuck. Pure.
 
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet};
-use k8s_openapi::api::core::v1::{Pod, PodTemplateSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use k8s_openapi::api::core::v1::Pod;
 
 use super::{Kind, NewRevision, pods_at_revision};
 use crate::gates::rollout::names::WorkloadKind;
-use crate::gates::rollout::status::{
-    Progress, RolloutState, count, spec_not_observed, unsupported_message,
-};
+use crate::gates::rollout::status::{Progress, RolloutState, count, spec_not_observed};
 
 impl Kind for StatefulSet {
     const WORKLOAD: WorkloadKind = WorkloadKind::StatefulSet;
     const REVISION_FROM_HISTORY: bool = true;
+    fields_every_kind_has!(rolling_update_only);
     type History = ControllerRevision;
 
     fn kubectl_status(&self) -> RolloutState {
         kubectl_statefulset_status(self)
-    }
-    fn observed_generation(&self) -> i64 {
-        self.status
-            .as_ref()
-            .and_then(|s| s.observed_generation)
-            .unwrap_or(0)
-    }
-    fn template(&self) -> Option<&PodTemplateSpec> {
-        self.spec.as_ref().map(|s| &s.template)
-    }
-    fn selector(&self) -> Option<&LabelSelector> {
-        self.spec.as_ref().map(|s| &s.selector)
     }
     fn progress(&self) -> Progress {
         let st = self.status.clone().unwrap_or_default();
@@ -39,14 +25,6 @@ impl Kind for StatefulSet {
             updated: count(st.updated_replicas),
             ready: count(st.ready_replicas),
         }
-    }
-    fn unsupported_strategy(&self) -> Option<String> {
-        let t = self
-            .spec
-            .as_ref()
-            .and_then(|s| s.update_strategy.as_ref())
-            .and_then(|u| u.type_.as_deref());
-        (t != Some("RollingUpdate")).then(unsupported_message)
     }
     /// The number of the update revision's ControllerRevision, else the newest.
     fn revision(&self, history: &[ControllerRevision]) -> Option<String> {
@@ -152,29 +130,20 @@ pub fn kubectl_statefulset_status(sts: &StatefulSet) -> RolloutState {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::gates::rollout::status::evaluate;
+    use crate::gates::rollout::kinds::tests::workload;
+    use crate::gates::rollout::status::{evaluate, unsupported_message};
     use RolloutState::{Complete, Failed, Progressing};
 
     pub(crate) fn sts(strategy: &str, generation: i64, status: &str) -> StatefulSet {
-        let yaml = format!(
-            r#"
-apiVersion: apps/v1
-kind: StatefulSet
-metadata: {{name: db, generation: {generation}}}
-spec:
-  replicas: 3
-  serviceName: db
-  selector: {{matchLabels: {{app: db}}}}
-  template:
-    metadata: {{labels: {{app: db}}}}
-    spec: {{containers: [{{name: db, image: "db:2"}}]}}
-  updateStrategy:
-{strategy}
-status:
-{status}
-"#
-        );
-        serde_yaml::from_str(&yaml).unwrap()
+        let spec = format!("  replicas: 3\n  serviceName: db\n  updateStrategy:\n{strategy}");
+        workload("StatefulSet", "db", "db:2", generation, &spec, status)
+    }
+
+    /// `status:` lines: generation 2 observed, `ready` and `updated` of 3 replicas, `more`.
+    fn observed(ready: i32, updated: i32, more: &str) -> String {
+        format!(
+            "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: {ready}\n  updatedReplicas: {updated}{more}"
+        )
     }
 
     #[test]
@@ -182,62 +151,39 @@ status:
         let rolling = "    type: RollingUpdate\n    rollingUpdate: {partition: 0}";
         let partitioned = "    type: RollingUpdate\n    rollingUpdate: {partition: 2}";
         let bare = "    type: RollingUpdate";
-        let cases: Vec<(&str, StatefulSet, RolloutState)> = vec![
-            (
-                "OnDelete",
-                sts("    type: OnDelete", 2, "  replicas: 3\n  observedGeneration: 2"),
-                Failed("rollout status is only available for RollingUpdate strategy type".into()),
-            ),
-            (
-                "never observed",
-                sts(rolling, 1, "  replicas: 0"),
-                Progressing("Waiting for statefulset spec update to be observed...".into()),
-            ),
-            (
-                "old generation observed",
-                sts(rolling, 3, "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3"),
-                Progressing("Waiting for statefulset spec update to be observed...".into()),
-            ),
-            (
-                "not all ready",
-                sts(rolling, 2, "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 1\n  updatedReplicas: 1"),
-                Progressing("Waiting for 2 pods to be ready...".into()),
-            ),
+        let revisions =
+            |current: &str| format!("\n  currentRevision: {current}\n  updateRevision: db-2");
+        let unobserved =
+            Progressing("Waiting for statefulset spec update to be observed...".into());
+        let partition_done = |n: i32| {
+            Complete(format!(
+                "partitioned roll out complete: {n} new pods have been updated..."
+            ))
+        };
+        let cases = [
+            ("OnDelete", sts("    type: OnDelete", 2, &observed(3, 3, "")), Failed(unsupported_message())),
+            ("never observed", sts(rolling, 1, "  replicas: 0"), unobserved.clone()),
+            ("old generation observed", sts(rolling, 3, &observed(3, 0, "")), unobserved),
+            ("not all ready", sts(rolling, 2, &observed(1, 1, "")), Progressing("Waiting for 2 pods to be ready...".into())),
             (
                 "partition not reached",
-                sts(partitioned, 2, "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 0"),
+                sts(partitioned, 2, &observed(3, 0, "")),
                 Progressing("Waiting for partitioned roll out to finish: 0 out of 1 new pods have been updated...".into()),
             ),
-            (
-                "partition reached",
-                sts(partitioned, 2, "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 1"),
-                Complete("partitioned roll out complete: 1 new pods have been updated...".into()),
-            ),
+            ("partition reached", sts(partitioned, 2, &observed(3, 1, "")), partition_done(1)),
             (
                 "partition 0 (the API default) decides even while revisions differ",
-                sts(
-                    rolling,
-                    2,
-                    "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 3\n  currentRevision: db-1\n  updateRevision: db-2",
-                ),
-                Complete("partitioned roll out complete: 3 new pods have been updated...".into()),
+                sts(rolling, 2, &observed(3, 3, &revisions("db-1"))),
+                partition_done(3),
             ),
             (
                 "no rollingUpdate: revisions differ",
-                sts(
-                    bare,
-                    2,
-                    "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 2\n  currentRevision: db-1\n  updateRevision: db-2",
-                ),
+                sts(bare, 2, &observed(3, 2, &revisions("db-1"))),
                 Progressing("waiting for statefulset rolling update to complete 2 pods at revision db-2...".into()),
             ),
             (
                 "no rollingUpdate: revisions equal",
-                sts(
-                    bare,
-                    2,
-                    "  replicas: 3\n  observedGeneration: 2\n  readyReplicas: 3\n  updatedReplicas: 3\n  currentReplicas: 3\n  currentRevision: db-2\n  updateRevision: db-2",
-                ),
+                sts(bare, 2, &observed(3, 3, &format!("\n  currentReplicas: 3{}", revisions("db-2")))),
                 Complete("statefulset rolling update complete 3 pods at revision db-2...".into()),
             ),
         ];

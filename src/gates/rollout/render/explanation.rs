@@ -2,7 +2,8 @@
 //! summary and check run, and the plain text of its `::error` annotation. Pure.
 
 use super::{cell, code_block, name};
-use crate::gates::rollout::explain::{Explanation, MAX_PODS, PodProblem};
+use crate::gates::rollout::explain::{Explanation, MAX_PODS};
+use crate::gates::rollout::problems::PodProblem;
 
 /// Markdown for the job summary and check run: the verdict, the pod problems table, the
 /// pods, ReplicaSets and events, the log tail, and what could not be read.
@@ -88,27 +89,15 @@ pub fn explanation_annotation(e: &Explanation) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gates::rollout::explain::tests::{CRASH, PULL, pod};
-    use crate::gates::rollout::explain::{LogTarget, explain};
+    use crate::gates::rollout::explain::tests::past_deadline;
 
     #[test]
     fn explanation_renders_for_people_and_annotations() {
-        let (p1, p2) = (pod(PULL), pod(CRASH));
-        let target = LogTarget {
-            pod: "api-7c9d-x2".into(),
-            container: "api".into(),
-            previous: true,
-        };
-        let e = explain(
-            "deployment \"api\" exceeded its progress deadline",
-            &[&p1, &p2],
-            vec![],
-            vec![
-                "Warning Failed pod/api-7c9d-x1: ErrImagePull".into(),
-                "Normal Pulling pod/x: y".into(),
-            ],
-            Some((target, "panic: boom | here".into())),
-        );
+        let events = vec![
+            "Warning Failed pod/api-7c9d-x1: ErrImagePull".into(),
+            "Normal Pulling pod/x: y".into(),
+        ];
+        let e = past_deadline(vec![], events, "panic: boom | here");
         let md = explanation_markdown(&e);
         assert!(
             md.contains("| `api-7c9d-x1` | `api` | `ImagePullBackOff` |"),

@@ -44,7 +44,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
     },
     OutputSpec {
         name: "deployment-id",
-        description: "Id of the GitHub deployment recorded for `environment` (empty when none was).",
+        description: "Id of the GitHub deployment recorded for `environment`, also when the gate then ends in an error (empty when none was recorded).",
     },
 ];
 

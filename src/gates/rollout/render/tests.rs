@@ -1,8 +1,9 @@
 //! Tests of what people read from the rollout gate (`render/mod.rs`).
 
 use super::*;
-use crate::gates::rollout::explain::{Explanation, PodProblem};
+use crate::gates::rollout::explain::Explanation;
 use crate::gates::rollout::names::Workload;
+use crate::gates::rollout::problems::PodProblem;
 use crate::gates::rollout::results::RollbackReport;
 
 fn report(name: &str, status: Status) -> WorkloadReport {
