@@ -17,6 +17,18 @@ pub enum Mapped {
     Unmapped(String),
 }
 
+/// [`normalize`], without copying a path that is already normal (the common case).
+pub fn normalized(p: &str) -> std::borrow::Cow<'_, str> {
+    let body = p.strip_prefix('/').unwrap_or(p);
+    let normal = !p.contains('\\')
+        && (body.is_empty() || body.split('/').all(|s| !matches!(s, "" | "." | "..")));
+    if normal {
+        std::borrow::Cow::Borrowed(p)
+    } else {
+        std::borrow::Cow::Owned(normalize(p))
+    }
+}
+
 /// Normalise separators and `.`/`..` segments, lexically.
 pub fn normalize(p: &str) -> String {
     let p = p.replace('\\', "/");

@@ -94,6 +94,33 @@ fn normalize_cases() {
     assert_eq!(normalize("a\\b\\..\\c"), "a/c");
     assert_eq!(normalize("/x/./y//z/"), "/x/y/z");
     assert_eq!(normalize("../a"), "../a");
+    // `normalized` is `normalize`, borrowing what is already normal.
+    for p in [
+        "",
+        "/",
+        "a",
+        "a/b.rs",
+        "/w/a/b.rs",
+        "./a",
+        "a/./b",
+        "a//b",
+        "a/",
+        "d1/../a.py",
+        "../a",
+        "a\\b",
+        "/..",
+        "..",
+        "a/..",
+        "é/ü.rs",
+    ] {
+        let n = normalized(p);
+        assert_eq!(n, normalize(p), "{p:?}");
+        assert_eq!(
+            matches!(n, std::borrow::Cow::Borrowed(_)),
+            n == p && !p.contains("..") && !p.contains("./"),
+            "{p:?}"
+        );
+    }
 }
 
 #[test]

@@ -45,7 +45,10 @@ impl Builder {
             self.has_branch_data = lines.iter().any(|r| r.branches_total > 0)
                 || extras.stray_branches.iter().any(|b| b.total > 0);
         }
-        let i = match self.index.get(path) {
+        // `d1/../a.py` and `a.py` are one file: keyed by the normal form, a report naming
+        // one file through thousands of aliases holds one file, not thousands.
+        let path = crate::paths::normalized(path);
+        let i = match self.index.get(path.as_ref()) {
             Some(&i) => {
                 self.lines.add_records(i, lines);
                 // A second section: stated totals of the first no longer hold alone.
@@ -62,8 +65,8 @@ impl Builder {
             None => {
                 let i = self.lines.push_file();
                 self.lines.add_records(i, lines);
-                self.index.insert(path.to_owned(), i);
-                self.paths.push(path.to_owned());
+                self.index.insert(path.to_string(), i);
+                self.paths.push(path.into_owned());
                 i
             }
         };

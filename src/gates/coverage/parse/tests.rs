@@ -73,6 +73,27 @@ fn parse_auto_detects_and_rejects() {
 }
 
 #[test]
+fn aliases_of_one_file_are_one_file() {
+    // A report can name one file through any number of aliases (`d1/../a.py`); each
+    // would otherwise be a file of its own until path mapping, in memory all the while.
+    let xml = r#"<?xml version="1.0" ?>
+<coverage version="7.6"><packages><package name="p"><classes>
+<class name="a" filename="d0/../a.py"><lines><line number="3" hits="0"/></lines></class>
+<class name="b" filename="./a.py"><lines><line number="1" hits="1"/></lines></class>
+<class name="c" filename="a.py"><lines><line number="2" hits="1"/></lines></class>
+<class name="d" filename="../a.py"><lines><line number="9" hits="1"/></lines></class>
+</classes></package></packages></coverage>
+"#;
+    let lcov = "SF:src/../a.py\nDA:3,0\nend_of_record\nSF:a.py\nDA:1,1\nDA:2,1\nend_of_record\nSF:../a.py\nDA:9,1\nend_of_record\n";
+    for (text, name) in [(xml, "coverage.xml"), (lcov, "lcov.info")] {
+        let r = parse_auto(text.as_bytes(), name).unwrap_or_else(|e| panic!("{e}"));
+        let files: Vec<&str> = r.files.iter().map(|f| f.path.as_str()).collect();
+        assert_eq!(files, ["a.py", "../a.py"], "{name}");
+        assert_eq!(r.files[0].lines.iter().count(), 3, "{name}");
+    }
+}
+
+#[test]
 fn io_error_keeps_its_source() {
     let e = ParseError::new(
         "c.xml",
