@@ -21,7 +21,7 @@ use crate::outcome::{Annotation, Level};
 
 /// Commits tried, the merge-base included: enough for a few skipped or still-running
 /// pushes on the base branch, few enough that a run costs at most ~2×10 requests.
-pub const WALK: usize = 10;
+pub(crate) const WALK: usize = 10;
 
 async fn git_line(ws: &Path, args: &[&str]) -> Option<String> {
     let out = crate::git::bytes(ws, args).await?;
@@ -39,7 +39,7 @@ enum Graph {
 
 /// What was found for the base.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BaseState {
+pub(crate) enum BaseState {
     /// Not a pull request: nothing to compare against (not worth a notice).
     NotApplicable,
     /// No baseline, and why (a notice, or a warning when an API call failed).
@@ -64,7 +64,7 @@ pub enum BaseState {
 
 /// Which record to look for: the gate that writes it and the title of the notices.
 #[derive(Debug, Clone, Copy)]
-pub struct Wanted<'a> {
+pub(crate) struct Wanted<'a> {
     /// The record's `kind` (the gate's name).
     pub kind: &'a str,
     /// Title of the notices about ignored records (`Coverage baseline`).
@@ -72,13 +72,13 @@ pub struct Wanted<'a> {
 }
 
 /// The first seven characters of a commit id.
-pub fn short(sha: &str) -> &str {
+pub(crate) fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
 /// Find the record of `wanted.kind` under the context's check name for a change from
 /// `base` (the base branch's commit the event names) to `head`.
-pub async fn find(ctx: &Context, wanted: Wanted<'_>, base: &str, head: &str) -> BaseState {
+pub(crate) async fn find(ctx: &Context, wanted: Wanted<'_>, base: &str, head: &str) -> BaseState {
     let Some(gh) = ctx.github.as_ref() else {
         return BaseState::Missing {
             why: "no GitHub token to read the base commit's check run".into(),

@@ -22,7 +22,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
 
 /// The record format this build writes and reads.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 const OPEN: &str = "<!-- rust-ci-action:record v";
 const CLOSE: &str = " -->";
 /// A block longer than this is refused unread (the check-run text cannot hold more).
@@ -32,7 +32,7 @@ const MAX_JSON: u64 = 32 << 20;
 
 /// One gate run's numbers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// The gate that wrote it (`coverage`).
     pub kind: String,
     /// The check run's name: a record is only read back by the same check name.
@@ -49,7 +49,7 @@ pub struct Record {
 
 /// One item (a file) of a record.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Item {
+pub(crate) struct Item {
     /// Name (a repository path).
     pub name: String,
     /// `(covered, total)` per counter of the record.
@@ -58,20 +58,20 @@ pub struct Item {
 
 impl Record {
     /// The totals of counter `name`.
-    pub fn total(&self, name: &str) -> Option<(u64, u64)> {
+    pub(crate) fn total(&self, name: &str) -> Option<(u64, u64)> {
         let i = self.counters.iter().position(|c| c == name)?;
         self.totals.get(i).copied()
     }
 
     /// Whether every item is in the record.
-    pub fn complete(&self) -> bool {
+    pub(crate) fn complete(&self) -> bool {
         self.items.len() as u64 >= self.items_total
     }
 }
 
 /// An encoded block and how much of the record it holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Encoded {
+pub(crate) struct Encoded {
     /// The block (empty when not even the totals fit the budget).
     pub block: String,
     /// Items in the block.
@@ -82,7 +82,7 @@ pub struct Encoded {
 
 /// Why a block was not used; each is a notice, never an error.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Ignored {
+pub(crate) enum Ignored {
     /// No block in the text.
     #[error("no baseline record in the check run")]
     Missing,
@@ -178,7 +178,7 @@ fn block_with(record: &Record, items: usize) -> Option<String> {
 /// what matters most). The longest prefix is searched for between one that fits and one
 /// that does not (interpolated, with bisection as the bound: `O(log n)` compressions),
 /// each from JSON serialised once.
-pub fn encode(record: &Record, budget: usize) -> Encoded {
+pub(crate) fn encode(record: &Record, budget: usize) -> Encoded {
     let total = record.items.len();
     let mut out = Encoded {
         block: String::new(),
@@ -235,7 +235,7 @@ pub fn encode(record: &Record, budget: usize) -> Encoded {
 
 /// Find and decode the block in `text` (a check run's output); `kind` and `check` must
 /// match what the record says.
-pub fn decode(text: &str, kind: &str, check: &str) -> Result<Record, Ignored> {
+pub(crate) fn decode(text: &str, kind: &str, check: &str) -> Result<Record, Ignored> {
     let start = text.find(OPEN).ok_or(Ignored::Missing)?;
     let rest = &text[start + OPEN.len()..];
     let end = rest

@@ -4,7 +4,7 @@
 //! (the `::error` line, the job summary, the check run) is decided by the caller.
 
 /// An error and its sources on one line, each once.
-pub fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut parts = vec![e.to_string()];
     let mut src = e.source();
     while let Some(s) = src {

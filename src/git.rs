@@ -8,7 +8,7 @@ use std::process::Stdio;
 
 /// `git -C <ws> <args>`'s stdout when it exits 0. The child is killed if the future is
 /// dropped (a caller's timeout).
-pub async fn bytes(ws: &Path, args: &[&str]) -> Option<Vec<u8>> {
+pub(crate) async fn bytes(ws: &Path, args: &[&str]) -> Option<Vec<u8>> {
     let out = tokio::process::Command::new("git")
         .arg("-C")
         .arg(ws)

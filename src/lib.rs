@@ -4,21 +4,21 @@
 #![warn(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod app;
-pub mod base_commit;
-pub mod baseline;
+pub(crate) mod base_commit;
+pub(crate) mod baseline;
 pub mod cli;
 pub mod crash;
-pub mod error;
+pub(crate) mod error;
 pub mod gates;
-pub mod git;
+pub(crate) mod git;
 pub mod github;
 pub mod logging;
-pub mod oci;
+pub(crate) mod oci;
 pub mod outcome;
 pub mod paths;
 pub(crate) mod private_file;
 pub mod report;
-pub mod reports;
+pub(crate) mod reports;
 pub mod runner;
 pub mod secret;
 pub mod spec;

@@ -25,13 +25,13 @@
 use std::fmt;
 
 /// Docker Hub's canonical registry name.
-pub const DOCKER_HUB: &str = "docker.io";
+pub(crate) const DOCKER_HUB: &str = "docker.io";
 /// Docker Hub's legacy name, normalised to [`DOCKER_HUB`].
 const LEGACY_DOCKER_HUB: &str = "index.docker.io";
 /// The namespace of Docker Hub's official images.
 const OFFICIAL_PREFIX: &str = "library/";
 /// Longest repository path the grammar allows.
-pub const MAX_REPOSITORY_LEN: usize = 255;
+pub(crate) const MAX_REPOSITORY_LEN: usize = 255;
 /// Longest tag the grammar allows.
 const MAX_TAG_LEN: usize = 128;
 
@@ -75,11 +75,11 @@ pub enum ParseError {
 /// A registry `host[:port]` as written: a DNS-like name or IPv4 address, or an IPv6
 /// address in brackets, and an optional port of digits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Domain(String);
+pub(crate) struct Domain(String);
 
 impl Domain {
     /// Parse `host[:port]` (no scheme, no path).
-    pub fn parse(value: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, ParseError> {
         let bad = || ParseError::Registry(value.to_owned());
         let (host, port) = if let Some(rest) = value.strip_prefix('[') {
             let (v6, after) = rest.split_once(']').ok_or_else(bad)?;
@@ -112,7 +112,7 @@ impl Domain {
     /// one that docker reads as a registry when it starts an image name (it has a `.` or a
     /// port, or is `localhost`). Anything else, printed as `my-registry/team/api`, would
     /// name the Docker Hub repository `my-registry/team/api` instead.
-    pub fn parse_registry(value: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse_registry(value: &str) -> Result<Self, ParseError> {
         let d = Self::parse(&value.to_ascii_lowercase())?;
         if split_registry(&format!("{}/x", d.as_str())).0.is_none() {
             return Err(ParseError::Registry(value.to_owned()));
@@ -121,17 +121,17 @@ impl Domain {
     }
 
     /// `host[:port]` as written.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 
     /// The host without the port (an IPv6 address keeps its brackets).
-    pub fn host(&self) -> &str {
+    pub(crate) fn host(&self) -> &str {
         self.split().0
     }
 
     /// The port, when given.
-    pub fn port(&self) -> Option<&str> {
+    pub(crate) fn port(&self) -> Option<&str> {
         self.split().1
     }
 
@@ -147,7 +147,7 @@ impl Domain {
     }
 
     /// Docker Hub under any of its names.
-    pub fn is_docker_hub(&self) -> bool {
+    pub(crate) fn is_docker_hub(&self) -> bool {
         matches!(
             self.0.as_str(),
             DOCKER_HUB | LEGACY_DOCKER_HUB | "registry-1.docker.io"
@@ -156,7 +156,7 @@ impl Domain {
 
     /// `localhost`, 127.0.0.0/8 or `::1`: docker talks plain HTTP to these without
     /// configuration (<https://docs.docker.com/engine/daemon/insecure-registries/>).
-    pub fn is_loopback(&self) -> bool {
+    pub(crate) fn is_loopback(&self) -> bool {
         let h = self.host().trim_start_matches('[').trim_end_matches(']');
         h.eq_ignore_ascii_case("localhost")
             || h.parse::<std::net::Ipv4Addr>()
@@ -189,11 +189,11 @@ fn domain_component(c: &str) -> bool {
 /// letters and digits separated by `.`, `_`, `__` or dashes, joined by `/`, at most
 /// 255 characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Repository(String);
+pub(crate) struct Repository(String);
 
 impl Repository {
     /// Parse a path (no registry, tag or digest).
-    pub fn parse(path: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse(path: &str) -> Result<Self, ParseError> {
         if path.len() > MAX_REPOSITORY_LEN {
             return Err(ParseError::TooLong);
         }
@@ -211,7 +211,7 @@ impl Repository {
     }
 
     /// The path.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -250,11 +250,11 @@ fn path_component(part: &str) -> bool {
 
 /// An image tag: `[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Tag(String);
+pub(crate) struct Tag(String);
 
 impl Tag {
     /// Parse a tag.
-    pub fn parse(value: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, ParseError> {
         let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
         let b = value.as_bytes();
         let ok = b.first().is_some_and(|c| word(*c))
@@ -270,7 +270,7 @@ impl Tag {
     /// Make a valid tag from arbitrary text (a git tag name such as `release/1.0`): other
     /// characters become `-`, leading `.`/`-` are dropped, the length is capped. `None`
     /// when nothing usable is left.
-    pub fn sanitize(value: &str) -> Option<Self> {
+    pub(crate) fn sanitize(value: &str) -> Option<Self> {
         let mapped: String = value
             .chars()
             .map(|c| {
@@ -290,7 +290,7 @@ impl Tag {
     }
 
     /// The tag.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         &self.0
     }
 }
@@ -363,7 +363,7 @@ impl fmt::Display for Digest {
 /// component names one, the path without `library/`. For inputs that take the registry
 /// from elsewhere (the image gate's `image` beside its `registry`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parts {
+pub(crate) struct Parts {
     /// The registry, when the reference names one.
     pub registry: Option<Domain>,
     /// The repository path.
@@ -376,7 +376,7 @@ pub struct Parts {
 
 impl Parts {
     /// Split and check `[registry/]path[:tag][@digest]`.
-    pub fn parse(value: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, ParseError> {
         if value.is_empty() {
             return Err(ParseError::Empty);
         }
@@ -411,7 +411,7 @@ impl Parts {
 /// Docker's rule for the first `/`-separated component: a registry when it is
 /// `localhost`, contains `.` or `:`, or has an upper-case letter; otherwise part of the
 /// path. `(registry, rest)`.
-pub fn split_registry(name: &str) -> (Option<&str>, &str) {
+pub(crate) fn split_registry(name: &str) -> (Option<&str>, &str) {
     match name.split_once('/') {
         Some((first, rest))
             if first == "localhost"
@@ -430,7 +430,7 @@ pub fn split_registry(name: &str) -> (Option<&str>, &str) {
 /// `registry/path[:tag][@digest]`; [`Reference::as_written`] keeps the input.
 /// Two references are equal when their canonical forms are.
 #[derive(Debug, Clone)]
-pub struct Reference {
+pub(crate) struct Reference {
     written: String,
     registry: Domain,
     repository: Repository,
@@ -440,7 +440,7 @@ pub struct Reference {
 
 impl Reference {
     /// Parse and normalise a reference, e.g. a user's `image` input.
-    pub fn parse(value: &str) -> Result<Self, ParseError> {
+    pub(crate) fn parse(value: &str) -> Result<Self, ParseError> {
         let parts = Parts::parse(value)?;
         let mut r = Self::new(parts.registry, parts.repository);
         r.tag = parts.tag;
@@ -450,7 +450,7 @@ impl Reference {
     }
 
     /// `registry/repository`, normalised (no registry means Docker Hub).
-    pub fn new(registry: Option<Domain>, repository: Repository) -> Self {
+    pub(crate) fn new(registry: Option<Domain>, repository: Repository) -> Self {
         let registry = match registry {
             Some(d) if d.as_str() != LEGACY_DOCKER_HUB => d,
             _ => Domain(DOCKER_HUB.to_owned()),
@@ -472,47 +472,50 @@ impl Reference {
     }
 
     /// The same reference with this tag.
-    pub fn with_tag(mut self, tag: Tag) -> Self {
+    pub(crate) fn with_tag(mut self, tag: Tag) -> Self {
         self.tag = Some(tag);
         self.written = self.to_string();
         self
     }
 
     /// The same reference with this digest.
-    pub fn with_digest(mut self, digest: Digest) -> Self {
+    pub(crate) fn with_digest(mut self, digest: Digest) -> Self {
         self.digest = Some(digest);
         self.written = self.to_string();
         self
     }
 
+    #[cfg(test)]
     /// The registry.
-    pub fn registry(&self) -> &Domain {
+    pub(crate) fn registry(&self) -> &Domain {
         &self.registry
     }
 
     /// The repository path inside the registry.
-    pub fn repository(&self) -> &Repository {
+    pub(crate) fn repository(&self) -> &Repository {
         &self.repository
     }
 
     /// `registry/repository`, without tag and digest.
-    pub fn name(&self) -> String {
+    pub(crate) fn name(&self) -> String {
         format!("{}/{}", self.registry, self.repository)
     }
 
+    #[cfg(test)]
     /// The tag, when given.
-    pub fn tag(&self) -> Option<&Tag> {
+    pub(crate) fn tag(&self) -> Option<&Tag> {
         self.tag.as_ref()
     }
 
+    #[cfg(test)]
     /// The digest, when given.
-    pub fn digest(&self) -> Option<&Digest> {
+    pub(crate) fn digest(&self) -> Option<&Digest> {
         self.digest.as_ref()
     }
 
     /// The reference exactly as parsed (the canonical form for built ones). This is what
     /// goes into a pod spec, so a workload shows what the user wrote.
-    pub fn as_written(&self) -> &str {
+    pub(crate) fn as_written(&self) -> &str {
         &self.written
     }
 }

@@ -62,7 +62,7 @@ fn has_glob_chars(p: &str) -> bool {
 
 /// Resolve report patterns in `ws`. A user pattern that matches nothing is an error (a
 /// typo would otherwise pass silently); of the defaults, at least one must match.
-pub fn find_reports(
+pub(crate) fn find_reports(
     ws: &Path,
     patterns: &[String],
     defaults: bool,
@@ -165,7 +165,7 @@ pub fn find_reports(
 
 /// A report opened for reading.
 #[derive(Debug)]
-pub struct Opened {
+pub(crate) struct Opened {
     /// Its name as the user wrote it: relative to the workspace (what messages show).
     pub shown: String,
     /// Buffered (256 KiB), so the first bytes can be looked at without consuming them.
@@ -175,7 +175,7 @@ pub struct Opened {
 impl Opened {
     /// The first bytes (up to the buffer's size), for telling the format; empty for an
     /// empty file.
-    pub fn head(&mut self) -> Result<&[u8], FindError> {
+    pub(crate) fn head(&mut self) -> Result<&[u8], FindError> {
         use std::io::BufRead as _;
         let shown = &self.shown;
         self.reader.fill_buf().map_err(|source| FindError::Read {
@@ -186,7 +186,7 @@ impl Opened {
 }
 
 /// Open a report found by [`find_reports`].
-pub fn open_report(path: &Path, ws: &Path) -> Result<Opened, FindError> {
+pub(crate) fn open_report(path: &Path, ws: &Path) -> Result<Opened, FindError> {
     let shown = path.strip_prefix(ws).unwrap_or(path).display().to_string();
     match std::fs::File::open(path) {
         Ok(file) => Ok(Opened {
@@ -224,7 +224,7 @@ fn inside_workspace(ws: &Path, path: &Path, shown: &str) -> Result<PathBuf, Find
 
 /// Files git tracks in `ws` (the universe report paths are matched against); without
 /// git, the files on disk.
-pub async fn tracked_files(ws: &Path) -> Vec<String> {
+pub(crate) async fn tracked_files(ws: &Path) -> Vec<String> {
     match crate::git::bytes(ws, &["ls-files", "-z"]).await {
         Some(out) => out
             .split(|b| *b == 0)

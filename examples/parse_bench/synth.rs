@@ -54,7 +54,7 @@ fn lines_of(id: u64) -> Vec<GenLine> {
 }
 
 /// Counts bytes written, so a writer knows when the report is big enough.
-pub struct Sized<W> {
+pub(crate) struct Sized<W> {
     inner: W,
     written: u64,
 }
@@ -72,7 +72,12 @@ impl<W: Write> Write for Sized<W> {
 
 /// Write a report of `format` of at least `bytes` bytes; `same_files` repeats the
 /// first 6,000 files instead of inventing new ones.
-pub fn generate<W: Write>(format: &str, w: W, bytes: u64, same_files: bool) -> io::Result<()> {
+pub(crate) fn generate<W: Write>(
+    format: &str,
+    w: W,
+    bytes: u64,
+    same_files: bool,
+) -> io::Result<()> {
     let mut w = Sized {
         inner: w,
         written: 0,

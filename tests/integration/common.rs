@@ -9,7 +9,7 @@ use rust_ci_action::runner::outputs::parse_output_file;
 
 /// The finished run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// Exit code.
     pub code: i32,
     /// Stdout.
@@ -26,7 +26,7 @@ pub struct Run {
 
 impl Run {
     /// One output's value.
-    pub fn output(&self, name: &str) -> Option<&str> {
+    pub(crate) fn output(&self, name: &str) -> Option<&str> {
         self.outputs
             .iter()
             .rev()
@@ -35,7 +35,7 @@ impl Run {
     }
 
     /// Every channel joined, for secret scans.
-    pub fn all_text(&self) -> String {
+    pub(crate) fn all_text(&self) -> String {
         format!(
             "{}\n{}\n{}\n{}",
             self.stdout, self.stderr, self.outputs_raw, self.summary
@@ -43,7 +43,7 @@ impl Run {
     }
 
     /// Lines of stdout starting with `::error`.
-    pub fn errors(&self) -> Vec<&str> {
+    pub(crate) fn errors(&self) -> Vec<&str> {
         self.stdout
             .lines()
             .filter(|l| l.starts_with("::error"))
@@ -52,7 +52,7 @@ impl Run {
 
     /// Panic with every channel shown unless the exit code matches.
     #[track_caller]
-    pub fn assert_code(&self, code: i32) -> &Self {
+    pub(crate) fn assert_code(&self, code: i32) -> &Self {
         assert_eq!(self.code, code, "unexpected exit code\n{self}");
         self
     }
@@ -69,7 +69,7 @@ impl std::fmt::Display for Run {
 }
 
 /// A configured invocation of the binary.
-pub struct Harness {
+pub(crate) struct Harness {
     /// Temp dir holding the output and summary files (and anything the test puts there).
     pub dir: tempfile::TempDir,
     env: Vec<(String, String)>,
@@ -93,7 +93,7 @@ const SCRUB_EXACT: &[&str] = &[
 
 impl Harness {
     /// A run as an action step: `GITHUB_ACTIONS=true`, temp output and summary files.
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let out = dir.path().join("github_output");
         let sum = dir.path().join("step_summary");
@@ -114,41 +114,41 @@ impl Harness {
     }
 
     /// A local CLI run (no runner variables at all).
-    pub fn local() -> Self {
+    pub(crate) fn local() -> Self {
         let mut h = Self::new();
         h.env.clear();
         h
     }
 
     /// Set an environment variable.
-    pub fn env(mut self, k: &str, v: impl AsRef<str>) -> Self {
+    pub(crate) fn env(mut self, k: &str, v: impl AsRef<str>) -> Self {
         self.env.retain(|(key, _)| key != k);
         self.env.push((k.to_owned(), v.as_ref().to_owned()));
         self
     }
 
     /// Set an input the way the runner does (`INPUT_` + upper-cased name).
-    pub fn input(self, name: &str, v: impl AsRef<str>) -> Self {
+    pub(crate) fn input(self, name: &str, v: impl AsRef<str>) -> Self {
         let key = format!("INPUT_{}", name.replace(' ', "_").to_uppercase());
         self.env(&key, v)
     }
 
     /// Add command-line arguments.
-    pub fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
+    pub(crate) fn args<I: IntoIterator<Item = S>, S: AsRef<str>>(mut self, args: I) -> Self {
         self.args
             .extend(args.into_iter().map(|s| s.as_ref().to_owned()));
         self
     }
 
     /// Working directory (default: the temp dir).
-    pub fn cwd(mut self, p: impl AsRef<Path>) -> Self {
+    pub(crate) fn cwd(mut self, p: impl AsRef<Path>) -> Self {
         self.cwd = p.as_ref().to_path_buf();
         self
     }
 
     /// Run the binary as another user (Unix; the caller must be root), with the temp
     /// dir and the output files opened to that user.
-    pub fn run_as(mut self, uid: u32) -> Self {
+    pub(crate) fn run_as(mut self, uid: u32) -> Self {
         use std::os::unix::fs::PermissionsExt;
         let open = |p: &Path, mode| {
             std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode))
@@ -162,12 +162,12 @@ impl Harness {
     }
 
     /// Path inside the temp dir.
-    pub fn path(&self, rel: &str) -> PathBuf {
+    pub(crate) fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
 
     /// Run the binary to completion.
-    pub fn run(&self) -> Run {
+    pub(crate) fn run(&self) -> Run {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_rust-ci-action"));
         cmd.args(&self.args)
             .current_dir(&self.cwd)
@@ -201,19 +201,19 @@ impl Harness {
 }
 
 /// The repository root.
-pub fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// GitHub reference data: event payloads and the OpenAPI description, vendored from the
 /// team's `../shared` into `tests/fixtures/github` so a clean clone is self-contained.
-pub fn shared_dir() -> PathBuf {
+pub(crate) fn shared_dir() -> PathBuf {
     repo_root().join("tests/fixtures/github")
 }
 
 /// An environment variable the service suite must have; a missing one is a loud failure.
 #[cfg(feature = "services")]
-pub fn service_env(name: &str) -> String {
+pub(crate) fn service_env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| {
         panic!("{name} is not set: run the service suite through scripts/test.sh, which starts the services")
     })

@@ -21,7 +21,7 @@ use crate::common::shared_dir;
 
 /// One request as received.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     /// Method.
     pub method: String,
     /// Path without the API prefix.
@@ -40,7 +40,7 @@ pub struct Recorded {
 
 /// A scripted answer for the next matching request(s).
 #[derive(Debug, Clone)]
-pub struct Fault {
+pub(crate) struct Fault {
     /// Method to match.
     pub method: &'static str,
     /// Substring of the path to match.
@@ -58,7 +58,7 @@ pub struct Fault {
 impl Fault {
     /// Answer the next `times` `method` requests whose path contains `path_contains` with
     /// `status` and GitHub's error body `{"message": ...}`.
-    pub fn status(
+    pub(crate) fn status(
         method: &'static str,
         path_contains: &'static str,
         status: u16,
@@ -77,7 +77,7 @@ impl Fault {
 
     /// The 403 a read-only token (fork and Dependabot pull requests) gets when it creates a
     /// check run, for the next `times` attempts.
-    pub fn read_only_token(times: usize) -> Self {
+    pub(crate) fn read_only_token(times: usize) -> Self {
         Self::status(
             "POST",
             "/check-runs",
@@ -88,7 +88,7 @@ impl Fault {
     }
 
     /// With one more response header.
-    pub fn header(mut self, name: &'static str, value: &str) -> Self {
+    pub(crate) fn header(mut self, name: &'static str, value: &str) -> Self {
         self.headers.push((name, value.to_owned()));
         self
     }
@@ -96,7 +96,7 @@ impl Fault {
 
 /// A scripted responder: given a valid request (and its OpenAPI operation key), an answer
 /// `(status, headers, body)`, or `None` to fall through to the built-in answers.
-pub type Responder =
+pub(crate) type Responder =
     Box<dyn Fn(&Recorded) -> Option<(u16, Vec<(String, String)>, Vec<u8>)> + Send + Sync>;
 
 #[derive(Default)]
@@ -125,7 +125,7 @@ struct Shared {
 }
 
 /// A running mock.
-pub struct MockGitHub {
+pub(crate) struct MockGitHub {
     shared: Arc<Shared>,
     /// API base URL (`GITHUB_API_URL`).
     pub url: String,
@@ -196,7 +196,7 @@ fn example(op: &Operation, status: &str) -> Value {
 
 impl MockGitHub {
     /// Start on a free port; `prefix` is the API path prefix (`""`, or `/api/v3` as GHES).
-    pub fn start_with_prefix(prefix: &str) -> Self {
+    pub(crate) fn start_with_prefix(prefix: &str) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -231,17 +231,17 @@ impl MockGitHub {
     }
 
     /// Start with the github.com layout.
-    pub fn start() -> Self {
+    pub(crate) fn start() -> Self {
         Self::start_with_prefix("")
     }
 
     /// Script a fault.
-    pub fn fault(&self, f: Fault) {
+    pub(crate) fn fault(&self, f: Fault) {
         self.shared.state.lock().unwrap().faults.push(f);
     }
 
     /// Answer valid requests through `r` first (after scripted faults); see [`Responder`].
-    pub fn responder(&self, r: Responder) {
+    pub(crate) fn responder(&self, r: Responder) {
         self.shared
             .state
             .lock()
@@ -251,29 +251,29 @@ impl MockGitHub {
     }
 
     /// Serve these pages for `GET .../pulls/{n}/files`.
-    pub fn pr_files(&self, pages: Vec<Vec<Value>>) {
+    pub(crate) fn pr_files(&self, pages: Vec<Vec<Value>>) {
         self.shared.state.lock().unwrap().pr_files_pages = pages;
     }
 
     /// Every request so far.
-    pub fn requests(&self) -> Vec<Recorded> {
+    pub(crate) fn requests(&self) -> Vec<Recorded> {
         self.shared.state.lock().unwrap().requests.clone()
     }
 
     /// Requests that broke the OpenAPI description.
-    pub fn violations(&self) -> Vec<String> {
+    pub(crate) fn violations(&self) -> Vec<String> {
         self.shared.state.lock().unwrap().violations.clone()
     }
 
     /// Hand back the violations so far and forget them (for tests that send bad requests
     /// on purpose; the drop check then passes).
-    pub fn take_violations(&self) -> Vec<String> {
+    pub(crate) fn take_violations(&self) -> Vec<String> {
         std::mem::take(&mut self.shared.state.lock().unwrap().violations)
     }
 
     /// Panic unless every request was valid.
     #[track_caller]
-    pub fn assert_valid(&self) {
+    pub(crate) fn assert_valid(&self) {
         let v = self.violations();
         assert!(
             v.is_empty(),

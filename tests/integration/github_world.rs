@@ -12,7 +12,7 @@ use crate::github_mock::{MockGitHub, Recorded};
 
 /// A check run as the fake keeps it.
 #[derive(Debug, Clone)]
-pub struct Run {
+pub(crate) struct Run {
     pub id: u64,
     pub name: String,
     pub head_sha: String,
@@ -23,7 +23,7 @@ pub struct Run {
 
 /// The fake's state.
 #[derive(Debug, Default)]
-pub struct World {
+pub(crate) struct World {
     pub runs: Vec<Run>,
     pub comments: BTreeMap<u64, String>,
     /// Comments written by someone other than the gate (a fork's author): id -> body. They
@@ -239,7 +239,7 @@ impl World {
 }
 
 /// Put a fresh world behind `mock`.
-pub fn install(mock: &MockGitHub) -> Arc<Mutex<World>> {
+pub(crate) fn install(mock: &MockGitHub) -> Arc<Mutex<World>> {
     let world = Arc::new(Mutex::new(World::default()));
     let w = world.clone();
     mock.responder(Box::new(move |rec| w.lock().unwrap().answer(rec)));

@@ -168,7 +168,7 @@ async fn state(State(app): State<App>) -> Response {
 }
 
 /// The `/_fake` routes.
-pub fn router() -> Router<App> {
+pub(crate) fn router() -> Router<App> {
     Router::new()
         .route("/tick", post(tick))
         .route("/settle", post(settle))

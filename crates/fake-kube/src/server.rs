@@ -32,7 +32,7 @@ use crate::tables::{self, IncludeObject};
 
 /// State shared by every request.
 #[derive(Debug)]
-pub struct Shared {
+pub(crate) struct Shared {
     /// The cluster.
     pub cluster: Mutex<Cluster>,
     /// The address the server listens on.
@@ -41,16 +41,16 @@ pub struct Shared {
 
 impl Shared {
     /// Locks the cluster; a panic in another request does not poison it for the test.
-    pub fn lock(&self) -> MutexGuard<'_, Cluster> {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Cluster> {
         self.cluster.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 /// Shared state handle.
-pub type App = Arc<Shared>;
+pub(crate) type App = Arc<Shared>;
 
 /// The full router: control endpoints under `/_fake`, everything else is the Kubernetes API.
-pub fn router(app: App) -> Router {
+pub(crate) fn router(app: App) -> Router {
     Router::new()
         .nest("/_fake", crate::control::router())
         .fallback(handle)
@@ -491,6 +491,6 @@ fn write(
 }
 
 /// Presents a stored object for the control API (kind and apiVersion filled in).
-pub fn present(rt: &ResourceType, obj: &Value) -> Value {
+pub(crate) fn present(rt: &ResourceType, obj: &Value) -> Value {
     store::present(rt, obj)
 }

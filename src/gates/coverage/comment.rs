@@ -12,7 +12,7 @@ use crate::github::{ApiError, GitHub, comments, query_value};
 /// The hidden first line that marks this check name's comment. The name is
 /// percent-encoded, so no `-->` can end the comment early and no name is a prefix of
 /// another's marker.
-pub fn marker(check_name: &str) -> String {
+pub(crate) fn marker(check_name: &str) -> String {
     format!(
         "<!-- rust-ci-action:comment {} -->",
         query_value(check_name)
@@ -21,7 +21,7 @@ pub fn marker(check_name: &str) -> String {
 
 /// What happened to the comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Posted {
+pub(crate) enum Posted {
     /// Not posted: the mode said no, and there was none to update.
     Skipped,
     /// Created.

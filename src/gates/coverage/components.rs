@@ -20,11 +20,11 @@ use super::evaluate::{Check, Evaluation};
 use crate::baseline::Record;
 
 /// The name of the files in no component.
-pub const OTHER: &str = "other";
+pub(crate) const OTHER: &str = "other";
 
 /// One component as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Component {
+pub(crate) struct Component {
     /// Name (letters, digits, `.`, `_`, `-`).
     pub name: String,
     /// Path globs (`**` crosses directories).
@@ -35,7 +35,7 @@ pub struct Component {
 
 /// Parse the `components` input, one component per non-empty line; the error says what
 /// was expected (the caller names the input and line).
-pub fn parse(lines: &[String]) -> Result<Vec<Component>, String> {
+pub(crate) fn parse(lines: &[String]) -> Result<Vec<Component>, String> {
     let mut out: Vec<Component> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let at = |why: String| format!("entry {}: {why}", i + 1);
@@ -82,7 +82,7 @@ pub fn parse(lines: &[String]) -> Result<Vec<Component>, String> {
 
 /// A component's numbers.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Row {
+pub(crate) struct Row {
     /// Name (`other` for files in none).
     pub name: String,
     /// Files.
@@ -122,7 +122,7 @@ fn index(sets: &[GlobSet], path: &str) -> usize {
 
 /// Each component's row, then `other` when it has files. `base` fills in the base numbers
 /// (only from a complete record: a partial one would make a component's base wrong).
-pub fn rows(components: &[Component], ev: &Evaluation, base: Option<&Record>) -> Vec<Row> {
+pub(crate) fn rows(components: &[Component], ev: &Evaluation, base: Option<&Record>) -> Vec<Row> {
     if components.is_empty() {
         return Vec::new();
     }
@@ -182,7 +182,7 @@ pub fn rows(components: &[Component], ev: &Evaluation, base: Option<&Record>) ->
 }
 
 /// One check for every component with a threshold: fails when any is below.
-pub fn check(rows: &[Row]) -> Option<Check> {
+pub(crate) fn check(rows: &[Row]) -> Option<Check> {
     let judged: Vec<&Row> = rows.iter().filter(|r| r.pass.is_some()).collect();
     if judged.is_empty() {
         return None;
@@ -205,7 +205,7 @@ pub fn check(rows: &[Row]) -> Option<Check> {
 }
 
 /// The components table (markdown; names are the workflow's own, checked by `parse`).
-pub fn table(rows: &[Row]) -> String {
+pub(crate) fn table(rows: &[Row]) -> String {
     if rows.is_empty() {
         return String::new();
     }
@@ -240,7 +240,7 @@ pub fn table(rows: &[Row]) -> String {
 }
 
 /// The `components` output: a JSON array, one object per row.
-pub fn output(rows: &[Row]) -> String {
+pub(crate) fn output(rows: &[Row]) -> String {
     let v: Vec<Value> = rows
         .iter()
         .map(|r| {

@@ -82,7 +82,7 @@ impl fmt::Display for Percent {
 
 /// `covered / total` as a percentage with two decimals, rounded down so that a shown
 /// `80.00%` never hides a value below 80.
-pub fn show_percent(covered: u64, total: u64) -> String {
+pub(crate) fn show_percent(covered: u64, total: u64) -> String {
     if total == 0 {
         return String::new();
     }
@@ -93,7 +93,7 @@ pub fn show_percent(covered: u64, total: u64) -> String {
 /// The change from `base` to `now` in percentage points with two decimals and a sign,
 /// rounded down (a drop of 0.001 points shows as `-0.01`, never as no change); empty
 /// when either side measured nothing.
-pub fn show_delta(base: (u64, u64), now: (u64, u64)) -> String {
+pub(crate) fn show_delta(base: (u64, u64), now: (u64, u64)) -> String {
     if base.1 == 0 || now.1 == 0 {
         return String::new();
     }
@@ -107,7 +107,7 @@ pub fn show_delta(base: (u64, u64), now: (u64, u64)) -> String {
 
 /// When the pull-request comment is posted (input `comment`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CommentMode {
+pub(crate) enum CommentMode {
     /// Never.
     Off,
     /// When the change touches measured lines, moves a total, or fails; an existing
@@ -119,7 +119,7 @@ pub enum CommentMode {
 
 /// Which uncovered lines become annotations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Annotate {
+pub(crate) enum Annotate {
     /// Uncovered lines the change added.
     Changed,
     /// Every uncovered line.
@@ -130,7 +130,7 @@ pub enum Annotate {
 
 /// What `threshold` and `file-threshold` measure (input `coverage-metric`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Metric {
+pub(crate) enum Metric {
     /// Statements when every report is a Go profile (the number `go test -cover` and
     /// `go tool cover -func` print), lines otherwise.
     Auto,
@@ -142,7 +142,7 @@ pub enum Metric {
 
 /// The coverage gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CoverageConfig {
+pub(crate) struct CoverageConfig {
     /// Patterns (paths or globs) of reports.
     pub files: Vec<String>,
     /// Whether `files` came from the defaults.

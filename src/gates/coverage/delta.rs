@@ -11,16 +11,16 @@ use super::evaluate::{Check, Evaluation};
 use crate::baseline::{Item, Record};
 
 /// The name of the `max-drop` check.
-pub const DROP_CHECK: &str = "Line coverage drop";
+pub(crate) const DROP_CHECK: &str = "Line coverage drop";
 
 /// The gate name in records.
-pub const KIND: &str = "coverage";
+pub(crate) const KIND: &str = "coverage";
 
-pub use crate::base_commit::BaseState;
+pub(crate) use crate::base_commit::BaseState;
 
 /// A file's numbers on both sides.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileDelta {
+pub(crate) struct FileDelta {
     /// Repository path.
     pub path: String,
     /// Lines on the base (`None`: not in the base record).
@@ -31,7 +31,7 @@ pub struct FileDelta {
 
 /// Everything compared with the base.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Deltas {
+pub(crate) struct Deltas {
     /// The base commit.
     pub sha: String,
     /// Which commit and why.
@@ -51,7 +51,7 @@ pub struct Deltas {
 }
 
 /// The record this run leaves in its check run: line and branch totals, per file.
-pub fn record(ev: &Evaluation, check: &str) -> Record {
+pub(crate) fn record(ev: &Evaluation, check: &str) -> Record {
     let mut items: Vec<Item> = ev
         .rows
         .iter()
@@ -72,7 +72,7 @@ pub fn record(ev: &Evaluation, check: &str) -> Record {
 }
 
 /// Compare with the base; `changed` holds the paths the diff touched (empty without one).
-pub fn compare(
+pub(crate) fn compare(
     ev: &Evaluation,
     changed: &BTreeSet<String>,
     sha: &str,
@@ -133,7 +133,7 @@ pub fn compare(
 }
 
 /// The `max-drop` and `baseline-required` checks, appended to `ev.checks`.
-pub fn checks(ev: &mut Evaluation, deltas: Option<&Deltas>, cfg: &CoverageConfig) {
+pub(crate) fn checks(ev: &mut Evaluation, deltas: Option<&Deltas>, cfg: &CoverageConfig) {
     match deltas {
         Some(d) => {
             if let Some(max) = cfg.max_drop {
@@ -163,7 +163,7 @@ pub fn checks(ev: &mut Evaluation, deltas: Option<&Deltas>, cfg: &CoverageConfig
 
 /// The outputs about the base: `base-sha`, `base-line-coverage`, `line-coverage-delta`,
 /// `base-branch-coverage`, `branch-coverage-delta` (empty without a base).
-pub fn outputs(ev: &Evaluation, deltas: Option<&Deltas>) -> Vec<(String, String)> {
+pub(crate) fn outputs(ev: &Evaluation, deltas: Option<&Deltas>) -> Vec<(String, String)> {
     let pct = |v: Option<(u64, u64)>| v.map(|v| show_percent(v.0, v.1)).unwrap_or_default();
     let delta = |b: Option<(u64, u64)>, n: Option<(u64, u64)>| match (b, n) {
         (Some(b), Some(n)) => show_delta(b, n),

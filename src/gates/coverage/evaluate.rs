@@ -10,7 +10,7 @@ use crate::outcome::{Annotation, Level};
 
 /// Whether changed lines are known.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DiffState {
+pub(crate) enum DiffState {
     /// Diff coverage is off, and why (plain text; it can quote `base-ref` or an API
     /// error, so it is rendered through `crate::untrusted`).
     Off(String),
@@ -27,7 +27,7 @@ pub enum DiffState {
 
 /// Where the changed lines came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum DiffSource {
+pub(crate) enum DiffSource {
     /// `git diff <range>` in the workspace.
     Git {
         /// `<base>...HEAD`.
@@ -42,7 +42,7 @@ pub enum DiffSource {
 
 /// Counts for one file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileRow {
+pub(crate) struct FileRow {
     /// Path.
     pub path: String,
     /// Executable lines covered.
@@ -61,7 +61,7 @@ pub struct FileRow {
 
 /// One policy's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Check {
+pub(crate) struct Check {
     /// Name.
     pub name: &'static str,
     /// Shown value.
@@ -92,7 +92,7 @@ pub enum MissingData {
 
 /// The gate's decision with everything needed to report it.
 #[derive(Debug, Clone)]
-pub struct Evaluation {
+pub(crate) struct Evaluation {
     /// Checks in display order.
     pub checks: Vec<Check>,
     /// Per-file rows, changed files first, worst first.
@@ -115,7 +115,7 @@ pub struct Evaluation {
 
 /// Group `selected` uncovered lines into ranges: contiguous, or separated only by lines the
 /// report does not list (non-executable). `lines` is sorted.
-pub fn uncovered_ranges(
+pub(crate) fn uncovered_ranges(
     lines: impl IntoIterator<Item = Line>,
     selected: impl Fn(&Line) -> bool,
 ) -> Vec<(u32, u32)> {
@@ -136,7 +136,7 @@ pub fn uncovered_ranges(
 }
 
 /// Evaluate.
-pub fn evaluate(
+pub(crate) fn evaluate(
     merged: &Merged,
     diff: &DiffState,
     cfg: &CoverageConfig,

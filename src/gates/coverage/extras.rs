@@ -130,7 +130,7 @@ impl FileExtras {
 }
 
 /// Counts of one file: its lines with `extras` applied. `extras` must be normalized.
-pub fn counts(lines: &Lines, extras: Option<&FileExtras>) -> FileCounts {
+pub(crate) fn counts(lines: &Lines, extras: Option<&FileExtras>) -> FileCounts {
     let t = lines.totals();
     let mut c = FileCounts {
         lines: (t.lines_covered, t.lines_total),

@@ -18,11 +18,11 @@ use crate::github::{GitHub, actions, commits};
 use crate::runner::event::PullRequest;
 
 /// Largest zip downloaded.
-pub const MAX_ZIP: u64 = 512 << 20;
+pub(super) const MAX_ZIP: u64 = 512 << 20;
 /// Most bytes unpacked in all.
-pub const MAX_UNPACKED: u64 = 2 << 30;
+pub(super) const MAX_UNPACKED: u64 = 2 << 30;
 /// Most entries unpacked.
-pub const MAX_ENTRIES: usize = 10_000;
+pub(super) const MAX_ENTRIES: usize = 10_000;
 
 /// What `from-run` found.
 #[derive(Debug)]
@@ -97,7 +97,7 @@ async fn resolve(
 }
 
 /// Unpack `zip` into `dest`; returns the number of files.
-pub fn unpack(zip: &[u8], dest: &Path) -> Result<usize, String> {
+pub(super) fn unpack(zip: &[u8], dest: &Path) -> Result<usize, String> {
     let mut archive =
         zip::ZipArchive::new(Cursor::new(zip)).map_err(|e| format!("not a zip: {e}"))?;
     if archive.len() > MAX_ENTRIES {

@@ -11,7 +11,7 @@ use super::model::{FileReport, LinesByFile};
 /// Coverage of every file, keyed by repository path (or normalised report path when it
 /// could not be mapped).
 #[derive(Debug, Default, Clone)]
-pub struct Merged {
+pub(crate) struct Merged {
     /// Files.
     pub files: BTreeMap<String, FileReport>,
     /// Paths that did not map to a tracked file.
@@ -27,7 +27,7 @@ pub struct Merged {
 /// Builds a [`Merged`]: same (file, line) from several records is one line, covered if
 /// any record hits it ([`LinesByFile`] batches the merges).
 #[derive(Debug, Default)]
-pub struct Merger {
+pub(crate) struct Merger {
     /// Index of each path in `lines`.
     index: HashMap<String, usize>,
     lines: LinesByFile,
@@ -40,18 +40,25 @@ pub struct Merger {
 
 impl Merger {
     /// Record a report read (its path as shown and its format's name).
-    pub fn report(&mut self, shown: String, format: String, has_branch_data: bool) {
+    pub(crate) fn report(&mut self, shown: String, format: String, has_branch_data: bool) {
         self.has_branch_data |= has_branch_data;
         self.reports.push((shown, format));
     }
 
+    #[cfg(test)]
     /// Add one file's records under `path`.
-    pub fn add(&mut self, path: String, file: FileReport, mapped: bool) {
+    pub(crate) fn add(&mut self, path: String, file: FileReport, mapped: bool) {
         self.add_with(path, file, FileExtras::default(), mapped);
     }
 
     /// [`Merger::add`] with the file's extras from its report.
-    pub fn add_with(&mut self, path: String, file: FileReport, extras: FileExtras, mapped: bool) {
+    pub(crate) fn add_with(
+        &mut self,
+        path: String,
+        file: FileReport,
+        extras: FileExtras,
+        mapped: bool,
+    ) {
         if !mapped {
             self.unmapped.insert(path.clone());
         }
@@ -70,7 +77,7 @@ impl Merger {
     }
 
     /// The merged coverage.
-    pub fn finish(self) -> Merged {
+    pub(crate) fn finish(self) -> Merged {
         let mut by_index: Vec<Option<String>> = vec![None; self.index.len()];
         for (path, i) in self.index {
             if let Some(slot) = by_index.get_mut(i) {

@@ -13,7 +13,7 @@ use super::evaluate::{Check, MissingData};
 
 /// The metric `threshold` applies to, and whether any report is a Go profile.
 /// `reports` are (path, format name) pairs.
-pub fn resolve(
+pub(crate) fn resolve(
     metric: Metric,
     reports: &[(String, String)],
 ) -> Result<(Metric, bool), MissingData> {
@@ -29,7 +29,7 @@ pub fn resolve(
 }
 
 /// The "Statement coverage" row.
-pub fn statement_check(statements: (u64, u64), threshold: Option<Percent>) -> Check {
+pub(crate) fn statement_check(statements: (u64, u64), threshold: Option<Percent>) -> Check {
     Check {
         name: "Statement coverage",
         measured: if statements.1 == 0 {
@@ -48,7 +48,7 @@ pub fn statement_check(statements: (u64, u64), threshold: Option<Percent>) -> Ch
 }
 
 /// `statement-coverage`, `statements-covered`, `statements-total`; empty without Go.
-pub fn outputs(statements: Option<(u64, u64)>) -> [(String, String); 3] {
+pub(crate) fn outputs(statements: Option<(u64, u64)>) -> [(String, String); 3] {
     let (pct, c, t) = statements.map_or_else(Default::default, |(c, t)| {
         (show_percent(c, t), c.to_string(), t.to_string())
     });

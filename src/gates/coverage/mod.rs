@@ -7,21 +7,21 @@
 //! `comment` do the I/O (files, git, the GitHub API); every other file is pure.
 
 mod changes;
-pub mod comment;
-pub mod components;
-pub mod config;
-pub mod delta;
+pub(crate) mod comment;
+pub(crate) mod components;
+pub(crate) mod config;
+pub(crate) mod delta;
 pub mod diff;
 mod error;
-pub mod evaluate;
-pub mod extras;
+pub(crate) mod evaluate;
+pub(crate) mod extras;
 mod files;
 mod from_run;
-pub mod merge;
-pub mod metric;
+pub(crate) mod merge;
+pub(crate) mod metric;
 pub mod model;
 pub mod parse;
-pub mod render;
+pub(crate) mod render;
 
 use std::collections::BTreeSet;
 

@@ -6,8 +6,8 @@
 //! reports), so each goes through [`crate::untrusted`]: `md_code(.., Md::Cell)` in table
 //! cells, `md_code(.., Md::Prose)` in sentences. Nothing else escapes.
 
-pub mod comment;
-pub mod files;
+pub(crate) mod comment;
+pub(crate) mod files;
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -29,7 +29,7 @@ fn pct((c, t): (u64, u64)) -> String {
 
 /// What the comparison with the base adds to an outcome.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Base<'a> {
+pub(crate) struct Base<'a> {
     /// The comparison, when a baseline was found.
     pub deltas: Option<&'a Deltas>,
     /// Why there is no comparison (on a pull request without a baseline).
@@ -51,7 +51,7 @@ pub(super) fn threshold_text(check: &str, t: super::config::Percent) -> String {
 }
 
 /// The verdict of an evaluation: any failed check fails it.
-pub fn verdict(ev: &Evaluation) -> Verdict {
+pub(crate) fn verdict(ev: &Evaluation) -> Verdict {
     if ev.checks.iter().any(|c| c.pass == Some(false)) {
         Verdict::Fail
     } else {
@@ -59,9 +59,10 @@ pub fn verdict(ev: &Evaluation) -> Verdict {
     }
 }
 
+#[cfg(test)]
 /// Turn an evaluation into the gate's outcome; the per-file tables of the check run stop
 /// before `text_budget` bytes.
-pub fn outcome(
+pub(crate) fn outcome(
     ev: &Evaluation,
     merged: &Merged,
     diff: &DiffState,
@@ -72,7 +73,7 @@ pub fn outcome(
 }
 
 /// [`outcome`] with the comparison against the base.
-pub fn outcome_with(
+pub(crate) fn outcome_with(
     ev: &Evaluation,
     merged: &Merged,
     diff: &DiffState,

@@ -12,7 +12,7 @@ use crate::secret::Secret;
 
 /// A user name and password for a registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Credentials {
+pub(super) struct Credentials {
     /// User name (not secret).
     pub username: String,
     /// Password or token.
@@ -21,13 +21,13 @@ pub struct Credentials {
 
 impl Credentials {
     /// `base64(user:password)`, the `auth` field of `config.json` and the HTTP Basic value.
-    pub fn basic(&self) -> Secret<String> {
+    pub(super) fn basic(&self) -> Secret<String> {
         Secret::new(STANDARD.encode(format!("{}:{}", self.username, self.password.expose())))
     }
 
     /// Every form of the secret that could show up in a log: the password, its base64 form
     /// and the base64 `user:password` string.
-    pub fn mask_values(&self) -> Vec<String> {
+    pub(super) fn mask_values(&self) -> Vec<String> {
         let p = self.password.expose();
         vec![p.clone(), STANDARD.encode(p), self.basic().expose().clone()]
     }
@@ -58,7 +58,7 @@ pub enum AuthError {
 }
 
 /// The key docker looks credentials up under: the host, except Docker Hub's historical key.
-pub fn config_key(registry: &Registry) -> String {
+pub(super) fn config_key(registry: &Registry) -> String {
     if registry.is_docker_hub() {
         "https://index.docker.io/v1/".to_owned()
     } else {
@@ -69,7 +69,7 @@ pub fn config_key(registry: &Registry) -> String {
 /// The content of the private `config.json`: `auths` with one entry and no `credsStore`
 /// or `credHelpers`, so docker uses the inline credentials and never hands them to a
 /// helper. `current_context` keeps a user's `docker context use` choice.
-pub fn docker_config_json(
+pub(super) fn docker_config_json(
     registry: &Registry,
     creds: Option<&Credentials>,
     current_context: Option<&str>,
@@ -93,7 +93,7 @@ pub fn docker_config_json(
 }
 
 /// The `currentContext` of a user's docker `config.json`, if any (nothing else is kept).
-pub fn current_context(config_json: &str) -> Option<String> {
+pub(super) fn current_context(config_json: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(config_json).ok()?;
     v.get("currentContext")?
         .as_str()
@@ -103,7 +103,7 @@ pub fn current_context(config_json: &str) -> Option<String> {
 
 /// Decode an ECR `authorizationToken`: base64 of `AWS:<password>`
 /// (<https://docs.aws.amazon.com/AmazonECR/latest/APIReference/API_AuthorizationData.html>).
-pub fn decode_ecr_token(token: &str) -> Result<Credentials, AuthError> {
+pub(super) fn decode_ecr_token(token: &str) -> Result<Credentials, AuthError> {
     let bytes = STANDARD
         .decode(token.trim())
         .map_err(|_| AuthError::EcrToken)?;
@@ -119,7 +119,7 @@ pub fn decode_ecr_token(token: &str) -> Result<Credentials, AuthError> {
 }
 
 /// Read `{"username": ..., "password": ...}` from a Secrets Manager secret string.
-pub fn parse_secret_json(id: &str, text: &str) -> Result<Credentials, AuthError> {
+pub(super) fn parse_secret_json(id: &str, text: &str) -> Result<Credentials, AuthError> {
     let v: serde_json::Value =
         serde_json::from_str(text).map_err(|_| AuthError::SecretNotJson { id: id.to_owned() })?;
     if !v.is_object() {
@@ -143,7 +143,7 @@ pub fn parse_secret_json(id: &str, text: &str) -> Result<Credentials, AuthError>
 
 /// How the gate authenticated, for the summary (never the secret itself).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthUsed {
+pub(super) enum AuthUsed {
     /// `registry-username`/`registry-password`.
     Password {
         /// User name.

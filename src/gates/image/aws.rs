@@ -21,14 +21,14 @@ use crate::secret::Secret;
 
 /// The AWS configuration of one run.
 #[derive(Debug)]
-pub struct Aws {
+pub(super) struct Aws {
     config: SdkConfig,
 }
 
 impl Aws {
     /// The standard chain (environment, profile, web identity) with the SDK's standard
     /// retry mode; `region` when given, else the chain's.
-    pub async fn load(region: Option<&str>) -> Self {
+    pub(super) async fn load(region: Option<&str>) -> Self {
         use aws_config::{BehaviorVersion, Region, retry::RetryConfig};
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .retry_config(RetryConfig::standard().with_max_attempts(4));
@@ -41,7 +41,7 @@ impl Aws {
     }
 
     /// Whether the chain yields credentials (for `ecr: auto` without a registry).
-    pub async fn has_credentials(&self) -> bool {
+    pub(super) async fn has_credentials(&self) -> bool {
         use aws_credential_types::provider::ProvideCredentials;
         match self.config.credentials_provider() {
             Some(p) => tokio::time::timeout(Duration::from_secs(10), p.provide_credentials())
@@ -54,7 +54,7 @@ impl Aws {
     /// The configuration ready for calls: a region is required, and with `role` the
     /// credentials become that role's, assumed with the workflow's OIDC token (so no
     /// separate credentials step is needed).
-    pub async fn ready(
+    pub(super) async fn ready(
         self,
         role: Option<&str>,
         env: &RunnerEnv,
@@ -107,7 +107,7 @@ impl Aws {
     }
 
     /// The region calls go to.
-    pub fn region(&self) -> Result<String, Error> {
+    pub(super) fn region(&self) -> Result<String, Error> {
         self.config
             .region()
             .map(ToString::to_string)
@@ -116,7 +116,7 @@ impl Aws {
 
     /// Registry credentials from a Secrets Manager secret holding
     /// `{"username": ..., "password": ...}`.
-    pub async fn registry_secret(
+    pub(super) async fn registry_secret(
         &self,
         id: &str,
         commands: &Commands,
@@ -147,7 +147,10 @@ impl Aws {
 
     /// ECR credentials (`AWS` and a 12-hour password) and the registry endpoint the token
     /// is for.
-    pub async fn ecr_login(&self, commands: &Commands) -> Result<(Credentials, String), Error> {
+    pub(super) async fn ecr_login(
+        &self,
+        commands: &Commands,
+    ) -> Result<(Credentials, String), Error> {
         let out = self
             .ecr()
             .get_authorization_token()
@@ -166,7 +169,7 @@ impl Aws {
     }
 
     /// Create the ECR repository (scan on push) when it does not exist.
-    pub async fn ensure_repository(&self, name: &str) -> Result<(), Error> {
+    pub(super) async fn ensure_repository(&self, name: &str) -> Result<(), Error> {
         let ecr = self.ecr();
         match ecr
             .describe_repositories()
@@ -195,7 +198,7 @@ impl Aws {
     /// `IMMUTABLE`, or `IMMUTABLE_WITH_EXCLUSION`, treated alike); `false` when it cannot be
     /// read (a missing repository, a role without `ecr:DescribeRepositories`): the push then
     /// says so itself.
-    pub async fn tags_immutable(&self, name: &str) -> bool {
+    pub(super) async fn tags_immutable(&self, name: &str) -> bool {
         match self
             .ecr()
             .describe_repositories()

@@ -15,7 +15,7 @@ use crate::secret::Secret;
 
 /// The network of `RUN` steps (`docker build --network`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Network {
+pub(super) enum Network {
     /// The builder's default (a bridge, when the engine has one).
     #[default]
     Default,
@@ -27,7 +27,7 @@ pub enum Network {
 
 impl Network {
     /// The `--network` value, `None` for the builder's default (the flag is left out).
-    pub fn flag(self) -> Option<&'static str> {
+    pub(super) fn flag(self) -> Option<&'static str> {
         match self {
             Self::Default => None,
             Self::None => Some("none"),
@@ -50,7 +50,7 @@ impl std::str::FromStr for Network {
 
 /// Where a build secret's bytes come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SecretSource {
+pub(super) enum SecretSource {
     /// A value from `secrets` (written to a private file when the gate runs).
     Value(Secret<String>),
     /// A file from `secret-files`: relative to the workspace (and inside it), or absolute
@@ -60,7 +60,7 @@ pub enum SecretSource {
 
 /// One build secret, mounted at `/run/secrets/<id>` by `RUN --mount=type=secret,id=<id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildSecret {
+pub(super) struct BuildSecret {
     /// The id the Dockerfile names.
     pub id: String,
     /// Its bytes.
@@ -69,7 +69,7 @@ pub struct BuildSecret {
 
 /// One `ssh` entry: `default` (the agent at `SSH_AUTH_SOCK`) or `id=path` (a key or socket).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SshEntry {
+pub(super) struct SshEntry {
     /// The id the Dockerfile names (`default` for the agent).
     pub id: String,
     /// Key files or sockets; empty means the agent at `SSH_AUTH_SOCK`.
@@ -78,7 +78,7 @@ pub struct SshEntry {
 
 impl SshEntry {
     /// The `--ssh` value docker reads.
-    pub fn flag(&self) -> String {
+    pub(super) fn flag(&self) -> String {
         if self.paths.is_empty() {
             return self.id.clone();
         }
@@ -89,7 +89,7 @@ impl SshEntry {
 
 /// The build options of these inputs.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct BuildOptions {
+pub(super) struct BuildOptions {
     /// `network`.
     pub network: Network,
     /// `secrets` then `secret-files`, in input order.
@@ -100,12 +100,12 @@ pub struct BuildOptions {
 
 impl BuildOptions {
     /// Whether BuildKit is needed (the legacy builder has no secrets or ssh mounts).
-    pub fn needs_buildkit(&self) -> bool {
+    pub(super) fn needs_buildkit(&self) -> bool {
         !self.secrets.is_empty() || !self.ssh.is_empty()
     }
 
     /// Every secret value, for masking.
-    pub fn secret_values(&self) -> impl Iterator<Item = &Secret<String>> {
+    pub(super) fn secret_values(&self) -> impl Iterator<Item = &Secret<String>> {
         self.secrets.iter().filter_map(|s| match &s.source {
             SecretSource::Value(v) => Some(v),
             SecretSource::File(_) => None,
@@ -146,7 +146,7 @@ fn stays_inside(p: &Path) -> bool {
 }
 
 /// Read `network`, `secrets`, `secret-files` and `ssh`.
-pub fn parse(raw: &RawInputs) -> Result<BuildOptions, InputError> {
+pub(super) fn parse(raw: &RawInputs) -> Result<BuildOptions, InputError> {
     let network: Network = raw
         .parse("network", "`default`, `none` or `host`")?
         .unwrap_or_default();

@@ -17,7 +17,7 @@ use crate::runner::commands::Commands;
 
 /// buildah with the gate's credentials and private folder.
 #[derive(Debug)]
-pub struct Buildah {
+pub(super) struct Buildah {
     /// The private docker `config.json` (`--authfile`), when the gate has credentials.
     pub authfile: Option<PathBuf>,
     /// The registry is on loopback (plain HTTP, as docker speaks to it).
@@ -34,7 +34,11 @@ impl Buildah {
     }
 
     /// Build as `req` says. A build the change broke is `Ok(Build::Broken)`.
-    pub async fn build(&self, commands: &Commands, req: &BuildRequest<'_>) -> Result<Build, Error> {
+    pub(super) async fn build(
+        &self,
+        commands: &Commands,
+        req: &BuildRequest<'_>,
+    ) -> Result<Build, Error> {
         let iidfile = self.workdir.join("iid");
         let argv = plan::buildah_build_argv(req, &iidfile);
         let out = stream_child(commands, "buildah build", self.command(&argv), || {
@@ -54,7 +58,7 @@ impl Buildah {
     }
 
     /// `buildah push` one reference, retrying transient failures; the digest it wrote.
-    pub async fn push(&self, commands: &Commands, reference: &str) -> Result<Digest, Error> {
+    pub(super) async fn push(&self, commands: &Commands, reference: &str) -> Result<Digest, Error> {
         let digestfile = self.workdir.join("pushed-digest");
         let mut attempt = 0;
         loop {

@@ -4,7 +4,7 @@
 
 /// A parsed `WWW-Authenticate` challenge.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Challenge {
+pub(super) enum Challenge {
     /// `Basic realm=...`.
     Basic,
     /// `Bearer realm=...,service=...,scope=...`.
@@ -20,7 +20,7 @@ pub enum Challenge {
 
 /// Parse a `WWW-Authenticate` value (RFC 7235: scheme, then `key=value` or
 /// `key="quoted, value"` pairs separated by commas).
-pub fn parse_challenge(value: &str) -> Option<Challenge> {
+pub(super) fn parse_challenge(value: &str) -> Option<Challenge> {
     let value = value.trim();
     let (scheme, rest) = value.split_once(char::is_whitespace).unwrap_or((value, ""));
     let params = parse_params(rest);

@@ -16,7 +16,7 @@ use crate::secret::Secret;
 
 /// Which builder runs the build.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Builder {
+pub(super) enum Builder {
     /// buildx when `docker buildx version` works, otherwise `docker build`.
     #[default]
     Auto,
@@ -43,7 +43,7 @@ impl std::str::FromStr for Builder {
 
 /// Whether to authenticate to Amazon ECR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum EcrMode {
+pub(super) enum EcrMode {
     /// When the registry is an ECR host, or no registry is given and AWS credentials exist.
     #[default]
     Auto,
@@ -67,7 +67,7 @@ impl std::str::FromStr for EcrMode {
 
 /// Where registry credentials come from, in the order the gate tries them.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthSource {
+pub(super) enum AuthSource {
     /// `registry-username` + `registry-password`.
     Password {
         /// User name.
@@ -85,11 +85,11 @@ pub enum AuthSource {
 }
 
 /// A `KEY=VALUE` pair from `build-args` or `labels`.
-pub type KeyValue = (String, String);
+pub(super) type KeyValue = (String, String);
 
 /// The image gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageConfig {
+pub(super) struct ImageConfig {
     /// Repository path.
     pub image: Repository,
     /// Registry, when given (or taken from a host in `image`).

@@ -40,11 +40,11 @@ fn log_untrusted_output(block: &Stream, line: &str) {
 /// A log group for one step. `app` opened a group for the whole gate; the runner does not
 /// nest groups (a new `::group::` implicitly ends the open one), so a step group first ends
 /// the gate's group explicitly, and `app`'s final `::endgroup::` is then a no-op.
-pub struct Section<'a>(&'a Commands);
+pub(super) struct Section<'a>(&'a Commands);
 
 impl<'a> Section<'a> {
     /// End the open group and start one titled `title`; it ends when dropped.
-    pub fn open(commands: &'a Commands, title: &str) -> Self {
+    pub(super) fn open(commands: &'a Commands, title: &str) -> Self {
         commands.endgroup();
         commands.group(title);
         Self(commands)
@@ -58,7 +58,7 @@ impl Drop for Section<'_> {
 }
 
 /// What a streamed command did.
-pub struct Streamed {
+pub(super) struct Streamed {
     /// Exit status zero.
     pub success: bool,
     /// The exit status as docker's `ExitStatus` prints it.
@@ -71,7 +71,7 @@ pub struct Streamed {
 
 impl Streamed {
     /// The last [`TAIL_LINES`] lines that are not BuildKit's bookkeeping.
-    pub fn tail(&self) -> String {
+    pub(super) fn tail(&self) -> String {
         let mut tail: Vec<&str> = self
             .lines
             .iter()
@@ -85,13 +85,13 @@ impl Streamed {
     }
 
     /// Every line, joined.
-    pub fn text(&self) -> String {
+    pub(super) fn text(&self) -> String {
         self.lines.join("\n")
     }
 }
 
 /// How a build ended, when the tool itself did its job.
-pub enum Build {
+pub(super) enum Build {
     /// The image was built (and with buildx and `push`, pushed).
     Built(Built),
     /// The change broke the build: the gate fails (a result, not an error).
@@ -99,7 +99,7 @@ pub enum Build {
 }
 
 /// A build the change broke.
-pub struct Broken {
+pub(super) struct Broken {
     /// The exit status.
     pub status: String,
     /// Docker's last error line (the pull request's text).
@@ -109,7 +109,7 @@ pub struct Broken {
 }
 
 /// What a successful build left behind.
-pub struct Built {
+pub(super) struct Built {
     /// The local image id (config digest): buildx's metadata, else the iid file.
     pub image_id: Option<Digest>,
     /// buildx's metadata file, when buildx built.
@@ -118,20 +118,20 @@ pub struct Built {
 
 /// The docker CLI with our private configuration.
 #[derive(Debug, Default)]
-pub struct Docker {
+pub(super) struct Docker {
     config_dir: Option<PathBuf>,
     buildkit: bool,
 }
 
 impl Docker {
     /// Use this `DOCKER_CONFIG` for every later command (`None`: the user's own).
-    pub fn use_config(&mut self, dir: Option<PathBuf>) {
+    pub(super) fn use_config(&mut self, dir: Option<PathBuf>) {
         self.config_dir = dir;
     }
 
     /// Ask for BuildKit (`DOCKER_BUILDKIT=1`): secrets and ssh mounts need it, and a CLI
     /// that would otherwise use the legacy builder then says so instead of ignoring them.
-    pub fn require_buildkit(&mut self) {
+    pub(super) fn require_buildkit(&mut self) {
         self.buildkit = true;
     }
 
@@ -168,7 +168,11 @@ impl Docker {
     /// Whether to build with buildx. No `docker version` probe up front: it costs a CLI
     /// start on every run, and a missing CLI or engine is named just as clearly when the
     /// build starts. `docker buildx version` runs only when a buildx plugin is installed.
-    pub async fn use_buildx(&self, builder: Builder, env: &RunnerEnv) -> Result<bool, Error> {
+    pub(super) async fn use_buildx(
+        &self,
+        builder: Builder,
+        env: &RunnerEnv,
+    ) -> Result<bool, Error> {
         let probe = match builder {
             Builder::Docker | Builder::Buildah => return Ok(false),
             Builder::Auto if !buildx_installed(env) => return Ok(false),
@@ -197,7 +201,7 @@ impl Docker {
     /// Build (and with buildx and `push`, push) as `req` says; iid and metadata files go
     /// into `workdir`. A build the change broke is `Ok(Build::Broken)`; one that failed for
     /// any other reason is an error.
-    pub async fn build(
+    pub(super) async fn build(
         &self,
         commands: &Commands,
         req: &BuildRequest<'_>,
@@ -246,7 +250,7 @@ impl Docker {
     }
 
     /// `docker push` one reference, retrying transient failures; the digest it reports.
-    pub async fn push(
+    pub(super) async fn push(
         &self,
         commands: &Commands,
         reference: &str,
@@ -296,7 +300,7 @@ pub(super) async fn failed_push(
 /// Run `cmd` with its output forwarded line by line to the log inside a group titled
 /// `title` (a stop-commands block: the output is the pull request's text), and kept.
 /// `missing` is the error when the program is not installed.
-pub async fn stream_child(
+pub(super) async fn stream_child(
     commands: &Commands,
     title: &str,
     mut cmd: tokio::process::Command,
@@ -360,7 +364,7 @@ pub async fn stream_child(
 
 /// Why a build failed: the change ([`output::broken_by_the_change`]), an engine that went
 /// away (named as such), or something else the tool could not get past.
-pub fn failed_build(out: Streamed) -> Result<Broken, Error> {
+pub(super) fn failed_build(out: Streamed) -> Result<Broken, Error> {
     if let Some(reason) = &out.last_error
         && output::broken_by_the_change(reason)
     {

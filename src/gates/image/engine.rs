@@ -20,7 +20,7 @@ use crate::runner::env::RunnerEnv;
 
 /// The program that builds (and, except buildx, pushes after the build).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
+pub(super) enum Engine {
     /// `docker buildx build` (pushes during the build).
     Buildx,
     /// `docker build`, then `docker push` per tag.
@@ -31,7 +31,7 @@ pub enum Engine {
 
 impl Engine {
     /// The name the summary shows.
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Self::Buildx => "buildx",
             Self::Docker => "docker build",
@@ -41,7 +41,11 @@ impl Engine {
 }
 
 /// Decide the engine for `builder`.
-pub async fn choose(docker: &Docker, builder: Builder, env: &RunnerEnv) -> Result<Engine, Error> {
+pub(super) async fn choose(
+    docker: &Docker,
+    builder: Builder,
+    env: &RunnerEnv,
+) -> Result<Engine, Error> {
     if builder == Builder::Buildah {
         return Ok(Engine::Buildah);
     }
@@ -100,7 +104,7 @@ async fn daemon_answers(env: &RunnerEnv) -> bool {
 }
 
 /// `name` in one of the `PATH` folders, as an executable file.
-pub fn find_program(env: &RunnerEnv, name: &str) -> Option<PathBuf> {
+pub(super) fn find_program(env: &RunnerEnv, name: &str) -> Option<PathBuf> {
     let path = env.path.as_deref()?;
     std::env::split_paths(path)
         .map(|d| d.join(name))

@@ -7,7 +7,10 @@
 use std::time::Duration;
 
 /// The committer date of `revision` in `workspace`.
-pub async fn commit_time(workspace: &std::path::Path, revision: &str) -> Option<jiff::Timestamp> {
+pub(super) async fn commit_time(
+    workspace: &std::path::Path,
+    revision: &str,
+) -> Option<jiff::Timestamp> {
     if revision.is_empty() || !revision.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }

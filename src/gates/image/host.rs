@@ -8,13 +8,13 @@ use crate::oci;
 
 /// A registry `host[:port]` (no scheme, no path), e.g. `ghcr.io` or `127.0.0.1:5000`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Registry(oci::Domain);
+pub(super) struct Registry(oci::Domain);
 
 impl Registry {
     /// Parse `host[:port]`, also accepting (and dropping) an `https://`/`http://` prefix and a
     /// trailing `/`, as `docker login` does. The host follows the reference grammar
     /// ([`oci::Domain`]); the port must be one a connection can use.
-    pub fn parse(value: &str) -> Result<Self, &'static str> {
+    pub(super) fn parse(value: &str) -> Result<Self, &'static str> {
         let v = value
             .trim()
             .trim_start_matches("https://")
@@ -40,30 +40,30 @@ impl Registry {
     }
 
     /// `host[:port]`.
-    pub fn as_str(&self) -> &str {
+    pub(super) fn as_str(&self) -> &str {
         self.0.as_str()
     }
 
     /// The registry as the first part of an image reference.
-    pub fn domain(&self) -> &oci::Domain {
+    pub(super) fn domain(&self) -> &oci::Domain {
         &self.0
     }
 
     /// The host without the port.
-    pub fn host(&self) -> &str {
+    pub(super) fn host(&self) -> &str {
         self.0.host()
     }
 
     /// Docker treats `localhost` and 127.0.0.0/8 (and `::1`) as insecure registries by
     /// default and talks plain HTTP to them; everything else is HTTPS
     /// (<https://docs.docker.com/engine/daemon/insecure-registries/>). We do the same.
-    pub fn is_loopback(&self) -> bool {
+    pub(super) fn is_loopback(&self) -> bool {
         self.0.is_loopback()
     }
 
     /// `https://host[:port]`, or `http://` for loopback registries. Docker Hub's API lives at
     /// `registry-1.docker.io`, not at `docker.io`.
-    pub fn api_base(&self) -> String {
+    pub(super) fn api_base(&self) -> String {
         let scheme = if self.is_loopback() { "http" } else { "https" };
         let host = if self.is_docker_hub() {
             "registry-1.docker.io"
@@ -74,14 +74,14 @@ impl Registry {
     }
 
     /// Docker Hub under any of its names.
-    pub fn is_docker_hub(&self) -> bool {
+    pub(super) fn is_docker_hub(&self) -> bool {
         self.0.is_docker_hub()
     }
 
     /// An Amazon ECR private registry host:
     /// `<account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]` (also `dkr-ecr` dual-stack on
     /// `on.aws`). Returns the region.
-    pub fn ecr_region(&self) -> Option<&str> {
+    pub(super) fn ecr_region(&self) -> Option<&str> {
         let mut parts = self.host().split('.');
         let account = parts.next()?;
         if account.len() != 12 || !account.bytes().all(|c| c.is_ascii_digit()) {

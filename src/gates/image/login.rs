@@ -14,7 +14,7 @@ use crate::runner::commands::Commands;
 
 /// The registry and credentials the gate ended up with.
 #[derive(Debug)]
-pub struct Login {
+pub(super) struct Login {
     /// The registry to push to.
     pub registry: Registry,
     /// Credentials, when the gate has its own.
@@ -26,7 +26,7 @@ pub struct Login {
 }
 
 /// Register every form of a credential with the runner before it can be logged.
-pub fn mask(commands: &Commands, creds: &Credentials) {
+pub(super) fn mask(commands: &Commands, creds: &Credentials) {
     for m in creds.mask_values() {
         commands.add_mask(&m);
     }
@@ -34,7 +34,7 @@ pub fn mask(commands: &Commands, creds: &Credentials) {
 
 /// Mask what the inputs themselves hold (a password given as input, each build secret's
 /// value: `app` masks the `secrets` input whole, which does not cover one line of it).
-pub fn mask_inputs(cfg: &ImageConfig, commands: &Commands) {
+pub(super) fn mask_inputs(cfg: &ImageConfig, commands: &Commands) {
     for value in cfg.options.secret_values() {
         commands.add_mask(value.expose());
     }
@@ -48,7 +48,7 @@ pub fn mask_inputs(cfg: &ImageConfig, commands: &Commands) {
 }
 
 /// Resolve the registry and credentials.
-pub async fn resolve(cfg: &ImageConfig, ctx: &Context) -> Result<Login, Error> {
+pub(super) async fn resolve(cfg: &ImageConfig, ctx: &Context) -> Result<Login, Error> {
     let registry = || cfg.registry.clone().ok_or(Error::NoRegistry);
     let role = cfg.aws_role_arn.as_deref();
     match &cfg.auth {

@@ -8,14 +8,14 @@
 use crate::oci::Digest;
 
 /// `Accept` for manifests: Docker v2 manifest and manifest list, OCI manifest and index.
-pub const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
+pub(super) const MANIFEST_ACCEPT: &str = "application/vnd.docker.distribution.manifest.v2+json, \
      application/vnd.docker.distribution.manifest.list.v2+json, \
      application/vnd.oci.image.manifest.v1+json, \
      application/vnd.oci.image.index.v1+json";
 
 /// The config digest of an image manifest (the image id docker prints); `None` for an
 /// index or anything else.
-pub fn config_digest(body: &[u8]) -> Option<Digest> {
+pub(super) fn config_digest(body: &[u8]) -> Option<Digest> {
     let v: serde_json::Value = serde_json::from_slice(body).ok()?;
     v.pointer("/config/digest")
         .and_then(serde_json::Value::as_str)
@@ -25,7 +25,7 @@ pub fn config_digest(body: &[u8]) -> Option<Digest> {
 /// Bytes an image manifest points at: its config plus its layers (compressed, as stored).
 /// For an index, `None` and the child manifest digests to add up instead (attestation
 /// manifests left out).
-pub fn manifest_size(body: &[u8]) -> Result<(Option<u64>, Vec<Digest>), String> {
+pub(super) fn manifest_size(body: &[u8]) -> Result<(Option<u64>, Vec<Digest>), String> {
     let v: serde_json::Value =
         serde_json::from_slice(body).map_err(|e| format!("manifest is not JSON ({e})"))?;
     let size = |d: &serde_json::Value| {

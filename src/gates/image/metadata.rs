@@ -12,7 +12,7 @@ use crate::oci::Tag;
 
 /// Facts about the workflow run that go into default tags and labels.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RunInfo {
+pub(super) struct RunInfo {
     /// `GITHUB_SERVER_URL`.
     pub server_url: Option<String>,
     /// `GITHUB_REPOSITORY`.
@@ -40,7 +40,7 @@ pub struct RunInfo {
 impl RunInfo {
     /// The commit the image is of: the pull request's head on `pull_request` and
     /// `pull_request_target`, the group's head on `merge_group`, else `GITHUB_SHA`.
-    pub fn revision(&self) -> Option<&str> {
+    pub(super) fn revision(&self) -> Option<&str> {
         let from_event = matches!(
             self.event_name.as_deref(),
             Some("pull_request" | "pull_request_target" | "merge_group")
@@ -52,13 +52,13 @@ impl RunInfo {
     }
 
     /// The first 7 characters of the revision, as `git rev-parse --short` prints by default.
-    pub fn short_sha(&self) -> Option<&str> {
+    pub(super) fn short_sha(&self) -> Option<&str> {
         let sha = self.revision()?;
         (sha.len() >= 7 && sha.is_char_boundary(7)).then(|| &sha[..7])
     }
 
     /// The git tag name on tag pushes.
-    pub fn git_tag(&self) -> Option<&str> {
+    pub(super) fn git_tag(&self) -> Option<&str> {
         if let Some(t) = self
             .git_ref
             .as_deref()
@@ -72,7 +72,7 @@ impl RunInfo {
     }
 
     /// The branch name on branch pushes (not on pull requests, whose ref is `refs/pull/..`).
-    pub fn branch(&self) -> Option<&str> {
+    pub(super) fn branch(&self) -> Option<&str> {
         if let Some(b) = self
             .git_ref
             .as_deref()
@@ -86,7 +86,7 @@ impl RunInfo {
     }
 
     /// The git tag read as a semantic version (`v1.2.3`, `1.2.3-rc.1`).
-    pub fn version(&self) -> Option<Semver<'_>> {
+    pub(super) fn version(&self) -> Option<Semver<'_>> {
         self.git_tag().and_then(Semver::parse)
     }
 }
@@ -94,7 +94,7 @@ impl RunInfo {
 /// A semantic version from a git tag, `v` prefix allowed
 /// (<https://semver.org/#backusnaur-form-grammar-for-valid-semver-versions>, leniently).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Semver<'a> {
+pub(super) struct Semver<'a> {
     /// The version without the `v` (`1.2.3-rc.1`).
     pub full: &'a str,
     /// Major.
@@ -109,7 +109,7 @@ pub struct Semver<'a> {
 
 impl<'a> Semver<'a> {
     /// Parse `[v]MAJOR.MINOR.PATCH[-pre][+build]`.
-    pub fn parse(tag: &'a str) -> Option<Self> {
+    pub(super) fn parse(tag: &'a str) -> Option<Self> {
         let full = tag.strip_prefix('v').unwrap_or(tag);
         let core_end = full.find(['-', '+']).unwrap_or(full.len());
         let mut numbers = full[..core_end].split('.').map(|n| {
@@ -142,14 +142,14 @@ const ON_DEFAULT_BRANCH: &str = " @default-branch";
 /// One line of the `tags` input: a literal tag, or a template whose `{{placeholder}}`s
 /// are filled from the run (see [`TagTemplate::expand`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TagTemplate {
+pub(super) struct TagTemplate {
     text: String,
     default_branch_only: bool,
 }
 
 impl TagTemplate {
     /// Parse one line; the error says what is wrong with it.
-    pub fn parse(line: &str) -> Result<Self, String> {
+    pub(super) fn parse(line: &str) -> Result<Self, String> {
         let (text, default_branch_only) = match line.strip_suffix(ON_DEFAULT_BRANCH) {
             Some(t) => (t.trim_end(), true),
             None => (line, false),
@@ -188,7 +188,7 @@ impl TagTemplate {
     /// value (`{{tag}}` on a branch push, `{{major}}` of a pre-release or alone of `0.x`, `{{pr}}`
     /// outside pull requests) or ` @default-branch` on another branch. Values that are not
     /// tag characters (a branch `feature/x`) become `-`.
-    pub fn expand(&self, run: &RunInfo) -> Option<Tag> {
+    pub(super) fn expand(&self, run: &RunInfo) -> Option<Tag> {
         if self.default_branch_only
             && (run.branch().is_none() || run.branch() != run.default_branch.as_deref())
         {
@@ -227,7 +227,7 @@ impl TagTemplate {
 
 /// Tags when `tags` is not given: `sha-<short sha>`, plus the git tag (made a valid image
 /// tag) on tag pushes. Empty when the run has no commit to name.
-pub fn default_tags(run: &RunInfo) -> Vec<Tag> {
+pub(super) fn default_tags(run: &RunInfo) -> Vec<Tag> {
     let mut tags: Vec<Tag> = run
         .short_sha()
         .and_then(|s| Tag::parse(&format!("sha-{s}")).ok())
@@ -242,7 +242,7 @@ pub fn default_tags(run: &RunInfo) -> Vec<Tag> {
 }
 
 /// The tags of the `tags` templates for this run, in order, without duplicates.
-pub fn expand_tags(templates: &[TagTemplate], run: &RunInfo) -> Vec<Tag> {
+pub(super) fn expand_tags(templates: &[TagTemplate], run: &RunInfo) -> Vec<Tag> {
     let mut tags: Vec<Tag> = Vec::new();
     for t in templates.iter().filter_map(|t| t.expand(run)) {
         if !tags.contains(&t) {
@@ -256,7 +256,7 @@ pub fn expand_tags(templates: &[TagTemplate], run: &RunInfo) -> Vec<Tag> {
 /// (<https://github.com/opencontainers/image-spec/blob/main/annotations.md>); missing facts
 /// are left out rather than written empty. `version` is the git tag (without a semantic
 /// version's `v`), else the short revision.
-pub fn oci_labels(run: &RunInfo) -> Vec<(String, String)> {
+pub(super) fn oci_labels(run: &RunInfo) -> Vec<(String, String)> {
     let mut labels = Vec::new();
     if let Some(repo) = &run.repository {
         let server = run
@@ -297,7 +297,7 @@ pub fn oci_labels(run: &RunInfo) -> Vec<(String, String)> {
 
 /// The automatic labels overridden by the user's (a user label with the same key wins and
 /// takes the automatic one's place), then the user's other labels in their order.
-pub fn merge_labels(
+pub(super) fn merge_labels(
     automatic: &[(String, String)],
     user: &[(String, String)],
 ) -> Vec<(String, String)> {

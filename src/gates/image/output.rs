@@ -6,7 +6,7 @@
 use crate::oci::Digest;
 
 /// The digest `docker push` reports for a tag: the line `<tag>: digest: sha256:... size: N`.
-pub fn parse_push_digest(output: &str, tag: &str) -> Option<(Digest, u64)> {
+pub(super) fn parse_push_digest(output: &str, tag: &str) -> Option<(Digest, u64)> {
     output.lines().rev().find_map(|line| {
         let rest = line.trim().strip_prefix(tag)?.strip_prefix(": digest: ")?;
         let (digest, size) = rest.split_once(" size: ")?;
@@ -19,7 +19,7 @@ pub fn parse_push_digest(output: &str, tag: &str) -> Option<(Digest, u64)> {
 
 /// What `docker buildx build --metadata-file` records.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildxMetadata {
+pub(super) struct BuildxMetadata {
     /// `containerimage.digest`: the manifest (or index) digest, present when pushed.
     pub digest: Option<Digest>,
     /// `containerimage.config.digest`: the image id.
@@ -27,7 +27,7 @@ pub struct BuildxMetadata {
 }
 
 /// Read buildx's metadata file; `None` when it is not the JSON object buildx writes.
-pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
+pub(super) fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
     let v: serde_json::Value = serde_json::from_str(json).ok()?;
     let get = |k: &str| {
         v.get(k)
@@ -45,7 +45,7 @@ pub fn parse_buildx_metadata(json: &str) -> Option<BuildxMetadata> {
 /// invalid: The image tag '..' already exists in the '..' repository and cannot be
 /// overwritten because the repository is immutable"), Harbor's and others' "immutable" tag
 /// rules.
-pub fn is_tag_refused(output: &str) -> bool {
+pub(super) fn is_tag_refused(output: &str) -> bool {
     let text = output.to_ascii_lowercase();
     text.contains("imagetagalreadyexistsexception")
         || text.contains("cannot be overwritten")
@@ -54,7 +54,7 @@ pub fn is_tag_refused(output: &str) -> bool {
 
 /// Whether a failed `docker push` (or registry call) is worth retrying: dropped
 /// connections, timeouts, 5xx and 429. Authentication and permission errors are not.
-pub fn is_transient(output: &str) -> bool {
+pub(super) fn is_transient(output: &str) -> bool {
     let text = output.to_ascii_lowercase();
     let permanent = [
         "unauthorized",
@@ -93,7 +93,7 @@ pub fn is_transient(output: &str) -> bool {
 /// timing (`DONE 0.1s`), a context transfer, a cache hit, an internal step or a `...`
 /// continuation mark. Left out of
 /// the last lines shown, so those are the build's own.
-pub fn is_bookkeeping(line: &str) -> bool {
+pub(super) fn is_bookkeeping(line: &str) -> bool {
     let line = line.trim_end();
     if line.is_empty() {
         return true;
@@ -118,7 +118,7 @@ pub fn is_bookkeeping(line: &str) -> bool {
 /// Dockerfile that does not parse. Anything else (the daemon, a registry or the network
 /// while pulling a base image, the disk, a push) is not the change's doing. The wordings
 /// are BuildKit's (docker 20.10 and later) and the legacy builder's.
-pub fn broken_by_the_change(error_line: &str) -> bool {
+pub(super) fn broken_by_the_change(error_line: &str) -> bool {
     let l = error_line.to_ascii_lowercase();
     // "executor failed running [/bin/sh -c x]: exit code: 3" (BuildKit 0.8-0.10),
     // "process \"/bin/sh -c x\" did not complete successfully: exit code: 3" (later),

@@ -14,12 +14,12 @@ use crate::oci::{Digest, Reference, Repository, Tag};
 
 /// The repository the gate pushes to, normalised as docker normalises it (a one-component
 /// Docker Hub path gets `library/`).
-pub fn target(registry: &Registry, image: &Repository) -> Reference {
+pub(super) fn target(registry: &Registry, image: &Repository) -> Reference {
     Reference::new(Some(registry.domain().clone()), image.clone())
 }
 
 /// `registry/image:tag` for each tag.
-pub fn full_refs(target: &Reference, tags: &[Tag]) -> Vec<String> {
+pub(super) fn full_refs(target: &Reference, tags: &[Tag]) -> Vec<String> {
     tags.iter()
         .map(|t| target.clone().with_tag(t.clone()).to_string())
         .collect()
@@ -27,7 +27,7 @@ pub fn full_refs(target: &Reference, tags: &[Tag]) -> Vec<String> {
 
 /// What `docker buildx build --push` pushed: every reference, at the digest its metadata
 /// file records (all tags go in one push); no metadata or no digest is an error.
-pub fn pushed_by_buildx(
+pub(super) fn pushed_by_buildx(
     meta: Option<&BuildxMetadata>,
     refs: &[String],
 ) -> Result<Vec<(String, Digest)>, Error> {
@@ -41,7 +41,7 @@ pub fn pushed_by_buildx(
 
 /// Everything a build needs, resolved (paths absolute or relative to the cwd of the child).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BuildRequest<'a> {
+pub(super) struct BuildRequest<'a> {
     /// Build context directory.
     pub context: &'a Path,
     /// Dockerfile.
@@ -117,7 +117,11 @@ fn common_flags(req: &BuildRequest<'_>, argv: &mut Vec<OsString>) {
 /// receives the image during the build), otherwise `--load` for a single platform (a
 /// multi-platform result cannot be loaded into the engine's image store and stays in the
 /// build cache). `--metadata-file` is where buildx writes the pushed digest.
-pub fn buildx_argv(req: &BuildRequest<'_>, metadata_file: &Path, iidfile: &Path) -> Vec<OsString> {
+pub(super) fn buildx_argv(
+    req: &BuildRequest<'_>,
+    metadata_file: &Path,
+    iidfile: &Path,
+) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec!["buildx".into(), "build".into(), "--progress=plain".into()];
     common_flags(req, &mut argv);
     for c in req.cache_from {
@@ -144,7 +148,7 @@ pub fn buildx_argv(req: &BuildRequest<'_>, metadata_file: &Path, iidfile: &Path)
 /// `docker build ...` for the classic builder (BuildKit or legacy, as the engine and
 /// `DOCKER_BUILDKIT` decide); pushing is a separate `docker push` per tag. Cache options
 /// are buildx syntax and are not passed (`mod.rs` warns).
-pub fn docker_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
+pub(super) fn docker_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec!["build".into()];
     common_flags(req, &mut argv);
     argv.push("--iidfile".into());
@@ -157,7 +161,7 @@ pub fn docker_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString
 /// needed), chroot isolation (no user namespaces or runc), OCI image format (buildah's
 /// Docker format writes a random hostname and container id into the config, so no two
 /// builds would be the same image), the same flags as `docker build` otherwise.
-pub fn buildah_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
+pub(super) fn buildah_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsString> {
     let mut argv: Vec<OsString> = vec![
         "--storage-driver=vfs".into(),
         "build".into(),
@@ -177,7 +181,7 @@ pub fn buildah_build_argv(req: &BuildRequest<'_>, iidfile: &Path) -> Vec<OsStrin
 /// `buildah push <ref> docker://<ref>`, the pushed digest into `digestfile`, credentials
 /// from `authfile` (a docker `config.json`); TLS verification off only for a loopback
 /// registry, which docker also speaks plain HTTP to.
-pub fn buildah_push_argv(
+pub(super) fn buildah_push_argv(
     reference: &str,
     digestfile: &Path,
     authfile: Option<&Path>,
@@ -202,13 +206,13 @@ pub fn buildah_push_argv(
 }
 
 /// `docker push <ref>`.
-pub fn push_argv(reference: &str) -> Vec<OsString> {
+pub(super) fn push_argv(reference: &str) -> Vec<OsString> {
     vec!["push".into(), reference.into()]
 }
 
 /// The folders the docker CLI looks for plugins in: `cliPluginsExtraDirs` from its
 /// `config.json`, `<config dir>/cli-plugins`, then the system folders.
-pub fn plugin_dirs(user_config_dir: Option<&Path>, extra: &[PathBuf]) -> Vec<PathBuf> {
+pub(super) fn plugin_dirs(user_config_dir: Option<&Path>, extra: &[PathBuf]) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = extra.to_vec();
     dirs.extend(user_config_dir.map(|d| d.join("cli-plugins")));
     dirs.extend(
@@ -224,7 +228,7 @@ pub fn plugin_dirs(user_config_dir: Option<&Path>, extra: &[PathBuf]) -> Vec<Pat
 }
 
 /// `cliPluginsExtraDirs` of a docker `config.json`.
-pub fn plugin_extra_dirs(config_json: &str) -> Vec<PathBuf> {
+pub(super) fn plugin_extra_dirs(config_json: &str) -> Vec<PathBuf> {
     serde_json::from_str::<serde_json::Value>(config_json)
         .ok()
         .and_then(|v| v.get("cliPluginsExtraDirs").cloned())

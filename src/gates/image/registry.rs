@@ -92,7 +92,7 @@ pub enum Error {
 
 /// Backoff for transient failures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Backoff {
+pub(super) struct Backoff {
     /// Attempts in all (1 = no retry).
     pub attempts: u32,
     /// First delay; doubled each retry.
@@ -113,7 +113,7 @@ impl Default for Backoff {
 
 impl Backoff {
     /// Delay before retry number `n` (1-based).
-    pub fn delay(&self, n: u32) -> Duration {
+    pub(super) fn delay(&self, n: u32) -> Duration {
         self.base
             .saturating_mul(1 << n.saturating_sub(1).min(16))
             .min(self.max)
@@ -122,7 +122,7 @@ impl Backoff {
 
 /// A client for one registry.
 #[derive(Debug)]
-pub struct RegistryClient {
+pub(super) struct RegistryClient {
     http: reqwest::Client,
     registry: Registry,
     base: String,
@@ -140,7 +140,7 @@ struct Answer {
 
 impl RegistryClient {
     /// A client; plain HTTP and no proxy for loopback registries (docker does the same).
-    pub fn new(
+    pub(super) fn new(
         registry: &Registry,
         creds: Option<Credentials>,
         backoff: Backoff,
@@ -168,7 +168,7 @@ impl RegistryClient {
 
     /// Check the credentials (or that none are needed) with `GET /v2/`, before anything is
     /// built, so a wrong password fails fast and nothing is pushed.
-    pub async fn check_auth(&self, name: &str) -> Result<(), Error> {
+    pub(super) async fn check_auth(&self, name: &str) -> Result<(), Error> {
         let scope = format!("repository:{name}:pull,push");
         let a = self
             .request(Method::GET, "/v2/", &scope, "GET /v2/")
@@ -192,7 +192,11 @@ impl RegistryClient {
 
     /// The digest the registry serves for `name:reference` (`Docker-Content-Digest` of a
     /// `HEAD`; computed from a `GET` body when a registry leaves the header out).
-    pub async fn manifest_digest(&self, name: &str, reference: &str) -> Result<Digest, Error> {
+    pub(super) async fn manifest_digest(
+        &self,
+        name: &str,
+        reference: &str,
+    ) -> Result<Digest, Error> {
         let what = format!("HEAD /v2/{name}/manifests/{reference}");
         let path = format!("/v2/{name}/manifests/{reference}");
         let scope = format!("repository:{name}:pull");
@@ -214,7 +218,7 @@ impl RegistryClient {
     }
 
     /// The manifest bytes of `name:reference`.
-    pub async fn manifest(&self, name: &str, reference: &str) -> Result<Vec<u8>, Error> {
+    pub(super) async fn manifest(&self, name: &str, reference: &str) -> Result<Vec<u8>, Error> {
         let what = format!("GET /v2/{name}/manifests/{reference}");
         let path = format!("/v2/{name}/manifests/{reference}");
         let a = self
@@ -232,7 +236,11 @@ impl RegistryClient {
     /// Size of the image at `digest` (config plus layers, as stored; summed over the
     /// platforms of an index) and the number of platform manifests. The body is checked
     /// against the digest, so a registry cannot serve something else under it.
-    pub async fn image_size(&self, name: &str, digest: &Digest) -> Result<(u64, usize), Error> {
+    pub(super) async fn image_size(
+        &self,
+        name: &str,
+        digest: &Digest,
+    ) -> Result<(u64, usize), Error> {
         let body = self.manifest(name, digest.as_str()).await?;
         self.check_body(&body, digest, name)?;
         let malformed = |detail: String| Error::Malformed {

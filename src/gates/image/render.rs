@@ -12,7 +12,7 @@ use crate::outcome::{Annotation, Level, Outcome, Verdict};
 use crate::untrusted;
 
 /// What the outcome is made of.
-pub struct Report<'a> {
+pub(super) struct Report<'a> {
     /// The repository pushed to.
     pub target: &'a Reference,
     /// The registry, as the `registry` output names it.
@@ -36,7 +36,7 @@ pub struct Report<'a> {
 }
 
 /// The outcome: title, summary table, tag list, outputs.
-pub fn outcome(r: &Report<'_>) -> Outcome {
+pub(super) fn outcome(r: &Report<'_>) -> Outcome {
     let repo = r.target.name();
     let image_ref = r
         .digest
@@ -115,7 +115,7 @@ pub fn outcome(r: &Report<'_>) -> Outcome {
 }
 
 /// A build the change broke.
-pub struct Failed<'a> {
+pub(super) struct Failed<'a> {
     /// The repository it was for.
     pub target: &'a Reference,
     /// The registry, as the `registry` output names it.
@@ -135,7 +135,7 @@ pub struct Failed<'a> {
 }
 
 /// The outcome of a build the change broke: the gate fails, nothing was pushed.
-pub fn failed(f: &Failed<'_>) -> Outcome {
+pub(super) fn failed(f: &Failed<'_>) -> Outcome {
     let repo = f.target.name();
     let mut summary = String::from("| | |\n|---|---|\n");
     summary.push_str(&format!("| Image | `{repo}` |\n"));

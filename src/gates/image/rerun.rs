@@ -20,7 +20,7 @@ use crate::runner::commands::Commands;
 
 /// What a tag holds before the push.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Existing {
+pub(super) enum Existing {
     /// Nothing, or the registry would not say.
     Unknown,
     /// A manifest, and the config digest when it is an image manifest (not an index).
@@ -34,7 +34,7 @@ pub enum Existing {
 
 /// What to do with one tag.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
+pub(super) enum Step {
     /// Push it.
     Push,
     /// It already holds this image, at this manifest digest.
@@ -43,7 +43,11 @@ pub enum Step {
 
 /// What each tag holds, in order. Never an error: a registry that will not answer only
 /// means the push decides.
-pub async fn existing(client: &RegistryClient, repository: &str, tags: &[Tag]) -> Vec<Existing> {
+pub(super) async fn existing(
+    client: &RegistryClient,
+    repository: &str,
+    tags: &[Tag],
+) -> Vec<Existing> {
     let reads = tags.iter().map(|t| async move {
         match client.manifest(repository, t.as_str()).await {
             Ok(body) => Existing::Holds {
@@ -65,7 +69,7 @@ pub async fn existing(client: &RegistryClient, repository: &str, tags: &[Tag]) -
 
 /// The step for each reference; an error when a tag holds another image and the registry
 /// refuses overwrites. Pure.
-pub fn plan(
+pub(super) fn plan(
     existing: &[Existing],
     refs: &[String],
     image_id: Option<&Digest>,
@@ -97,7 +101,7 @@ fn tag_exists(reference: &str, existing: &Digest, image_id: Option<&Digest>) -> 
 }
 
 /// Who pushes: docker or buildah.
-pub enum Pusher<'a> {
+pub(super) enum Pusher<'a> {
     /// `docker push`.
     Docker(&'a Docker),
     /// `buildah push`.
@@ -114,7 +118,7 @@ impl Pusher<'_> {
 }
 
 /// Push each reference its step says to push; what each tag holds afterwards.
-pub async fn push(
+pub(super) async fn push(
     pusher: &Pusher<'_>,
     commands: &Commands,
     refs: &[String],

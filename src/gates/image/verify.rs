@@ -8,7 +8,7 @@ use crate::oci::{Digest, Tag};
 
 /// What the registry confirmed.
 #[derive(Debug, Default)]
-pub struct Verified {
+pub(super) struct Verified {
     /// The digest every tag serves.
     pub digest: Option<Digest>,
     /// Compressed size and platform count (`None` when the registry would not tell: a
@@ -18,7 +18,7 @@ pub struct Verified {
 
 /// Check each `(reference, pushed digest)` (in the order of `tags`) against what the
 /// registry serves for `repository:tag`.
-pub async fn verify(
+pub(super) async fn verify(
     client: &RegistryClient,
     repository: &str,
     pushed: &[(String, Digest)],

@@ -20,7 +20,7 @@ use crate::runner::env::RunnerEnv;
 
 /// The private temporary folder. Removed on drop.
 #[derive(Debug)]
-pub struct WorkDir {
+pub(super) struct WorkDir {
     dir: tempfile::TempDir,
     has_config: bool,
 }
@@ -28,7 +28,7 @@ pub struct WorkDir {
 impl WorkDir {
     /// Create the folder under [`temp_root`]; with credentials, write the private docker
     /// configuration into it.
-    pub fn create(
+    pub(super) fn create(
         env: &RunnerEnv,
         registry: &Registry,
         creds: Option<&Credentials>,
@@ -72,12 +72,12 @@ impl WorkDir {
     }
 
     /// The folder.
-    pub fn path(&self) -> &Path {
+    pub(super) fn path(&self) -> &Path {
         self.dir.path()
     }
 
     /// The private `DOCKER_CONFIG`, when the gate has credentials.
-    pub fn config_dir(&self) -> Option<PathBuf> {
+    pub(super) fn config_dir(&self) -> Option<PathBuf> {
         self.has_config.then(|| self.dir.path().join("config"))
     }
 
@@ -85,7 +85,7 @@ impl WorkDir {
     /// written to `secrets/<n>` here (0600 from creation, in a 0700 folder, removed with
     /// the folder); a file from `secret-files` must exist, and a relative one must stay
     /// inside the workspace also after symlinks are followed.
-    pub fn build_secrets(
+    pub(super) fn build_secrets(
         &self,
         secrets: &[BuildSecret],
         workspace: &Path,
@@ -153,7 +153,7 @@ fn temp_root(env: &RunnerEnv) -> PathBuf {
 }
 
 /// The user's docker folder: `DOCKER_CONFIG`, else `~/.docker`.
-pub fn user_docker_dir(env: &RunnerEnv) -> Option<PathBuf> {
+pub(super) fn user_docker_dir(env: &RunnerEnv) -> Option<PathBuf> {
     env.docker_config
         .clone()
         .or_else(|| env.home.as_ref().map(|h| h.join(".docker")))

@@ -21,7 +21,7 @@ use crate::private_file::write_private;
 use crate::secret::Secret;
 
 /// The shared cluster handle.
-pub struct Cluster {
+pub(super) struct Cluster {
     /// The client, built once.
     pub client: Client,
     /// The API server's URL, for messages.
@@ -32,13 +32,17 @@ pub struct Cluster {
 
 impl Cluster {
     /// The gate's error for a failed request about `w`.
-    pub fn error(&self, action: Action, w: &Workload, e: kube::Error) -> Error {
+    pub(super) fn error(&self, action: Action, w: &Workload, e: kube::Error) -> Error {
         Error::from_api(&self.url, action, w, ApiError::from_kube(e))
     }
 }
 
 /// Load the kubeconfig, add the EKS token when asked, and build the client.
-pub async fn connect(cfg: &RolloutConfig, t: &Target, ctx: &Context) -> Result<Cluster, Error> {
+pub(super) async fn connect(
+    cfg: &RolloutConfig,
+    t: &Target,
+    ctx: &Context,
+) -> Result<Cluster, Error> {
     // `eks-cluster` without a `kubeconfig`/`kubeconfig-path` input: EKS says where it is.
     let mut config = match (&cfg.kubeconfig, &t.eks) {
         (KubeconfigSource::Default, Some(eks)) => from_eks(eks).await?,
@@ -161,7 +165,7 @@ async fn load_config(
 /// harmless text such as `namespace: default` everywhere in the log. Each value comes once;
 /// values shorter than six characters are left out: they would blank common words, and real credentials are
 /// long.
-pub fn credential_values(kc: &Kubeconfig) -> Vec<String> {
+pub(super) fn credential_values(kc: &Kubeconfig) -> Vec<String> {
     const SECRET_KEYS: &[&str] = &[
         "token",
         "password",

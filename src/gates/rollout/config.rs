@@ -44,7 +44,7 @@ pub const INPUTS: &[InputSpec] = &[
 /// gives, the usual way to store it as a repository secret) or the YAML itself.
 ///
 /// YAML always contains `:`, which base64 never does, so the two cannot be confused.
-pub fn decode_kubeconfig(given: &str) -> Result<String, String> {
+pub(super) fn decode_kubeconfig(given: &str) -> Result<String, String> {
     let compact: String = given.chars().filter(|c| !c.is_ascii_whitespace()).collect();
     let looks_base64 = !compact.is_empty()
         && compact
@@ -68,7 +68,7 @@ pub fn decode_kubeconfig(given: &str) -> Result<String, String> {
 
 /// EKS: build the bearer token from the AWS credential chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EksTarget {
+pub(super) struct EksTarget {
     /// Cluster name (the `x-k8s-aws-id` header).
     pub cluster: String,
     /// Region; `None` means the AWS chain's (`AWS_REGION`, profile).
@@ -77,7 +77,7 @@ pub struct EksTarget {
 
 /// One cluster to roll out to.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
+pub(super) struct Target {
     /// Its name in reports (the context), `None` for the single target of a step without
     /// `targets`.
     pub name: Option<String>,
@@ -89,7 +89,7 @@ pub struct Target {
 
 impl Target {
     /// One `targets` line: `<context> [eks:<cluster>[@<region>]]`.
-    pub fn parse(line: &str) -> Result<Self, String> {
+    pub(super) fn parse(line: &str) -> Result<Self, String> {
         let mut words = line.split_whitespace();
         let context = words.next().ok_or("expected a kubeconfig context")?;
         let eks = match words.next() {
@@ -124,7 +124,7 @@ impl Target {
 
 /// Where cluster access comes from, first that applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KubeconfigSource {
+pub(super) enum KubeconfigSource {
     /// The `kubeconfig` input (already base64-decoded).
     Inline(Secret<String>),
     /// The `kubeconfig-path` input.
@@ -135,7 +135,7 @@ pub enum KubeconfigSource {
 
 /// Where to record the rollout as a GitHub deployment.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EnvironmentConfig {
+pub(super) struct EnvironmentConfig {
     /// Environment name.
     pub name: String,
     /// `environment-url`.
@@ -148,7 +148,7 @@ pub struct EnvironmentConfig {
 
 /// The rollout gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RolloutConfig {
+pub(super) struct RolloutConfig {
     /// Where the kubeconfig comes from.
     pub kubeconfig: KubeconfigSource,
     /// The clusters, at least one.

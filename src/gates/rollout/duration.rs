@@ -6,11 +6,11 @@ use std::str::FromStr;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct WaitTimeout(Duration);
+pub(super) struct WaitTimeout(Duration);
 
 impl WaitTimeout {
     /// The duration.
-    pub fn get(self) -> Duration {
+    pub(super) fn get(self) -> Duration {
         self.0
     }
 }
@@ -72,7 +72,7 @@ impl fmt::Display for WaitTimeout {
 }
 
 /// A duration in the Go style, coarse units first: `1h30m`, `2m5s`, `1.25s`, `350ms`.
-pub fn format_duration(d: Duration) -> String {
+pub(super) fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
     if ms < 1000 {
         return format!("{ms}ms");

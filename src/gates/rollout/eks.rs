@@ -20,14 +20,14 @@ use base64::Engine as _;
 use crate::secret::Secret;
 
 /// Prefix of every EKS token.
-pub const TOKEN_PREFIX: &str = "k8s-aws-v1.";
+pub(super) const TOKEN_PREFIX: &str = "k8s-aws-v1.";
 /// The header that binds the token to one cluster.
-pub const CLUSTER_HEADER: &str = "x-k8s-aws-id";
+pub(super) const CLUSTER_HEADER: &str = "x-k8s-aws-id";
 /// How long the cluster accepts a token.
-pub const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
+pub(super) const TOKEN_LIFETIME: Duration = Duration::from_secs(15 * 60);
 /// How often a fresh token is written. kube re-reads a token file at least once a minute,
 /// so a token is at most this plus a minute old when used: well inside [`TOKEN_LIFETIME`].
-pub const REFRESH_EVERY: Duration = Duration::from_secs(10 * 60);
+pub(super) const REFRESH_EVERY: Duration = Duration::from_secs(10 * 60);
 const _: () = assert!(REFRESH_EVERY.as_secs() + 60 < TOKEN_LIFETIME.as_secs());
 
 /// The token could not be built.
@@ -45,7 +45,7 @@ pub enum EksError {
 }
 
 /// The regional STS endpoint (`sts.<region>.amazonaws.com`, `.com.cn` in China).
-pub fn sts_host(region: &str) -> Result<String, EksError> {
+pub(super) fn sts_host(region: &str) -> Result<String, EksError> {
     let ok = !region.is_empty()
         && region
             .bytes()
@@ -62,7 +62,7 @@ pub fn sts_host(region: &str) -> Result<String, EksError> {
 }
 
 /// The presigned `GetCallerIdentity` URL.
-pub fn presigned_url(
+pub(super) fn presigned_url(
     cluster: &str,
     region: &str,
     credentials: &Credentials,
@@ -110,7 +110,7 @@ pub fn presigned_url(
 
 /// The bearer token (`k8s-aws-v1.…`) for `cluster`, accepted for [`TOKEN_LIFETIME`] from
 /// `now`.
-pub fn token(
+pub(super) fn token(
     cluster: &str,
     region: &str,
     credentials: &Credentials,

@@ -14,7 +14,7 @@ use super::config::EksTarget;
 
 /// What `DescribeCluster` says about reaching the cluster.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Endpoint {
+pub(super) struct Endpoint {
     /// `cluster.endpoint`: the API server's URL.
     pub url: String,
     /// `cluster.certificateAuthority.data`: base64 of the CA's PEM, as kubeconfig's
@@ -40,7 +40,7 @@ pub enum DescribeError {
 }
 
 /// `DescribeCluster` for `target`.
-pub async fn describe(target: &EksTarget) -> Result<Endpoint, DescribeError> {
+pub(super) async fn describe(target: &EksTarget) -> Result<Endpoint, DescribeError> {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(r) = &target.region {
         loader = loader.region(aws_config::Region::new(r.clone()));
@@ -66,7 +66,9 @@ pub async fn describe(target: &EksTarget) -> Result<Endpoint, DescribeError> {
 }
 
 /// The endpoint and CA of a described cluster, or what is missing.
-pub fn endpoint(cluster: Option<&aws_sdk_eks::types::Cluster>) -> Result<Endpoint, DescribeError> {
+pub(super) fn endpoint(
+    cluster: Option<&aws_sdk_eks::types::Cluster>,
+) -> Result<Endpoint, DescribeError> {
     let c = cluster.ok_or(DescribeError::Missing("cluster"))?;
     if let Some(status) = c.status()
         && status.as_str() != "ACTIVE"
@@ -90,7 +92,10 @@ pub fn endpoint(cluster: Option<&aws_sdk_eks::types::Cluster>) -> Result<Endpoin
 
 /// A kubeconfig with one context, `name`, for `ep`; its user has no credential (the
 /// caller adds the EKS token file).
-pub fn kubeconfig(name: &str, ep: &Endpoint) -> Result<Kubeconfig, kube::config::KubeconfigError> {
+pub(super) fn kubeconfig(
+    name: &str,
+    ep: &Endpoint,
+) -> Result<Kubeconfig, kube::config::KubeconfigError> {
     // JSON is YAML: the values are quoted whatever they hold.
     Kubeconfig::from_yaml(&json!({
         "apiVersion": "v1",

@@ -10,7 +10,7 @@ use std::fmt;
 
 use kube::config::KubeconfigError;
 
-pub use super::api_error::ApiError;
+pub(super) use super::api_error::ApiError;
 use super::eks::EksError;
 use super::eks_api::DescribeError;
 use super::names::Workload;
@@ -18,7 +18,7 @@ use crate::error::error_chain;
 use crate::runner::inputs::InputError;
 
 /// A boxed error from an SDK whose error type is large or generic.
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(super) type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The rollout gate could not do its job.
 #[derive(Debug, thiserror::Error)]

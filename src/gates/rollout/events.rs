@@ -6,11 +6,11 @@ use std::collections::BTreeSet;
 use k8s_openapi::api::core::v1::Event;
 
 /// Most events shown.
-pub const MAX_EVENTS: usize = 12;
+pub(super) const MAX_EVENTS: usize = 12;
 
 /// Events about the given objects (`(kind, name)` pairs), oldest first, at most `max`
 /// (the most recent ones).
-pub fn relevant_events<'a>(
+pub(super) fn relevant_events<'a>(
     events: &'a [Event],
     objects: &BTreeSet<(String, String)>,
     max: usize,
@@ -39,7 +39,7 @@ fn event_time(e: &Event) -> Option<jiff::Timestamp> {
 }
 
 /// `Warning BackOff pod/api-1: Back-off pulling image "x" (x4)`.
-pub fn event_line(e: &Event) -> String {
+pub(super) fn event_line(e: &Event) -> String {
     let o = &e.involved_object;
     let count = e
         .count
@@ -57,7 +57,7 @@ pub fn event_line(e: &Event) -> String {
 }
 
 /// Whitespace runs (newlines included) collapsed to one space.
-pub fn one_line(s: &str) -> String {
+pub(super) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 

@@ -15,11 +15,11 @@ use k8s_openapi::api::core::v1::{ContainerStatus, Pod};
 use super::problems::{CREATING, PodProblem, container_statuses, unschedulable};
 
 /// Most log lines shown.
-pub const LOG_LINES: usize = 20;
+pub(super) const LOG_LINES: usize = 20;
 /// Most log bytes shown.
-pub const LOG_BYTES: usize = 4096;
+pub(super) const LOG_BYTES: usize = 4096;
 /// Most pods listed.
-pub const MAX_PODS: usize = 10;
+pub(super) const MAX_PODS: usize = 10;
 
 fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
     let state = cs.state.as_ref();
@@ -77,7 +77,7 @@ fn container_problem(pod: &str, cs: &ContainerStatus) -> Option<PodProblem> {
 }
 
 /// What is wrong with a pod: scheduling, init containers, containers, eviction.
-pub fn pod_problems(pod: &Pod) -> Vec<PodProblem> {
+pub(super) fn pod_problems(pod: &Pod) -> Vec<PodProblem> {
     let name = pod.metadata.name.clone().unwrap_or_default();
     let mut out = Vec::new();
     let Some(status) = &pod.status else {
@@ -100,7 +100,7 @@ pub fn pod_problems(pod: &Pod) -> Vec<PodProblem> {
 
 /// Which container's log to read: `kubectl logs [--previous] POD -c CONTAINER`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogTarget {
+pub(super) struct LogTarget {
     /// Pod name.
     pub pod: String,
     /// Container name.
@@ -112,7 +112,7 @@ pub struct LogTarget {
 /// The first container that crashed or exited with an error: its previous instance when it
 /// has restarted and is not running now, else the current one. Containers that never
 /// started (image pulls, scheduling) have no log.
-pub fn log_target(pods: &[&Pod]) -> Option<LogTarget> {
+pub(super) fn log_target(pods: &[&Pod]) -> Option<LogTarget> {
     for pod in pods {
         let name = pod.metadata.name.clone().unwrap_or_default();
         let statuses = pod.status.iter().flat_map(container_statuses);
@@ -148,7 +148,7 @@ pub fn log_target(pods: &[&Pod]) -> Option<LogTarget> {
 
 /// The last `max_lines` lines of a log, then at most its last `max_bytes` bytes (cut at a
 /// line start when possible, else at a character boundary).
-pub fn tail_log(text: &str, max_lines: usize, max_bytes: usize) -> String {
+pub(super) fn tail_log(text: &str, max_lines: usize, max_bytes: usize) -> String {
     let trimmed = text.trim_end_matches('\n');
     let lines: Vec<&str> = trimmed.lines().collect();
     let start = lines.len().saturating_sub(max_lines);
@@ -169,7 +169,7 @@ pub fn tail_log(text: &str, max_lines: usize, max_bytes: usize) -> String {
 }
 
 /// `api-7c9d-x1 Pending 0/1 ready, 3 restarts`.
-pub fn pod_line(p: &Pod) -> String {
+pub(super) fn pod_line(p: &Pod) -> String {
     let name = p.metadata.name.as_deref().unwrap_or("");
     let st = p.status.clone().unwrap_or_default();
     let cs = st.container_statuses.unwrap_or_default();
@@ -184,7 +184,7 @@ pub fn pod_line(p: &Pod) -> String {
 
 /// Everything known about a failed rollout.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Explanation {
+pub(super) struct Explanation {
     /// kubectl's last message (or the timeout) for the workload.
     pub verdict: String,
     /// Problems of the new revision's pods.
@@ -203,7 +203,7 @@ pub struct Explanation {
 
 impl Explanation {
     /// The short reason for a result row: the verdict plus the first distinct pod reasons.
-    pub fn headline(&self) -> String {
+    pub(super) fn headline(&self) -> String {
         // Reasons the verdict already names (a fail-fast verdict) are not repeated.
         let reasons: BTreeSet<&str> = self
             .problems
@@ -225,7 +225,7 @@ impl Explanation {
 
 /// Build the explanation from what was read. `pods` are the new revision's pods,
 /// `history_lines` the kind's lines about its revisions, `events` the event lines.
-pub fn explain(
+pub(super) fn explain(
     verdict: &str,
     pods: &[&Pod],
     history_lines: Vec<String>,

@@ -11,7 +11,7 @@ use crate::oci::Reference;
 /// `github.com/distribution/reference` (the one the kubelet and containerd parse with):
 /// `[domain[:port]/]path[:tag][@algorithm:hex]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImageRef {
+pub(crate) struct ImageRef {
     reference: Reference,
     /// Everything before the tag and digest, as written.
     repository: String,
@@ -19,23 +19,27 @@ pub struct ImageRef {
 
 impl ImageRef {
     /// The reference as given.
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         self.reference.as_written()
     }
+    #[cfg(test)]
     /// Everything before the tag and digest, as written (`registry:5000/team/api`).
-    pub fn repository(&self) -> &str {
+    pub(crate) fn repository(&self) -> &str {
         &self.repository
     }
+    #[cfg(test)]
     /// The tag, when given.
-    pub fn tag(&self) -> Option<&str> {
+    pub(crate) fn tag(&self) -> Option<&str> {
         self.reference.tag().map(|t| t.as_str())
     }
+    #[cfg(test)]
     /// The digest, when given.
-    pub fn digest(&self) -> Option<&str> {
+    pub(crate) fn digest(&self) -> Option<&str> {
         self.reference.digest().map(|d| d.as_str())
     }
+    #[cfg(test)]
     /// The parsed, normalised reference.
-    pub fn reference(&self) -> &Reference {
+    pub(crate) fn reference(&self) -> &Reference {
         &self.reference
     }
 }

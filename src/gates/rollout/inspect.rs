@@ -20,7 +20,7 @@ use super::workload::{history_gap, selector_params};
 
 /// Read what explains `w`'s failure. `obj` is the workload as the wait last saw it (none
 /// when it was deleted), `history` its history when it was read.
-pub async fn explain_failure<K: Kind>(
+pub(super) async fn explain_failure<K: Kind>(
     cluster: &Cluster,
     w: &Workload,
     obj: Option<&K>,

@@ -30,7 +30,7 @@ mod error;
 mod events;
 mod explain;
 pub mod failfast;
-pub mod image_ref;
+pub(crate) mod image_ref;
 mod inspect;
 pub mod kinds;
 mod names;

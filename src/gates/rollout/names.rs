@@ -147,7 +147,7 @@ impl fmt::Display for Workload {
 }
 
 /// RFC 1123 label: what Kubernetes allows as a namespace or container name.
-pub fn is_dns_label(s: &str) -> bool {
+pub(super) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -157,13 +157,13 @@ pub fn is_dns_label(s: &str) -> bool {
 }
 
 /// RFC 1123 subdomain: what Kubernetes allows as an object name.
-pub fn is_dns_subdomain(s: &str) -> bool {
+pub(super) fn is_dns_subdomain(s: &str) -> bool {
     s.len() <= 253 && s.split('.').all(is_dns_label)
 }
 
 /// Which container of the pod template to update: the one asked for, else the only one,
 /// else the one named like the workload.
-pub fn choose_container(
+pub(super) fn choose_container(
     names: &[String],
     wanted: Option<&str>,
     workload_name: &str,
@@ -196,7 +196,7 @@ pub fn choose_container(
 
 /// Why no container could be chosen.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ContainerChoice {
+pub(super) enum ContainerChoice {
     /// The named container is not in the template (or the template has none).
     NotFound {
         /// What was asked for (empty: nothing was).

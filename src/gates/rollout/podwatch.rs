@@ -33,7 +33,7 @@ use super::workload;
 type PodEvents = BoxStream<'static, Result<watcher::Event<Pod>, watcher::Error>>;
 
 /// The watch on one workload's pods.
-pub struct PodWatch<K> {
+pub(super) struct PodWatch<K> {
     policy: FailFast,
     stream: Option<PodEvents>,
     pods: BTreeMap<String, Pod>,
@@ -50,7 +50,7 @@ pub struct PodWatch<K> {
 impl<K: Kind> PodWatch<K> {
     /// Start watching the pods `selector` matches (`None`: the workload selects nothing,
     /// and there is nothing to watch).
-    pub fn start(
+    pub(super) fn start(
         cluster: &Cluster,
         w: &Workload,
         selector: Option<&str>,
@@ -76,7 +76,7 @@ impl<K: Kind> PodWatch<K> {
 
     /// Wait for the next pod event (applied to the map) or for a creating container's
     /// grace to run out. Never returns once the watch is off.
-    pub async fn changed(&mut self, w: &Workload) {
+    pub(super) async fn changed(&mut self, w: &Workload) {
         let wake = self
             .creating_since
             .values()
@@ -133,7 +133,7 @@ impl<K: Kind> PodWatch<K> {
 
     /// Judge the new revision's pods: the first conclusive state, if any. Warns once about
     /// each transient reason. `obj` is the workload as last seen.
-    pub async fn check(
+    pub(super) async fn check(
         &mut self,
         cluster: &Cluster,
         w: &Workload,

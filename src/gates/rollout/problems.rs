@@ -9,7 +9,7 @@
 use k8s_openapi::api::core::v1::{ContainerStatus, PodStatus};
 
 /// Waiting reasons of a normal start: every container passes through them.
-pub const CREATING: &[&str] = &["ContainerCreating", "PodInitializing"];
+pub(super) const CREATING: &[&str] = &["ContainerCreating", "PodInitializing"];
 
 /// One thing wrong with one pod, or with one of its containers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,7 +76,7 @@ impl PodProblem {
 }
 
 /// The pod `pod` cannot be scheduled: its `PodScheduled` condition is `False`.
-pub fn unschedulable<'a>(
+pub(super) fn unschedulable<'a>(
     pod: &'a str,
     status: &'a PodStatus,
 ) -> impl Iterator<Item = PodProblem> + 'a {
@@ -94,7 +94,7 @@ pub fn unschedulable<'a>(
 }
 
 /// The init containers' statuses, then the containers'.
-pub fn container_statuses(status: &PodStatus) -> impl Iterator<Item = &ContainerStatus> {
+pub(super) fn container_statuses(status: &PodStatus) -> impl Iterator<Item = &ContainerStatus> {
     status
         .init_container_statuses
         .iter()

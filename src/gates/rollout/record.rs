@@ -15,7 +15,7 @@ use super::config::EnvironmentConfig;
 use crate::gates::Context;
 
 /// A deployment being recorded.
-pub struct Recorder<'a> {
+pub(super) struct Recorder<'a> {
     gh: &'a GitHub,
     ctx: &'a Context,
     id: u64,
@@ -25,7 +25,7 @@ pub struct Recorder<'a> {
 
 /// Create the deployment and its `in_progress` status; `None` (after one warning) when it
 /// cannot be recorded.
-pub async fn start<'a>(
+pub(super) async fn start<'a>(
     env: &'a EnvironmentConfig,
     ctx: &'a Context,
     image: &str,
@@ -78,12 +78,12 @@ pub async fn start<'a>(
 
 impl Recorder<'_> {
     /// The deployment's id.
-    pub fn id(&self) -> u64 {
+    pub(super) fn id(&self) -> u64 {
         self.id
     }
 
     /// Add the final status (`success`, `failure`, `error`).
-    pub async fn finish(&self, state: &str, description: &str) {
+    pub(super) async fn finish(&self, state: &str, description: &str) {
         if let Err(e) = self.status(state, description).await {
             warn(self.ctx, self.environment, &failure(&e));
         }

@@ -10,7 +10,7 @@ use super::status::Progress;
 
 /// How one workload's rollout ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(super) enum Status {
     /// Patched and rolled out.
     Complete,
     /// Already at the image, and healthy.
@@ -23,7 +23,7 @@ pub enum Status {
 
 impl Status {
     /// Value in the `results` JSON.
-    pub fn as_str(self) -> &'static str {
+    pub(super) fn as_str(self) -> &'static str {
         match self {
             Status::Complete => "complete",
             Status::Unchanged => "unchanged",
@@ -32,14 +32,14 @@ impl Status {
         }
     }
     /// Whether this is a success.
-    pub fn ok(self) -> bool {
+    pub(super) fn ok(self) -> bool {
         matches!(self, Status::Complete | Status::Unchanged)
     }
 }
 
 /// What a rollback did.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RollbackReport {
+pub(super) struct RollbackReport {
     /// The revision restored, when one was chosen.
     pub to_revision: Option<i64>,
     /// Restored and rolled out again.
@@ -52,7 +52,7 @@ pub struct RollbackReport {
 
 /// One workload's result.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WorkloadReport {
+pub(super) struct WorkloadReport {
     /// The target (cluster) it is in, when the step has several.
     pub target: Option<String>,
     /// Which workload.
@@ -89,14 +89,14 @@ pub struct WorkloadReport {
 
 impl WorkloadReport {
     /// `staging-us: deployment/api`, or `deployment/api` with one target.
-    pub fn short_label(&self) -> String {
+    pub(super) fn short_label(&self) -> String {
         match &self.target {
             Some(t) => format!("{t}: {}", self.workload.short()),
             None => self.workload.short(),
         }
     }
     /// `staging-us: default/deployment/api`, or the workload alone with one target.
-    pub fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         match &self.target {
             Some(t) => format!("{t}: {}", self.workload),
             None => self.workload.to_string(),
@@ -104,7 +104,7 @@ impl WorkloadReport {
     }
 
     /// The short reason: the explanation's headline, or kubectl's message.
-    pub fn reason(&self) -> String {
+    pub(super) fn reason(&self) -> String {
         self.explanation
             .as_ref()
             .map_or_else(|| self.message.clone(), Explanation::headline)
@@ -113,7 +113,7 @@ impl WorkloadReport {
 
 /// The smoke command's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SmokeReport {
+pub(super) struct SmokeReport {
     /// The command.
     pub command: String,
     /// Passed (exit 0 within the timeout).
@@ -127,7 +127,7 @@ pub struct SmokeReport {
 }
 
 /// Whether the gate rolled back every workload it patched (and there was at least one).
-pub fn all_rolled_back(reports: &[WorkloadReport]) -> bool {
+pub(super) fn all_rolled_back(reports: &[WorkloadReport]) -> bool {
     let patched: Vec<&WorkloadReport> = reports.iter().filter(|r| r.patched).collect();
     !patched.is_empty()
         && patched

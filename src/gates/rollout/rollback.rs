@@ -22,7 +22,7 @@ use crate::error::error_chain;
 
 /// Roll back every workload that was patched, all at once, and note the result in its
 /// report.
-pub async fn roll_back_patched(
+pub(super) async fn roll_back_patched(
     cluster: &Cluster,
     prepared: &[Prepared],
     reports: &mut [WorkloadReport],
@@ -52,7 +52,7 @@ pub async fn roll_back_patched(
 }
 
 /// Roll back `patched` (after an error), all at once.
-pub async fn roll_back_all(
+pub(super) async fn roll_back_all(
     cluster: &Cluster,
     patched: &[&Prepared],
     timeout: Duration,
@@ -61,7 +61,7 @@ pub async fn roll_back_all(
 }
 
 /// Restore the template `p` recorded before the patch, then wait for it.
-pub async fn roll_back<K: Kind>(
+pub(super) async fn roll_back<K: Kind>(
     cluster: &Cluster,
     p: &Prepared,
     timeout: Duration,

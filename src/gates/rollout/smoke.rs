@@ -13,7 +13,7 @@ use super::explain::{LOG_BYTES, LOG_LINES, tail_log};
 use super::results::SmokeReport;
 
 /// Run `command` with `sh -c` in `workspace`; `Err` only when it could not be started.
-pub async fn run(
+pub(super) async fn run(
     command: &str,
     workspace: &Path,
     timeout: Duration,

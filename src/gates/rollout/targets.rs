@@ -16,7 +16,7 @@ use super::workload::{self, Prepared};
 use crate::gates::Context;
 
 /// One target, connected and checked.
-pub struct Site {
+pub(super) struct Site {
     /// The target's name (`None` for the single, unnamed target).
     pub name: Option<String>,
     /// Its client.
@@ -28,7 +28,11 @@ pub struct Site {
 }
 
 /// Connect to `target` and check every workload there, changing nothing.
-pub async fn prepare(cfg: &RolloutConfig, target: &Target, ctx: &Context) -> Result<Site, Error> {
+pub(super) async fn prepare(
+    cfg: &RolloutConfig,
+    target: &Target,
+    ctx: &Context,
+) -> Result<Site, Error> {
     let cluster = cluster::connect(cfg, target, ctx).await?;
     let place = target
         .name
@@ -59,7 +63,7 @@ pub async fn prepare(cfg: &RolloutConfig, target: &Target, ctx: &Context) -> Res
 impl Site {
     /// Patch every workload, then wait for all of them. An error is returned as it is;
     /// [`Site::changes`] says what was patched before it.
-    pub async fn roll_out(
+    pub(super) async fn roll_out(
         &mut self,
         cfg: &RolloutConfig,
         cause: &str,
@@ -97,7 +101,11 @@ impl Site {
     /// Roll back what this run patched here: with the reports when the rollout reached a
     /// verdict (noting the rollback in each), else after an error (noting it in
     /// [`Site::changes`]).
-    pub async fn roll_back(&mut self, cfg: &RolloutConfig, reports: Option<&mut [WorkloadReport]>) {
+    pub(super) async fn roll_back(
+        &mut self,
+        cfg: &RolloutConfig,
+        reports: Option<&mut [WorkloadReport]>,
+    ) {
         let timeout = cfg.rollback_timeout.get();
         match reports {
             Some(reports) => {

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 /// The label the Deployment controller adds to each ReplicaSet's template (and pods).
-pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
+pub(super) const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 
 /// The JSON patch that restores a workload to what the gate recorded before patching it:
 /// `template` (its `spec.template` as read) replaces the current one whole, and the
@@ -18,7 +18,7 @@ pub const POD_TEMPLATE_HASH: &str = "pod-template-hash";
 /// Unlike `kubectl rollout undo` this needs no history: it works at any
 /// `revisionHistoryLimit`, including 0 (kubernetes/kubernetes#105732), and restores what
 /// ran before this rollout even when "the previous revision" is something else.
-pub fn restore_patch(template: &Value, change_cause: Option<&str>) -> Value {
+pub(super) fn restore_patch(template: &Value, change_cause: Option<&str>) -> Value {
     let path = "/metadata/annotations/kubernetes.io~1change-cause";
     let cause = match change_cause {
         Some(c) => json!({"op": "add", "path": path, "value": c}),

@@ -27,7 +27,7 @@ use super::status::{self, Progress, RolloutState};
 use super::workload::{self, Prepared, Started};
 
 /// How a wait ended.
-pub enum WaitEnd<K> {
+pub(super) enum WaitEnd<K> {
     /// kubectl would exit (complete, or failed on its own terms).
     Settled(RolloutState, K),
     /// The timeout ran out first.
@@ -39,7 +39,7 @@ pub enum WaitEnd<K> {
 }
 
 /// What a wait saw.
-pub struct Waited<K> {
+pub(super) struct Waited<K> {
     /// How it ended.
     pub end: WaitEnd<K>,
     /// kubectl's last message.
@@ -54,7 +54,7 @@ pub struct Waited<K> {
 
 impl<K> Waited<K> {
     /// `Some(true)` complete, `Some(false)` failed or deleted, `None` timed out.
-    pub fn succeeded(&self) -> Option<bool> {
+    pub(super) fn succeeded(&self) -> Option<bool> {
         match &self.end {
             WaitEnd::Settled(RolloutState::Complete(_), _) => Some(true),
             WaitEnd::Settled(..) | WaitEnd::Deleted | WaitEnd::FailedFast(..) => Some(false),
@@ -64,7 +64,7 @@ impl<K> Waited<K> {
 }
 
 /// Wait for `p`'s rollout, then read its revision and, when it failed, what explains it.
-pub async fn follow<K: Kind>(
+pub(super) async fn follow<K: Kind>(
     cluster: &Cluster,
     p: &Prepared,
     image: &str,
@@ -152,7 +152,7 @@ pub async fn follow<K: Kind>(
 }
 
 /// `timed out after 5m waiting for the rollout: <kubectl's last message>`.
-pub fn timed_out(what: &str, timeout: Duration, last_message: &str) -> String {
+pub(super) fn timed_out(what: &str, timeout: Duration, last_message: &str) -> String {
     format!(
         "timed out after {} waiting for {what}: {last_message}",
         format_duration(timeout)
@@ -179,7 +179,7 @@ pub(super) fn is_fatal(e: &watcher::Error) -> bool {
 /// polling: a status change is evaluated the moment its event arrives. RBAC and auth errors
 /// end the wait at once (retrying cannot fix them); other errors are retried until the
 /// deadline, and if the watch is still failing then, the cluster was lost.
-pub async fn wait_for<K: Kind>(
+pub(super) async fn wait_for<K: Kind>(
     cluster: &Cluster,
     w: &Workload,
     min_generation: i64,

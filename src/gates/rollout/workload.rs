@@ -22,12 +22,12 @@ use super::results::{RollbackReport, WorkloadReport};
 use super::{rollback, wait};
 
 /// Field manager recorded on our patches (`kubectl set image` uses `kubectl-set`).
-pub const FIELD_MANAGER: &str = "rust-ci-action";
+pub(super) const FIELD_MANAGER: &str = "rust-ci-action";
 /// The annotation `kubectl rollout history` shows as CHANGE-CAUSE.
-pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
+pub(super) const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
 /// What the check before any change learned about one workload.
-pub struct Prepared {
+pub(super) struct Prepared {
     /// The workload.
     pub workload: Workload,
     /// The container to update.
@@ -68,7 +68,7 @@ macro_rules! with_kind {
 
 /// What the workload was before the gate patched it: a rollback restores exactly this.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Record {
+pub(super) struct Record {
     /// `spec.template`, as read.
     pub template: serde_json::Value,
     /// The `kubernetes.io/change-cause` annotation, as read.
@@ -79,7 +79,7 @@ pub struct Record {
 
 /// How one workload's rollout started.
 #[derive(Debug, Clone, Copy)]
-pub struct Started {
+pub(super) struct Started {
     /// Whether the image was patched (else it already ran it).
     pub patched: bool,
     /// The generation the status must reach: the patch's, or the one read.
@@ -90,7 +90,7 @@ pub struct Started {
 
 /// Read `w` and check it can be rolled out (it exists, we may read it, its strategy can be
 /// followed, the container is known), changing nothing.
-pub async fn prepare(
+pub(super) async fn prepare(
     cluster: &Cluster,
     w: &Workload,
     container: Option<&str>,
@@ -109,7 +109,7 @@ pub async fn prepare(
 
 impl Prepared {
     /// Point the container at `image` (unless it already runs it), recording `cause`.
-    pub async fn set_image(
+    pub(super) async fn set_image(
         &self,
         cluster: &Cluster,
         image: &str,
@@ -147,7 +147,7 @@ impl Prepared {
     }
 
     /// Wait for the rollout, then read its revision and, when it failed, what explains it.
-    pub fn follow<'a>(
+    pub(super) fn follow<'a>(
         &'a self,
         cluster: &'a Cluster,
         image: &'a str,
@@ -162,7 +162,7 @@ impl Prepared {
     }
 
     /// Restore the recorded template, then wait for it.
-    pub fn roll_back<'a>(
+    pub(super) fn roll_back<'a>(
         &'a self,
         cluster: &'a Cluster,
         timeout: Duration,
@@ -174,7 +174,12 @@ impl Prepared {
 
 /// The strategic merge patch `kubectl set image` sends (containers and init containers
 /// merge by `name`), plus the change-cause annotation.
-pub fn image_patch(container: &str, init: bool, image: &str, cause: &str) -> serde_json::Value {
+pub(super) fn image_patch(
+    container: &str,
+    init: bool,
+    image: &str,
+    cause: &str,
+) -> serde_json::Value {
     let list = if init { "initContainers" } else { "containers" };
     json!({
         "metadata": {"annotations": {CHANGE_CAUSE: cause}},
@@ -183,7 +188,7 @@ pub fn image_patch(container: &str, init: bool, image: &str, cause: &str) -> ser
 }
 
 /// Our patch parameters: the field manager, nothing else.
-pub fn patch_params() -> PatchParams {
+pub(super) fn patch_params() -> PatchParams {
     PatchParams {
         field_manager: Some(FIELD_MANAGER.to_owned()),
         ..PatchParams::default()
@@ -191,7 +196,7 @@ pub fn patch_params() -> PatchParams {
 }
 
 /// Patch `w`; returns the generation the API server assigned.
-pub async fn patch<K: Kind>(
+pub(super) async fn patch<K: Kind>(
     cluster: &Cluster,
     w: &Workload,
     patch: &Patch<serde_json::Value>,
@@ -204,7 +209,7 @@ pub async fn patch<K: Kind>(
 }
 
 /// Read `w` as it is now.
-pub async fn get<K: Kind>(cluster: &Cluster, w: &Workload) -> Result<K, kube::Error> {
+pub(super) async fn get<K: Kind>(cluster: &Cluster, w: &Workload) -> Result<K, kube::Error> {
     Api::<K>::namespaced(cluster.client.clone(), &w.namespace)
         .get(&w.name)
         .await
@@ -212,7 +217,10 @@ pub async fn get<K: Kind>(cluster: &Cluster, w: &Workload) -> Result<K, kube::Er
 
 /// The objects recording `obj`'s revisions (its ReplicaSets or ControllerRevisions),
 /// found by its selector and kept when it controls them.
-pub async fn history<K: Kind>(cluster: &Cluster, obj: &K) -> Result<Vec<K::History>, ApiError> {
+pub(super) async fn history<K: Kind>(
+    cluster: &Cluster,
+    obj: &K,
+) -> Result<Vec<K::History>, ApiError> {
     let namespace = obj.metadata().namespace.clone().unwrap_or_default();
     let api: Api<K::History> = Api::namespaced(cluster.client.clone(), &namespace);
     let items = api
@@ -224,7 +232,7 @@ pub async fn history<K: Kind>(cluster: &Cluster, obj: &K) -> Result<Vec<K::Histo
 }
 
 /// `labelSelector=<the workload's selector>`, or no selector at all when it has none.
-pub fn selector_params<K: Kind>(obj: &K) -> ListParams {
+pub(super) fn selector_params<K: Kind>(obj: &K) -> ListParams {
     obj.selector_query()
         .map(|s| ListParams::default().labels(&s))
         .unwrap_or_default()
@@ -232,7 +240,7 @@ pub fn selector_params<K: Kind>(obj: &K) -> ListParams {
 
 /// `could not list ReplicaSets: ...`: what an explanation or a rollback says when the
 /// history could not be read.
-pub fn history_gap<K: Kind>(e: &ApiError) -> String {
+pub(super) fn history_gap<K: Kind>(e: &ApiError) -> String {
     format!(
         "could not list {}s: {e}",
         <K::History as k8s_openapi::Resource>::KIND
@@ -291,7 +299,7 @@ async fn read<K: Kind>(
 
 /// The container to update, its image and whether it is an init container (only when
 /// `wanted` names one), or why the workload cannot be rolled out.
-pub fn check<K: Kind>(
+pub(super) fn check<K: Kind>(
     obj: &K,
     w: &Workload,
     wanted: Option<&str>,

@@ -6,7 +6,7 @@ use crate::runner::inputs::{InputError, RawInputs};
 
 /// What a flaky test (failed, then passed on a retry) does to the verdict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Flaky {
+pub(crate) enum Flaky {
     /// Reported and annotated as a warning; the gate still passes.
     Pass,
     /// Fails the gate like a failure.
@@ -15,7 +15,7 @@ pub enum Flaky {
 
 /// Which failures fail the gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Every failure.
     Any,
     /// Failures that did not also fail on the base commit's recorded run.
@@ -24,7 +24,7 @@ pub enum FailOn {
 
 /// The tests gate's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TestsConfig {
+pub(crate) struct TestsConfig {
     /// Report paths or globs.
     pub files: Vec<String>,
     /// `files` was not given: the defaults are tried and one match is enough.

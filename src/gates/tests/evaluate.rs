@@ -17,7 +17,7 @@ const ANNOTATION_LINES: usize = 20;
 
 /// What the gate decided.
 #[derive(Debug, Clone)]
-pub struct Evaluation {
+pub(crate) struct Evaluation {
     /// Pass or fail.
     pub verdict: Verdict,
     /// Where each kept failure happened (same order as [`Tally::failures`]).
@@ -35,7 +35,7 @@ pub struct Evaluation {
 }
 
 /// Decide and locate; `base` is the base commit's record (looked for with `fail-on: new`).
-pub fn evaluate(
+pub(crate) fn evaluate(
     tally: &Tally,
     mapper: &PathMapper,
     cfg: &TestsConfig,
@@ -105,7 +105,7 @@ pub fn evaluate(
 }
 
 /// "Test failed" or "Test errored" (with the retries it had).
-pub fn headline(case: &Case) -> String {
+pub(crate) fn headline(case: &Case) -> String {
     let what = if case.status == Some(Status::Errored) {
         "Test errored"
     } else {
@@ -119,7 +119,7 @@ pub fn headline(case: &Case) -> String {
 }
 
 /// The message, then the first lines of the trace.
-pub fn failure_text(case: &Case, lines: usize) -> String {
+pub(crate) fn failure_text(case: &Case, lines: usize) -> String {
     let mut out = String::new();
     let message = case.message.text.trim();
     let details = case.details.text.trim_matches('\n');

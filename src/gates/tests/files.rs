@@ -9,7 +9,7 @@ use super::parse::{self, Format};
 
 /// One report read: its name for messages, its format and its tests.
 #[derive(Debug, Clone)]
-pub struct Read {
+pub(crate) struct Read {
     /// As the user would write it: relative to the workspace.
     pub shown: String,
     /// Its format.

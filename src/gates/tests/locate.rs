@@ -19,7 +19,7 @@ use super::model::Case;
 
 /// A location found in failure text, as written there.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Frame {
+pub(crate) struct Frame {
     /// The path (for Java, the package directory joined with the file name).
     pub path: String,
     /// 1-based line.
@@ -42,7 +42,7 @@ const FOREIGN: &[&str] = &[
 
 /// Locations in `text`, innermost (where it failed) first. Go's bare file names are
 /// joined to `package` (the Go import path: the mapper matches its suffix).
-pub fn frames(text: &str, go_package: Option<&str>) -> Vec<Frame> {
+pub(crate) fn frames(text: &str, go_package: Option<&str>) -> Vec<Frame> {
     let mut python = Vec::new();
     let mut other = Vec::new();
     for line in text.lines() {
@@ -183,7 +183,7 @@ fn path_line_pairs(t: &str) -> Vec<Frame> {
 
 /// A repository location: path and line (`None`: the file, line unknown).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Located {
+pub(crate) struct Located {
     /// Repository-relative path.
     pub path: String,
     /// 1-based line, when known.
@@ -218,7 +218,7 @@ fn is_class_file(path: &str, class: &str) -> bool {
 /// Where to annotate a failed test: a frame of its trace in its own test file (the
 /// failing line there), else the report's `file`/`line`, else the innermost frame in a
 /// tracked file, else the test file without a line, else nowhere.
-pub fn locate(case: &Case, mapper: &mut ReportMapper<'_>) -> Option<Located> {
+pub(crate) fn locate(case: &Case, mapper: &mut ReportMapper<'_>) -> Option<Located> {
     let go_package = case.file.is_none().then_some(case.suite.as_str());
     let mut text = String::with_capacity(case.details.text.len() + case.message.text.len());
     text.push_str(&case.details.text);

@@ -6,15 +6,15 @@
 //! (`evaluate`), render (`render`) and leave this run's record (`regress`,
 //! [`crate::baseline`]). This file and `files` do the I/O; every other file is pure.
 
-pub mod config;
+pub(crate) mod config;
 mod error;
-pub mod evaluate;
+pub(crate) mod evaluate;
 mod files;
-pub mod locate;
+pub(crate) mod locate;
 pub mod model;
 pub mod parse;
-pub mod regress;
-pub mod render;
+pub(crate) mod regress;
+pub(crate) mod render;
 
 use crate::base_commit::{self, BaseState, Wanted};
 use crate::gates::Context;

@@ -11,16 +11,16 @@ use crate::baseline::{Item, Record};
 use super::model::{Case, Tally};
 
 /// The gate name in records.
-pub const KIND: &str = "tests";
+pub(crate) const KIND: &str = "tests";
 
 /// The first seven characters of a commit id, as people read it.
-pub fn short(sha: &str) -> &str {
+pub(crate) fn short(sha: &str) -> &str {
     sha.get(..7).unwrap_or(sha)
 }
 
 /// A failed test's id across runs: `suite::name` (the class-qualified name alone when
 /// the report has no suite name).
-pub fn id(case: &Case) -> String {
+pub(crate) fn id(case: &Case) -> String {
     if case.suite.is_empty() {
         case.full_name()
     } else {
@@ -31,7 +31,7 @@ pub fn id(case: &Case) -> String {
 /// The record this run leaves: counters `passed` and `failed` (each of the total), and
 /// one item per kept failure, in report order (the first ones survive a cut).
 /// `items_total` counts every failure, kept or not, so a reader knows the list is short.
-pub fn record(tally: &Tally, check: &str) -> Record {
+pub(crate) fn record(tally: &Tally, check: &str) -> Record {
     let total = tally.total();
     let failed = tally.failed + tally.errored;
     Record {
@@ -53,7 +53,7 @@ pub fn record(tally: &Tally, check: &str) -> Record {
 
 /// The base commit's record, as the classification needs it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Base {
+pub(crate) struct Base {
     /// The commit whose check run held the record.
     pub sha: String,
     /// Its check run's web URL.
@@ -67,7 +67,7 @@ pub struct Base {
 
 impl Base {
     /// From a decoded record: the ids of the items that failed.
-    pub fn new(sha: String, url: String, record: &Record) -> Self {
+    pub(crate) fn new(sha: String, url: String, record: &Record) -> Self {
         let i = record.counters.iter().position(|c| c == "failed");
         let failing = record
             .items
@@ -85,7 +85,7 @@ impl Base {
 }
 
 /// For each kept failure (in [`Tally::failures`] order): did it also fail on the base?
-pub fn classify(tally: &Tally, base: &Base) -> Vec<bool> {
+pub(crate) fn classify(tally: &Tally, base: &Base) -> Vec<bool> {
     tally
         .failures
         .iter()
@@ -95,7 +95,7 @@ pub fn classify(tally: &Tally, base: &Base) -> Vec<bool> {
 
 /// Failures that fail the gate under `fail-on: new`: the kept ones not failing on the
 /// base, plus every failure the tally did not keep (they cannot be classified).
-pub fn new_failures(tally: &Tally, also: &[bool]) -> u64 {
+pub(crate) fn new_failures(tally: &Tally, also: &[bool]) -> u64 {
     let failed = tally.failed + tally.errored;
     let old = also.iter().filter(|a| **a).count() as u64;
     failed.saturating_sub(old)

@@ -23,7 +23,7 @@ const OUTPUT_FAILURES: usize = 100;
 
 /// The outcome for people and for later steps. `text_budget` bounds the details (the
 /// check run's text limit).
-pub fn outcome(
+pub(crate) fn outcome(
     ev: &Evaluation,
     tally: &Tally,
     read: &[Read],
@@ -49,7 +49,7 @@ pub fn outcome(
 }
 
 /// Milliseconds as people read them.
-pub fn duration(millis: u64) -> String {
+pub(crate) fn duration(millis: u64) -> String {
     if millis < 60_000 {
         format!("{}.{:02} s", millis / 1000, (millis % 1000) / 10)
     } else {

@@ -14,7 +14,7 @@ use tempfile::TempDir;
 use tokio::process::{Child, Command};
 
 /// A three-replica Deployment `api` with container `app`.
-pub const DEPLOYMENT: &str = r#"
+pub(crate) const DEPLOYMENT: &str = r#"
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -36,7 +36,7 @@ spec:
 "#;
 
 /// A three-replica StatefulSet `web`.
-pub const STATEFULSET: &str = r#"
+pub(crate) const STATEFULSET: &str = r#"
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: web, namespace: default}
@@ -51,7 +51,7 @@ spec:
 "#;
 
 /// A DaemonSet `agent` (one pod per simulated node).
-pub const DAEMONSET: &str = r#"
+pub(crate) const DAEMONSET: &str = r#"
 apiVersion: apps/v1
 kind: DaemonSet
 metadata: {name: agent, namespace: default}
@@ -67,7 +67,7 @@ spec:
 const HANG_GUARD: Duration = Duration::from_secs(180);
 
 /// The kubectl binary; the tests need the real one and fail without it.
-pub fn kubectl_path() -> PathBuf {
+pub(crate) fn kubectl_path() -> PathBuf {
     let fixed = Path::new("/usr/bin/kubectl");
     if fixed.exists() {
         return fixed.to_path_buf();
@@ -87,7 +87,7 @@ pub fn kubectl_path() -> PathBuf {
 
 /// Exit code and output of one kubectl run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     /// Exit code.
     pub code: i32,
     /// Standard output.
@@ -98,7 +98,7 @@ pub struct Run {
 
 impl Run {
     /// Panics with both channels unless the exit code is `code`.
-    pub fn expect_code(self, code: i32) -> Self {
+    pub(crate) fn expect_code(self, code: i32) -> Self {
         assert_eq!(
             self.code, code,
             "unexpected exit code\nstdout:\n{}\nstderr:\n{}",
@@ -109,7 +109,7 @@ impl Run {
 }
 
 /// A fake API server plus a kubectl environment pointing at it.
-pub struct Harness {
+pub(crate) struct Harness {
     /// The fake.
     pub fake: FakeKubeHandle,
     dir: TempDir,
@@ -118,7 +118,7 @@ pub struct Harness {
 
 impl Harness {
     /// Starts a fake with these manifests, settled (workloads fully rolled out).
-    pub async fn start(manifests: &str) -> Self {
+    pub(crate) async fn start(manifests: &str) -> Self {
         let scenario = Scenario::new()
             .with_manifests(manifests)
             .expect("manifests parse");
@@ -126,7 +126,7 @@ impl Harness {
     }
 
     /// Starts a fake for a scenario.
-    pub async fn start_with(scenario: Scenario) -> Self {
+    pub(crate) async fn start_with(scenario: Scenario) -> Self {
         let fake = FakeKube::start(scenario).await.expect("fake starts");
         let dir = tempfile::tempdir().expect("temp dir");
         let kubeconfig = fake.write_kubeconfig(dir.path()).expect("kubeconfig");
@@ -156,23 +156,23 @@ impl Harness {
     }
 
     /// Runs kubectl to completion.
-    pub async fn kubectl(&self, args: &[&str]) -> Run {
+    pub(crate) async fn kubectl(&self, args: &[&str]) -> Run {
         let child = self.command(args).spawn().expect("kubectl starts");
         finish(child).await
     }
 
     /// Starts kubectl in the background (for `rollout status`).
-    pub fn spawn(&self, args: &[&str]) -> Child {
+    pub(crate) fn spawn(&self, args: &[&str]) -> Child {
         self.command(args).spawn().expect("kubectl starts")
     }
 
     /// Waits until a client holds a watch on `resource` (`apps/v1/deployments`); returns its id.
-    pub async fn wait_for_watch(&self, resource: &str) -> u64 {
+    pub(crate) async fn wait_for_watch(&self, resource: &str) -> u64 {
         self.wait_for_new_watch(resource, 0).await
     }
 
     /// Waits until a watch on `resource` with an id above `after` is open.
-    pub async fn wait_for_new_watch(&self, resource: &str, after: u64) -> u64 {
+    pub(crate) async fn wait_for_new_watch(&self, resource: &str, after: u64) -> u64 {
         let found = poll(|| {
             self.fake
                 .watches()
@@ -186,7 +186,7 @@ impl Harness {
     }
 
     /// Ticks `seconds` at a time until `done` holds; returns the ticks used.
-    pub fn tick_until(
+    pub(crate) fn tick_until(
         &self,
         seconds: f64,
         max_ticks: u32,
@@ -202,7 +202,7 @@ impl Harness {
     }
 
     /// The Deployment `name` in `default`.
-    pub fn deployment(&self, name: &str) -> Value {
+    pub(crate) fn deployment(&self, name: &str) -> Value {
         self.fake
             .get("apps/v1", "Deployment", "default", name)
             .expect("deployment exists")
@@ -210,7 +210,7 @@ impl Harness {
 }
 
 /// Polls `f` until it returns `Some`, within the hang guard.
-pub async fn poll<T>(f: impl Fn() -> Option<T>) -> Option<T> {
+pub(crate) async fn poll<T>(f: impl Fn() -> Option<T>) -> Option<T> {
     let step = Duration::from_millis(20);
     let mut waited = Duration::ZERO;
     while waited < HANG_GUARD {
@@ -224,7 +224,7 @@ pub async fn poll<T>(f: impl Fn() -> Option<T>) -> Option<T> {
 }
 
 /// Waits for a spawned kubectl and collects its output.
-pub async fn finish(child: Child) -> Run {
+pub(crate) async fn finish(child: Child) -> Run {
     let output = tokio::time::timeout(HANG_GUARD, child.wait_with_output())
         .await
         .expect("kubectl finished within the hang guard")
@@ -237,7 +237,7 @@ pub async fn finish(child: Child) -> Run {
 }
 
 /// Output lines with consecutive repeats collapsed (kubectl prints once per watch event).
-pub fn distinct_lines(s: &str) -> Vec<String> {
+pub(crate) fn distinct_lines(s: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for line in s.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
         if out.last().map(String::as_str) != Some(line) {
@@ -254,7 +254,7 @@ fn int(v: &Value, pointer: &str) -> i64 {
 }
 
 /// Whether a Deployment is fully rolled out by the same rules kubectl uses.
-pub fn rolled_out(d: &Value) -> bool {
+pub(crate) fn rolled_out(d: &Value) -> bool {
     let want = int(d, "/spec/replicas");
     int(d, "/metadata/generation") <= int(d, "/status/observedGeneration")
         && int(d, "/status/updatedReplicas") == want
@@ -263,7 +263,7 @@ pub fn rolled_out(d: &Value) -> bool {
 }
 
 /// The reason of a Deployment's Progressing condition.
-pub fn progressing_reason(d: &Value) -> String {
+pub(crate) fn progressing_reason(d: &Value) -> String {
     d.pointer("/status/conditions")
         .and_then(Value::as_array)
         .and_then(|cs| cs.iter().find(|c| c["type"] == "Progressing"))
@@ -273,7 +273,7 @@ pub fn progressing_reason(d: &Value) -> String {
 }
 
 /// Requests in the log matching a predicate.
-pub fn count_requests(
+pub(crate) fn count_requests(
     fake: &FakeKubeHandle,
     f: impl Fn(&fake_kube::RequestRecord) -> bool,
 ) -> usize {

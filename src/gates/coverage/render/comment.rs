@@ -13,10 +13,10 @@ use crate::outcome::Verdict;
 use crate::untrusted::{Md, md_code, md_text};
 
 /// GitHub's limit for an issue comment's body, in characters.
-pub const COMMENT_LIMIT: usize = 65_536;
+pub(crate) const COMMENT_LIMIT: usize = 65_536;
 
 /// What the comment says beyond the evaluation.
-pub struct Context<'a> {
+pub(crate) struct Context<'a> {
     /// The hidden first line.
     pub marker: &'a str,
     /// The check name (the workflow's, still rendered as text).
@@ -43,7 +43,7 @@ fn with_delta(now: (u64, u64), base: Option<(u64, u64)>) -> String {
 }
 
 /// The comment's body, at most [`COMMENT_LIMIT`] bytes.
-pub fn body(
+pub(crate) fn body(
     ev: &Evaluation,
     deltas: Option<&Deltas>,
     input: &Input<'_>,

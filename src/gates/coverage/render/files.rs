@@ -15,7 +15,7 @@ use super::super::evaluate::{Evaluation, FileRow};
 use crate::untrusted::{Md, html_text, md_code};
 
 /// More files than this are rolled up by directory.
-pub const ROLLUP_AT: usize = 100;
+pub(crate) const ROLLUP_AT: usize = 100;
 /// Most rows of the "failing and changed" and "changed" tables.
 const FIRST_CAP: usize = 200;
 /// Most rows of the indirect-changes table.
@@ -24,7 +24,7 @@ const INDIRECT_CAP: usize = 100;
 const NOTE_ROOM: usize = 400;
 
 /// Compare names as people do: digit runs by value (`m2` < `m10`), the rest bytewise.
-pub fn natural_cmp(a: &str, b: &str) -> Ordering {
+pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -68,7 +68,7 @@ fn by_ratio(a: (u64, u64), b: (u64, u64)) -> Ordering {
 }
 
 /// Failing or changed first, then the lowest coverage, then the name.
-pub fn order(rows: &mut [&FileRow], changed: &BTreeSet<String>) {
+pub(crate) fn order(rows: &mut [&FileRow], changed: &BTreeSet<String>) {
     let first = |r: &FileRow| r.below || r.diff.is_some() || changed.contains(&r.path);
     rows.sort_by(|a, b| {
         first(b)
@@ -185,7 +185,7 @@ impl Budgeted {
 }
 
 /// What the per-file tables are made of.
-pub struct Input<'a> {
+pub(crate) struct Input<'a> {
     /// The evaluation.
     pub ev: &'a Evaluation,
     /// The comparison with the base.
@@ -254,7 +254,7 @@ fn dir_of(path: &str) -> &str {
 
 /// Render the tables within `budget` bytes. `collapse_all` puts the full table in one
 /// `<details>` (the comment, where changed files lead).
-pub fn render(input: &Input<'_>, budget: usize, collapse_all: bool) -> String {
+pub(crate) fn render(input: &Input<'_>, budget: usize, collapse_all: bool) -> String {
     let ev = input.ev;
     let cols = Columns {
         statements: ev.statements.is_some(),

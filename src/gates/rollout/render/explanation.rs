@@ -7,7 +7,7 @@ use crate::gates::rollout::problems::PodProblem;
 
 /// Markdown for the job summary and check run: the verdict, the pod problems table, the
 /// pods, ReplicaSets and events, the log tail, and what could not be read.
-pub fn explanation_markdown(e: &Explanation) -> String {
+pub(crate) fn explanation_markdown(e: &Explanation) -> String {
     let mut md = String::new();
     md.push_str(&format!("{}\n\n", e.verdict));
     if !e.problems.is_empty() {
@@ -58,7 +58,7 @@ pub fn explanation_markdown(e: &Explanation) -> String {
 
 /// Plain text for an `::error` annotation: verdict, pod problems, last warning events, log
 /// tail.
-pub fn explanation_annotation(e: &Explanation) -> String {
+pub(crate) fn explanation_annotation(e: &Explanation) -> String {
     let mut lines = vec![e.verdict.clone()];
     lines.extend(e.problems.iter().take(MAX_PODS).map(PodProblem::line));
     let warnings: Vec<&String> = e

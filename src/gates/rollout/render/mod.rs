@@ -9,7 +9,7 @@
 
 mod explanation;
 
-pub use self::explanation::{explanation_annotation, explanation_markdown};
+pub(super) use self::explanation::{explanation_annotation, explanation_markdown};
 
 use std::time::Duration;
 
@@ -50,7 +50,7 @@ pub const OUTPUTS: &[OutputSpec] = &[
 
 /// The description of the deployment's final status: what it was rolled back to, when it
 /// was, then the title.
-pub fn deployment_description(title: &str, reports: &[WorkloadReport]) -> String {
+pub(super) fn deployment_description(title: &str, reports: &[WorkloadReport]) -> String {
     if !all_rolled_back(reports) {
         return title.to_owned();
     }
@@ -71,7 +71,11 @@ pub fn deployment_description(title: &str, reports: &[WorkloadReport]) -> String
 }
 
 /// The gate's outcome.
-pub fn outcome(image: &str, reports: &[WorkloadReport], smoke: Option<&SmokeReport>) -> Outcome {
+pub(super) fn outcome(
+    image: &str,
+    reports: &[WorkloadReport],
+    smoke: Option<&SmokeReport>,
+) -> Outcome {
     let failed: Vec<&WorkloadReport> = reports.iter().filter(|r| !r.status.ok()).collect();
     let smoke_failed = smoke.filter(|s| !s.passed);
     let verdict = if failed.is_empty() && smoke_failed.is_none() {
@@ -335,7 +339,7 @@ fn label(s: Status) -> &'static str {
 
 /// `0 → 1 → 3/3 updated, 3/3 available`: the distinct updated counts seen, then the last
 /// ready/available count.
-pub fn progression_line(kind: WorkloadKind, progression: &[Progress]) -> String {
+pub(super) fn progression_line(kind: WorkloadKind, progression: &[Progress]) -> String {
     let Some(last) = progression.last() else {
         return String::new();
     };
@@ -360,7 +364,7 @@ pub fn progression_line(kind: WorkloadKind, progression: &[Progress]) -> String 
 }
 
 /// The `results` output: one object per workload.
-pub fn results_json(reports: &[WorkloadReport]) -> String {
+pub(super) fn results_json(reports: &[WorkloadReport]) -> String {
     let items: Vec<serde_json::Value> = reports
         .iter()
         .map(|r| {
@@ -407,7 +411,7 @@ fn millis(d: Duration) -> u64 {
 
 /// Streamed text the pull request controls (a pod's log tail, the smoke command's output)
 /// as a fenced block, the one way such text enters the gate's markdown.
-pub fn code_block(text: &str) -> String {
+pub(super) fn code_block(text: &str) -> String {
     untrusted::md_block(text)
 }
 
