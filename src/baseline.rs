@@ -175,9 +175,10 @@ fn block_with(record: &Record, items: usize) -> Option<String> {
 
 /// Encode `record` in at most `budget` bytes: every item when they fit, otherwise the
 /// totals and the longest prefix of `items` that fits (the caller orders the items by
-/// what matters most). The longest prefix is searched for between one that fits and one
-/// that does not (interpolated, with bisection as the bound: `O(log n)` compressions),
-/// each from JSON serialised once.
+/// what matters most). The prefix grows from a short one by what each item has cost until
+/// one does not fit, then the longest is searched for between the two (interpolated, with
+/// bisection as the bound); each attempt compresses JSON serialised once, and the work
+/// follows what fits, not the record's size.
 pub(crate) fn encode(record: &Record, budget: usize) -> Encoded {
     let total = record.items.len();
     let mut out = Encoded {
@@ -189,22 +190,39 @@ pub(crate) fn encode(record: &Record, budget: usize) -> Encoded {
         return out;
     };
     let block = |n: usize| compress(&prefixes.with(n));
-    let Some(all) = block(total) else { return out };
-    if all.len() <= budget {
-        out.block = all;
-        out.items = total;
-        return out;
-    }
     let Some(none) = block(0).filter(|b| b.len() <= budget) else {
         return out;
     };
-    // Invariant: `lo` items fit (block `size_lo` bytes), `hi` do not (`size_hi`). The size
-    // grows about linearly with the items, so the next guess is interpolated between the
-    // two; when a guess fails to halve the interval, the next one is the midpoint (the
-    // bisection's bound still holds, and most records need 3-4 small compressions).
-    let (mut lo, mut hi) = (0usize, total);
-    let (mut size_lo, mut size_hi) = (none.len(), all.len());
+    // Invariant: `lo` items fit (block `size_lo` bytes); `hi` do not (`size_hi`), once
+    // found. The bracket grows from a small prefix by the bytes each item has cost so far,
+    // aiming a little past the budget, so the work is a few compressions of about what
+    // fits, whatever the report's size (a 16,000-file report no longer compresses all of
+    // it several times over).
+    let size0 = none.len();
+    let (mut lo, mut size_lo) = (0usize, size0);
     out.block = none;
+    let mut n = total.min(64);
+    let (hi, size_hi) = loop {
+        if n == lo {
+            // Everything fits.
+            out.items = total;
+            return out;
+        }
+        let Some(b) = block(n) else { return out };
+        if b.len() > budget {
+            break (n, b.len());
+        }
+        lo = n;
+        size_lo = b.len();
+        out.block = b;
+        let per_item = size_lo.saturating_sub(size0).max(1) as f64 / lo as f64;
+        let reach = lo + ((budget - size_lo) as f64 / per_item) as usize;
+        n = total.min((reach + reach / 8 + 1).clamp(lo + 1, lo * 2));
+    };
+    let (mut hi, mut size_hi) = (hi, size_hi);
+    // Then between the two: interpolated, since the size grows about linearly with the
+    // items; when a guess fails to halve the interval, the next one is the midpoint (the
+    // bisection's bound holds).
     let mut bisect = false;
     while hi - lo > 1 {
         let mid = if bisect || size_hi <= size_lo {
@@ -340,6 +358,26 @@ mod tests {
         // One more item would not have fitted.
         assert!(block_with(&r, e.items + 1).unwrap().len() > 20_000);
         assert_eq!(encode(&r, 10).block, "", "not even the totals fit");
+    }
+
+    #[test]
+    fn the_prefix_is_the_longest_that_fits_at_any_size_and_budget() {
+        for n in [0, 1, 10, 63, 64, 65, 3_000] {
+            let r = record(n);
+            for budget in [120, 300, 1_000, 5_000, 20_000, 100_000] {
+                let e = encode(&r, budget);
+                if e.block.is_empty() {
+                    assert!(block_with(&r, 0).unwrap().len() > budget, "{n} {budget}");
+                    continue;
+                }
+                assert!(e.block.len() <= budget, "{n} {budget}");
+                assert_eq!(e.block, block_with(&r, e.items).unwrap(), "{n} {budget}");
+                if e.items < n {
+                    let more = block_with(&r, e.items + 1).unwrap();
+                    assert!(more.len() > budget, "{n} {budget}: {} fit", e.items + 1);
+                }
+            }
+        }
     }
 
     #[test]
