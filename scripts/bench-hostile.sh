@@ -6,11 +6,7 @@
 # the exit code (2 = refused as bad input, which is the point for some of them).
 #
 #   scripts/bench-hostile.sh            # RUNS=7 scripts/bench-hostile.sh for more runs
-<<<<<<< HEAD
 #   GATE=/path/to/rust-ci-action scripts/bench-hostile.sh   # another build, not rebuilt
-=======
-#   GATE=/path/to/rust-ci-action scripts/bench-hostile.sh   # an existing release build
->>>>>>> main
 #
 # Inputs (each also ten times larger where that makes sense):
 #   lcov-sf-100k-segments   one LCOV SF: path of 100,000 segments (200 KB; refused: a path
@@ -36,20 +32,12 @@ dir=${BENCH_DIR:-/tmp/bench-hostile}
 runs=${RUNS:-5}
 mkdir -p "$dir"
 
-<<<<<<< HEAD
 # GATE=/path/to/rust-ci-action: measure that binary instead of building the release one.
 gate=${GATE:-}
 if [[ -z $gate ]]; then
   cargo build --release --quiet --bin rust-ci-action
   gate=$PWD/target/release/rust-ci-action
 fi
-=======
-# GATE=path/to/rust-ci-action uses an existing release build (e.g. one with symbols).
-if [ -z "${GATE:-}" ]; then
-    cargo build --release --quiet --bin rust-ci-action
-fi
-gate=${GATE:-$PWD/target/release/rust-ci-action}
->>>>>>> main
 ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
 
