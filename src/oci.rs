@@ -12,15 +12,13 @@
 //! Pure: strings in, values out. Parsing is one pass over the input (no backtracking), so
 //! a hostile reference costs linear time. This module knows no gate.
 //!
+//! ```text
+//! Reference::parse("nginx:1.27")
+//!   registry docker.io, repository library/nginx, tag 1.27
+//!   shown as docker.io/library/nginx:1.27, written as nginx:1.27
 //! ```
-//! use rust_ci_action::oci::Reference;
-//! let r = Reference::parse("nginx:1.27").unwrap();
-//! assert_eq!(r.registry().as_str(), "docker.io");
-//! assert_eq!(r.repository().as_str(), "library/nginx");
-//! assert_eq!(r.tag().map(|t| t.as_str()), Some("1.27"));
-//! assert_eq!(r.to_string(), "docker.io/library/nginx:1.27");
-//! assert_eq!(r.as_written(), "nginx:1.27");
-//! ```
+//!
+//! (`tests::the_module_example` checks exactly this.)
 
 use std::fmt;
 

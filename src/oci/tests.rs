@@ -210,3 +210,13 @@ fn hostile_inputs_are_linear() {
     let colons = format!("r.io/a{}", ":".repeat(100_000));
     assert_eq!(Reference::parse(&colons), Err(ParseError::Tag));
 }
+
+#[test]
+fn the_module_example() {
+    let r = Reference::parse("nginx:1.27").unwrap();
+    assert_eq!(r.registry().as_str(), "docker.io");
+    assert_eq!(r.repository().as_str(), "library/nginx");
+    assert_eq!(r.tag().map(|t| t.as_str()), Some("1.27"));
+    assert_eq!(r.to_string(), "docker.io/library/nginx:1.27");
+    assert_eq!(r.as_written(), "nginx:1.27");
+}
