@@ -40,14 +40,11 @@ use super::fast::{Open, XmlHandler};
 use super::hot::{Fault, HotTag};
 use super::{Builder, ParseError, ParseErrorKind, SameLine, parse_u32_sat, sat_u16};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
-use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
+use crate::xml::{Ctx, Ev, attrs, unescape};
 
 /// Parse a Clover XML report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
-    let xml = Xml::new(reader, origin, State::ROOT)?;
-    let mut st = State::default();
-    xml.run(|ev, ctx| st.on(ev, ctx))?;
-    st.finish(origin)
+    super::fast::parse_full::<State, R>(reader, origin)
 }
 
 /// Producers whose `cond` lines mean different things (see the module docs).

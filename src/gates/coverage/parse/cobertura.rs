@@ -21,15 +21,12 @@ use super::{
     Builder, MAX_VALUE, ParseError, ParseErrorKind, SameLine, parse_u16_sat, parse_u32_sat,
 };
 use crate::gates::coverage::model::{Format, LineRecord, Report};
-use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
+use crate::xml::{Ctx, Ev, attrs, unescape};
 use quick_xml::events::BytesStart;
 
 /// Parse a Cobertura report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
-    let xml = Xml::new(reader, origin, State::ROOT)?;
-    let mut st = State::default();
-    xml.run(|ev, ctx| st.on(ev, ctx))?;
-    st.finish(origin)
+    super::fast::parse_full::<State, R>(reader, origin)
 }
 
 /// The Cobertura handler, driven by the full reader or the fast one.
@@ -257,7 +254,7 @@ fn line_values<'v>(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_util::{err, ok, paths, recs, t};
+    use super::super::test_util::{err, errs, ok, paths, recs, t};
     use crate::gates::coverage::model::Format;
 
     const C: Format = Format::Cobertura;
@@ -497,14 +494,7 @@ mod tests {
                 "coverage.xml: invalid UTF-8 at line 1",
             ),
         ];
-        for (input, want) in cases {
-            assert_eq!(
-                err(C, "coverage.xml", input),
-                *want,
-                "input: {}",
-                String::from_utf8_lossy(input)
-            );
-        }
+        errs(C, "coverage.xml", cases);
     }
 
     #[test]

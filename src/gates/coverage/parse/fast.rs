@@ -313,6 +313,18 @@ pub(crate) fn events<H: XmlHandler>(
     }
 }
 
+/// Parse a whole report with the full reader driving handler `H` (what each XML format's
+/// `parse` is, and the judge the fast path is checked against).
+pub(crate) fn parse_full<H: XmlHandler, R: std::io::BufRead>(
+    reader: R,
+    origin: &str,
+) -> Result<Report, ParseError> {
+    let xml = crate::xml::Xml::new(reader, origin, H::ROOT)?;
+    let mut st = H::resume(None);
+    xml.run(|ev, ctx| st.on(ev, ctx))?;
+    st.finish(origin)
+}
+
 /// A format's handler of [`Ev`]s, as both readers drive it, plus what chunked parsing
 /// needs: its state between file sections, and how to merge what two chunks collected.
 pub(crate) trait XmlHandler: Sized + Send {

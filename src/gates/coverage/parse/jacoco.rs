@@ -31,14 +31,11 @@ use super::{
 };
 use crate::gates::coverage::extras::{FileExtras, StatedLines};
 use crate::gates::coverage::model::{Format, LineRecord, Report};
-use crate::xml::{Ctx, Ev, Xml, attrs, unescape};
+use crate::xml::{Ctx, Ev, attrs, unescape};
 
 /// Parse a JaCoCo XML report.
 pub fn parse<R: BufRead>(reader: R, origin: &str) -> Result<Report, ParseError> {
-    let xml = Xml::new(reader, origin, State::ROOT)?;
-    let mut st = State::default();
-    xml.run(|ev, ctx| st.on(ev, ctx))?;
-    st.finish(origin)
+    super::fast::parse_full::<State, R>(reader, origin)
 }
 
 /// The JaCoCo handler, driven by the full reader or the fast one.

@@ -462,6 +462,18 @@ pub(crate) mod test_util {
         }
     }
 
+    /// Each input's error message is the one wanted.
+    pub(crate) fn errs(format: Format, origin: &str, cases: &[(&[u8], &str)]) {
+        for (input, want) in cases {
+            assert_eq!(
+                err(format, origin, input),
+                *want,
+                "input: {}",
+                String::from_utf8_lossy(input)
+            );
+        }
+    }
+
     /// (lines covered, lines total, branches covered, branches total).
     pub(crate) fn t(r: &Report) -> (u64, u64, u64, u64) {
         let Totals {
