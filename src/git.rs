@@ -3,29 +3,63 @@
 //! message at debug level: the callers each have a fallback (the REST API, or doing
 //! without), so a missing git or a shallow clone is never an error here.
 
+use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Stdio;
 
-/// `git -C <ws> <args>`'s stdout when it exits 0. The child is killed if the future is
-/// dropped (a caller's timeout).
-pub(crate) async fn bytes(ws: &Path, args: &[&str]) -> Option<Vec<u8>> {
-    let out = tokio::process::Command::new("git")
+/// A started `git`; [`Running::output`] waits for it. Killed if dropped unawaited.
+pub(crate) struct Running {
+    child: tokio::process::Child,
+    /// The command, for the debug message when it fails.
+    what: String,
+}
+
+/// Start `git -C <ws> <args>`; `None` when git cannot be started.
+pub(crate) fn spawn<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Running> {
+    // The command, not a pathspec list thousands of paths long.
+    let what = args
+        .iter()
+        .take(16)
+        .map(|a| a.as_ref().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let child = tokio::process::Command::new("git")
         .arg("-C")
         .arg(ws)
         .args(args)
         .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .output()
-        .await
-        .ok()?;
-    if out.status.success() {
-        Some(out.stdout)
-    } else {
-        tracing::debug!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
-        None
+        .spawn();
+    match child {
+        Ok(child) => Some(Running { child, what }),
+        Err(e) => {
+            tracing::debug!("git {what}: {e}");
+            None
+        }
     }
+}
+
+impl Running {
+    /// Its stdout when it exits 0.
+    pub(crate) async fn output(self) -> Option<Vec<u8>> {
+        let out = self.child.wait_with_output().await.ok()?;
+        if out.status.success() {
+            Some(out.stdout)
+        } else {
+            tracing::debug!(
+                "git {}: {}",
+                self.what,
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            None
+        }
+    }
+}
+
+/// `git -C <ws> <args>`'s stdout when it exits 0. The child is killed if the future is
+/// dropped (a caller's timeout).
+pub(crate) async fn bytes<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Vec<u8>> {
+    spawn(ws, args)?.output().await
 }

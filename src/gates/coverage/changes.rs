@@ -1,6 +1,8 @@
 //! The lines a change adds: `git diff base...HEAD` when the base is in the clone, else the
 //! pull-request files API. Runs git and calls GitHub; the parsing is in `diff.rs`.
 
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
 use crate::gates::Context;
@@ -11,16 +13,30 @@ use super::config::CoverageConfig;
 use super::diff::{self, ChangedLines, DiffError};
 use super::evaluate::{DiffSource, DiffState};
 
-/// [`crate::git::bytes`] as text.
-async fn git(ws: &Path, args: &[&str]) -> Option<String> {
-    crate::git::bytes(ws, args)
-        .await
-        .map(|b| String::from_utf8_lossy(&b).into_owned())
+/// Told once the `git diff` processes run, or that none will: the gate parses the reports
+/// from then on, so the few milliseconds of git before the diff proper do not wait for a
+/// core the parser holds.
+pub(super) struct Started(Option<tokio::sync::oneshot::Sender<()>>);
+
+impl Started {
+    pub(super) fn new(tx: tokio::sync::oneshot::Sender<()>) -> Self {
+        Self(Some(tx))
+    }
+
+    fn now(&mut self) {
+        if let Some(tx) = self.0.take() {
+            let _ = tx.send(());
+        }
+    }
 }
 
 /// The changed lines: `git diff base...HEAD` when the base is in the clone; otherwise (a
 /// shallow clone, `fetch-depth: 1`) the pull-request files API.
-pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result<DiffState, Error> {
+pub(super) async fn changed_lines(
+    ctx: &Context,
+    cfg: &CoverageConfig,
+    mut started: Started,
+) -> Result<DiffState, Error> {
     let pr = ctx.event.pull_request.as_ref();
     let base = cfg
         .base_ref
@@ -47,40 +63,14 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
         candidates
     };
     for c in &candidates {
-        if git(
-            ws,
-            &[
-                "rev-parse",
-                "--verify",
-                "--quiet",
-                &format!("{c}^{{commit}}"),
-            ],
-        )
-        .await
-        .is_none()
-        {
+        // A revision, never an option (no ref or object name starts with `-`).
+        if c.starts_with('-') {
             continue;
         }
         let range = format!("{c}...HEAD");
-        if let Some(text) = git(
-            ws,
-            &[
-                "-c",
-                "diff.mnemonicprefix=no",
-                "-c",
-                "diff.noprefix=no",
-                "diff",
-                "--no-color",
-                "--no-ext-diff",
-                "-M",
-                "-U0",
-                &range,
-            ],
-        )
-        .await
-        {
+        if let Some(parts) = git_diff(ws, &range, &mut started).await {
             let origin = format!("git diff {range}");
-            let lines = diff::parse_git_diff(&text, &origin)?;
+            let lines = diff::parse_git_diff_parts(&parts, &origin)?;
             return Ok(DiffState::Available {
                 lines,
                 source: DiffSource::Git { range },
@@ -88,6 +78,7 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
             });
         }
     }
+    started.now();
     let why_git = if cfg.from_run.is_some() {
         "with from-run the change is not in this clone".to_owned()
     } else {
@@ -122,6 +113,62 @@ pub(super) async fn changed_lines(ctx: &Context, cfg: &CoverageConfig) -> Result
         )),
         Err(PrFilesError::Diff(e)) => Err(Error::Diff(e)),
     }
+}
+
+/// The options of every `git diff` here: plain `a/` and `b/` prefixes whatever the
+/// user's configuration, no colour, no external diff driver, renames followed (as the
+/// pull request shows them), no context lines.
+const DIFF: [&str; 10] = [
+    "-c",
+    "diff.mnemonicprefix=no",
+    "-c",
+    "diff.noprefix=no",
+    "--literal-pathspecs",
+    "diff",
+    "--no-color",
+    "--no-ext-diff",
+    "-M",
+    "-U0",
+];
+
+/// `git diff -M -U0 <range>`'s text; `None` when the range is not in the clone. A change
+/// of many files is diffed on both cores: `git diff --raw` lists the files, and one
+/// process per group of them ([`diff::split::groups`]) diffs at once; the texts together
+/// are the one diff's.
+async fn git_diff(ws: &Path, range: &str, started: &mut Started) -> Option<Vec<String>> {
+    let whole = || {
+        let mut args = DIFF.to_vec();
+        args.extend([range, "--"]);
+        crate::git::spawn(ws, &args)
+    };
+    let mut list = DIFF[..9].to_vec();
+    list.extend(["--raw", "-z", range, "--"]);
+    let raw = crate::git::bytes(ws, &list).await?;
+    let runs: Vec<_> = match diff::split::groups(&raw, 2) {
+        Some(groups) => groups
+            .iter()
+            .map(|paths| {
+                let mut args: Vec<&OsStr> = DIFF.iter().map(OsStr::new).collect();
+                args.extend([OsStr::new(range), OsStr::new("--")]);
+                args.extend(paths.iter().map(|p| OsStr::from_bytes(p)));
+                crate::git::spawn(ws, &args)
+            })
+            .collect::<Option<_>>()?,
+        None => vec![whole()?],
+    };
+    started.now();
+    let mut parts = Vec::with_capacity(runs.len());
+    for out in futures::future::join_all(runs.into_iter().map(crate::git::Running::output)).await {
+        match out {
+            Some(bytes) => parts.push(String::from_utf8_lossy(&bytes).into_owned()),
+            // Not seen: the listing worked. Once more as one process, to be sure.
+            None => {
+                let bytes = whole()?.output().await?;
+                return Some(vec![String::from_utf8_lossy(&bytes).into_owned()]);
+            }
+        }
+    }
+    Some(parts)
 }
 
 enum PrFilesError {

@@ -11,6 +11,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+pub(crate) mod split;
+
 /// Added lines per repository-relative path (new side of renames).
 pub type ChangedLines = BTreeMap<String, BTreeSet<u32>>;
 
@@ -39,22 +41,11 @@ pub struct HunkHeader {
 
 /// Parse `@@ -a[,b] +c[,d] @@[ context]` strictly (a count left out is 1).
 pub fn hunk_header(line: &str) -> Option<HunkHeader> {
-    let rest = line.strip_prefix("@@ -")?;
-    let (old, rest) = rest.split_once(" +")?;
-    let (new, _) = rest.split_once(" @@")?;
-    let range = |r: &str| -> Option<(u32, u32)> {
-        let (start, count) = match r.split_once(',') {
-            Some((s, c)) => (s, c),
-            None => (r, "1"),
-        };
-        let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-        if !digits(start) || !digits(count) {
-            return None;
-        }
-        Some((start.parse().ok()?, count.parse().ok()?))
-    };
-    let (_, old_count) = range(old)?;
-    let (new_start, new_count) = range(new)?;
+    let b = line.as_bytes().strip_prefix(b"@@ -")?;
+    let (_, old_count, b) = range(b)?;
+    let b = b.strip_prefix(b" +")?;
+    let (new_start, new_count, b) = range(b)?;
+    b.strip_prefix(b" @@")?;
     // The last new line must be representable.
     new_start.checked_add(new_count)?;
     Some(HunkHeader {
@@ -62,6 +53,31 @@ pub fn hunk_header(line: &str) -> Option<HunkHeader> {
         new_start,
         new_count,
     })
+}
+
+/// `start[,count]` at the front of `b` (a count left out is 1), and what follows.
+fn range(b: &[u8]) -> Option<(u32, u32, &[u8])> {
+    let (start, b) = number(b)?;
+    match b.strip_prefix(b",") {
+        Some(b) => {
+            let (count, b) = number(b)?;
+            Some((start, count, b))
+        }
+        None => Some((start, 1, b)),
+    }
+}
+
+/// The decimal number at the front of `b` (at least one digit; `None` past `u32`).
+fn number(b: &[u8]) -> Option<(u32, &[u8])> {
+    let n = b.iter().take_while(|c| c.is_ascii_digit()).count();
+    if n == 0 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &c in &b[..n] {
+        v = v.checked_mul(10)?.checked_add(u32::from(c - b'0'))?;
+    }
+    Some((v, &b[n..]))
 }
 
 /// Reads hunk bodies by count; shared by the git-diff and the API-patch parsers.
@@ -248,27 +264,25 @@ pub fn parse_git_diff(text: &str, origin: &str) -> Result<ChangedLines, DiffErro
     // A submodule's "lines" are `Subproject commit <sha>`, not source.
     let mut submodule = false;
     let mut hunk = Hunk::default();
+    // The current file's added lines, in order.
+    let mut added: Vec<u32> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if hunk.open() {
             if let Some(n) = hunk.body_line(line).map_err(|m| err(i + 1, m))?
                 && !submodule
             {
-                match &current {
-                    Some(path) => {
-                        out.entry(path.clone()).or_default().insert(n);
-                    }
-                    None => {
-                        return Err(err(
-                            i + 1,
-                            "an added line in a file without a new-side path (`+++` header)".into(),
-                        ));
-                    }
+                if current.is_none() {
+                    return Err(err(
+                        i + 1,
+                        "an added line in a file without a new-side path (`+++` header)".into(),
+                    ));
                 }
+                added.push(n);
             }
             continue;
         }
         if line.starts_with("diff --git ") {
-            current = None;
+            flush(&mut out, current.take(), &mut added);
             in_headers = true;
             submodule = false;
         } else if line.starts_with("@@") {
@@ -312,7 +326,59 @@ pub fn parse_git_diff(text: &str, origin: &str) -> Result<ChangedLines, DiffErro
             ),
         ));
     }
+    flush(&mut out, current, &mut added);
     Ok(out)
+}
+
+/// [`parse_git_diff`] of a diff in parts (whole files each), one thread per part; an
+/// error's line counts from the start of the first part.
+pub fn parse_git_diff_parts(parts: &[String], origin: &str) -> Result<ChangedLines, DiffError> {
+    let results: Vec<_> = std::thread::scope(|s| {
+        let others: Vec<_> = parts
+            .iter()
+            .skip(1)
+            .map(|p| s.spawn(move || parse_git_diff(p, origin)))
+            .collect();
+        let first = parts.first().map(|p| parse_git_diff(p, origin));
+        first
+            .into_iter()
+            .chain(others.into_iter().map(|h| {
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            }))
+            .collect()
+    });
+    let mut out = ChangedLines::new();
+    for (k, r) in results.into_iter().enumerate() {
+        match r {
+            Ok(lines) => {
+                for (path, added) in lines {
+                    out.entry(path).or_default().extend(added);
+                }
+            }
+            Err(mut e) => {
+                e.line += parts[..k].iter().map(|p| p.lines().count()).sum::<usize>();
+                return Err(e);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One file's added lines (collected in a list, not a set per line) into `out`.
+fn flush(out: &mut ChangedLines, path: Option<String>, added: &mut Vec<u32>) {
+    if let Some(path) = path
+        && !added.is_empty()
+    {
+        match out.entry(path) {
+            // Built from the list in one go (it is in order).
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(added.drain(..).collect());
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(added.drain(..)),
+        }
+    }
+    added.clear();
 }
 
 #[cfg(test)]

@@ -117,7 +117,7 @@ pub(crate) struct Evaluation {
 /// report does not list (non-executable). `lines` is sorted.
 pub(crate) fn uncovered_ranges(
     lines: impl IntoIterator<Item = Line>,
-    selected: impl Fn(&Line) -> bool,
+    mut selected: impl FnMut(&Line) -> bool,
 ) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = Vec::new();
     let mut open: Option<(u32, u32)> = None;
@@ -133,6 +133,31 @@ pub(crate) fn uncovered_ranges(
     }
     out.extend(open);
     out
+}
+
+/// Membership in a sorted set for lines asked in ascending order: a walk along the set,
+/// not a lookup per line.
+struct Ascending<'a> {
+    it: std::iter::Peekable<std::collections::btree_set::Iter<'a, u32>>,
+}
+
+impl<'a> Ascending<'a> {
+    fn new(set: &'a std::collections::BTreeSet<u32>) -> Self {
+        Self {
+            it: set.iter().peekable(),
+        }
+    }
+
+    /// Whether `line` is in the set; `line` must not be below the one asked before.
+    fn has(&mut self, line: u32) -> bool {
+        while let Some(&&n) = self.it.peek() {
+            if n >= line {
+                return n == line;
+            }
+            self.it.next();
+        }
+        false
+    }
 }
 
 /// Evaluate.
@@ -171,7 +196,8 @@ pub(crate) fn evaluate(
             .and_then(|ch| ch.get(path));
         let fdiff = file_changed.map(|set| {
             let mut d = (0u64, 0u64);
-            for l in f.lines.iter().filter(|l| set.contains(&l.line)) {
+            let mut set = Ascending::new(set);
+            for l in f.lines.iter().filter(|l| set.has(l.line)) {
                 d.1 += 1;
                 d.0 += u64::from(l.covered);
             }
@@ -199,7 +225,10 @@ pub(crate) fn evaluate(
             (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
             (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
             (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
-            (Annotate::Changed, Some(set)) => uncovered_ranges(&f.lines, |l| set.contains(&l.line)),
+            (Annotate::Changed, Some(set)) => {
+                let mut set = Ascending::new(set);
+                uncovered_ranges(&f.lines, |l| set.has(l.line))
+            }
         };
         if merged.unmapped.contains(path) {
             continue; // GitHub cannot place annotations on files it does not know.

@@ -187,7 +187,14 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     // tracked files and the changed lines are fetched (processes, network).
     let forced = cfg.format;
     let ws_for_names = report_root.clone();
-    let parsing = tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names));
+    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let parsing = async move {
+        // The parser takes every core: it starts once git's diff processes run (or none
+        // will), so git's short steps before them never queue behind it. A git slow to
+        // get there holds it up 20 ms at most.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(20), started_rx).await;
+        tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names)).await
+    };
     let pr = ctx.event.pull_request.as_ref();
     let finding_base = async {
         match pr {
@@ -204,7 +211,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     let (parsed, tracked, diff, base_state) = tokio::join!(
         parsing,
         tracked_files(&ws),
-        changed_lines(ctx, &cfg),
+        changed_lines(ctx, &cfg, changes::Started::new(started_tx)),
         finding_base
     );
     let parsed = parsed.map_err(|e| crate::reports::FindError::Read {
@@ -277,11 +284,15 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         changed: Some(&changed),
         components: &component_table,
     };
-    let mut outcome = render::outcome_with(&ev, &merged, &diff, &cfg, view, CHECK_TEXT_BUDGET);
+    let record = delta::record(&ev, &ctx.check_name);
+    let (mut outcome, encoded) =
+        render::outcome_with(&ev, &merged, &diff, &cfg, view, CHECK_TEXT_BUDGET, |summary| {
+            crate::baseline::encode(&record, record_room(summary))
+        });
     outcome
         .outputs
         .push(("components".into(), components::output(&component_rows)));
-    attach_record(&mut outcome, &ev, &ctx.check_name);
+    attach_record(&mut outcome, encoded);
     if let (Some(pr), Some(gh)) = (pr, ctx.github.as_ref()) {
         let touched = !changed.is_empty()
             || outcome.verdict == Verdict::Fail
@@ -314,14 +325,14 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     Ok(outcome)
 }
 
+/// The room for the baseline record in the check run's summary beside `summary`.
+fn record_room(summary: &str) -> usize {
+    CHECK_LIMIT.saturating_sub(summary.len() + 4096).min(60_000)
+}
+
 /// Leave this run's baseline record in the check run's summary: as much as fits beside
-/// the summary, saying so when not every file did.
-fn attach_record(outcome: &mut Outcome, ev: &Evaluation, check_name: &str) {
-    let record = delta::record(ev, check_name);
-    let room = CHECK_LIMIT
-        .saturating_sub(outcome.summary.len() + 4096)
-        .min(60_000);
-    let enc = crate::baseline::encode(&record, room);
+/// the summary ([`record_room`]), saying so when not every file did.
+fn attach_record(outcome: &mut Outcome, enc: crate::baseline::Encoded) {
     if enc.block.is_empty() {
         outcome
             .summary

@@ -69,18 +69,21 @@ pub(crate) fn outcome(
     cfg: &CoverageConfig,
     text_budget: usize,
 ) -> Outcome {
-    outcome_with(ev, merged, diff, cfg, Base::default(), text_budget)
+    outcome_with(ev, merged, diff, cfg, Base::default(), text_budget, |_| ()).0
 }
 
-/// [`outcome`] with the comparison against the base.
-pub(crate) fn outcome_with(
+/// [`outcome`] with the comparison against the base. `beside` runs on another core while
+/// the per-file tables render, given the summary (the baseline record, whose room in the
+/// check run is what the summary leaves).
+pub(crate) fn outcome_with<T: Send>(
     ev: &Evaluation,
     merged: &Merged,
     diff: &DiffState,
     cfg: &CoverageConfig,
     base: Base<'_>,
     text_budget: usize,
-) -> Outcome {
+    beside: impl FnOnce(&str) -> T + Send,
+) -> (Outcome, T) {
     let failed: Vec<&Check> = ev.checks.iter().filter(|c| c.pass == Some(false)).collect();
     let empty = BTreeSet::new();
     let input = files::Input {
@@ -96,11 +99,16 @@ pub(crate) fn outcome_with(
     }
     // The job summary holds the title, the summary and notes too: keep 64 KiB for them.
     let long_budget = STEP_SUMMARY_LIMIT.saturating_sub(summary.len() + 65_536);
-    let text = files::render(&input, text_budget, false);
-    let long = files::render(&input, long_budget, false);
+    // The check run's tables, the job summary's and `beside`, each on its own core.
+    let (text, long, besides) = std::thread::scope(|s| {
+        let long = s.spawn(|| files::render(&input, long_budget, false));
+        let besides = s.spawn(|| beside(&summary));
+        let text = files::render(&input, text_budget, false);
+        (text, joined(long), joined(besides))
+    });
     let mut outputs = outputs(ev);
     outputs.extend(super::delta::outputs(ev, base.deltas));
-    Outcome {
+    let outcome = Outcome {
         verdict: verdict(ev),
         title: title(ev, &failed, base.deltas),
         summary,
@@ -109,7 +117,14 @@ pub(crate) fn outcome_with(
         record: None,
         annotations: ev.annotations.clone(),
         outputs,
-    }
+    };
+    (outcome, besides)
+}
+
+/// A scoped thread's result; its panic goes on unwinding here.
+fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The paragraph about the base: which commit, why, and the totals on both sides.
