@@ -98,9 +98,10 @@ pub(crate) enum Ignored {
 }
 
 fn compress(json: &[u8]) -> Option<String> {
-    // Level 6: within 1-2 % of `best()` on these records, at a fraction of the time (the
-    // bisection below compresses up to ~2x the whole record).
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    // Level 4: on a 16,500-file record (790 KB of JSON) 2 % larger than level 6 in less
+    // than half the time (zlib-rs: 9.6 against 21.3 ms), and the search below compresses
+    // a few times what fits.
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(4));
     enc.write_all(json).ok()?;
     let bytes = enc.finish().ok()?;
     Some(format!("{OPEN}{VERSION} {}{CLOSE}", STANDARD.encode(bytes)))
@@ -217,7 +218,13 @@ pub(crate) fn encode(record: &Record, budget: usize) -> Encoded {
         out.block = b;
         let per_item = size_lo.saturating_sub(size0).max(1) as f64 / lo as f64;
         let reach = lo + ((budget - size_lo) as f64 / per_item) as usize;
-        n = total.min((reach + reach / 8 + 1).clamp(lo + 1, lo * 2));
+        // Straight to every item when the estimate says they all fit (one compression
+        // of the whole record, the common case); otherwise at most double.
+        n = if reach >= total {
+            total
+        } else {
+            (reach + reach / 8 + 1).clamp(lo + 1, lo * 2).min(total)
+        };
     };
     let (mut hi, mut size_hi) = (hi, size_hi);
     // Then between the two: interpolated, since the size grows about linearly with the

@@ -322,7 +322,15 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             comment::Posted::Skipped => tracing::info!("no comment: nothing changed"),
         }
     }
+    drop_later((merged, ev, diff));
     Ok(outcome)
+}
+
+/// Frees `value` on another thread: the gate's answer does not wait while a large
+/// report's memory is handed back (the process usually exits before that is done).
+fn drop_later<T: Send + 'static>(value: T) {
+    // If no thread can be started, the closure (and `value`) is dropped here.
+    let _ = std::thread::Builder::new().spawn(move || drop(value));
 }
 
 /// The room for the baseline record in the check run's summary beside `summary`.

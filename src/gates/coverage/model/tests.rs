@@ -240,3 +240,34 @@ fn totals_count_records() {
         }
     );
 }
+
+#[test]
+fn totals_agree_with_the_lines_across_block_edges() {
+    // Gaps of every varint width, so line starts fall on both sides of the 255-byte
+    // blocks the count works in.
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    for n in [0usize, 1, 254, 255, 256, 511, 3000] {
+        let mut line = 0u32;
+        let records: Vec<LineRecord> = (0..n)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                line += 1 + [0u32, 200, 40_000, 3_000_000][(x % 4) as usize];
+                LineRecord::new(line, u32::from(x & 8 == 0))
+            })
+            .collect();
+        let lines = Lines::from_sorted_records(&records);
+        let t = lines.totals();
+        assert_eq!(t.lines_total, n as u64, "{n} lines");
+        assert_eq!(
+            t.lines_covered,
+            lines.iter().filter(|l| l.covered).count() as u64,
+            "{n} lines"
+        );
+        assert_eq!(
+            t.lines_covered,
+            records.iter().filter(|r| r.hits > 0).count() as u64
+        );
+    }
+}

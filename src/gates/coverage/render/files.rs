@@ -26,7 +26,14 @@ const NOTE_ROOM: usize = 400;
 /// Compare names as people do: digit runs by value (`m2` < `m10`), the rest bytewise.
 pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0, 0);
+    // Equal bytes compare equal either way, so the walk starts where the two differ, or
+    // at the start of the digit run that position is in (paths in a sort share long
+    // prefixes: this is most of the work saved).
+    let mut same = common_prefix(a, b);
+    while same > 0 && a[same - 1].is_ascii_digit() {
+        same -= 1;
+    }
+    let (mut i, mut j) = (same, same);
     while i < a.len() && j < b.len() {
         if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
             let (si, sj) = (i, j);
@@ -50,6 +57,24 @@ pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
         }
     }
     (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+}
+
+/// How many bytes `a` and `b` share at the start, eight at a time.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + 8 <= n {
+        let x = u64::from_ne_bytes(a[i..i + 8].try_into().unwrap_or_default());
+        let y = u64::from_ne_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        if x != y {
+            break;
+        }
+        i += 8;
+    }
+    while i < n && a[i] == b[i] {
+        i += 1;
+    }
+    i
 }
 
 fn trim_zeros(d: &[u8]) -> &[u8] {
@@ -439,6 +464,59 @@ fn rolled_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The walk from the first byte: what [`natural_cmp`] must equal.
+    fn walk_from_start(a: &str, b: &str) -> Ordering {
+        let (a, b) = (a.as_bytes(), b.as_bytes());
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
+                let (si, sj) = (i, j);
+                while i < a.len() && a[i].is_ascii_digit() {
+                    i += 1;
+                }
+                while j < b.len() && b[j].is_ascii_digit() {
+                    j += 1;
+                }
+                let (x, y) = (trim_zeros(&a[si..i]), trim_zeros(&b[sj..j]));
+                let ord = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
+                if ord != Ordering::Equal {
+                    return ord;
+                }
+            } else {
+                if a[i] != b[j] {
+                    return a[i].cmp(&b[j]);
+                }
+                i += 1;
+                j += 1;
+            }
+        }
+        (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+    }
+
+    #[test]
+    fn starting_at_the_first_difference_changes_no_order() {
+        // Every string of up to 4 of these characters, against every other; and long
+        // shared prefixes (the eight-byte steps) before each pair.
+        let alphabet = ['a', '0', '1', '9', '/'];
+        let mut all = vec![String::new()];
+        let mut last = vec![String::new()];
+        for _ in 0..4 {
+            last = last
+                .iter()
+                .flat_map(|s| alphabet.iter().map(move |c| format!("{s}{c}")))
+                .collect();
+            all.extend(last.iter().cloned());
+        }
+        for prefix in ["", "src/pkg12/mod", "src/pkg12/mod_0000000000000000"] {
+            for a in &all {
+                for b in &all {
+                    let (a, b) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
+                    assert_eq!(natural_cmp(&a, &b), walk_from_start(&a, &b), "{a:?} vs {b:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn natural_order() {
