@@ -375,7 +375,9 @@ fn flush(out: &mut ChangedLines, path: Option<String>, added: &mut Vec<u32>) {
             std::collections::btree_map::Entry::Vacant(v) => {
                 v.insert(added.drain(..).collect());
             }
-            std::collections::btree_map::Entry::Occupied(mut o) => o.get_mut().extend(added.drain(..)),
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                o.get_mut().extend(added.drain(..))
+            }
         }
     }
     added.clear();

@@ -285,10 +285,15 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         components: &component_table,
     };
     let record = delta::record(&ev, &ctx.check_name);
-    let (mut outcome, encoded) =
-        render::outcome_with(&ev, &merged, &diff, &cfg, view, CHECK_TEXT_BUDGET, |summary| {
-            crate::baseline::encode(&record, record_room(summary))
-        });
+    let (mut outcome, encoded) = render::outcome_with(
+        &ev,
+        &merged,
+        &diff,
+        &cfg,
+        view,
+        CHECK_TEXT_BUDGET,
+        |summary| crate::baseline::encode(&record, record_room(summary)),
+    );
     outcome
         .outputs
         .push(("components".into(), components::output(&component_rows)));

@@ -24,7 +24,7 @@ pub(crate) fn groups(raw: &[u8], n: usize) -> Option<Vec<Vec<Vec<u8>>>> {
     let entries = entries(raw)?;
     let count = entries.len();
     let bytes: usize = entries.iter().flat_map(|e| &e.paths).map(Vec::len).sum();
-    if n < 2 || count < MIN_FILES || count > MAX_PATHS || bytes > MAX_PATH_BYTES {
+    if n < 2 || !(MIN_FILES..=MAX_PATHS).contains(&count) || bytes > MAX_PATH_BYTES {
         return None;
     }
     let mut out: Vec<Vec<Vec<u8>>> = vec![Vec::new(); n];
@@ -65,8 +65,7 @@ struct Entry {
 fn entries(raw: &[u8]) -> Option<Vec<Entry>> {
     let mut out = Vec::new();
     let mut fields = raw.split(|&b| b == 0);
-    loop {
-        let Some(head) = fields.next() else { break };
+    while let Some(head) = fields.next() {
         if head.is_empty() {
             // The end: `split` yields one empty field after the last NUL.
             if fields.next().is_some() {
@@ -106,7 +105,11 @@ mod tests {
     fn names(groups: &[Vec<Vec<u8>>]) -> Vec<Vec<String>> {
         groups
             .iter()
-            .map(|g| g.iter().map(|p| String::from_utf8_lossy(p).into_owned()).collect())
+            .map(|g| {
+                g.iter()
+                    .map(|p| String::from_utf8_lossy(p).into_owned())
+                    .collect()
+            })
             .collect()
     }
 
@@ -127,7 +130,9 @@ mod tests {
         assert_eq!(
             names(&g),
             vec![
-                vec!["old.py", "new.py", "added.py", "gone.py", "src.py", "copy.py", "m1", "m3"],
+                vec![
+                    "old.py", "new.py", "added.py", "gone.py", "src.py", "copy.py", "m1", "m3"
+                ],
                 vec!["m0", "m2", "m4"],
             ]
         );
@@ -135,7 +140,9 @@ mod tests {
 
     #[test]
     fn every_path_is_asked_for_once() {
-        let paths: Vec<String> = (0..40).map(|i| format!("dir with space/f\t{i}.rs")).collect();
+        let paths: Vec<String> = (0..40)
+            .map(|i| format!("dir with space/f\t{i}.rs"))
+            .collect();
         let recs: Vec<(&str, Vec<&str>)> = paths.iter().map(|p| ("M", vec![p.as_str()])).collect();
         let recs: Vec<(&str, &[&str])> = recs.iter().map(|(s, p)| (*s, p.as_slice())).collect();
         let g = groups(&raw(&recs), 2).expect("split");

@@ -512,7 +512,11 @@ mod tests {
             for a in &all {
                 for b in &all {
                     let (a, b) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
-                    assert_eq!(natural_cmp(&a, &b), walk_from_start(&a, &b), "{a:?} vs {b:?}");
+                    assert_eq!(
+                        natural_cmp(&a, &b),
+                        walk_from_start(&a, &b),
+                        "{a:?} vs {b:?}"
+                    );
                 }
             }
         }
