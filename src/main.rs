@@ -14,12 +14,6 @@ use rust_ci_action::runner::commands::{Commands, MaskingWriter, Style, format_co
 use rust_ci_action::runner::env::{RunnerEnv, process_cwd, process_pairs};
 use rust_ci_action::runner::inputs::RawInputs;
 
-/// mimalloc: the parsers and the renderer allocate many short-lived buffers on several
-/// threads, where glibc's allocator spends its time in locks, page faults and
-/// consolidation (`scripts/bench-coverage.sh` measures the difference).
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let pairs = process_pairs();
     let env = RunnerEnv::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))

@@ -162,7 +162,7 @@ pub struct ReportMapper<'a> {
     sources: Vec<(String, usize)>,
     /// The same, for `..` levels above each source (built when a path starts with `..`).
     lifted: std::collections::HashMap<usize, HashMap<String, usize>>,
-    memo: HashMap<String, Mapped>,
+    memo: crate::FastMap<String, Mapped>,
 }
 
 impl PathMapper {
@@ -219,7 +219,7 @@ impl PathMapper {
             mapper: self,
             sources,
             lifted: std::collections::HashMap::new(),
-            memo: HashMap::new(),
+            memo: crate::FastMap::default(),
         }
     }
 
@@ -256,7 +256,7 @@ impl ReportMapper<'_> {
 
     fn map_uncached(&mut self, raw: &str) -> Mapped {
         let pm = self.mapper;
-        let mut p = normalize(raw);
+        let mut p = normalized(raw).into_owned();
         if let Some(root) = &pm.source_root
             && let Some(rest) = p.strip_prefix(root.as_str())
         {

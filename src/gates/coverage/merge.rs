@@ -3,7 +3,9 @@
 //! repository file: `./a.py`, `x/../a.py`, or any path whose suffix names it). Pure: no
 //! I/O, no path mapping (the gate maps, then adds here), no policy.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::FastMap as HashMap;
 
 use super::extras::FileExtras;
 use super::model::{FileReport, LinesByFile};
@@ -70,7 +72,9 @@ impl Merger {
             }
             None => {
                 let i = self.lines.push_file_with(file.lines);
-                self.extras.insert(i, extras);
+                if !extras.is_empty() {
+                    self.extras.insert(i, extras);
+                }
                 self.index.insert(path, i);
             }
         }

@@ -1,7 +1,9 @@
 //! [`Builder`]: file sections collected into a [`Report`]'s unique files, in order of
 //! first appearance, and the builders of consecutive chunks merged into one. Pure.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::FastMap as HashMap;
 
 use super::{Location, ParseError, ParseErrorKind, SameLine, fold_lines};
 use crate::gates::coverage::extras::FileExtras;

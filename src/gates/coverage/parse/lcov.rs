@@ -346,9 +346,16 @@ fn digits(b: &[u8]) -> Option<(u64, usize)> {
     if n == 0 {
         return None;
     }
-    let v = b[..n].iter().fold(0u64, |acc, &c| {
-        acc.saturating_mul(10).saturating_add(u64::from(c - b'0'))
-    });
+    let v = if n <= 19 {
+        // Nineteen digits cannot overflow: no checks on the common path.
+        b[..n]
+            .iter()
+            .fold(0u64, |acc, &c| acc * 10 + u64::from(c - b'0'))
+    } else {
+        b[..n].iter().fold(0u64, |acc, &c| {
+            acc.saturating_mul(10).saturating_add(u64::from(c - b'0'))
+        })
+    };
     Some((v, n))
 }
 
