@@ -33,7 +33,13 @@ pub(crate) fn natural_cmp(a: &str, b: &str) -> Ordering {
     while same > 0 && a[same - 1].is_ascii_digit() {
         same -= 1;
     }
-    let (mut i, mut j) = (same, same);
+    walk(a, b, same)
+}
+
+/// The natural comparison walked from byte `from` of both (the bytes before it are
+/// equal, and `from` does not fall inside a digit run).
+fn walk(a: &[u8], b: &[u8], from: usize) -> Ordering {
+    let (mut i, mut j) = (from, from);
     while i < a.len() && j < b.len() {
         if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
             let (si, sj) = (i, j);
@@ -467,31 +473,7 @@ mod tests {
 
     /// The walk from the first byte: what [`natural_cmp`] must equal.
     fn walk_from_start(a: &str, b: &str) -> Ordering {
-        let (a, b) = (a.as_bytes(), b.as_bytes());
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            if a[i].is_ascii_digit() && b[j].is_ascii_digit() {
-                let (si, sj) = (i, j);
-                while i < a.len() && a[i].is_ascii_digit() {
-                    i += 1;
-                }
-                while j < b.len() && b[j].is_ascii_digit() {
-                    j += 1;
-                }
-                let (x, y) = (trim_zeros(&a[si..i]), trim_zeros(&b[sj..j]));
-                let ord = x.len().cmp(&y.len()).then_with(|| x.cmp(y));
-                if ord != Ordering::Equal {
-                    return ord;
-                }
-            } else {
-                if a[i] != b[j] {
-                    return a[i].cmp(&b[j]);
-                }
-                i += 1;
-                j += 1;
-            }
-        }
-        (a.len() - i).cmp(&(b.len() - j)).then_with(|| a.cmp(b))
+        walk(a.as_bytes(), b.as_bytes(), 0)
     }
 
     #[test]
