@@ -116,9 +116,9 @@ pub(super) async fn changed_lines(
 }
 
 /// The options of every `git diff` here: plain `a/` and `b/` prefixes whatever the
-/// user's configuration, no colour, no external diff driver, renames followed (as the
-/// pull request shows them), no context lines.
-const DIFF: [&str; 10] = [
+/// user's configuration, paths taken literally, no colour, no external diff driver,
+/// renames followed (as the pull request shows them).
+const DIFF: [&str; 9] = [
     "-c",
     "diff.mnemonicprefix=no",
     "-c",
@@ -128,7 +128,6 @@ const DIFF: [&str; 10] = [
     "--no-color",
     "--no-ext-diff",
     "-M",
-    "-U0",
 ];
 
 /// `git diff -M -U0 <range>`'s text; `None` when the range is not in the clone. A change
@@ -136,25 +135,19 @@ const DIFF: [&str; 10] = [
 /// process per group of them ([`diff::split::groups`]) diffs at once; the texts together
 /// are the one diff's.
 async fn git_diff(ws: &Path, range: &str, started: &mut Started) -> Option<Vec<String>> {
-    let whole = || {
-        let mut args = DIFF.to_vec();
-        args.extend([range, "--"]);
+    // The patch of `paths` (all of the range when empty), without context lines.
+    let patch = |paths: &[Vec<u8>]| {
+        let mut args: Vec<&OsStr> = DIFF.iter().map(OsStr::new).collect();
+        args.extend(["-U0", range, "--"].map(OsStr::new));
+        args.extend(paths.iter().map(|p| OsStr::from_bytes(p)));
         crate::git::spawn(ws, &args)
     };
-    let mut list = DIFF[..9].to_vec();
+    let mut list = DIFF.to_vec();
     list.extend(["--raw", "-z", range, "--"]);
     let raw = crate::git::bytes(ws, &list).await?;
     let runs: Vec<_> = match diff::split::groups(&raw, 2) {
-        Some(groups) => groups
-            .iter()
-            .map(|paths| {
-                let mut args: Vec<&OsStr> = DIFF.iter().map(OsStr::new).collect();
-                args.extend([OsStr::new(range), OsStr::new("--")]);
-                args.extend(paths.iter().map(|p| OsStr::from_bytes(p)));
-                crate::git::spawn(ws, &args)
-            })
-            .collect::<Option<_>>()?,
-        None => vec![whole()?],
+        Some(groups) => groups.iter().map(|g| patch(g)).collect::<Option<_>>()?,
+        None => vec![patch(&[])?],
     };
     started.now();
     let mut parts = Vec::with_capacity(runs.len());
@@ -163,7 +156,7 @@ async fn git_diff(ws: &Path, range: &str, started: &mut Started) -> Option<Vec<S
             Some(bytes) => parts.push(String::from_utf8_lossy(&bytes).into_owned()),
             // Not seen: the listing worked. Once more as one process, to be sure.
             None => {
-                let bytes = whole()?.output().await?;
+                let bytes = patch(&[])?.output().await?;
                 return Some(vec![String::from_utf8_lossy(&bytes).into_owned()]);
             }
         }
@@ -210,4 +203,103 @@ async fn pull_request_files(
         }
     }
     Ok((lines, unknown))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::*;
+
+    fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+        let out = Command::new("git")
+            .arg("-C")
+            .arg(dir)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .expect("git runs");
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.stdout
+    }
+
+    fn write(dir: &Path, name: &str, text: &str) {
+        let p = dir.join(name);
+        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(p, text).expect("write");
+    }
+
+    fn body(n: usize, salt: &str) -> String {
+        (0..n).map(|i| format!("line {i} {salt}\n")).collect()
+    }
+
+    /// The split diff is the one diff, file for file, on a change with every kind of
+    /// entry and names that would be pathspec magic or globs if not taken literally.
+    #[tokio::test]
+    async fn the_split_diff_is_the_whole_diff() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let ws = tmp.path();
+        git(ws, &["init", "-q", "-b", "main"]);
+        let names: Vec<String> = (0..24)
+            .map(|i| match i % 6 {
+                0 => format!("src/mod {i}.py"),
+                1 => format!("src/tab\t{i}.py"),
+                2 => format!("src/\"q\" {i}.py"),
+                3 => format!("src/ünï {i}.py"),
+                4 => format!("src/[{i}]*.py"),
+                _ => format!(":(exclude)src/{i}.py"),
+            })
+            .collect();
+        for (i, n) in names.iter().enumerate() {
+            write(ws, n, &body(40 + i, "base"));
+        }
+        write(ws, "src/renamed.py", &body(60, "moving"));
+        write(ws, "src/deleted.py", &body(10, "gone"));
+        write(ws, "logo.bin", "\0\x01\x02binary");
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "base"]);
+        git(ws, &["checkout", "-qb", "pr"]);
+        for (i, n) in names.iter().enumerate().filter(|(i, _)| i % 4 != 3) {
+            let mut text = body(40 + i, "base");
+            text = text.replace(&format!("line {} base", i % 7), "changed");
+            text.push_str("appended\n");
+            write(ws, n, &text);
+        }
+        git(ws, &["mv", "src/renamed.py", "src/moved.py"]);
+        write(ws, "src/moved.py", &(body(60, "moving") + "one more\n"));
+        git(ws, &["rm", "-q", "src/deleted.py"]);
+        write(ws, "src/added.py", &body(5, "new"));
+        write(ws, "logo.bin", "\0\x01\x03binary");
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "change"]);
+
+        let range = "main...HEAD";
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let parts = git_diff(ws, range, &mut Started::new(tx))
+            .await
+            .expect("the diff");
+        assert!(rx.await.is_ok(), "told the parser to start");
+        assert_eq!(parts.len(), 2, "a change of {} files is split", names.len());
+        let split = diff::parse_git_diff_parts(&parts, range).expect("parts parse");
+        let whole = git(
+            ws,
+            &["diff", "--no-color", "--no-ext-diff", "-M", "-U0", range],
+        );
+        let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), range).expect("parses");
+        assert_eq!(split, whole);
+        // What the comparison covers: the renamed file under its new name, the added
+        // file, and each modified name taken literally (18 of the 24).
+        assert!(split.contains_key("src/moved.py") && split.contains_key("src/added.py"));
+        assert!(!split.contains_key("src/renamed.py") && !split.contains_key("src/deleted.py"));
+        let modified = names
+            .iter()
+            .filter(|n| split.contains_key(n.as_str()))
+            .count();
+        assert_eq!(modified, 18);
+    }
 }
