@@ -8,6 +8,13 @@
 /// a hostile report from choosing collisions.
 pub(crate) type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
 
+/// A scoped thread's result; a panic in it goes on unwinding in the caller (where
+/// `crash::catch` reports it), as if the work had run there.
+pub(crate) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
+
 pub mod app;
 pub(crate) mod base_commit;
 pub(crate) mod baseline;

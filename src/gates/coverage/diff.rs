@@ -342,10 +342,7 @@ pub fn parse_git_diff_parts(parts: &[String], origin: &str) -> Result<ChangedLin
         let first = parts.first().map(|p| parse_git_diff(p, origin));
         first
             .into_iter()
-            .chain(others.into_iter().map(|h| {
-                h.join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-            }))
+            .chain(others.into_iter().map(crate::joined))
             .collect()
     });
     let mut out = ChangedLines::new();

@@ -424,10 +424,7 @@ fn map_paths(paths: &PathMapper, report: &Report) -> Vec<Mapped> {
     std::thread::scope(|s| {
         let later = s.spawn(|| map(second));
         let mut all = map(first);
-        match later.join() {
-            Ok(rest) => all.extend(rest),
-            Err(panic) => std::panic::resume_unwind(panic),
-        }
+        all.extend(crate::joined(later));
         all
     })
 }

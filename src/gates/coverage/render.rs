@@ -104,7 +104,7 @@ pub(crate) fn outcome_with<T: Send>(
         let long = s.spawn(|| files::render(&input, long_budget, false));
         let besides = s.spawn(|| beside(&summary));
         let text = files::render(&input, text_budget, false);
-        (text, joined(long), joined(besides))
+        (text, crate::joined(long), crate::joined(besides))
     });
     let mut outputs = outputs(ev);
     outputs.extend(super::delta::outputs(ev, base.deltas));
@@ -119,12 +119,6 @@ pub(crate) fn outcome_with<T: Send>(
         outputs,
     };
     (outcome, besides)
-}
-
-/// A scoped thread's result; its panic goes on unwinding here.
-fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    h.join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
 /// The paragraph about the base: which commit, why, and the totals on both sides.
