@@ -68,9 +68,8 @@ pub(super) async fn changed_lines(
             continue;
         }
         let range = format!("{c}...HEAD");
-        if let Some(parts) = git_diff(ws, &range, &mut started).await {
-            let origin = format!("git diff {range}");
-            let lines = diff::parse_git_diff_parts(&parts, &origin)?;
+        if let Some(lines) = git_diff(ws, &range, &mut started).await {
+            let lines = lines?;
             return Ok(DiffState::Available {
                 lines,
                 source: DiffSource::Git { range },
@@ -130,11 +129,16 @@ const DIFF: [&str; 9] = [
     "-M",
 ];
 
-/// `git diff -M -U0 <range>`'s text; `None` when the range is not in the clone. A change
-/// of many files is diffed on both cores: `git diff --raw` lists the files, and one
-/// process per group of them ([`diff::split::groups`]) diffs at once; the texts together
-/// are the one diff's.
-async fn git_diff(ws: &Path, range: &str, started: &mut Started) -> Option<Vec<String>> {
+/// `git diff -M -U0 <range>`'s added lines; `None` when the range is not in the clone. A
+/// change of many files is diffed on both cores: `git diff --raw` lists the files, and
+/// one process per group of them ([`diff::split::groups`]) diffs at once; the texts
+/// together are the one diff's. Each text is parsed as soon as its process ends, while
+/// the others still run.
+async fn git_diff(
+    ws: &Path,
+    range: &str,
+    started: &mut Started,
+) -> Option<Result<ChangedLines, DiffError>> {
     // The patch of `paths` (all of the range when empty), without context lines.
     let patch = |paths: &[Vec<u8>]| {
         let mut args: Vec<&OsStr> = DIFF.iter().map(OsStr::new).collect();
@@ -142,6 +146,7 @@ async fn git_diff(ws: &Path, range: &str, started: &mut Started) -> Option<Vec<S
         args.extend(paths.iter().map(|p| OsStr::from_bytes(p)));
         crate::git::spawn(ws, &args)
     };
+    let origin = format!("git diff {range}");
     let mut list = DIFF.to_vec();
     list.extend(["--raw", "-z", range, "--"]);
     let raw = crate::git::bytes(ws, &list).await?;
@@ -150,18 +155,38 @@ async fn git_diff(ws: &Path, range: &str, started: &mut Started) -> Option<Vec<S
         None => vec![patch(&[])?],
     };
     started.now();
-    let mut parts = Vec::with_capacity(runs.len());
-    for out in futures::future::join_all(runs.into_iter().map(crate::git::Running::output)).await {
-        match out {
-            Some(bytes) => parts.push(String::from_utf8_lossy(&bytes).into_owned()),
-            // Not seen: the listing worked. Once more as one process, to be sure.
-            None => {
-                let bytes = patch(&[])?.output().await?;
-                return Some(vec![String::from_utf8_lossy(&bytes).into_owned()]);
-            }
+    let parsed = runs.into_iter().map(|run| {
+        let origin = origin.clone();
+        async move {
+            let text = diff::text_of(run.output().await?);
+            Some(parse_off_the_runtime(move || diff::Part::parse(text, &origin)).await)
+        }
+    });
+    match futures::future::join_all(parsed)
+        .await
+        .into_iter()
+        .collect::<Option<Vec<_>>>()
+    {
+        Some(parts) => Some(diff::join_parts(parts)),
+        // Not seen: the listing worked. Once more as one process, to be sure.
+        None => {
+            let text = diff::text_of(patch(&[])?.output().await?);
+            Some(diff::parse_git_diff(&text, &origin))
         }
     }
-    Some(parts)
+}
+
+/// `parse` on a blocking thread, so that the runtime goes on reading the other
+/// processes' output; a panic in it goes on unwinding here.
+async fn parse_off_the_runtime<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(parse).await {
+        Ok(v) => v,
+        Err(e) => match e.try_into_panic() {
+            Ok(payload) => std::panic::resume_unwind(payload),
+            // Only a runtime shutting down cancels a blocking task; this one is awaited.
+            Err(e) => std::panic::resume_unwind(Box::new(e.to_string())),
+        },
+    }
 }
 
 enum PrFilesError {
@@ -279,13 +304,20 @@ mod tests {
         git(ws, &["commit", "-qm", "change"]);
 
         let range = "main...HEAD";
+        let raw = git(ws, &["diff", "-M", "--raw", "-z", range, "--"]);
+        let groups = diff::split::groups(&raw, 2).map(|g| g.len());
+        assert_eq!(
+            groups,
+            Some(2),
+            "a change of {} files is split",
+            names.len()
+        );
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let parts = git_diff(ws, range, &mut Started::new(tx))
+        let split = git_diff(ws, range, &mut Started::new(tx))
             .await
-            .expect("the diff");
+            .expect("the diff")
+            .expect("parts parse");
         assert!(rx.await.is_ok(), "told the parser to start");
-        assert_eq!(parts.len(), 2, "a change of {} files is split", names.len());
-        let split = diff::parse_git_diff_parts(&parts, range).expect("parts parse");
         let whole = git(
             ws,
             &["diff", "--no-color", "--no-ext-diff", "-M", "-U0", range],

@@ -330,36 +330,60 @@ pub fn parse_git_diff(text: &str, origin: &str) -> Result<ChangedLines, DiffErro
     Ok(out)
 }
 
-/// [`parse_git_diff`] of a diff in parts (whole files each), one thread per part; an
-/// error's line counts from the start of the first part.
-pub fn parse_git_diff_parts(parts: &[String], origin: &str) -> Result<ChangedLines, DiffError> {
-    let results: Vec<_> = std::thread::scope(|s| {
-        let others: Vec<_> = parts
-            .iter()
-            .skip(1)
-            .map(|p| s.spawn(move || parse_git_diff(p, origin)))
-            .collect();
-        let first = parts.first().map(|p| parse_git_diff(p, origin));
-        first
-            .into_iter()
-            .chain(others.into_iter().map(crate::joined))
-            .collect()
-    });
+/// One part of a diff in parts (whole files each), parsed as soon as its text is there;
+/// the text is kept only to number an error found in a later part.
+pub struct Part {
+    text: String,
+    lines: Result<ChangedLines, DiffError>,
+}
+
+impl Part {
+    /// [`parse_git_diff`] of one part's text.
+    pub fn parse(text: String, origin: &str) -> Self {
+        let lines = parse_git_diff(&text, origin);
+        Self { text, lines }
+    }
+}
+
+/// The parts' lines together, in order; an error's line counts from the start of the
+/// first part.
+pub fn join_parts(parts: Vec<Part>) -> Result<ChangedLines, DiffError> {
     let mut out = ChangedLines::new();
-    for (k, r) in results.into_iter().enumerate() {
-        match r {
+    let mut before: Vec<String> = Vec::with_capacity(parts.len());
+    for part in parts {
+        match part.lines {
+            Ok(lines) if out.is_empty() => out = lines,
             Ok(lines) => {
                 for (path, added) in lines {
                     out.entry(path).or_default().extend(added);
                 }
             }
             Err(mut e) => {
-                e.line += parts[..k].iter().map(|p| p.lines().count()).sum::<usize>();
+                e.line += before.iter().map(|t| t.lines().count()).sum::<usize>();
                 return Err(e);
             }
         }
+        before.push(part.text);
     }
     Ok(out)
+}
+
+/// [`parse_git_diff`] of a diff in parts, one thread per part, then [`join_parts`].
+pub fn parse_git_diff_parts(parts: Vec<String>, origin: &str) -> Result<ChangedLines, DiffError> {
+    let parsed = std::thread::scope(|s| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|p| s.spawn(move || Part::parse(p, origin)))
+            .collect();
+        handles.into_iter().map(crate::joined).collect()
+    });
+    join_parts(parsed)
+}
+
+/// Git's output as text: checked in place when it is UTF-8 (almost always, and far
+/// faster than the lossy walk), else with each invalid sequence replaced.
+pub fn text_of(bytes: Vec<u8>) -> String {
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// One file's added lines (collected in a list, not a set per line) into `out`.

@@ -193,3 +193,40 @@ fn fuzz_regression_inputs_stay_fixed() {
     }
     assert!(n >= 2, "regression inputs missing in {}", dir.display());
 }
+
+/// A diff cut at every file boundary into two and three parts joins to the whole text's
+/// lines, and an error in a later part is numbered as in the whole text.
+#[test]
+fn parts_join_as_the_whole_text() {
+    let text = include_str!("../../../../tests/fixtures/diff/edge-cases.diff");
+    let whole = parse_git_diff(text, "git diff").unwrap();
+    let cuts: Vec<usize> = text.match_indices("diff --git ").map(|(i, _)| i).collect();
+    assert!(cuts.len() >= 7, "the fixture has every shape");
+    for (a, &i) in cuts.iter().enumerate().skip(1) {
+        for &j in &cuts[a..] {
+            let mut pieces = vec![&text[..i], &text[i..j], &text[j..]];
+            pieces.retain(|p| !p.is_empty());
+            let owned: Vec<String> = pieces.iter().map(|p| (*p).to_owned()).collect();
+            let parts = owned
+                .iter()
+                .map(|p| Part::parse(p.clone(), "git diff"))
+                .collect();
+            assert_eq!(join_parts(parts).unwrap(), whole, "cut at {i} and {j}");
+            assert_eq!(parse_git_diff_parts(owned, "git diff").unwrap(), whole);
+
+            // The last part broken: a hunk header with a count that cannot be.
+            let broken = pieces.last().unwrap().replacen("@@ -", "@@ -x", 1);
+            let mut bad: Vec<String> = pieces.iter().map(|p| (*p).to_owned()).collect();
+            *bad.last_mut().unwrap() = broken;
+            let want = parse_git_diff(&bad.concat(), "git diff").unwrap_err();
+            let got = parse_git_diff_parts(bad, "git diff").unwrap_err();
+            assert_eq!((got.line, got.message), (want.line, want.message));
+        }
+    }
+}
+
+#[test]
+fn git_output_as_text() {
+    assert_eq!(text_of(b"a\xc3\xa9b".to_vec()), "aéb");
+    assert_eq!(text_of(b"a\xffb\xc3".to_vec()), "a\u{fffd}b\u{fffd}");
+}
