@@ -6,7 +6,13 @@ use serde_json::{Value, json};
 
 use crate::outcome::Annotation;
 
-/// One annotation in the API's shape; `None` for annotations without a line location.
+/// Whether the API takes the annotation: it has a file and a line.
+pub fn located(a: &Annotation) -> bool {
+    a.path.is_some() && a.start_line.is_some()
+}
+
+/// One annotation in the API's shape; `None` for annotations without a line location
+/// (see [`located`]).
 pub fn annotation_json(a: &Annotation) -> Option<Value> {
     let path = a.path.as_ref()?;
     let start = a.start_line?;

@@ -46,7 +46,7 @@ pub struct Delivery {
 
 /// Sort annotations most important first: failures before warnings, then priority, then
 /// place, so the selection in degraded mode and under caps is stable.
-pub fn rank(annotations: &mut [Annotation]) {
+pub fn rank(annotations: &mut [&Annotation]) {
     annotations.sort_by(|a, b| {
         b.level
             .cmp(&a.level)
@@ -58,14 +58,14 @@ pub fn rank(annotations: &mut [Annotation]) {
 
 /// Pick at most `per_level` annotations of each level (input already ranked); returns the
 /// picked ones and how many of each level were left out.
-pub fn pick_per_level(
-    annotations: &[Annotation],
+pub fn pick_per_level<'a>(
+    annotations: &[&'a Annotation],
     per_level: usize,
-) -> (Vec<&Annotation>, BTreeMap<Level, usize>) {
+) -> (Vec<&'a Annotation>, BTreeMap<Level, usize>) {
     let mut shown: BTreeMap<Level, usize> = BTreeMap::new();
     let mut left: BTreeMap<Level, usize> = BTreeMap::new();
     let mut out = Vec::new();
-    for a in annotations {
+    for &a in annotations {
         let n = shown.entry(a.level).or_default();
         if *n < per_level {
             *n += 1;
@@ -150,22 +150,30 @@ impl Reporter {
         error: Option<&Described>,
     ) -> Delivery {
         let mut delivery = Delivery::default();
-        let mut annotations: Vec<Annotation> =
-            outcome.map(|o| o.annotations.clone()).unwrap_or_default();
+        let mut annotations: Vec<&Annotation> = outcome
+            .map(|o| o.annotations.iter().collect())
+            .unwrap_or_default();
         rank(&mut annotations);
-        // Scrub masked values once, for the check run and the degraded path alike.
+        // Masked values scrubbed, for the check run and the degraded path alike, from
+        // the annotations that are sent (a gate may make thousands; a few are shown).
         let masks = self.commands.masks();
-        for a in &mut annotations {
-            a.message = masks.redact(&a.message);
-            a.title = a.title.as_deref().map(|t| masks.redact(t));
-            a.path = a.path.as_deref().map(|p| masks.redact(p));
-        }
+        let scrub = |a: &Annotation| Annotation {
+            message: masks.redact(&a.message),
+            title: a.title.as_deref().map(|t| masks.redact(t)),
+            path: a.path.as_deref().map(|p| masks.redact(p)),
+            ..a.clone()
+        };
         if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
-            let located: Vec<serde_json::Value> = annotations
+            let located: Vec<&Annotation> = annotations
                 .iter()
-                .filter_map(check_run::annotation_json)
+                .copied()
+                .filter(|a| check_run::located(a))
                 .collect();
             let sent = located.len().min(self.max_annotations);
+            let located: Vec<serde_json::Value> = located[..sent]
+                .iter()
+                .filter_map(|a| check_run::annotation_json(&scrub(a)))
+                .collect();
             if located.len() > sent {
                 delivery.notes.push(format!(
                     "{} more annotations were not sent to the check run (max-annotations is {}).",
@@ -178,19 +186,19 @@ impl Reporter {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
                 _ => "failure",
             };
-            match checks::complete(&gh, &run, &output, &located[..sent], conclusion, &now()).await {
+            match checks::complete(&gh, &run, &output, &located, conclusion, &now()).await {
                 Ok(n) => {
                     // The check-runs API takes only annotations on a file; the others (a
                     // failed rollout, a failed smoke command) go to the run as workflow
                     // commands, so they are not lost when a check run is used.
-                    let general: Vec<Annotation> = annotations
+                    let general: Vec<&Annotation> = annotations
                         .iter()
+                        .copied()
                         .filter(|a| a.path.is_none())
-                        .cloned()
                         .collect();
                     let (picked, _) = pick_per_level(&general, RUNNER_ANNOTATIONS_PER_LEVEL);
                     for a in picked {
-                        self.commands.annotation(a);
+                        self.commands.annotation(&scrub(a));
                     }
                     delivery.annotation_requests = n;
                     delivery.check_run = Some(run);
@@ -209,7 +217,7 @@ impl Reporter {
         // Degraded: the runner shows only 10 annotations per level per step.
         let (picked, left) = pick_per_level(&annotations, RUNNER_ANNOTATIONS_PER_LEVEL);
         for a in picked {
-            self.commands.annotation(a);
+            self.commands.annotation(&scrub(a));
         }
         let omitted: usize = left.values().sum();
         if omitted > 0 && self.commands.style() == crate::runner::commands::Style::Actions {
@@ -292,6 +300,7 @@ mod tests {
             .map(|i| ann(Level::Warning, i, i64::from(i)))
             .collect();
         v.extend((0..3).map(|i| ann(Level::Failure, 100 + i, 0)));
+        let mut v: Vec<&Annotation> = v.iter().collect();
         rank(&mut v);
         let (picked, left) = pick_per_level(&v, 10);
         assert_eq!(picked.len(), 13);

@@ -9,7 +9,7 @@
 //! `-- y;` stays a hunk line, and a diff whose counts do not add up is an error, not a
 //! silently shorter change. The same hunk reader serves both sources.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, btree_map};
 
 pub(crate) mod split;
 
@@ -355,7 +355,13 @@ pub fn join_parts(parts: Vec<Part>) -> Result<ChangedLines, DiffError> {
             Ok(lines) if out.is_empty() => out = lines,
             Ok(lines) => {
                 for (path, added) in lines {
-                    out.entry(path).or_default().extend(added);
+                    // A file is in one part (rename sources may be in two): moved whole.
+                    match out.entry(path) {
+                        btree_map::Entry::Vacant(v) => {
+                            v.insert(added);
+                        }
+                        btree_map::Entry::Occupied(mut o) => o.get_mut().extend(added),
+                    }
                 }
             }
             Err(mut e) => {
@@ -393,12 +399,10 @@ fn flush(out: &mut ChangedLines, path: Option<String>, added: &mut Vec<u32>) {
     {
         match out.entry(path) {
             // Built from the list in one go (it is in order).
-            std::collections::btree_map::Entry::Vacant(v) => {
+            btree_map::Entry::Vacant(v) => {
                 v.insert(added.drain(..).collect());
             }
-            std::collections::btree_map::Entry::Occupied(mut o) => {
-                o.get_mut().extend(added.drain(..))
-            }
+            btree_map::Entry::Occupied(mut o) => o.get_mut().extend(added.drain(..)),
         }
     }
     added.clear();
