@@ -65,6 +65,39 @@ impl Running {
             None
         }
     }
+    /// Its stdout handed to `eat` piece by piece as the pipe gives it (nothing of it held
+    /// here); `Some` when it exits 0.
+    pub(crate) async fn stream(mut self, mut eat: impl FnMut(&[u8])) -> Option<()> {
+        use tokio::io::AsyncReadExt;
+        let (Some(mut stdout), Some(mut stderr)) =
+            (self.child.stdout.take(), self.child.stderr.take())
+        else {
+            return None;
+        };
+        let read_out = async {
+            let mut buf = vec![0u8; 64 << 10];
+            loop {
+                match stdout.read(&mut buf).await {
+                    Ok(0) => return true,
+                    Ok(n) => eat(&buf[..n]),
+                    Err(_) => return false,
+                }
+            }
+        };
+        let mut err = Vec::new();
+        let (out_ok, _) = tokio::join!(read_out, stderr.read_to_end(&mut err));
+        let status = self.child.wait().await.ok()?;
+        if out_ok && status.success() {
+            Some(())
+        } else {
+            tracing::debug!(
+                "git {}: {}",
+                self.what,
+                String::from_utf8_lossy(&err).trim()
+            );
+            None
+        }
+    }
 }
 
 /// `git -C <ws> <args>`'s stdout when it exits 0. The child is killed if the future is

@@ -132,8 +132,7 @@ const DIFF: [&str; 9] = [
 /// `git diff -M -U0 <range>`'s added lines; `None` when the range is not in the clone. A
 /// change of many files is diffed on both cores: `git diff --raw` lists the files, and
 /// one process per group of them ([`diff::split::groups`]) diffs at once; the texts
-/// together are the one diff's. Each text is parsed as soon as its process ends, while
-/// the others still run.
+/// together are the one diff's.
 async fn git_diff(
     ws: &Path,
     range: &str,
@@ -155,37 +154,23 @@ async fn git_diff(
         None => vec![patch(&[])?],
     };
     started.now();
-    let parsed = runs.into_iter().map(|run| {
-        let origin = origin.clone();
+    // Each process's text is read as it is written, while the others run.
+    let read = |run: crate::git::Running| {
+        let origin = &origin;
         async move {
-            let text = diff::text_of(run.output().await?);
-            Some(parse_off_the_runtime(move || diff::Part::parse(text, &origin)).await)
+            let mut reader = diff::GitDiffReader::new(origin);
+            run.stream(|piece| reader.push(piece)).await?;
+            Some(reader.finish())
         }
-    });
-    match futures::future::join_all(parsed)
+    };
+    match futures::future::join_all(runs.into_iter().map(read))
         .await
         .into_iter()
         .collect::<Option<Vec<_>>>()
     {
         Some(parts) => Some(diff::join_parts(parts)),
         // Not seen: the listing worked. Once more as one process, to be sure.
-        None => {
-            let text = diff::text_of(patch(&[])?.output().await?);
-            Some(diff::parse_git_diff(&text, &origin))
-        }
-    }
-}
-
-/// `parse` on a blocking thread, so that the runtime goes on reading the other
-/// processes' output; a panic in it goes on unwinding here.
-async fn parse_off_the_runtime<T: Send + 'static>(parse: impl FnOnce() -> T + Send + 'static) -> T {
-    match tokio::task::spawn_blocking(parse).await {
-        Ok(v) => v,
-        Err(e) => match e.try_into_panic() {
-            Ok(payload) => std::panic::resume_unwind(payload),
-            // Only a runtime shutting down cancels a blocking task; this one is awaited.
-            Err(e) => std::panic::resume_unwind(Box::new(e.to_string())),
-        },
+        None => Some(diff::join_parts(vec![read(patch(&[])?).await?])),
     }
 }
 

@@ -251,105 +251,186 @@ fn header_path(raw: &str, prefix: Option<&str>) -> Option<String> {
 /// hunks (binary, mode-only, pure renames and copies, submodule pointers without a
 /// `--submodule=diff`) add no lines.
 pub fn parse_git_diff(text: &str, origin: &str) -> Result<ChangedLines, DiffError> {
-    let err = |line: usize, message: String| DiffError {
-        origin: origin.to_owned(),
-        line,
-        message,
-    };
-    let mut out = ChangedLines::new();
-    // The new-side path of the current file; `None` when deleted or not yet known.
-    let mut current: Option<String> = None;
-    // Inside a file's extended headers (before its first hunk)?
-    let mut in_headers = false;
-    // A submodule's "lines" are `Subproject commit <sha>`, not source.
-    let mut submodule = false;
-    let mut hunk = Hunk::default();
-    // The current file's added lines, in order.
-    let mut added: Vec<u32> = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if hunk.open() {
-            if let Some(n) = hunk.body_line(line).map_err(|m| err(i + 1, m))?
-                && !submodule
+    let mut reader = GitDiffReader::new(origin);
+    reader.push_str(text);
+    join_parts(vec![reader.finish()])
+}
+
+/// [`parse_git_diff`] fed as the text arrives, in pieces cut anywhere (a process's output
+/// as the pipe gives it): only a piece's last, unfinished line is held back. Lines are
+/// as [`str::lines`] gives them from the whole text, and text that is not UTF-8 is read
+/// as [`String::from_utf8_lossy`] reads the whole (a `\n` ends every bad sequence).
+pub struct GitDiffReader {
+    origin: String,
+    out: ChangedLines,
+    /// The new-side path of the current file; `None` when deleted or not yet known.
+    current: Option<String>,
+    /// Inside a file's extended headers (before its first hunk)?
+    in_headers: bool,
+    /// A submodule's "lines" are `Subproject commit <sha>`, not source.
+    submodule: bool,
+    hunk: Hunk,
+    /// The current file's added lines, in order.
+    added: Vec<u32>,
+    /// Lines read so far.
+    lines: usize,
+    /// The start of a line whose end has not arrived.
+    partial: Vec<u8>,
+    /// The first error; what follows it is not read.
+    error: Option<DiffError>,
+}
+
+/// A finished [`GitDiffReader`]: its lines, and how many lines of text it read (to number
+/// an error in a later part of the same diff).
+pub struct Parsed {
+    lines: Result<ChangedLines, DiffError>,
+    count: usize,
+}
+
+impl GitDiffReader {
+    pub fn new(origin: &str) -> Self {
+        Self {
+            origin: origin.to_owned(),
+            out: ChangedLines::new(),
+            current: None,
+            in_headers: false,
+            submodule: false,
+            hunk: Hunk::default(),
+            added: Vec::new(),
+            lines: 0,
+            partial: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The next piece of the text, cut anywhere.
+    pub fn push(&mut self, bytes: &[u8]) {
+        let Some(last) = memchr::memrchr(b'\n', bytes) else {
+            self.partial.extend_from_slice(bytes);
+            return;
+        };
+        let (done, rest) = bytes.split_at(last + 1);
+        if self.partial.is_empty() {
+            self.push_lines(done);
+        } else {
+            let mut joined = std::mem::take(&mut self.partial);
+            joined.extend_from_slice(done);
+            self.push_lines(&joined);
+            joined.clear();
+            self.partial = joined;
+        }
+        self.partial.extend_from_slice(rest);
+    }
+
+    /// Whole lines, the last ending in `\n`.
+    fn push_lines(&mut self, bytes: &[u8]) {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => self.push_str(text),
+            Err(_) => self.push_str(&String::from_utf8_lossy(bytes)),
+        }
+    }
+
+    /// Text that ends where a line ends (or where the whole text ends).
+    fn push_str(&mut self, text: &str) {
+        for line in text.lines() {
+            if self.error.is_some() {
+                return;
+            }
+            self.lines += 1;
+            if let Err(e) = self.line(line) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    fn err(&self, message: String) -> DiffError {
+        DiffError {
+            origin: self.origin.clone(),
+            line: self.lines,
+            message,
+        }
+    }
+
+    /// One line, the `self.lines`-th.
+    fn line(&mut self, line: &str) -> Result<(), DiffError> {
+        if self.hunk.open() {
+            if let Some(n) = self.hunk.body_line(line).map_err(|m| self.err(m))?
+                && !self.submodule
             {
-                if current.is_none() {
-                    return Err(err(
-                        i + 1,
+                if self.current.is_none() {
+                    return Err(self.err(
                         "an added line in a file without a new-side path (`+++` header)".into(),
                     ));
                 }
-                added.push(n);
+                self.added.push(n);
             }
-            continue;
+            return Ok(());
         }
         if line.starts_with("diff --git ") {
-            flush(&mut out, current.take(), &mut added);
-            in_headers = true;
-            submodule = false;
+            flush(&mut self.out, self.current.take(), &mut self.added);
+            self.in_headers = true;
+            self.submodule = false;
         } else if line.starts_with("@@") {
-            if !in_headers && current.is_none() {
-                return Err(err(
-                    i + 1,
-                    "a hunk before any `diff --git` file header".into(),
-                ));
+            if !self.in_headers && self.current.is_none() {
+                return Err(self.err("a hunk before any `diff --git` file header".into()));
             }
-            in_headers = false;
-            hunk.start(line).map_err(|m| err(i + 1, m))?;
+            self.in_headers = false;
+            self.hunk.start(line).map_err(|m| self.err(m))?;
         } else if line.starts_with('\\') {
             // `\ No newline at end of file` after a hunk's last line.
-        } else if in_headers {
+        } else if self.in_headers {
             if line.ends_with(" 160000") && (line.starts_with("index ") || line.contains(" mode "))
             {
-                submodule = true;
+                self.submodule = true;
             } else if let Some(p) = line.strip_prefix("+++ ") {
-                current = header_path(p, Some("b/"));
+                self.current = header_path(p, Some("b/"));
             } else if let Some(p) = line
                 .strip_prefix("rename to ")
                 .or_else(|| line.strip_prefix("copy to "))
             {
-                current = header_path(p, None);
+                self.current = header_path(p, None);
             }
             // Every other extended header (`index`, modes, `---`, similarity, `Binary
             // files ... differ`) says nothing about added lines.
         } else {
-            return Err(err(
-                i + 1,
-                format!("expected `diff --git` or a hunk header, found {line:?}"),
-            ));
+            return Err(self.err(format!(
+                "expected `diff --git` or a hunk header, found {line:?}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The end of the text: its last line, if it had no `\n`, is read now.
+    pub fn finish(mut self) -> Parsed {
+        let partial = std::mem::take(&mut self.partial);
+        if !partial.is_empty() {
+            self.push_lines(&partial);
+        }
+        if self.error.is_none() && self.hunk.open() {
+            let (old, new) = (self.hunk.old_left, self.hunk.new_left);
+            self.error = Some(self.err(format!(
+                "the diff ends inside a hunk ({old} old and {new} new lines missing)"
+            )));
+        }
+        let lines = match self.error {
+            Some(e) => Err(e),
+            None => {
+                flush(&mut self.out, self.current, &mut self.added);
+                Ok(self.out)
+            }
+        };
+        Parsed {
+            lines,
+            count: self.lines,
         }
     }
-    if hunk.open() {
-        return Err(err(
-            text.lines().count(),
-            format!(
-                "the diff ends inside a hunk ({} old and {} new lines missing)",
-                hunk.old_left, hunk.new_left
-            ),
-        ));
-    }
-    flush(&mut out, current, &mut added);
-    Ok(out)
 }
 
-/// One part of a diff in parts (whole files each), parsed as soon as its text is there;
-/// the text is kept only to number an error found in a later part.
-pub struct Part {
-    text: String,
-    lines: Result<ChangedLines, DiffError>,
-}
-
-impl Part {
-    /// [`parse_git_diff`] of one part's text.
-    pub fn parse(text: String, origin: &str) -> Self {
-        let lines = parse_git_diff(&text, origin);
-        Self { text, lines }
-    }
-}
-
-/// The parts' lines together, in order; an error's line counts from the start of the
-/// first part.
-pub fn join_parts(parts: Vec<Part>) -> Result<ChangedLines, DiffError> {
+/// The lines of a diff read in parts (whole files each), in order; an error's line
+/// counts from the start of the first part.
+pub fn join_parts(parts: Vec<Parsed>) -> Result<ChangedLines, DiffError> {
     let mut out = ChangedLines::new();
-    let mut before: Vec<String> = Vec::with_capacity(parts.len());
+    let mut before = 0;
     for part in parts {
         match part.lines {
             Ok(lines) if out.is_empty() => out = lines,
@@ -365,31 +446,13 @@ pub fn join_parts(parts: Vec<Part>) -> Result<ChangedLines, DiffError> {
                 }
             }
             Err(mut e) => {
-                e.line += before.iter().map(|t| t.lines().count()).sum::<usize>();
+                e.line += before;
                 return Err(e);
             }
         }
-        before.push(part.text);
+        before += part.count;
     }
     Ok(out)
-}
-
-/// [`parse_git_diff`] of a diff in parts, one thread per part, then [`join_parts`].
-pub fn parse_git_diff_parts(parts: Vec<String>, origin: &str) -> Result<ChangedLines, DiffError> {
-    let parsed = std::thread::scope(|s| {
-        let handles: Vec<_> = parts
-            .into_iter()
-            .map(|p| s.spawn(move || Part::parse(p, origin)))
-            .collect();
-        handles.into_iter().map(crate::joined).collect()
-    });
-    join_parts(parsed)
-}
-
-/// Git's output as text: checked in place when it is UTF-8 (almost always, and far
-/// faster than the lossy walk), else with each invalid sequence replaced.
-pub fn text_of(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// One file's added lines (collected in a list, not a set per line) into `out`.

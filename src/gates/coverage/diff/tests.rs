@@ -194,6 +194,69 @@ fn fuzz_regression_inputs_stay_fixed() {
     assert!(n >= 2, "regression inputs missing in {}", dir.display());
 }
 
+/// The reader fed in pieces of every size from 1 byte up.
+fn read_in_pieces(text: &[u8], size: usize) -> Result<ChangedLines, DiffError> {
+    let mut r = GitDiffReader::new("git diff");
+    for piece in text.chunks(size) {
+        r.push(piece);
+    }
+    join_parts(vec![r.finish()])
+}
+
+/// Pieces cut anywhere (inside a line, a `\r\n`, a multi-byte character, a bad byte
+/// sequence) read as the whole text reads, errors and their line numbers included.
+#[test]
+fn pieces_read_as_the_whole_text() {
+    let fixture = include_str!("../../../../tests/fixtures/diff/edge-cases.diff");
+    let crlf = fixture.replace('\n', "\r\n");
+    let mut bad = fixture.as_bytes().to_vec();
+    // A lone continuation byte and a cut-off 3-byte sequence in an added line's text.
+    let at = fixture.find("\n+-- y;").unwrap() + 2;
+    bad.splice(at..at, *b"\x80\xe2\x82");
+    let broken = fixture.replacen("@@ -", "@@ -x", 2);
+    // Ends inside its last hunk: the error comes at the end of the text.
+    let short = &fixture[..=fixture.rfind("\n+").unwrap()];
+    // The last line without its `\n`, and a bad sequence just before a `\r\n`.
+    let unended = fixture.trim_end_matches('\n');
+    let mut bad_crlf = crlf.as_bytes().to_vec();
+    let at = crlf.find("\r\n+-- y;").unwrap() + 7;
+    bad_crlf.splice(at..at, *b"\xe2\x82");
+    let texts: [&[u8]; 7] = [
+        fixture.as_bytes(),
+        crlf.as_bytes(),
+        &bad,
+        &bad_crlf,
+        broken.as_bytes(),
+        short.as_bytes(),
+        unended.as_bytes(),
+    ];
+    for text in texts {
+        let whole = parse_git_diff(&String::from_utf8_lossy(text), "git diff");
+        for size in 1..=text.len().min(700) {
+            let pieces = read_in_pieces(text, size);
+            match (&whole, &pieces) {
+                (Ok(w), Ok(p)) => assert_eq!(w, p, "pieces of {size}"),
+                (Err(w), Err(p)) => {
+                    assert_eq!(
+                        (w.line, &w.message),
+                        (p.line, &p.message),
+                        "pieces of {size}"
+                    );
+                }
+                _ => panic!("pieces of {size}: {pieces:?} against {whole:?}"),
+            }
+        }
+    }
+    assert!(parse_git_diff(&String::from_utf8_lossy(&bad), "git diff").is_ok());
+    assert!(parse_git_diff(&broken, "git diff").is_err());
+    assert!(parse_git_diff(short, "git diff").is_err());
+    assert_eq!(
+        parse_git_diff(unended, "git diff").unwrap()["é.c"],
+        set(&[2]),
+        "the last line read without its newline"
+    );
+}
+
 /// A diff cut at every file boundary into two and three parts joins to the whole text's
 /// lines, and an error in a later part is numbered as in the whole text.
 #[test]
@@ -202,31 +265,32 @@ fn parts_join_as_the_whole_text() {
     let whole = parse_git_diff(text, "git diff").unwrap();
     let cuts: Vec<usize> = text.match_indices("diff --git ").map(|(i, _)| i).collect();
     assert!(cuts.len() >= 7, "the fixture has every shape");
+    let read = |pieces: &[String]| {
+        let parts = pieces
+            .iter()
+            .map(|p| {
+                let mut r = GitDiffReader::new("git diff");
+                r.push(p.as_bytes());
+                r.finish()
+            })
+            .collect();
+        join_parts(parts)
+    };
     for (a, &i) in cuts.iter().enumerate().skip(1) {
         for &j in &cuts[a..] {
-            let mut pieces = vec![&text[..i], &text[i..j], &text[j..]];
-            pieces.retain(|p| !p.is_empty());
-            let owned: Vec<String> = pieces.iter().map(|p| (*p).to_owned()).collect();
-            let parts = owned
+            let mut pieces: Vec<String> = [&text[..i], &text[i..j], &text[j..]]
                 .iter()
-                .map(|p| Part::parse(p.clone(), "git diff"))
+                .filter(|p| !p.is_empty())
+                .map(|p| (*p).to_owned())
                 .collect();
-            assert_eq!(join_parts(parts).unwrap(), whole, "cut at {i} and {j}");
-            assert_eq!(parse_git_diff_parts(owned, "git diff").unwrap(), whole);
+            assert_eq!(read(&pieces).unwrap(), whole, "cut at {i} and {j}");
 
             // The last part broken: a hunk header with a count that cannot be.
-            let broken = pieces.last().unwrap().replacen("@@ -", "@@ -x", 1);
-            let mut bad: Vec<String> = pieces.iter().map(|p| (*p).to_owned()).collect();
-            *bad.last_mut().unwrap() = broken;
-            let want = parse_git_diff(&bad.concat(), "git diff").unwrap_err();
-            let got = parse_git_diff_parts(bad, "git diff").unwrap_err();
+            let last = pieces.last_mut().unwrap();
+            *last = last.replacen("@@ -", "@@ -x", 1);
+            let want = parse_git_diff(&pieces.concat(), "git diff").unwrap_err();
+            let got = read(&pieces).unwrap_err();
             assert_eq!((got.line, got.message), (want.line, want.message));
         }
     }
-}
-
-#[test]
-fn git_output_as_text() {
-    assert_eq!(text_of(b"a\xc3\xa9b".to_vec()), "aéb");
-    assert_eq!(text_of(b"a\xffb\xc3".to_vec()), "a\u{fffd}b\u{fffd}");
 }
