@@ -18,7 +18,8 @@
 #   JaCoCo 100 MB                                <= 0.25 s
 #   Clover 100 MB (istanbul shape)               <= 0.25 s
 #   10 MB Cobertura, diff coverage against a branch in a git repository (600 files, a
-#   third of them changed): >= 20x faster than diff-cover 11, same numbers (both printed)
+#   third of them changed): >= 20x faster than diff-cover 11, same numbers (both printed).
+#   Beside them, git's own part: the gate's two `git diff -U0` processes alone, at once.
 #
 # Peers are installed with pip into ${BENCH_DIR}/venv (pycobertura, diff-cover==11.0.1);
 # a peer that cannot be installed is reported as missing, not skipped silently. Peak
@@ -105,7 +106,7 @@ ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
 
 python3 - "$gate" "$before" "$ws" "$runs" "$dir" "$big" "$venv" "$repo" <<'PY'
-import json, os, statistics, subprocess, sys, time
+import json, os, shlex, statistics, subprocess, sys, time
 
 gate, before, ws, runs, d, big, venv, repo = sys.argv[1:9]
 runs, big = int(runs), big == "1"
@@ -147,6 +148,16 @@ if before:
 dc = peer("diff-cover")
 diff_cmds.append(("diff-cover 11", [dc, diff_report, "--compare-branch=main",
                                     "--json-report", os.path.join(d, "diff-cover.json")] if dc else None, repo))
+# What no gate that runs git can beat: the gate's two `git diff -U0` processes (the changed
+# files dealt between them, as the gate deals them) at once, with nothing else running.
+listing = subprocess.run(["git", "-C", repo, "diff", "-M", "--raw", "-z", "main...HEAD", "--"],
+                         capture_output=True, check=True).stdout.split(b"\0")
+changed = [p.decode() for p in listing if p and not p.startswith(b":")]
+halves = " & ".join(
+    "GLIBC_TUNABLES=glibc.malloc.trim_threshold=134217728 git -c diff.mnemonicprefix=no -c diff.noprefix=no --literal-pathspecs diff --no-color "
+    "--no-ext-diff -M -U0 main...HEAD -- " + " ".join(map(shlex.quote, changed[k::2])) + " > /dev/null"
+    for k in range(2))
+diff_cmds.append(("git diff alone, 2 processes", ["sh", "-c", halves + " & wait"], repo))
 rows.append(("10 MB diff coverage", diff_report, diff_cmds))
 targets["10 MB diff coverage"] = ">= 20x faster than diff-cover 11 (wall), same numbers"
 
@@ -193,6 +204,12 @@ for title, path, cmds in rows:
         ours = statistics.median(r[0] for r in results[cmds[0][0]])
         theirs = statistics.median(r[0] for r in results["diff-cover 11"])
         print(f"    diff-cover 11 / rust-ci-action, median wall: {theirs / ours:.1f}x")
+        alone = results.get("git diff alone, 2 processes")
+        if alone:
+            git_wall = statistics.median(r[0] for r in alone)
+            print(f"    20x needs {theirs / 20:.3f} s; git's diff alone takes {git_wall:.3f} s "
+                  f"and {statistics.median(r[1] for r in alone):.3f} CPU-s of the 2 cores' "
+                  f"{2 * theirs / 20:.3f}")
     for label, out in last.items():
         if label.startswith("rust-ci-action"):
             try:
