@@ -170,10 +170,6 @@ impl Reporter {
                 .filter(|a| check_run::located(a))
                 .collect();
             let sent = located.len().min(self.max_annotations);
-            let located: Vec<serde_json::Value> = located[..sent]
-                .iter()
-                .filter_map(|a| check_run::annotation_json(&scrub(a)))
-                .collect();
             if located.len() > sent {
                 delivery.notes.push(format!(
                     "{} more annotations were not sent to the check run (max-annotations is {}).",
@@ -181,6 +177,10 @@ impl Reporter {
                     self.max_annotations
                 ));
             }
+            let located: Vec<serde_json::Value> = located[..sent]
+                .iter()
+                .filter_map(|a| check_run::annotation_json(&scrub(a)))
+                .collect();
             let output = check_output(outcome, error, &masks);
             let conclusion = match status {
                 Status::Verdict(crate::outcome::Verdict::Pass) => "success",
