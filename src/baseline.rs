@@ -494,7 +494,11 @@ mod tests {
                     continue;
                 }
                 assert!(e.block.len() <= budget, "{n} {budget}");
-                assert_eq!(e.block, block_with(&r, budget, e.items).unwrap(), "{n} {budget}");
+                assert_eq!(
+                    e.block,
+                    block_with(&r, budget, e.items).unwrap(),
+                    "{n} {budget}"
+                );
                 if e.block.len() <= MAX_BLOCK {
                     let back = decode(&e.block, "coverage", "cov").unwrap();
                     assert_eq!(back.items[..], r.items[..e.items], "{n} {budget}");

@@ -284,7 +284,8 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         changed: Some(&changed),
         components: &component_table,
     };
-    let record = delta::record(&ev, &ctx.check_name);
+    // The record is built, encoded and freed on its own thread, beside the renders.
+    let check_name = &ctx.check_name;
     let (mut outcome, encoded) = render::outcome_with(
         &ev,
         &merged,
@@ -292,7 +293,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         &cfg,
         view,
         CHECK_TEXT_BUDGET,
-        |summary| crate::baseline::encode(&record, record_room(summary)),
+        |summary| crate::baseline::encode(&delta::record(&ev, check_name), record_room(summary)),
     );
     outcome
         .outputs
