@@ -52,15 +52,16 @@ pub(crate) struct Deltas {
 
 /// The record this run leaves in its check run: line and branch totals, per file.
 pub(crate) fn record(ev: &Evaluation, check: &str) -> Record {
-    let mut items: Vec<Item> = ev
-        .rows
-        .iter()
+    // In path order (paths are unique): the rows sorted by reference, then copied once.
+    let mut rows: Vec<&super::evaluate::FileRow> = ev.rows.iter().collect();
+    rows.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    let items: Vec<Item> = rows
+        .into_iter()
         .map(|r| Item {
             name: r.path.clone(),
             counts: vec![(r.covered, r.total), r.branches],
         })
         .collect();
-    items.sort_by(|a, b| a.name.cmp(&b.name));
     Record {
         kind: KIND.into(),
         check: check.into(),

@@ -5,7 +5,7 @@
 use super::config::{Annotate, CoverageConfig, Metric, Percent, show_percent};
 use super::diff::ChangedLines;
 use super::merge::Merged;
-use super::model::{FileReport, Line};
+use super::model::Line;
 use crate::outcome::{Annotation, Level};
 
 /// Whether changed lines are known.
@@ -160,131 +160,6 @@ impl<'a> Ascending<'a> {
     }
 }
 
-/// Reports of this many files or more are evaluated on both cores.
-const BOTH_CORES_FROM: usize = 4096;
-
-/// The per-file part of [`evaluate`] over some of the files: sums, rows and annotations.
-#[derive(Default)]
-struct PerFile {
-    lines: (u64, u64),
-    branches: (u64, u64),
-    diff_tot: (u64, u64),
-    statements: (u64, u64),
-    no_per_line: Vec<String>,
-    rows: Vec<FileRow>,
-    annotations: Vec<Annotation>,
-}
-
-impl PerFile {
-    fn of(
-        files: &[(&String, &FileReport)],
-        merged: &Merged,
-        changed: Option<&ChangedLines>,
-        metric: Metric,
-        cfg: &CoverageConfig,
-    ) -> Self {
-        let mut p = PerFile {
-            rows: Vec::with_capacity(files.len()),
-            ..PerFile::default()
-        };
-        for &(path, f) in files {
-            let counts = super::extras::counts(&f.lines, merged.extras.get(path));
-            let ((c, t), (bc, bt)) = (counts.lines, counts.branches);
-            p.lines.0 += c;
-            p.lines.1 += t;
-            p.branches.0 += bc;
-            p.branches.1 += bt;
-            p.statements.0 += counts.statements.0;
-            p.statements.1 += counts.statements.1;
-            if !counts.per_line_hits {
-                p.no_per_line.push(path.clone());
-            }
-            // Without per-line hits the file has no changed or uncovered lines to show.
-            let file_changed = changed
-                .filter(|_| counts.per_line_hits)
-                .and_then(|ch| ch.get(path));
-            let fdiff = file_changed.map(|set| {
-                let mut d = (0u64, 0u64);
-                let mut set = Ascending::new(set);
-                for l in f.lines.iter().filter(|l| set.has(l.line)) {
-                    d.1 += 1;
-                    d.0 += u64::from(l.covered);
-                }
-                d
-            });
-            if let Some(d) = fdiff {
-                p.diff_tot.0 += d.0;
-                p.diff_tot.1 += d.1;
-            }
-            let (mc, mt) = match metric {
-                Metric::Statements => counts.statements,
-                _ => (c, t),
-            };
-            let below = mt > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(mc, mt));
-            p.rows.push(FileRow {
-                path: path.clone(),
-                covered: c,
-                total: t,
-                branches: (bc, bt),
-                statements: counts.statements,
-                diff: fdiff.filter(|d| d.1 > 0),
-                below,
-            });
-            let ranges = match (cfg.annotate, file_changed) {
-                (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
-                (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
-                (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
-                (Annotate::Changed, Some(set)) => {
-                    let mut set = Ascending::new(set);
-                    uncovered_ranges(&f.lines, |l| set.has(l.line))
-                }
-            };
-            if merged.unmapped.contains(path) {
-                continue; // GitHub cannot place annotations on files it does not know.
-            }
-            for (s, e) in ranges {
-                let what = if s == e {
-                    format!("Line {s} is")
-                } else {
-                    format!("Lines {s}-{e} are")
-                };
-                let changed_note = if file_changed.is_some() {
-                    " (changed in this pull request)"
-                } else {
-                    ""
-                };
-                p.annotations.push(Annotation {
-                    path: Some(path.clone()),
-                    start_line: Some(s),
-                    end_line: Some(e),
-                    level: Level::Warning,
-                    title: Some("Not covered by tests".into()),
-                    message: format!("{what} not covered by tests{changed_note}."),
-                    // Changed code first, then longer gaps.
-                    priority: i64::from(e - s + 1)
-                        + if file_changed.is_some() { 1 << 32 } else { 0 },
-                });
-            }
-        }
-        p
-    }
-
-    /// `later`'s files after this part's.
-    fn join(&mut self, later: PerFile) {
-        let add = |a: &mut (u64, u64), b: (u64, u64)| {
-            a.0 += b.0;
-            a.1 += b.1;
-        };
-        add(&mut self.lines, later.lines);
-        add(&mut self.branches, later.branches);
-        add(&mut self.diff_tot, later.diff_tot);
-        add(&mut self.statements, later.statements);
-        self.no_per_line.extend(later.no_per_line);
-        self.rows.extend(later.rows);
-        self.annotations.extend(later.annotations);
-    }
-}
-
 /// Evaluate.
 pub(crate) fn evaluate(
     merged: &Merged,
@@ -295,30 +170,92 @@ pub(crate) fn evaluate(
         DiffState::Available { lines, .. } => Some(lines),
         DiffState::Off(_) => None,
     };
+    let mut lines = (0u64, 0u64);
+    let mut branches = (0u64, 0u64);
+    let mut diff_tot = (0u64, 0u64);
+    let mut statements = (0u64, 0u64);
+    let mut no_per_line = Vec::new();
     let (metric, go) = super::metric::resolve(cfg.metric, &merged.reports)?;
-    let files: Vec<(&String, &FileReport)> = merged.files.iter().collect();
-    // A report of thousands of files is evaluated in two halves, one per core; the
-    // halves' sums and lists, joined in order, are the whole's.
-    let whole = if files.len() >= BOTH_CORES_FROM {
-        let (first, second) = files.split_at(files.len() / 2);
-        std::thread::scope(|s| {
-            let later = s.spawn(|| PerFile::of(second, merged, changed, metric, cfg));
-            let mut whole = PerFile::of(first, merged, changed, metric, cfg);
-            whole.join(crate::joined(later));
-            whole
-        })
-    } else {
-        PerFile::of(&files, merged, changed, metric, cfg)
-    };
-    let PerFile {
-        lines,
-        branches,
-        diff_tot,
-        statements,
-        no_per_line,
-        mut rows,
-        annotations,
-    } = whole;
+    let mut rows = Vec::with_capacity(merged.files.len());
+    let mut annotations = Vec::new();
+    for (path, f) in &merged.files {
+        let counts = super::extras::counts(&f.lines, merged.extras.get(path));
+        let ((c, t), (bc, bt)) = (counts.lines, counts.branches);
+        lines.0 += c;
+        lines.1 += t;
+        branches.0 += bc;
+        branches.1 += bt;
+        statements.0 += counts.statements.0;
+        statements.1 += counts.statements.1;
+        if !counts.per_line_hits {
+            no_per_line.push(path.clone());
+        }
+        // Without per-line hits the file has no changed or uncovered lines to show.
+        let file_changed = changed
+            .filter(|_| counts.per_line_hits)
+            .and_then(|ch| ch.get(path));
+        let fdiff = file_changed.map(|set| {
+            let mut d = (0u64, 0u64);
+            let mut set = Ascending::new(set);
+            for l in f.lines.iter().filter(|l| set.has(l.line)) {
+                d.1 += 1;
+                d.0 += u64::from(l.covered);
+            }
+            d
+        });
+        if let Some(d) = fdiff {
+            diff_tot.0 += d.0;
+            diff_tot.1 += d.1;
+        }
+        let (mc, mt) = match metric {
+            Metric::Statements => counts.statements,
+            _ => (c, t),
+        };
+        let below = mt > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(mc, mt));
+        rows.push(FileRow {
+            path: path.clone(),
+            covered: c,
+            total: t,
+            branches: (bc, bt),
+            statements: counts.statements,
+            diff: fdiff.filter(|d| d.1 > 0),
+            below,
+        });
+        let ranges = match (cfg.annotate, file_changed) {
+            (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
+            (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
+            (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
+            (Annotate::Changed, Some(set)) => {
+                let mut set = Ascending::new(set);
+                uncovered_ranges(&f.lines, |l| set.has(l.line))
+            }
+        };
+        if merged.unmapped.contains(path) {
+            continue; // GitHub cannot place annotations on files it does not know.
+        }
+        for (s, e) in ranges {
+            let what = if s == e {
+                format!("Line {s} is")
+            } else {
+                format!("Lines {s}-{e} are")
+            };
+            let changed_note = if file_changed.is_some() {
+                " (changed in this pull request)"
+            } else {
+                ""
+            };
+            annotations.push(Annotation {
+                path: Some(path.clone()),
+                start_line: Some(s),
+                end_line: Some(e),
+                level: Level::Warning,
+                title: Some("Not covered by tests".into()),
+                message: format!("{what} not covered by tests{changed_note}."),
+                // Changed code first, then longer gaps.
+                priority: i64::from(e - s + 1) + if file_changed.is_some() { 1 << 32 } else { 0 },
+            });
+        }
+    }
     let has_branches = merged.has_branch_data && branches.1 > 0;
     let line_threshold = cfg.threshold.filter(|_| metric == Metric::Lines);
     let mut checks = Vec::new();
@@ -524,51 +461,6 @@ mod tests {
             .map(|r| r.path.as_str())
             .collect();
         assert_eq!(below, ["a.py"]);
-    }
-
-    /// A report of thousands of files, evaluated in two halves on two cores, gives what
-    /// one pass over all of it gives: sums, rows and annotations in the same order.
-    #[test]
-    fn both_cores_evaluate_as_one_pass() {
-        let mut m = Merger::default();
-        let mut changed = ChangedLines::new();
-        for i in 0..5_000u32 {
-            let path = format!("src/f{i:05}.py");
-            let recs: Vec<LineRecord> = (1..=20).map(|l| rec(l, (l * i) % 3)).collect();
-            let lines = lines(&recs);
-            m.add(
-                path.clone(),
-                FileReport {
-                    path: path.clone(),
-                    lines,
-                },
-                true,
-            );
-            if i % 3 == 0 {
-                changed.insert(path, (1..=20).step_by(2).collect());
-            }
-        }
-        let m = m.finish();
-        let cfg = cfg(&[("file-threshold", "50"), ("annotate", "all")]);
-        let files: Vec<(&String, &FileReport)> = m.files.iter().collect();
-        let one = PerFile::of(&files, &m, Some(&changed), Metric::Lines, &cfg);
-        let diff = DiffState::Available {
-            lines: changed.clone(),
-            source: DiffSource::Git {
-                range: "main...HEAD".into(),
-            },
-            unknown: vec![],
-        };
-        let ev = evaluate(&m, &diff, &cfg).unwrap();
-        assert_eq!(ev.lines, one.lines);
-        assert_eq!(ev.diff, Some(one.diff_tot));
-        assert!(one.annotations.len() > 5_000, "{}", one.annotations.len());
-        assert_eq!(ev.annotations, one.annotations);
-        let mut rows = one.rows.clone();
-        rows.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut got = ev.rows.clone();
-        got.sort_by(|a, b| a.path.cmp(&b.path));
-        assert_eq!(got, rows);
     }
 
     #[test]
