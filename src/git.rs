@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::path::Path;
 use std::process::Stdio;
 
-/// A started `git`; [`Running::output`] waits for it. Killed if dropped unawaited.
+/// A started `git`; [`Running::stream`] reads it to the end. Killed if dropped unawaited.
 pub(crate) struct Running {
     child: tokio::process::Child,
     /// The command, for the debug message when it fails.
@@ -51,20 +51,6 @@ pub(crate) fn spawn<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Running> {
 const KEEP_HEAP: (&str, &str) = ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=134217728");
 
 impl Running {
-    /// Its stdout when it exits 0.
-    pub(crate) async fn output(self) -> Option<Vec<u8>> {
-        let out = self.child.wait_with_output().await.ok()?;
-        if out.status.success() {
-            Some(out.stdout)
-        } else {
-            tracing::debug!(
-                "git {}: {}",
-                self.what,
-                String::from_utf8_lossy(&out.stderr).trim()
-            );
-            None
-        }
-    }
     /// Its stdout handed to `eat` piece by piece as the pipe gives it (nothing of it held
     /// here); `Some` when it exits 0.
     pub(crate) async fn stream(mut self, mut eat: impl FnMut(&[u8])) -> Option<()> {
@@ -103,7 +89,11 @@ impl Running {
 /// `git -C <ws> <args>`'s stdout when it exits 0. The child is killed if the future is
 /// dropped (a caller's timeout).
 pub(crate) async fn bytes<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Vec<u8>> {
-    spawn(ws, args)?.output().await
+    let mut out = Vec::new();
+    spawn(ws, args)?
+        .stream(|piece| out.extend_from_slice(piece))
+        .await?;
+    Some(out)
 }
 
 #[cfg(test)]
