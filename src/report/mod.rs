@@ -154,15 +154,10 @@ impl Reporter {
             .map(|o| o.annotations.iter().collect())
             .unwrap_or_default();
         rank(&mut annotations);
-        // Masked values scrubbed, for the check run and the degraded path alike, from
-        // the annotations that are sent (a gate may make thousands; a few are shown).
+        // Masked values are scrubbed from the annotations sent, not all of them (a gate
+        // may make thousands; a few are shown): here for the check run, and by
+        // `commands.annotation` for the runner's.
         let masks = self.commands.masks();
-        let scrub = |a: &Annotation| Annotation {
-            message: masks.redact(&a.message),
-            title: a.title.as_deref().map(|t| masks.redact(t)),
-            path: a.path.as_deref().map(|p| masks.redact(p)),
-            ..a.clone()
-        };
         if let (Some(gh), Some(run)) = (self.github.clone(), self.check.clone()) {
             let located: Vec<&Annotation> = annotations
                 .iter()
@@ -179,7 +174,7 @@ impl Reporter {
             }
             let located: Vec<serde_json::Value> = located[..sent]
                 .iter()
-                .filter_map(|a| check_run::annotation_json(&scrub(a)))
+                .filter_map(|a| check_run::annotation_json(&masks.annotation(a)))
                 .collect();
             let output = check_output(outcome, error, &masks);
             let conclusion = match status {
@@ -198,7 +193,7 @@ impl Reporter {
                         .collect();
                     let (picked, _) = pick_per_level(&general, RUNNER_ANNOTATIONS_PER_LEVEL);
                     for a in picked {
-                        self.commands.annotation(&scrub(a));
+                        self.commands.annotation(a);
                     }
                     delivery.annotation_requests = n;
                     delivery.check_run = Some(run);
@@ -217,7 +212,7 @@ impl Reporter {
         // Degraded: the runner shows only 10 annotations per level per step.
         let (picked, left) = pick_per_level(&annotations, RUNNER_ANNOTATIONS_PER_LEVEL);
         for a in picked {
-            self.commands.annotation(&scrub(a));
+            self.commands.annotation(a);
         }
         let omitted: usize = left.values().sum();
         if omitted > 0 && self.commands.style() == crate::runner::commands::Style::Actions {

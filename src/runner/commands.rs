@@ -92,6 +92,16 @@ impl Masks {
         v.sort_by_key(|m| std::cmp::Reverse(m.len()));
     }
 
+    /// `a` with masked values scrubbed from its title, file and message.
+    pub fn annotation(&self, a: &Annotation) -> Annotation {
+        Annotation {
+            title: a.title.as_deref().map(|t| self.redact(t)),
+            path: a.path.as_deref().map(|p| self.redact(p)),
+            message: self.redact(&a.message),
+            ..a.clone()
+        }
+    }
+
     /// Replace every registered value with `***`.
     pub fn redact(&self, text: &str) -> String {
         let v = match self.0.read() {
@@ -375,11 +385,7 @@ impl Commands {
     /// Emit an annotation. Masked values are scrubbed from the title, file and message
     /// before they are escaped (an escaped secret would no longer match its mask).
     pub fn annotation(&self, a: &Annotation) {
-        let mut a = a.clone();
-        a.title = a.title.map(|t| self.masks.redact(&t));
-        a.path = a.path.map(|p| self.masks.redact(&p));
-        a.message = self.masks.redact(&a.message);
-        let a = &a;
+        let a = &self.masks.annotation(a);
         match self.style {
             Style::Actions => self.line(&format_annotation(a)),
             Style::Human => {
