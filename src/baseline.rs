@@ -106,9 +106,14 @@ const LEVEL: u32 = 4;
 /// compresses afresh about this much.
 const SEGMENT: usize = 32 << 10;
 
+/// A deflate encoder at [`LEVEL`] writing into memory.
+fn encoder() -> flate2::write::DeflateEncoder<Vec<u8>> {
+    flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(LEVEL))
+}
+
 /// `parts` deflated, in order, as one finished stream.
 fn deflate(parts: &[&[u8]]) -> Option<Vec<u8>> {
-    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(LEVEL));
+    let mut enc = encoder();
     for part in parts {
         enc.write_all(part).ok()?;
     }
@@ -178,14 +183,18 @@ impl Prefixes {
         })
     }
 
+    /// Where the JSON of the first `n` items ends.
+    fn end(&self, n: usize) -> usize {
+        n.checked_sub(1)
+            .and_then(|i| self.ends.get(i))
+            .copied()
+            .unwrap_or(self.start)
+    }
+
     /// The record's JSON with its first `n` items.
     #[cfg(test)]
     fn with(&self, n: usize) -> Vec<u8> {
-        let end = n
-            .checked_sub(1)
-            .and_then(|i| self.ends.get(i))
-            .copied()
-            .unwrap_or(self.start);
+        let end = self.end(n);
         let mut out = Vec::with_capacity(end + self.tail.len());
         out.extend_from_slice(&self.json[..end]);
         out.extend_from_slice(self.tail.as_bytes());
@@ -214,8 +223,7 @@ struct Stream {
 
 impl Stream {
     fn new(p: &Prefixes, budget: usize) -> Option<Self> {
-        let mut enc =
-            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::new(LEVEL));
+        let mut enc = encoder();
         enc.write_all(&p.json[..p.start]).ok()?;
         enc.flush().ok()?;
         let mut cuts = vec![Cut {
@@ -249,12 +257,7 @@ impl Stream {
 
     /// The block of the first `n` items (`n` at least the cut's).
     fn block(&self, p: &Prefixes, cut: Cut, n: usize) -> Option<String> {
-        let end = n
-            .checked_sub(1)
-            .and_then(|i| p.ends.get(i))
-            .copied()
-            .unwrap_or(p.start);
-        let rest = deflate(&[p.json.get(cut.json..end)?, p.tail.as_bytes()])?;
+        let rest = deflate(&[p.json.get(cut.json..p.end(n))?, p.tail.as_bytes()])?;
         let mut bytes = Vec::with_capacity(cut.deflated + rest.len());
         bytes.extend_from_slice(&self.deflated[..cut.deflated]);
         bytes.extend_from_slice(&rest);
