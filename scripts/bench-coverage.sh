@@ -148,14 +148,15 @@ if before:
 dc = peer("diff-cover")
 diff_cmds.append(("diff-cover 11", [dc, diff_report, "--compare-branch=main",
                                     "--json-report", os.path.join(d, "diff-cover.json")] if dc else None, repo))
-# What no gate that runs git can beat: the gate's two `git diff -U0` processes (the changed
-# files dealt between them, as the gate deals them) at once, with nothing else running.
+# What no gate that runs git can beat: the gate's two `git diff-tree --merge-base -p -U0`
+# processes (the changed files dealt between them, as the gate deals them) at once, with
+# nothing else running.
 listing = subprocess.run(["git", "-C", repo, "diff", "-M", "--raw", "-z", "main...HEAD", "--"],
                          capture_output=True, check=True).stdout.split(b"\0")
 changed = [p.decode() for p in listing if p and not p.startswith(b":")]
 halves = " & ".join(
-    "GLIBC_TUNABLES=glibc.malloc.trim_threshold=134217728 git -c diff.mnemonicprefix=no -c diff.noprefix=no --literal-pathspecs diff --no-color "
-    "--no-ext-diff -M -U0 main...HEAD -- " + " ".join(map(shlex.quote, changed[k::2])) + " > /dev/null"
+    "GLIBC_TUNABLES=glibc.malloc.trim_threshold=134217728 git -c diff.mnemonicprefix=no -c diff.noprefix=no --literal-pathspecs diff-tree --merge-base "
+    "--no-color --no-ext-diff -M -p -U0 main HEAD -- " + " ".join(map(shlex.quote, changed[k::2])) + " > /dev/null"
     for k in range(2))
 diff_cmds.append(("git diff alone, 2 processes", ["sh", "-c", halves + " & wait"], repo))
 rows.append(("10 MB diff coverage", diff_report, diff_cmds))

@@ -67,12 +67,13 @@ pub(super) async fn changed_lines(
         if c.starts_with('-') {
             continue;
         }
-        let range = format!("{c}...HEAD");
-        if let Some(lines) = git_diff(ws, &range, &mut started).await {
+        if let Some(lines) = git_diff(ws, c, &mut started).await {
             let lines = lines?;
             return Ok(DiffState::Available {
                 lines,
-                source: DiffSource::Git { range },
+                source: DiffSource::Git {
+                    range: format!("{c}...HEAD"),
+                },
                 unknown: vec![],
             });
         }
@@ -117,38 +118,76 @@ pub(super) async fn changed_lines(
 /// The options of every `git diff` here: plain `a/` and `b/` prefixes whatever the
 /// user's configuration, paths taken literally, no colour, no external diff driver,
 /// renames followed (as the pull request shows them).
-const DIFF: [&str; 9] = [
+const DIFF: [&str; 8] = [
     "-c",
     "diff.mnemonicprefix=no",
     "-c",
     "diff.noprefix=no",
     "--literal-pathspecs",
-    "diff",
     "--no-color",
     "--no-ext-diff",
     "-M",
 ];
 
-/// `git diff -M -U0 <range>`'s added lines; `None` when the range is not in the clone. A
-/// change of many files is diffed on both cores: `git diff --raw` lists the files, and
-/// one process per group of them ([`diff::split::groups`]) diffs at once; the texts
-/// together are the one diff's.
+/// How the range is asked for. `git diff-tree --merge-base <base> HEAD` (git 2.30+) is
+/// `git diff <base>...HEAD` in plumbing: the same text, but it takes a new-side file
+/// from the work tree when the index says it is that blob (no inflating it), and no
+/// `diff.*` preference of the runner's configuration (algorithm, textconv) changes which
+/// lines count as added. Porcelain `git diff` is the fallback for older git, and for a
+/// base with several merge-bases, which plumbing refuses and porcelain takes the first of.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Ask {
+    Plumbing,
+    Porcelain,
+}
+
+impl Ask {
+    /// `git <args>` for `base`'s range with `extra` options, before the `--`.
+    fn args<'a>(self, base: &'a str, range: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut args = DIFF[..5].to_vec();
+        match self {
+            Ask::Plumbing => args.extend(["diff-tree", "--merge-base"]),
+            Ask::Porcelain => args.push("diff"),
+        }
+        args.extend(&DIFF[5..]);
+        args.extend(extra);
+        match self {
+            Ask::Plumbing => args.extend([base, "HEAD", "--"]),
+            Ask::Porcelain => args.extend([range, "--"]),
+        }
+        args
+    }
+}
+
+/// `git diff -M -U0 <base>...HEAD`'s added lines; `None` when the range is not in the
+/// clone. A change of many files is diffed on both cores: the raw listing names the
+/// files, and one process per group of them ([`diff::split::groups`]) diffs at once; the
+/// texts together are the one diff's.
 async fn git_diff(
     ws: &Path,
-    range: &str,
+    base: &str,
     started: &mut Started,
 ) -> Option<Result<ChangedLines, DiffError>> {
+    let range = format!("{base}...HEAD");
+    let list = |ask: Ask| {
+        let args = ask.args(base, &range, &["-r", "--raw", "-z"]);
+        async move { crate::git::bytes(ws, &args).await }
+    };
+    let (ask, raw) = match list(Ask::Plumbing).await {
+        Some(raw) => (Ask::Plumbing, raw),
+        None => (Ask::Porcelain, list(Ask::Porcelain).await?),
+    };
     // The patch of `paths` (all of the range when empty), without context lines.
     let patch = |paths: &[Vec<u8>]| {
-        let mut args: Vec<&OsStr> = DIFF.iter().map(OsStr::new).collect();
-        args.extend(["-U0", range, "--"].map(OsStr::new));
+        let mut args: Vec<&OsStr> = ask
+            .args(base, &range, &["-p", "-U0"])
+            .into_iter()
+            .map(OsStr::new)
+            .collect();
         args.extend(paths.iter().map(|p| OsStr::from_bytes(p)));
         crate::git::spawn(ws, &args)
     };
     let origin = format!("git diff {range}");
-    let mut list = DIFF.to_vec();
-    list.extend(["--raw", "-z", range, "--"]);
-    let raw = crate::git::bytes(ws, &list).await?;
     let runs: Vec<_> = match diff::split::groups(&raw, 2) {
         Some(groups) => groups.iter().map(|g| patch(g)).collect::<Option<_>>()?,
         None => vec![patch(&[])?],
@@ -287,6 +326,16 @@ mod tests {
         write(ws, "logo.bin", "\0\x01\x03binary");
         git(ws, &["add", "-A"]);
         git(ws, &["commit", "-qm", "change"]);
+        // The base moves on after the branch: `...` leaves its change out.
+        git(ws, &["checkout", "-q", "main"]);
+        write(ws, "src/later.py", &body(3, "later"));
+        write(ws, &names[3], &body(50, "moved on"));
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "later"]);
+        git(ws, &["checkout", "-q", "pr"]);
+        // An edit in the work tree is not the commit's: the work-tree file must not be
+        // taken for the blob.
+        write(ws, &names[0], "not committed\n");
 
         let range = "main...HEAD";
         let raw = git(ws, &["diff", "-M", "--raw", "-z", range, "--"]);
@@ -298,7 +347,7 @@ mod tests {
             names.len()
         );
         let (tx, rx) = tokio::sync::oneshot::channel();
-        let split = git_diff(ws, range, &mut Started::new(tx))
+        let split = git_diff(ws, "main", &mut Started::new(tx))
             .await
             .expect("the diff")
             .expect("parts parse");
@@ -318,5 +367,57 @@ mod tests {
             .filter(|n| split.contains_key(n.as_str()))
             .count();
         assert_eq!(modified, 18);
+        assert!(!split.contains_key("src/later.py"));
+    }
+
+    /// Branches merged into each other both ways have two merge-bases: plumbing refuses
+    /// the range, and porcelain's diff (against the first) is taken instead.
+    #[tokio::test]
+    async fn several_merge_bases_fall_back_to_porcelain() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let ws = tmp.path();
+        git(ws, &["init", "-q", "-b", "main"]);
+        write(ws, "a.py", &body(20, "base"));
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "base"]);
+        git(ws, &["checkout", "-qb", "pr"]);
+        write(ws, "b.py", &body(5, "pr"));
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "pr 1"]);
+        git(ws, &["checkout", "-q", "main"]);
+        write(ws, "c.py", &body(5, "main"));
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "main 1"]);
+        git(ws, &["branch", "-q", "main-1"]);
+        git(ws, &["merge", "-q", "--no-edit", "pr~0"]);
+        git(ws, &["checkout", "-q", "pr"]);
+        git(ws, &["merge", "-q", "--no-edit", "main-1"]);
+        write(ws, "a.py", &(body(20, "base") + "added\n"));
+        git(ws, &["commit", "-qam", "pr 2"]);
+        let bases = git(ws, &["merge-base", "--all", "main", "HEAD"]);
+        assert_eq!(
+            bases
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .count(),
+            2
+        );
+        let plumbing = Ask::Plumbing.args("main", "main...HEAD", &["-r", "--raw"]);
+        let refused = Command::new("git")
+            .arg("-C")
+            .arg(ws)
+            .args(&plumbing)
+            .output();
+        assert!(!refused.expect("git runs").status.success());
+
+        let (tx, _rx) = tokio::sync::oneshot::channel();
+        let lines = git_diff(ws, "main", &mut Started::new(tx))
+            .await
+            .expect("porcelain takes the range")
+            .expect("parses");
+        let whole = git(ws, &["diff", "-M", "-U0", "main...HEAD"]);
+        let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
+        assert_eq!(lines, whole);
+        assert!(lines.contains_key("a.py"));
     }
 }
