@@ -19,7 +19,7 @@
 #   Clover 100 MB (istanbul shape)               <= 0.25 s
 #   10 MB Cobertura, diff coverage against a branch in a git repository (600 files, a
 #   third of them changed): >= 20x faster than diff-cover 11, same numbers (both printed).
-#   Beside them, git's own part: the gate's two `git diff -U0` processes alone, at once.
+#   Beside them, git's own part: the gate's two `git diff-tree -p -U0` processes alone, at once.
 #
 # Peers are installed with pip into ${BENCH_DIR}/venv (pycobertura, diff-cover==11.0.1);
 # a peer that cannot be installed is reported as missing, not skipped silently. Peak
