@@ -156,7 +156,7 @@ listing = subprocess.run(["git", "-C", repo, "diff", "-M", "--raw", "-z", "main.
 changed = [p.decode() for p in listing if p and not p.startswith(b":")]
 halves = " & ".join(
     "GLIBC_TUNABLES=glibc.malloc.trim_threshold=134217728 git -c diff.mnemonicprefix=no -c diff.noprefix=no --literal-pathspecs diff-tree --merge-base "
-    "--no-color --no-ext-diff -M -p -U0 main HEAD -- " + " ".join(map(shlex.quote, changed[k::2])) + " > /dev/null"
+    "--no-color --no-ext-diff --no-textconv --diff-algorithm=myers --indent-heuristic -M -p -U0 main HEAD -- " + " ".join(map(shlex.quote, changed[k::2])) + " > /dev/null"
     for k in range(2))
 diff_cmds.append(("git diff alone, 2 processes", ["sh", "-c", halves + " & wait"], repo))
 rows.append(("10 MB diff coverage", diff_report, diff_cmds))

@@ -116,9 +116,12 @@ pub(super) async fn changed_lines(
 }
 
 /// The options of every `git diff` here: plain `a/` and `b/` prefixes whatever the
-/// user's configuration, paths taken literally, no colour, no external diff driver,
-/// renames followed (as the pull request shows them).
-const DIFF: [&str; 8] = [
+/// user's configuration, paths taken literally, no colour, renames followed (as the pull
+/// request shows them), and git's default diff of the files' own lines whatever the
+/// runner's `diff.*` settings: no external diff, no textconv, the default algorithm
+/// with the indent heuristic (plumbing reads none of these settings; porcelain, the
+/// fallback, would).
+const DIFF: [&str; 11] = [
     "-c",
     "diff.mnemonicprefix=no",
     "-c",
@@ -126,6 +129,9 @@ const DIFF: [&str; 8] = [
     "--literal-pathspecs",
     "--no-color",
     "--no-ext-diff",
+    "--no-textconv",
+    "--diff-algorithm=myers",
+    "--indent-heuristic",
     "-M",
 ];
 
@@ -378,6 +384,10 @@ mod tests {
         let ws = tmp.path();
         git(ws, &["init", "-q", "-b", "main"]);
         write(ws, "a.py", &body(20, "base"));
+        // Myers and patience (or histogram) add different lines here.
+        write(ws, "p.py", "b\ne\nd\nd\nf\nf\nc\nd\n");
+        // The indent heuristic places this added block one line up.
+        write(ws, "h.py", "{\n  foo\n}\n\n{\n  bar\n}\n");
         git(ws, &["add", "-A"]);
         git(ws, &["commit", "-qm", "base"]);
         git(ws, &["checkout", "-qb", "pr"]);
@@ -393,7 +403,16 @@ mod tests {
         git(ws, &["checkout", "-q", "pr"]);
         git(ws, &["merge", "-q", "--no-edit", "main-1"]);
         write(ws, "a.py", &(body(20, "base") + "added\n"));
-        git(ws, &["commit", "-qam", "pr 2"]);
+        write(ws, "p.py", "c\nd\nd\nb\na\nd\n");
+        write(ws, "h.py", "{\n  foo\n}\n\n{\n  baz\n}\n\n{\n  bar\n}\n");
+        // The runner's settings must not change the lines: a textconv driver that
+        // doubles every line, and another algorithm.
+        write(ws, ".gitattributes", "*.py diff=twice\n");
+        git(ws, &["config", "diff.twice.textconv", "sed p"]);
+        git(ws, &["config", "diff.algorithm", "patience"]);
+        git(ws, &["config", "diff.indentHeuristic", "false"]);
+        git(ws, &["add", "-A"]);
+        git(ws, &["commit", "-qm", "pr 2"]);
         let bases = git(ws, &["merge-base", "--all", "main", "HEAD"]);
         assert_eq!(
             bases
@@ -415,9 +434,27 @@ mod tests {
             .await
             .expect("porcelain takes the range")
             .expect("parses");
-        let whole = git(ws, &["diff", "-M", "-U0", "main...HEAD"]);
+        let whole = git(
+            ws,
+            &[
+                "diff",
+                "--no-textconv",
+                "--diff-algorithm=myers",
+                "--indent-heuristic",
+                "-M",
+                "-U0",
+                "main...HEAD",
+            ],
+        );
         let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
         assert_eq!(lines, whole);
-        assert!(lines.contains_key("a.py"));
+        let added = |name: &str| {
+            lines
+                .get(name)
+                .map(|s| s.iter().copied().collect::<Vec<_>>())
+        };
+        assert_eq!(added("a.py"), Some(vec![21]));
+        assert_eq!(added("p.py"), Some(vec![1, 4, 5]));
+        assert_eq!(added("h.py"), Some(vec![5, 6, 7, 8]));
     }
 }
