@@ -61,7 +61,7 @@ pub const INPUTS: &[InputSpec] = &[
     InputSpec::new("branch-threshold", "Minimum branch coverage in percent."),
     InputSpec::new("file-threshold", "Minimum coverage of every file (lines or statements, as `threshold`), in percent."),
     InputSpec::new("diff-threshold", "Minimum coverage of the executable lines the change adds, in percent."),
-    InputSpec::new("base-ref", "What diff coverage compares against (default: the pull request's base)."),
+    InputSpec::new("base-ref", "What diff coverage compares against (default: the pull request's base). The changed lines are those `git diff <base>...HEAD` adds, renames followed, by git's default diff whatever the runner's `diff.*` settings; without the base in the clone, the pull-request files API gives them."),
     InputSpec::new("annotate", "`changed` (uncovered lines the change touched), `all` or `none`.").default("changed"),
     InputSpec::new("path-prefix", "Prefix to add to report paths to make them repository-relative."),
     InputSpec::new("source-root", "Prefix to strip from report paths (the directory the report was made in)."),
