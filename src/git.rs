@@ -86,6 +86,34 @@ impl Running {
     }
 }
 
+/// A task that starts and reads a git, apart from the thread that drives the gate:
+/// starting a process holds the starting thread until the child runs (milliseconds when
+/// the cores are busy), and a git whose output waits for its reader stops. Aborted, and
+/// its git killed, when dropped unfinished.
+pub(crate) struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T: Send + 'static> Task<T> {
+    pub(crate) fn spawn(work: impl Future<Output = T> + Send + 'static) -> Self {
+        Self(tokio::spawn(work))
+    }
+
+    /// Its result (`None` only if aborted, which nothing does while it is joined); a
+    /// panic in it goes on in the caller.
+    pub(crate) async fn join(mut self) -> Option<T> {
+        match (&mut self.0).await {
+            Ok(v) => Some(v),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => None,
+        }
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// `git -C <ws> <args>`'s stdout when it exits 0. The child is killed if the future is
 /// dropped (a caller's timeout).
 pub(crate) async fn bytes<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Vec<u8>> {
@@ -98,6 +126,29 @@ pub(crate) async fn bytes<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Vec<
 
 #[cfg(test)]
 mod tests {
+    use super::Task;
+
+    /// Dropped unfinished, the task stops: what it holds (here a sender; in the gate, a
+    /// git killed on drop) is dropped with it, at once rather than in a minute.
+    #[tokio::test]
+    async fn a_dropped_task_stops() {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = Task::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+            let _ = tx.send(());
+        });
+        drop(task);
+        let ended = tokio::time::timeout(std::time::Duration::from_secs(30), rx).await;
+        assert!(matches!(ended, Ok(Err(_))), "the sender is dropped, nothing sent");
+    }
+
+    /// A panic in the task is the caller's, not a silent `None`.
+    #[tokio::test]
+    #[should_panic(expected = "inside the task")]
+    async fn a_panic_in_the_task_is_the_callers() {
+        let _ = Task::spawn(async { panic!("inside the task") }).join().await;
+    }
+
     /// The tunable reaches the git process (through an alias that prints its environment).
     #[tokio::test]
     async fn git_keeps_its_heap() {

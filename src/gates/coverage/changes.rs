@@ -1,7 +1,7 @@
 //! The lines a change adds: `git diff base...HEAD` when the base is in the clone, else the
 //! pull-request files API. Runs git and calls GitHub; the parsing is in `diff.rs`.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -183,40 +183,44 @@ async fn git_diff(
         Some(raw) => (Ask::Plumbing, raw),
         None => (Ask::Porcelain, list(Ask::Porcelain).await?),
     };
-    // The patch of `paths` (all of the range when empty), without context lines.
-    let patch = |paths: &[Vec<u8>]| {
-        let mut args: Vec<&OsStr> = ask
+    let origin = format!("git diff {range}");
+    // The patch of `paths` (all of the range when empty), without context lines, started
+    // and read as it is written by a task of its own; `spawned` is told once it started.
+    let patch = |paths: &[Vec<u8>], spawned: tokio::sync::mpsc::Sender<()>| {
+        let mut args: Vec<OsString> = ask
             .args(base, &range, &["-p", "-U0"])
             .into_iter()
-            .map(OsStr::new)
+            .map(OsString::from)
             .collect();
-        args.extend(paths.iter().map(|p| OsStr::from_bytes(p)));
-        crate::git::spawn(ws, &args)
-    };
-    let origin = format!("git diff {range}");
-    let runs: Vec<_> = match diff::split::groups(&raw, 2) {
-        Some(groups) => groups.iter().map(|g| patch(g)).collect::<Option<_>>()?,
-        None => vec![patch(&[])?],
-    };
-    started.now();
-    // Each process's text is read as it is written, while the others run.
-    let read = |run: crate::git::Running| {
-        let origin = &origin;
-        async move {
-            let mut reader = diff::GitDiffReader::new(origin);
-            run.stream(|piece| reader.push(piece)).await?;
+        args.extend(paths.iter().map(|p| OsStr::from_bytes(p).to_owned()));
+        let (ws, origin) = (ws.to_owned(), origin.clone());
+        crate::git::Task::spawn(async move {
+            let run = crate::git::spawn(&ws, &args);
+            let _ = spawned.send(()).await;
+            let mut reader = diff::GitDiffReader::new(&origin);
+            run?.stream(|piece| reader.push(piece)).await?;
             Some(reader.finish())
-        }
+        })
     };
-    match futures::future::join_all(runs.into_iter().map(read))
-        .await
-        .into_iter()
-        .collect::<Option<Vec<_>>>()
-    {
-        Some(parts) => Some(diff::join_parts(parts)),
-        // Not seen: the listing worked. Once more as one process, to be sure.
-        None => Some(diff::join_parts(vec![read(patch(&[])?).await?])),
+    let groups = diff::split::groups(&raw, 2).unwrap_or_else(|| vec![Vec::new()]);
+    let (spawned, mut all_spawned) = tokio::sync::mpsc::channel(groups.len());
+    let runs: Vec<_> = groups.iter().map(|g| patch(g, spawned.clone())).collect();
+    drop(spawned);
+    while all_spawned.recv().await.is_some() {}
+    started.now();
+    let mut parts = Vec::with_capacity(runs.len());
+    for run in runs {
+        match run.join().await.flatten() {
+            Some(part) => parts.push(part),
+            // Not seen: the listing worked. Once more as one process, to be sure.
+            None => {
+                let (spawned, _) = tokio::sync::mpsc::channel(1);
+                let whole = patch(&[], spawned).join().await.flatten()?;
+                return Some(diff::join_parts(vec![whole]));
+            }
+        }
     }
+    Some(diff::join_parts(parts))
 }
 
 enum PrFilesError {

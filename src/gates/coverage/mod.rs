@@ -208,9 +208,13 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
             None => BaseState::NotApplicable,
         }
     };
+    let tracking = {
+        let ws = ws.clone();
+        crate::git::Task::spawn(async move { tracked_files(&ws).await })
+    };
     let (parsed, tracked, diff, base_state) = tokio::join!(
         parsing,
-        tracked_files(&ws),
+        async { tracking.join().await.unwrap_or_default() },
         changed_lines(ctx, &cfg, changes::Started::new(started_tx)),
         finding_base
     );
