@@ -197,6 +197,7 @@ async fn git_diff(
         crate::git::Task::spawn(async move {
             let run = crate::git::spawn(&ws, &args);
             let _ = spawned.send(()).await;
+            drop(spawned);
             let mut reader = diff::GitDiffReader::new(&origin);
             run?.stream(|piece| reader.push(piece)).await?;
             Some(reader.finish())
@@ -206,7 +207,12 @@ async fn git_diff(
     let (spawned, mut all_spawned) = tokio::sync::mpsc::channel(groups.len());
     let runs: Vec<_> = groups.iter().map(|g| patch(g, spawned.clone())).collect();
     drop(spawned);
-    while all_spawned.recv().await.is_some() {}
+    // The parser starts once every process has started.
+    for _ in 0..runs.len() {
+        if all_spawned.recv().await.is_none() {
+            break;
+        }
+    }
     started.now();
     let mut parts = Vec::with_capacity(runs.len());
     for run in runs {
