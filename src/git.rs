@@ -139,14 +139,19 @@ mod tests {
         });
         drop(task);
         let ended = tokio::time::timeout(std::time::Duration::from_secs(30), rx).await;
-        assert!(matches!(ended, Ok(Err(_))), "the sender is dropped, nothing sent");
+        assert!(
+            matches!(ended, Ok(Err(_))),
+            "the sender is dropped, nothing sent"
+        );
     }
 
     /// A panic in the task is the caller's, not a silent `None`.
     #[tokio::test]
     #[should_panic(expected = "inside the task")]
     async fn a_panic_in_the_task_is_the_callers() {
-        let _ = Task::spawn(async { panic!("inside the task") }).join().await;
+        let _ = Task::spawn(async { panic!("inside the task") })
+            .join()
+            .await;
     }
 
     /// The tunable reaches the git process (through an alias that prints its environment).
