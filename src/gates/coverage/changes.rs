@@ -115,18 +115,22 @@ pub(super) async fn changed_lines(
     }
 }
 
-/// The options of every `git diff` here: plain `a/` and `b/` prefixes whatever the
-/// user's configuration, paths taken literally, no colour, renames followed (as the pull
-/// request shows them), and git's default diff of the files' own lines whatever the
-/// runner's `diff.*` settings: no external diff, no textconv, the default algorithm
-/// with the indent heuristic (plumbing reads none of these settings; porcelain, the
-/// fallback, would).
-const DIFF: [&str; 11] = [
+/// git's own options for every diff here, before the command: plain `a/` and `b/`
+/// prefixes whatever the user's configuration, paths taken literally.
+const GIT: [&str; 5] = [
     "-c",
     "diff.mnemonicprefix=no",
     "-c",
     "diff.noprefix=no",
     "--literal-pathspecs",
+];
+
+/// The options of every diff here, after the command: no colour, renames followed (as
+/// the pull request shows them), and git's default diff of the files' own lines whatever
+/// the runner's `diff.*` settings: no external diff, no textconv, the default algorithm
+/// with the indent heuristic (plumbing reads none of these settings; porcelain, the
+/// fallback, would).
+const DIFF: [&str; 6] = [
     "--no-color",
     "--no-ext-diff",
     "--no-textconv",
@@ -150,12 +154,12 @@ enum Ask {
 impl Ask {
     /// `git <args>` for `base`'s range with `extra` options, before the `--`.
     fn args<'a>(self, base: &'a str, range: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
-        let mut args = DIFF[..5].to_vec();
+        let mut args = GIT.to_vec();
         match self {
             Ask::Plumbing => args.extend(["diff-tree", "--merge-base"]),
             Ask::Porcelain => args.push("diff"),
         }
-        args.extend(&DIFF[5..]);
+        args.extend(DIFF);
         args.extend(extra);
         match self {
             Ask::Plumbing => args.extend([base, "HEAD", "--"]),
