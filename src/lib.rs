@@ -15,6 +15,26 @@ pub(crate) fn joined<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
 }
 
+/// `work` over `items`, in order: over the whole slice on this thread when it holds fewer
+/// than `from` items, else over each half on a core of its own (the second half on a
+/// scoped thread). `work` must give, for a slice, what it gives for its halves joined.
+pub(crate) fn in_halves<T: Sync, R: Send>(
+    items: &[T],
+    from: usize,
+    work: impl Fn(&[T]) -> Vec<R> + Sync,
+) -> Vec<R> {
+    if items.len() < from.max(2) {
+        return work(items);
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    std::thread::scope(|s| {
+        let later = s.spawn(|| work(second));
+        let mut all = work(first);
+        all.extend(joined(later));
+        all
+    })
+}
+
 pub mod app;
 pub(crate) mod base_commit;
 pub(crate) mod baseline;

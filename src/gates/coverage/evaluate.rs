@@ -160,11 +160,34 @@ impl<'a> Ascending<'a> {
     }
 }
 
+/// What one file adds to an evaluation.
+struct FilePart {
+    counts: super::extras::FileCounts,
+    /// Changed executable lines covered / total, when the file changed.
+    diff: Option<(u64, u64)>,
+    row: FileRow,
+    annotations: Vec<Annotation>,
+}
+
+/// How many files a report needs before its files are evaluated on both cores (a
+/// thread's start costs about what a hundred files do).
+const BOTH_CORES_FROM: usize = 256;
+
 /// Evaluate.
 pub(crate) fn evaluate(
     merged: &Merged,
     diff: &DiffState,
     cfg: &CoverageConfig,
+) -> Result<Evaluation, MissingData> {
+    evaluate_from(merged, diff, cfg, BOTH_CORES_FROM)
+}
+
+/// [`evaluate`], its files on both cores from `both_cores_from` files on.
+fn evaluate_from(
+    merged: &Merged,
+    diff: &DiffState,
+    cfg: &CoverageConfig,
+    both_cores_from: usize,
 ) -> Result<Evaluation, MissingData> {
     let changed: Option<&ChangedLines> = match diff {
         DiffState::Available { lines, .. } => Some(lines),
@@ -178,83 +201,31 @@ pub(crate) fn evaluate(
     let (metric, go) = super::metric::resolve(cfg.metric, &merged.reports)?;
     let mut rows = Vec::with_capacity(merged.files.len());
     let mut annotations = Vec::new();
-    for (path, f) in &merged.files {
-        let counts = super::extras::counts(&f.lines, merged.extras.get(path));
-        let ((c, t), (bc, bt)) = (counts.lines, counts.branches);
-        lines.0 += c;
-        lines.1 += t;
-        branches.0 += bc;
-        branches.1 += bt;
+    // Each file on its own, on both cores for a big report; summed in path order.
+    let files: Vec<(&String, &super::model::FileReport)> = merged.files.iter().collect();
+    let parts = crate::in_halves(&files, both_cores_from, |files| {
+        files
+            .iter()
+            .map(|(path, f)| file_part(path, f, merged, changed, cfg, metric))
+            .collect()
+    });
+    for part in parts {
+        let counts = part.counts;
+        lines.0 += counts.lines.0;
+        lines.1 += counts.lines.1;
+        branches.0 += counts.branches.0;
+        branches.1 += counts.branches.1;
         statements.0 += counts.statements.0;
         statements.1 += counts.statements.1;
         if !counts.per_line_hits {
-            no_per_line.push(path.clone());
+            no_per_line.push(part.row.path.clone());
         }
-        // Without per-line hits the file has no changed or uncovered lines to show.
-        let file_changed = changed
-            .filter(|_| counts.per_line_hits)
-            .and_then(|ch| ch.get(path));
-        let fdiff = file_changed.map(|set| {
-            let mut d = (0u64, 0u64);
-            let mut set = Ascending::new(set);
-            for l in f.lines.iter().filter(|l| set.has(l.line)) {
-                d.1 += 1;
-                d.0 += u64::from(l.covered);
-            }
-            d
-        });
-        if let Some(d) = fdiff {
+        if let Some(d) = part.diff {
             diff_tot.0 += d.0;
             diff_tot.1 += d.1;
         }
-        let (mc, mt) = match metric {
-            Metric::Statements => counts.statements,
-            _ => (c, t),
-        };
-        let below = mt > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(mc, mt));
-        rows.push(FileRow {
-            path: path.clone(),
-            covered: c,
-            total: t,
-            branches: (bc, bt),
-            statements: counts.statements,
-            diff: fdiff.filter(|d| d.1 > 0),
-            below,
-        });
-        let ranges = match (cfg.annotate, file_changed) {
-            (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
-            (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
-            (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
-            (Annotate::Changed, Some(set)) => {
-                let mut set = Ascending::new(set);
-                uncovered_ranges(&f.lines, |l| set.has(l.line))
-            }
-        };
-        if merged.unmapped.contains(path) {
-            continue; // GitHub cannot place annotations on files it does not know.
-        }
-        for (s, e) in ranges {
-            let what = if s == e {
-                format!("Line {s} is")
-            } else {
-                format!("Lines {s}-{e} are")
-            };
-            let changed_note = if file_changed.is_some() {
-                " (changed in this pull request)"
-            } else {
-                ""
-            };
-            annotations.push(Annotation {
-                path: Some(path.clone()),
-                start_line: Some(s),
-                end_line: Some(e),
-                level: Level::Warning,
-                title: Some("Not covered by tests".into()),
-                message: format!("{what} not covered by tests{changed_note}."),
-                // Changed code first, then longer gaps.
-                priority: i64::from(e - s + 1) + if file_changed.is_some() { 1 << 32 } else { 0 },
-            });
-        }
+        rows.push(part.row);
+        annotations.extend(part.annotations);
     }
     let has_branches = merged.has_branch_data && branches.1 > 0;
     let line_threshold = cfg.threshold.filter(|_| metric == Metric::Lines);
@@ -353,6 +324,96 @@ pub(crate) fn evaluate(
         diff: changed.map(|_| diff_tot),
         annotations,
     })
+}
+
+/// One file's counts, row and annotations.
+fn file_part(
+    path: &str,
+    f: &super::model::FileReport,
+    merged: &Merged,
+    changed: Option<&ChangedLines>,
+    cfg: &CoverageConfig,
+    metric: Metric,
+) -> FilePart {
+    let counts = super::extras::counts(&f.lines, merged.extras.get(path));
+    let (c, t) = counts.lines;
+    // Without per-line hits the file has no changed or uncovered lines to show.
+    let file_changed = changed
+        .filter(|_| counts.per_line_hits)
+        .and_then(|ch| ch.get(path));
+    let fdiff = file_changed.map(|set| {
+        let mut d = (0u64, 0u64);
+        let mut set = Ascending::new(set);
+        for l in f.lines.iter().filter(|l| set.has(l.line)) {
+            d.1 += 1;
+            d.0 += u64::from(l.covered);
+        }
+        d
+    });
+    let (mc, mt) = match metric {
+        Metric::Statements => counts.statements,
+        _ => (c, t),
+    };
+    let below = mt > 0 && cfg.file_threshold.is_some_and(|p| !p.met_by(mc, mt));
+    let row = FileRow {
+        path: path.to_owned(),
+        covered: c,
+        total: t,
+        branches: counts.branches,
+        statements: counts.statements,
+        diff: fdiff.filter(|d| d.1 > 0),
+        below,
+    };
+    let ranges = match (cfg.annotate, file_changed) {
+        (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
+        (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
+        (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
+        (Annotate::Changed, Some(set)) => {
+            let mut set = Ascending::new(set);
+            uncovered_ranges(&f.lines, |l| set.has(l.line))
+        }
+    };
+    // GitHub cannot place annotations on files it does not know.
+    let annotations = if merged.unmapped.contains(path) {
+        Vec::new()
+    } else {
+        uncovered_annotations(path, &ranges, file_changed.is_some())
+    };
+    FilePart {
+        counts,
+        diff: fdiff,
+        row,
+        annotations,
+    }
+}
+
+/// The annotations of one file's uncovered `ranges`.
+fn uncovered_annotations(path: &str, ranges: &[(u32, u32)], changed: bool) -> Vec<Annotation> {
+    let changed_note = if changed {
+        " (changed in this pull request)"
+    } else {
+        ""
+    };
+    ranges
+        .iter()
+        .map(|&(s, e)| {
+            let what = if s == e {
+                format!("Line {s} is")
+            } else {
+                format!("Lines {s}-{e} are")
+            };
+            Annotation {
+                path: Some(path.to_owned()),
+                start_line: Some(s),
+                end_line: Some(e),
+                level: Level::Warning,
+                title: Some("Not covered by tests".into()),
+                message: format!("{what} not covered by tests{changed_note}."),
+                // Changed code first, then longer gaps.
+                priority: i64::from(e - s + 1) + if changed { 1 << 32 } else { 0 },
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -461,6 +522,41 @@ mod tests {
             .map(|r| r.path.as_str())
             .collect();
         assert_eq!(below, ["a.py"]);
+    }
+
+    /// On both cores, a big report evaluates as on one: totals, rows in order, every
+    /// annotation in order, unmapped files unannotated.
+    #[test]
+    fn both_cores_evaluate_as_one() {
+        let mut m = Merger::default();
+        let mut changed = ChangedLines::new();
+        for i in 0..300u32 {
+            let recs: Vec<LineRecord> = (1..=40).map(|l| rec(l, (l * 7 + i) % 3)).collect();
+            let path = format!("src/f{i}.py");
+            if i % 4 == 0 {
+                changed.insert(path.clone(), (i % 40..i % 40 + 12).collect());
+            }
+            let f = FileReport {
+                path: path.clone(),
+                lines: lines(&recs),
+            };
+            m.add(path, f, i % 7 != 0);
+        }
+        let m = m.finish();
+        let diff = DiffState::Available {
+            lines: changed,
+            source: DiffSource::Git {
+                range: "main...HEAD".into(),
+            },
+            unknown: vec![],
+        };
+        for annotate in ["changed", "all"] {
+            let cfg = cfg(&[("file-threshold", "60"), ("annotate", annotate)]);
+            let one = evaluate_from(&m, &diff, &cfg, usize::MAX).unwrap();
+            let both = evaluate_from(&m, &diff, &cfg, 2).unwrap();
+            assert!(one.annotations.len() > 100, "{annotate}: enough to compare");
+            assert_eq!(format!("{one:?}"), format!("{both:?}"), "{annotate}");
+        }
     }
 
     #[test]

@@ -291,13 +291,13 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     // The record is built, encoded and freed on its own thread, beside the renders.
     let check_name = &ctx.check_name;
     let (mut outcome, encoded) = render::outcome_with(
-        &ev,
+        &mut ev,
         &merged,
         &diff,
         &cfg,
         view,
         CHECK_TEXT_BUDGET,
-        |summary| crate::baseline::encode(&delta::record(&ev, check_name), record_room(summary)),
+        |ev, summary| crate::baseline::encode(&delta::record(ev, check_name), record_room(summary)),
     );
     outcome
         .outputs
@@ -421,17 +421,7 @@ fn map_paths(paths: &PathMapper, report: &Report) -> Vec<Mapped> {
             .map(|f| mapper.map(&f.path))
             .collect::<Vec<_>>()
     };
-    let files = report.files.as_slice();
-    if files.len() < BOTH_CORES_FROM {
-        return map(files);
-    }
-    let (first, second) = files.split_at(files.len() / 2);
-    std::thread::scope(|s| {
-        let later = s.spawn(|| map(second));
-        let mut all = map(first);
-        all.extend(crate::joined(later));
-        all
-    })
+    crate::in_halves(&report.files, BOTH_CORES_FROM, map)
 }
 
 #[cfg(test)]

@@ -69,21 +69,35 @@ pub(crate) fn outcome(
     cfg: &CoverageConfig,
     text_budget: usize,
 ) -> Outcome {
-    outcome_with(ev, merged, diff, cfg, Base::default(), text_budget, |_| ()).0
+    let mut ev = ev.clone();
+    outcome_with(
+        &mut ev,
+        merged,
+        diff,
+        cfg,
+        Base::default(),
+        text_budget,
+        |_, _| (),
+    )
+    .0
 }
 
 /// [`outcome`] with the comparison against the base. `beside` runs on another core while
-/// the per-file tables render, given the summary (the baseline record, whose room in the
-/// check run is what the summary leaves).
+/// the per-file tables render, given the evaluation and the summary (the baseline record, whose room in the
+/// check run is what the summary leaves). The evaluation's annotations move into the
+/// outcome (thousands of them, not copied): `ev.annotations` is empty afterwards.
 pub(crate) fn outcome_with<T: Send>(
-    ev: &Evaluation,
+    ev: &mut Evaluation,
     merged: &Merged,
     diff: &DiffState,
     cfg: &CoverageConfig,
     base: Base<'_>,
     text_budget: usize,
-    beside: impl FnOnce(&str) -> T + Send,
+    beside: impl FnOnce(&Evaluation, &str) -> T + Send,
 ) -> (Outcome, T) {
+    let mut summary = summary(ev, merged, diff, cfg);
+    let annotations = std::mem::take(&mut ev.annotations);
+    let ev = &*ev;
     let failed: Vec<&Check> = ev.checks.iter().filter(|c| c.pass == Some(false)).collect();
     let empty = BTreeSet::new();
     let input = files::Input {
@@ -91,7 +105,6 @@ pub(crate) fn outcome_with<T: Send>(
         deltas: base.deltas,
         changed: base.changed.unwrap_or(&empty),
     };
-    let mut summary = summary(ev, merged, diff, cfg);
     summary.push_str(&base_paragraph(ev, base));
     if !base.components.is_empty() {
         summary.push('\n');
@@ -102,7 +115,7 @@ pub(crate) fn outcome_with<T: Send>(
     // The check run's tables, the job summary's and `beside`, each on its own core.
     let (text, long, besides) = std::thread::scope(|s| {
         let long = s.spawn(|| files::render(&input, long_budget, false));
-        let besides = s.spawn(|| beside(&summary));
+        let besides = s.spawn(|| beside(ev, &summary));
         let text = files::render(&input, text_budget, false);
         (text, crate::joined(long), crate::joined(besides))
     });
@@ -115,7 +128,7 @@ pub(crate) fn outcome_with<T: Send>(
         long_text: (long != text).then_some(long),
         text,
         record: None,
-        annotations: ev.annotations.clone(),
+        annotations,
         outputs,
     };
     (outcome, besides)
