@@ -4,6 +4,7 @@
 //! without), so a missing git or a shallow clone is never an error here.
 
 use std::ffi::OsStr;
+use std::ops::ControlFlow;
 use std::path::Path;
 use std::process::Stdio;
 
@@ -50,10 +51,25 @@ pub(crate) fn spawn<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Running> {
 /// user's: glibc's tunables only ever tune, never change what git prints.
 const KEEP_HEAP: (&str, &str) = ("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=134217728");
 
+/// How reading a git's stdout ended.
+#[derive(PartialEq, Eq)]
+enum Read {
+    /// At its end.
+    Ended,
+    /// The reader had what it wanted.
+    Enough,
+    /// The pipe failed.
+    Failed,
+}
+
 impl Running {
     /// Its stdout handed to `eat` piece by piece as the pipe gives it (nothing of it held
-    /// here); `Some` when it exits 0.
-    pub(crate) async fn stream(mut self, mut eat: impl FnMut(&[u8])) -> Option<()> {
+    /// here); `Some` when it exits 0, or when `eat` says it has read enough (git is then
+    /// killed: its work is not wanted).
+    pub(crate) async fn stream(
+        mut self,
+        mut eat: impl FnMut(&[u8]) -> ControlFlow<()>,
+    ) -> Option<()> {
         use tokio::io::AsyncReadExt;
         let (Some(mut stdout), Some(mut stderr)) =
             (self.child.stdout.take(), self.child.stderr.take())
@@ -64,15 +80,31 @@ impl Running {
             let mut buf = vec![0u8; 64 << 10];
             loop {
                 match stdout.read(&mut buf).await {
-                    Ok(0) => return true,
-                    Ok(n) => eat(&buf[..n]),
-                    Err(_) => return false,
+                    Ok(0) => return Read::Ended,
+                    Ok(n) => {
+                        if eat(&buf[..n]).is_break() {
+                            return Read::Enough;
+                        }
+                    }
+                    Err(_) => return Read::Failed,
                 }
             }
         };
         let mut err = Vec::new();
-        let (out_ok, _) = tokio::join!(read_out, stderr.read_to_end(&mut err));
+        let read = async {
+            let read = read_out.await;
+            if read == Read::Enough {
+                // Its stderr ends with it.
+                let _ = self.child.start_kill();
+            }
+            read
+        };
+        let (read, _) = tokio::join!(read, stderr.read_to_end(&mut err));
         let status = self.child.wait().await.ok()?;
+        if read == Read::Enough {
+            return Some(());
+        }
+        let out_ok = read == Read::Ended;
         if out_ok && status.success() {
             Some(())
         } else {
@@ -119,7 +151,10 @@ impl<T> Drop for Task<T> {
 pub(crate) async fn bytes<S: AsRef<OsStr>>(ws: &Path, args: &[S]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     spawn(ws, args)?
-        .stream(|piece| out.extend_from_slice(piece))
+        .stream(|piece| {
+            out.extend_from_slice(piece);
+            ControlFlow::Continue(())
+        })
         .await?;
     Some(out)
 }

@@ -1,8 +1,8 @@
 //! The lines a change adds: `git diff base...HEAD` when the base is in the clone, else the
 //! pull-request files API. Runs git and calls GitHub; the parsing is in `diff.rs`.
 
-use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::OsStrExt;
+mod parts;
+
 use std::path::Path;
 
 use crate::gates::Context;
@@ -10,8 +10,10 @@ use crate::github::{self, ApiError, GitHub};
 
 use super::Error;
 use super::config::CoverageConfig;
+use super::diff::split::Group;
 use super::diff::{self, ChangedLines, DiffError};
 use super::evaluate::{DiffSource, DiffState};
+use parts::Diff;
 
 /// Told once the `git diff` processes run, or that none will: the gate parses the reports
 /// from then on, so the few milliseconds of git before the diff proper do not wait for a
@@ -187,50 +189,39 @@ async fn git_diff(
         Some(raw) => (Ask::Plumbing, raw),
         None => (Ask::Porcelain, list(Ask::Porcelain).await?),
     };
-    let origin = format!("git diff {range}");
-    // The patch of `paths` (all of the range when empty), without context lines, started
-    // and read as it is written by a task of its own; `spawned` is told once it started.
-    let patch = |paths: &[Vec<u8>], spawned: tokio::sync::mpsc::Sender<()>| {
-        let mut args: Vec<OsString> = ask
-            .args(base, &range, &["-p", "-U0"])
-            .into_iter()
-            .map(OsString::from)
-            .collect();
-        args.extend(paths.iter().map(|p| OsStr::from_bytes(p).to_owned()));
-        let (ws, origin) = (ws.to_owned(), origin.clone());
-        crate::git::Task::spawn(async move {
-            let run = crate::git::spawn(&ws, &args);
-            let _ = spawned.send(()).await;
-            drop(spawned);
-            let mut reader = diff::GitDiffReader::new(&origin);
-            run?.stream(|piece| reader.push(piece)).await?;
-            Some(reader.finish())
-        })
+    let groups = diff::split::groups(&raw, 2).unwrap_or_else(|| {
+        vec![Group {
+            paths: Vec::new(),
+            splittable: false,
+        }]
+    });
+    let diff = Diff {
+        ws,
+        ask,
+        base,
+        origin: format!("git diff {range}"),
+        range,
     };
-    let groups = diff::split::groups(&raw, 2).unwrap_or_else(|| vec![Vec::new()]);
-    let (spawned, mut all_spawned) = tokio::sync::mpsc::channel(groups.len());
-    let runs: Vec<_> = groups.iter().map(|g| patch(g, spawned.clone())).collect();
-    drop(spawned);
-    // The parser starts once every process has started.
-    for _ in 0..runs.len() {
-        if all_spawned.recv().await.is_none() {
-            break;
+    match diff.parts(groups, Some(started)).await {
+        Some(read) => {
+            tracing::debug!(
+                "{}: {} diff processes, {} of them taking files over from slower ones",
+                diff.origin,
+                read.parts.len(),
+                read.taken_over
+            );
+            Some(diff::join_parts(read.parts))
+        }
+        // Not seen: the listing worked. Once more as one process, to be sure.
+        None => {
+            let whole = Group {
+                paths: Vec::new(),
+                splittable: false,
+            };
+            let read = diff.parts(vec![whole], None).await?;
+            Some(diff::join_parts(read.parts))
         }
     }
-    started.now();
-    let mut parts = Vec::with_capacity(runs.len());
-    for run in runs {
-        match run.join().await.flatten() {
-            Some(part) => parts.push(part),
-            // Not seen: the listing worked. Once more as one process, to be sure.
-            None => {
-                let (spawned, _) = tokio::sync::mpsc::channel(1);
-                let whole = patch(&[], spawned).join().await.flatten()?;
-                return Some(diff::join_parts(vec![whole]));
-            }
-        }
-    }
-    Some(diff::join_parts(parts))
 }
 
 enum PrFilesError {
@@ -275,200 +266,4 @@ async fn pull_request_files(
 }
 
 #[cfg(test)]
-mod tests {
-    use std::path::Path;
-    use std::process::Command;
-
-    use super::*;
-
-    fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("git")
-            .arg("-C")
-            .arg(dir)
-            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
-            .args(args)
-            .output()
-            .expect("git runs");
-        assert!(
-            out.status.success(),
-            "git {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
-    }
-
-    fn write(dir: &Path, name: &str, text: &str) {
-        let p = dir.join(name);
-        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(p, text).expect("write");
-    }
-
-    fn body(n: usize, salt: &str) -> String {
-        (0..n).map(|i| format!("line {i} {salt}\n")).collect()
-    }
-
-    /// The split diff is the one diff, file for file, on a change with every kind of
-    /// entry and names that would be pathspec magic or globs if not taken literally.
-    #[tokio::test]
-    async fn the_split_diff_is_the_whole_diff() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let ws = tmp.path();
-        git(ws, &["init", "-q", "-b", "main"]);
-        let names: Vec<String> = (0..24)
-            .map(|i| match i % 6 {
-                0 => format!("src/mod {i}.py"),
-                1 => format!("src/tab\t{i}.py"),
-                2 => format!("src/\"q\" {i}.py"),
-                3 => format!("src/ünï {i}.py"),
-                4 => format!("src/[{i}]*.py"),
-                _ => format!(":(exclude)src/{i}.py"),
-            })
-            .collect();
-        for (i, n) in names.iter().enumerate() {
-            write(ws, n, &body(40 + i, "base"));
-        }
-        write(ws, "src/renamed.py", &body(60, "moving"));
-        write(ws, "src/deleted.py", &body(10, "gone"));
-        write(ws, "logo.bin", "\0\x01\x02binary");
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "base"]);
-        git(ws, &["checkout", "-qb", "pr"]);
-        for (i, n) in names.iter().enumerate().filter(|(i, _)| i % 4 != 3) {
-            let mut text = body(40 + i, "base");
-            text = text.replace(&format!("line {} base", i % 7), "changed");
-            text.push_str("appended\n");
-            write(ws, n, &text);
-        }
-        git(ws, &["mv", "src/renamed.py", "src/moved.py"]);
-        write(ws, "src/moved.py", &(body(60, "moving") + "one more\n"));
-        git(ws, &["rm", "-q", "src/deleted.py"]);
-        write(ws, "src/added.py", &body(5, "new"));
-        write(ws, "logo.bin", "\0\x01\x03binary");
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "change"]);
-        // The base moves on after the branch: `...` leaves its change out.
-        git(ws, &["checkout", "-q", "main"]);
-        write(ws, "src/later.py", &body(3, "later"));
-        write(ws, &names[3], &body(50, "moved on"));
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "later"]);
-        git(ws, &["checkout", "-q", "pr"]);
-        // An edit in the work tree is not the commit's: the work-tree file must not be
-        // taken for the blob.
-        write(ws, &names[0], "not committed\n");
-
-        let range = "main...HEAD";
-        let raw = git(ws, &["diff", "-M", "--raw", "-z", range, "--"]);
-        let groups = diff::split::groups(&raw, 2).map(|g| g.len());
-        assert_eq!(
-            groups,
-            Some(2),
-            "a change of {} files is split",
-            names.len()
-        );
-        let (tx, rx) = tokio::sync::oneshot::channel();
-        let split = git_diff(ws, "main", &mut Started::new(tx))
-            .await
-            .expect("the diff")
-            .expect("parts parse");
-        assert!(rx.await.is_ok(), "told the parser to start");
-        let whole = git(
-            ws,
-            &["diff", "--no-color", "--no-ext-diff", "-M", "-U0", range],
-        );
-        let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), range).expect("parses");
-        assert_eq!(split, whole);
-        // What the comparison covers: the renamed file under its new name, the added
-        // file, and each modified name taken literally (18 of the 24).
-        assert!(split.contains_key("src/moved.py") && split.contains_key("src/added.py"));
-        assert!(!split.contains_key("src/renamed.py") && !split.contains_key("src/deleted.py"));
-        let modified = names
-            .iter()
-            .filter(|n| split.contains_key(n.as_str()))
-            .count();
-        assert_eq!(modified, 18);
-        assert!(!split.contains_key("src/later.py"));
-    }
-
-    /// Branches merged into each other both ways have two merge-bases: plumbing refuses
-    /// the range, and porcelain's diff (against the first) is taken instead.
-    #[tokio::test]
-    async fn several_merge_bases_fall_back_to_porcelain() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let ws = tmp.path();
-        git(ws, &["init", "-q", "-b", "main"]);
-        write(ws, "a.py", &body(20, "base"));
-        // Myers and patience (or histogram) add different lines here.
-        write(ws, "p.py", "b\ne\nd\nd\nf\nf\nc\nd\n");
-        // The indent heuristic places this added block one line up.
-        write(ws, "h.py", "{\n  foo\n}\n\n{\n  bar\n}\n");
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "base"]);
-        git(ws, &["checkout", "-qb", "pr"]);
-        write(ws, "b.py", &body(5, "pr"));
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "pr 1"]);
-        git(ws, &["checkout", "-q", "main"]);
-        write(ws, "c.py", &body(5, "main"));
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "main 1"]);
-        git(ws, &["branch", "-q", "main-1"]);
-        git(ws, &["merge", "-q", "--no-edit", "pr~0"]);
-        git(ws, &["checkout", "-q", "pr"]);
-        git(ws, &["merge", "-q", "--no-edit", "main-1"]);
-        write(ws, "a.py", &(body(20, "base") + "added\n"));
-        write(ws, "p.py", "c\nd\nd\nb\na\nd\n");
-        write(ws, "h.py", "{\n  foo\n}\n\n{\n  baz\n}\n\n{\n  bar\n}\n");
-        // The runner's settings must not change the lines: a textconv driver that
-        // doubles every line, and another algorithm.
-        write(ws, ".gitattributes", "*.py diff=twice\n");
-        git(ws, &["config", "diff.twice.textconv", "sed p"]);
-        git(ws, &["config", "diff.algorithm", "patience"]);
-        git(ws, &["config", "diff.indentHeuristic", "false"]);
-        git(ws, &["add", "-A"]);
-        git(ws, &["commit", "-qm", "pr 2"]);
-        let bases = git(ws, &["merge-base", "--all", "main", "HEAD"]);
-        assert_eq!(
-            bases
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .count(),
-            2
-        );
-        let plumbing = Ask::Plumbing.args("main", "main...HEAD", &["-r", "--raw"]);
-        let refused = Command::new("git")
-            .arg("-C")
-            .arg(ws)
-            .args(&plumbing)
-            .output();
-        assert!(!refused.expect("git runs").status.success());
-
-        let (tx, _rx) = tokio::sync::oneshot::channel();
-        let lines = git_diff(ws, "main", &mut Started::new(tx))
-            .await
-            .expect("porcelain takes the range")
-            .expect("parses");
-        let whole = git(
-            ws,
-            &[
-                "diff",
-                "--no-textconv",
-                "--diff-algorithm=myers",
-                "--indent-heuristic",
-                "-M",
-                "-U0",
-                "main...HEAD",
-            ],
-        );
-        let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
-        assert_eq!(lines, whole);
-        let added = |name: &str| {
-            lines
-                .get(name)
-                .map(|s| s.iter().copied().collect::<Vec<_>>())
-        };
-        assert_eq!(added("a.py"), Some(vec![21]));
-        assert_eq!(added("p.py"), Some(vec![1, 4, 5]));
-        assert_eq!(added("h.py"), Some(vec![5, 6, 7, 8]));
-    }
-}
+mod tests;

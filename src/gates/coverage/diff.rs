@@ -278,6 +278,12 @@ pub struct GitDiffReader {
     partial: Vec<u8>,
     /// The first error; what follows it is not read.
     error: Option<DiffError>,
+    /// Files begun (`diff --git` lines read).
+    files: usize,
+    /// Files it may begin: at a file past these it stops, and reads nothing more.
+    limit: usize,
+    /// Stopped at the limit.
+    stopped: bool,
 }
 
 /// A finished [`GitDiffReader`]: its lines, and how many lines of text it read (to number
@@ -285,6 +291,20 @@ pub struct GitDiffReader {
 pub struct Parsed {
     lines: Result<ChangedLines, DiffError>,
     count: usize,
+    files: usize,
+    stopped: bool,
+}
+
+impl Parsed {
+    /// The files it read (begun, when it stopped).
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// Whether it stopped at its limit ([`GitDiffReader::limit_files`]).
+    pub fn stopped(&self) -> bool {
+        self.stopped
+    }
 }
 
 impl GitDiffReader {
@@ -300,11 +320,34 @@ impl GitDiffReader {
             lines: 0,
             partial: Vec::new(),
             error: None,
+            files: 0,
+            limit: usize::MAX,
+            stopped: false,
         }
+    }
+
+    /// Read the first `n` files of the text only: at the `diff --git` line of file `n + 1`
+    /// it stops (what came before is whole: a file ends where the next begins) and reads
+    /// nothing more. A limit it is already past stops it at the next file.
+    pub fn limit_files(&mut self, n: usize) {
+        self.limit = n;
+    }
+
+    /// The files begun so far (the one being read included).
+    pub fn files(&self) -> usize {
+        self.files
+    }
+
+    /// Whether it stopped at its limit.
+    pub fn stopped(&self) -> bool {
+        self.stopped
     }
 
     /// The next piece of the text, cut anywhere.
     pub fn push(&mut self, bytes: &[u8]) {
+        if self.stopped {
+            return;
+        }
         let Some(last) = memchr::memrchr(b'\n', bytes) else {
             self.partial.extend_from_slice(bytes);
             return;
@@ -333,7 +376,7 @@ impl GitDiffReader {
     /// Text that ends where a line ends (or where the whole text ends).
     fn push_str(&mut self, text: &str) {
         for line in text.lines() {
-            if self.error.is_some() {
+            if self.error.is_some() || self.stopped {
                 return;
             }
             self.lines += 1;
@@ -367,6 +410,11 @@ impl GitDiffReader {
             return Ok(());
         }
         if line.starts_with("diff --git ") {
+            if self.files >= self.limit {
+                self.stopped = true;
+                return Ok(());
+            }
+            self.files += 1;
             flush(&mut self.out, self.current.take(), &mut self.added);
             self.in_headers = true;
             self.submodule = false;
@@ -403,7 +451,7 @@ impl GitDiffReader {
     /// The end of the text: its last line, if it had no `\n`, is read now.
     pub fn finish(mut self) -> Parsed {
         let partial = std::mem::take(&mut self.partial);
-        if !partial.is_empty() {
+        if !partial.is_empty() && !self.stopped {
             self.push_lines(&partial);
         }
         if self.error.is_none() && self.hunk.open() {
@@ -422,6 +470,8 @@ impl GitDiffReader {
         Parsed {
             lines,
             count: self.lines,
+            files: self.files,
+            stopped: self.stopped,
         }
     }
 }
@@ -436,7 +486,8 @@ pub fn join_parts(parts: Vec<Parsed>) -> Result<ChangedLines, DiffError> {
             Ok(lines) if out.is_empty() => out = lines,
             Ok(lines) => {
                 for (path, added) in lines {
-                    // A file is in one part (rename sources may be in two): moved whole.
+                    // A file is in one part, or whole in two (a process that saw late that
+                    // its later files were taken over): the union is its lines.
                     match out.entry(path) {
                         btree_map::Entry::Vacant(v) => {
                             v.insert(added);

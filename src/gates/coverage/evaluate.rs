@@ -2,6 +2,8 @@
 //! numbers and annotations. No I/O, and no text for people beyond the checks' own
 //! measured values (the markdown and the outputs are `render.rs`'s).
 
+use std::fmt::Write as _;
+
 use super::config::{Annotate, CoverageConfig, Metric, Percent, show_percent};
 use super::diff::ChangedLines;
 use super::merge::Merged;
@@ -113,26 +115,31 @@ pub(crate) struct Evaluation {
     pub annotations: Vec<Annotation>,
 }
 
-/// Group `selected` uncovered lines into ranges: contiguous, or separated only by lines the
-/// report does not list (non-executable). `lines` is sorted.
-pub(crate) fn uncovered_ranges(
-    lines: impl IntoIterator<Item = Line>,
-    mut selected: impl FnMut(&Line) -> bool,
-) -> Vec<(u32, u32)> {
-    let mut out: Vec<(u32, u32)> = Vec::new();
-    let mut open: Option<(u32, u32)> = None;
-    for l in lines {
-        if !l.covered && selected(&l) {
-            open = Some(match open {
+/// Selected uncovered lines grouped into ranges: contiguous, or separated only by lines
+/// the report does not list (non-executable). Fed a line at a time, in ascending order.
+#[derive(Default)]
+struct Ranges {
+    out: Vec<(u32, u32)>,
+    open: Option<(u32, u32)>,
+}
+
+impl Ranges {
+    /// The next line (in ascending order), and whether it is asked about.
+    fn line(&mut self, l: &Line, selected: bool) {
+        if !l.covered && selected {
+            self.open = Some(match self.open {
                 Some((s, _)) => (s, l.line),
                 None => (l.line, l.line),
             });
-        } else if let Some(r) = open.take() {
-            out.push(r);
+        } else if let Some(r) = self.open.take() {
+            self.out.push(r);
         }
     }
-    out.extend(open);
-    out
+
+    fn finish(mut self) -> Vec<(u32, u32)> {
+        self.out.extend(self.open);
+        self.out
+    }
 }
 
 /// Membership in a sorted set for lines asked in ascending order: a walk along the set,
@@ -341,15 +348,29 @@ fn file_part(
     let file_changed = changed
         .filter(|_| counts.per_line_hits)
         .and_then(|ch| ch.get(path));
-    let fdiff = file_changed.map(|set| {
-        let mut d = (0u64, 0u64);
-        let mut set = Ascending::new(set);
-        for l in f.lines.iter().filter(|l| set.has(l.line)) {
-            d.1 += 1;
-            d.0 += u64::from(l.covered);
+    // Which uncovered lines are annotated: none, the changed ones or all.
+    let (annotated, all) = match (cfg.annotate, file_changed) {
+        (Annotate::None, _) | (Annotate::Changed, None) => (false, false),
+        (Annotate::All, _) => (counts.per_line_hits, true),
+        (Annotate::Changed, Some(_)) => (true, false),
+    };
+    // One walk along the lines for the changed lines' counts and the ranges.
+    let mut fdiff = file_changed.map(|_| (0u64, 0u64));
+    let mut ranges = Ranges::default();
+    if fdiff.is_some() || annotated {
+        let mut set = file_changed.map(Ascending::new);
+        for l in f.lines.iter() {
+            let changed = set.as_mut().is_some_and(|s| s.has(l.line));
+            if changed && let Some(d) = fdiff.as_mut() {
+                d.1 += 1;
+                d.0 += u64::from(l.covered);
+            }
+            if annotated {
+                ranges.line(&l, all || changed);
+            }
         }
-        d
-    });
+    }
+    let ranges = ranges.finish();
     let (mc, mt) = match metric {
         Metric::Statements => counts.statements,
         _ => (c, t),
@@ -363,15 +384,6 @@ fn file_part(
         statements: counts.statements,
         diff: fdiff.filter(|d| d.1 > 0),
         below,
-    };
-    let ranges = match (cfg.annotate, file_changed) {
-        (Annotate::None, _) | (Annotate::Changed, None) => Vec::new(),
-        (Annotate::All, _) if !counts.per_line_hits => Vec::new(),
-        (Annotate::All, _) => uncovered_ranges(&f.lines, |_| true),
-        (Annotate::Changed, Some(set)) => {
-            let mut set = Ascending::new(set);
-            uncovered_ranges(&f.lines, |l| set.has(l.line))
-        }
     };
     // GitHub cannot place annotations on files it does not know.
     let annotations = if merged.unmapped.contains(path) {
@@ -397,18 +409,23 @@ fn uncovered_annotations(path: &str, ranges: &[(u32, u32)], changed: bool) -> Ve
     ranges
         .iter()
         .map(|&(s, e)| {
-            let what = if s == e {
-                format!("Line {s} is")
+            // One allocation for the message: thousands of them on a big change.
+            let mut message = String::with_capacity(72);
+            let _ = if s == e {
+                write!(message, "Line {s} is")
             } else {
-                format!("Lines {s}-{e} are")
+                write!(message, "Lines {s}-{e} are")
             };
+            message.push_str(" not covered by tests");
+            message.push_str(changed_note);
+            message.push('.');
             Annotation {
                 path: Some(path.to_owned()),
                 start_line: Some(s),
                 end_line: Some(e),
                 level: Level::Warning,
                 title: Some("Not covered by tests".into()),
-                message: format!("{what} not covered by tests{changed_note}."),
+                message,
                 // Changed code first, then longer gaps.
                 priority: i64::from(e - s + 1) + if changed { 1 << 32 } else { 0 },
             }
@@ -417,156 +434,4 @@ fn uncovered_annotations(path: &str, ranges: &[(u32, u32)], changed: bool) -> Ve
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use std::collections::BTreeSet;
-
-    use crate::gates::coverage::merge::{Merged, Merger};
-    use crate::gates::coverage::model::{FileReport, LineRecord, Lines};
-    use crate::runner::inputs::RawInputs;
-
-    fn rec(line: u32, hits: u32) -> LineRecord {
-        LineRecord::new(line, hits)
-    }
-
-    fn lines(recs: &[LineRecord]) -> Lines {
-        recs.iter().copied().collect()
-    }
-
-    #[test]
-    fn ranges_span_non_executable_lines_but_not_covered_ones() {
-        let recs = [
-            rec(1, 0),
-            rec(2, 0),
-            rec(5, 0),
-            rec(6, 3),
-            rec(7, 0),
-            rec(10, 0),
-        ];
-        let lines = lines(&recs);
-        assert_eq!(uncovered_ranges(&lines, |_| true), vec![(1, 5), (7, 10)]);
-        assert_eq!(
-            uncovered_ranges(&lines, |l| l.line != 2),
-            vec![(1, 1), (5, 5), (7, 10)]
-        );
-    }
-
-    fn cfg(pairs: &[(&str, &str)]) -> CoverageConfig {
-        CoverageConfig::try_from(&RawInputs::from_named(pairs.iter().copied())).unwrap()
-    }
-
-    fn merged() -> Merged {
-        let mut m = Merger::default();
-        m.add(
-            "a.py".into(),
-            FileReport {
-                path: "a.py".into(),
-                lines: lines(&[rec(1, 1), rec(2, 0), rec(3, 0), rec(4, 1)]),
-            },
-            true,
-        );
-        m.add(
-            "b.py".into(),
-            FileReport {
-                path: "b.py".into(),
-                lines: lines(&[rec(1, 1), rec(2, 1)]),
-            },
-            true,
-        );
-        // b.py again from another report: line 3 new, line 2 uncovered there but covered here
-        m.add(
-            "b.py".into(),
-            FileReport {
-                path: "x".into(),
-                lines: lines(&[rec(2, 0), rec(3, 0)]),
-            },
-            true,
-        );
-        m.finish()
-    }
-
-    #[test]
-    fn totals_thresholds_and_diff() {
-        let m = merged();
-        let diff = DiffState::Available {
-            lines: ChangedLines::from([("a.py".into(), BTreeSet::from([2, 3, 4, 9]))]),
-            source: DiffSource::Git {
-                range: "main...HEAD".into(),
-            },
-            unknown: vec![],
-        };
-        let ev = evaluate(
-            &m,
-            &diff,
-            &cfg(&[
-                ("threshold", "57"),
-                ("diff-threshold", "34"),
-                ("file-threshold", "60"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(ev.lines, (4, 7), "b.py:2 counted once and covered");
-        assert_eq!(ev.diff, Some((1, 3)), "line 9 is not executable");
-        let pass: Vec<Option<bool>> = ev.checks.iter().map(|c| c.pass).collect();
-        assert_eq!(pass, vec![Some(true), None, Some(false), Some(false)]);
-        assert_eq!(ev.rows[0].path, "a.py", "changed file first");
-        assert_eq!(ev.annotations.len(), 1);
-        assert_eq!(
-            (ev.annotations[0].start_line, ev.annotations[0].end_line),
-            (Some(2), Some(3))
-        );
-        let below: Vec<&str> = ev
-            .rows
-            .iter()
-            .filter(|r| r.below)
-            .map(|r| r.path.as_str())
-            .collect();
-        assert_eq!(below, ["a.py"]);
-    }
-
-    /// On both cores, a big report evaluates as on one: totals, rows in order, every
-    /// annotation in order, unmapped files unannotated.
-    #[test]
-    fn both_cores_evaluate_as_one() {
-        let mut m = Merger::default();
-        let mut changed = ChangedLines::new();
-        for i in 0..300u32 {
-            let recs: Vec<LineRecord> = (1..=40).map(|l| rec(l, (l * 7 + i) % 3)).collect();
-            let path = format!("src/f{i}.py");
-            if i % 4 == 0 {
-                changed.insert(path.clone(), (i % 40..i % 40 + 12).collect());
-            }
-            let f = FileReport {
-                path: path.clone(),
-                lines: lines(&recs),
-            };
-            m.add(path, f, i % 7 != 0);
-        }
-        let m = m.finish();
-        let diff = DiffState::Available {
-            lines: changed,
-            source: DiffSource::Git {
-                range: "main...HEAD".into(),
-            },
-            unknown: vec![],
-        };
-        for annotate in ["changed", "all"] {
-            let cfg = cfg(&[("file-threshold", "60"), ("annotate", annotate)]);
-            let one = evaluate_from(&m, &diff, &cfg, usize::MAX).unwrap();
-            let both = evaluate_from(&m, &diff, &cfg, 2).unwrap();
-            assert!(one.annotations.len() > 100, "{annotate}: enough to compare");
-            assert_eq!(format!("{one:?}"), format!("{both:?}"), "{annotate}");
-        }
-    }
-
-    #[test]
-    fn branch_threshold_without_branch_data_is_an_error() {
-        let e = evaluate(
-            &merged(),
-            &DiffState::Off("no pull request".into()),
-            &cfg(&[("branch-threshold", "50")]),
-        )
-        .unwrap_err();
-        assert_eq!(e, MissingData::Branches("50".parse().unwrap()));
-    }
-}
+mod tests;

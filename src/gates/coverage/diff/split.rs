@@ -7,6 +7,11 @@
 //! for, and every path rename detection can pair (each added, deleted, renamed or copied
 //! path, and a copy's source) is in the first group, so that group's detection sees the
 //! same candidates the whole run saw.
+//!
+//! A group of modified files only can also be cut while its process runs: git writes the
+//! files' diffs in the listing's order, one `diff --git` header each, so a process told to
+//! stop before its `n`-th file, and a new process for the paths from there on, together
+//! give the group's text ([`take_over`] chooses where; `changes/parts.rs` does it).
 
 /// Fewer changed files than this are diffed by one process (a second one costs more
 /// than it saves).
@@ -18,9 +23,23 @@ pub(crate) const MIN_FILES: usize = 8;
 pub(crate) const MAX_PATHS: usize = 4_000;
 const MAX_PATH_BYTES: usize = 256 << 10;
 
+/// Fewest files a process must have left to start for another to take half of them (a
+/// git's start costs about what four of the benchmark's files do).
+pub(crate) const MIN_TAKEN: usize = 4;
+
+/// Paths one process diffs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Group {
+    /// The paths, in the listing's order, which is the order git writes their diffs in.
+    pub paths: Vec<Vec<u8>>,
+    /// Every path is a modified file (no rename or copy to pair): each diffs alike
+    /// whichever others are asked for, so another process can take any of them over.
+    pub splittable: bool,
+}
+
 /// The groups of paths to diff, one process each, or `None` for one `git diff` of the
 /// whole range (too few or too many files, or a listing this reader does not know).
-pub(crate) fn groups(raw: &[u8], n: usize) -> Option<Vec<Vec<Vec<u8>>>> {
+pub(crate) fn groups(raw: &[u8], n: usize) -> Option<Vec<Group>> {
     let entries = entries(raw)?;
     let count = entries.len();
     let bytes: usize = entries.iter().flat_map(|e| &e.paths).map(Vec::len).sum();
@@ -48,8 +67,40 @@ pub(crate) fn groups(raw: &[u8], n: usize) -> Option<Vec<Vec<Vec<u8>>>> {
         out[next % n].push(p.clone());
         next += 1;
     }
-    out.retain(|g| !g.is_empty());
+    let pairs = !first.is_empty();
+    let out: Vec<Group> = out
+        .into_iter()
+        .enumerate()
+        .filter(|(_, g)| !g.is_empty())
+        .map(|(k, paths)| Group {
+            paths,
+            splittable: k > 0 || !pairs,
+        })
+        .collect();
     (out.len() > 1).then_some(out)
+}
+
+/// How far a running process is: it has begun its `started` first paths and stops
+/// before path `end` (the paths from `end` on are another's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Progress {
+    pub started: usize,
+    pub end: usize,
+    pub splittable: bool,
+}
+
+/// When a process has ended: which running one to take work from, and from which of
+/// its paths on, or `None`. The one with the most paths left to start gives up the
+/// later half of them, when it has [`MIN_TAKEN`] or more left: both cores stay busy to
+/// the end instead of one finishing alone.
+pub(crate) fn take_over(running: &[Progress]) -> Option<(usize, usize)> {
+    let (k, p) = running
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.splittable)
+        .max_by_key(|(_, p)| p.end.saturating_sub(p.started))?;
+    let left = p.end.saturating_sub(p.started);
+    (left >= MIN_TAKEN).then_some((k, p.started + left / 2))
 }
 
 /// One record of `git diff --raw -z`.
@@ -102,11 +153,12 @@ mod tests {
         out
     }
 
-    fn names(groups: &[Vec<Vec<u8>>]) -> Vec<Vec<String>> {
+    fn names(groups: &[Group]) -> Vec<Vec<String>> {
         groups
             .iter()
             .map(|g| {
-                g.iter()
+                g.paths
+                    .iter()
                     .map(|p| String::from_utf8_lossy(p).into_owned())
                     .collect()
             })
@@ -136,6 +188,38 @@ mod tests {
                 vec!["m0", "m2", "m4"],
             ]
         );
+        // The pairable ones' group stays whole; the dealt one can be taken over.
+        assert_eq!(
+            g.iter().map(|g| g.splittable).collect::<Vec<_>>(),
+            [false, true]
+        );
+    }
+
+    #[test]
+    fn the_one_with_most_left_gives_up_the_later_half() {
+        let p = |started, end, splittable| Progress {
+            started,
+            end,
+            splittable,
+        };
+        // The second has 40 paths left to start: it keeps 20, another takes 20 on.
+        assert_eq!(
+            take_over(&[p(90, 100, true), p(60, 100, true)]),
+            Some((1, 80))
+        );
+        // An odd count: the running one keeps the smaller half (it is inside a file).
+        assert_eq!(take_over(&[p(3, 8, true)]), Some((0, 5)));
+        // Pairable paths stay with their process, however many are left.
+        assert_eq!(
+            take_over(&[p(0, 100, false), p(95, 100, true)]),
+            Some((1, 97))
+        );
+        assert_eq!(take_over(&[p(0, 100, false)]), None);
+        // Too few left to pay for a start, or past its end already (it saw the limit
+        // late: it stops at its next file).
+        assert_eq!(take_over(&[p(97, 100, true)]), None);
+        assert_eq!(take_over(&[p(12, 10, true)]), None);
+        assert_eq!(take_over(&[]), None);
     }
 
     #[test]
@@ -152,7 +236,8 @@ mod tests {
         want.sort();
         assert_eq!(all, want);
         assert_eq!(g.len(), 2);
-        assert_eq!(g[0].len(), 20);
+        assert_eq!(g[0].paths.len(), 20);
+        assert!(g.iter().all(|g| g.splittable), "modified files only");
     }
 
     #[test]

@@ -294,3 +294,42 @@ fn parts_join_as_the_whole_text() {
         }
     }
 }
+
+/// A reader limited to its first `m` files, the limit arriving before any text or only
+/// after some (it is then past it, or not), with the files from `m` on read by another:
+/// the two join to the whole text's lines. In time, it stops at file `m + 1`'s header.
+#[test]
+fn a_reader_stops_where_its_later_files_were_taken_over() {
+    let text = include_str!("../../../../tests/fixtures/diff/edge-cases.diff");
+    let whole = parse_git_diff(text, "git diff").unwrap();
+    let starts: Vec<usize> = text.match_indices("diff --git ").map(|(i, _)| i).collect();
+    let n = starts.len();
+    for m in 0..=n {
+        let rest = starts.get(m).map_or("", |&i| &text[i..]);
+        for size in [7, 64, 300, text.len()] {
+            for late in 0..=text.len() / size {
+                let mut taken = GitDiffReader::new("git diff");
+                taken.push(rest.as_bytes());
+                let mut r = GitDiffReader::new("git diff");
+                for (k, piece) in text.as_bytes().chunks(size).enumerate() {
+                    if k == late {
+                        r.limit_files(m);
+                    }
+                    r.push(piece);
+                    if r.stopped() {
+                        break;
+                    }
+                }
+                let (stopped, files) = (r.stopped(), r.files());
+                assert!(files >= m || !stopped, "m {m}, size {size}, late {late}");
+                if late == 0 {
+                    assert_eq!((stopped, files), (m < n, m), "m {m}, size {size}");
+                }
+                let read = r.finish();
+                assert_eq!((read.stopped(), read.files()), (stopped, files));
+                let joined = join_parts(vec![read, taken.finish()]).unwrap();
+                assert_eq!(joined, whole, "m {m}, size {size}, late {late}");
+            }
+        }
+    }
+}

@@ -100,13 +100,21 @@ fn by_ratio(a: (u64, u64), b: (u64, u64)) -> Ordering {
 
 /// Failing or changed first, then the lowest coverage, then the name.
 pub(crate) fn order(rows: &mut [&FileRow], changed: &BTreeSet<String>) {
-    let first = |r: &FileRow| r.below || r.diff.is_some() || changed.contains(&r.path);
-    rows.sort_by(|a, b| {
-        first(b)
-            .cmp(&first(a))
+    // Whether a row comes first, asked once per row, not twice per comparison (a
+    // lookup in `changed` is a dozen path comparisons).
+    let mut keyed: Vec<(bool, &FileRow)> = rows
+        .iter()
+        .map(|r| (r.below || r.diff.is_some() || changed.contains(&r.path), *r))
+        .collect();
+    keyed.sort_by(|(first_a, a), (first_b, b)| {
+        first_b
+            .cmp(first_a)
             .then_with(|| by_ratio((a.covered, a.total), (b.covered, b.total)))
             .then_with(|| natural_cmp(&a.path, &b.path))
     });
+    for (slot, (_, r)) in rows.iter_mut().zip(keyed) {
+        *slot = r;
+    }
 }
 
 fn pct_or_dash(v: (u64, u64)) -> String {
