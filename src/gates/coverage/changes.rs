@@ -10,10 +10,10 @@ use crate::github::{self, ApiError, GitHub};
 
 use super::Error;
 use super::config::CoverageConfig;
-use super::diff::split::Group;
+use super::diff::split::{Group, Plan};
 use super::diff::{self, ChangedLines, DiffError};
 use super::evaluate::{DiffSource, DiffState};
-use parts::Diff;
+use parts::{Diff, Runs};
 
 /// Told once the `git diff` processes run, or that none will: the gate parses the reports
 /// from then on, so the few milliseconds of git before the diff proper do not wait for a
@@ -185,28 +185,43 @@ async fn git_diff(
         let args = ask.args(base, &range, &["-r", "--raw", "-z"]);
         async move { crate::git::bytes(ws, &args).await }
     };
-    let (ask, raw) = match list(Ask::Plumbing).await {
-        Some(raw) => (Ask::Plumbing, raw),
-        None => (Ask::Porcelain, list(Ask::Porcelain).await?),
-    };
-    let groups = diff::split::groups(&raw, 2).unwrap_or_else(|| {
-        vec![Group {
-            paths: Vec::new(),
-            splittable: false,
-        }]
-    });
-    let diff = Diff {
+    let diff = |ask: Ask| Diff {
         ws,
         ask,
         base,
+        range: range.clone(),
         origin: format!("git diff {range}"),
-        range,
     };
-    match diff.parts(groups, Some(started)).await {
+    let (plumbing, porcelain) = (diff(Ask::Plumbing), diff(Ask::Porcelain));
+    // The whole range's diff starts beside its listing; the listing then says whether
+    // another process takes half its files over, or groups replace it.
+    let mut runs = Runs::new(&plumbing);
+    let whole = runs.start(Group::whole());
+    let (used, mut runs) = match list(Ask::Plumbing).await {
+        Some(raw) => match diff::split::plan(&raw, 2) {
+            Plan::Whole { paths, cut_from } => {
+                runs.listed(whole, paths, cut_from);
+                (&plumbing, runs)
+            }
+            Plan::Groups(groups) => {
+                drop(runs);
+                (&plumbing, in_groups(&plumbing, groups))
+            }
+        },
+        None => {
+            drop(runs);
+            let raw = list(Ask::Porcelain).await?;
+            let groups = diff::split::groups(&raw, 2).unwrap_or_else(|| vec![Group::whole()]);
+            (&porcelain, in_groups(&porcelain, groups))
+        }
+    };
+    runs.started().await;
+    started.now();
+    match runs.finish().await {
         Some(read) => {
             tracing::debug!(
                 "{}: {} diff processes, {} of them taking files over from slower ones",
-                diff.origin,
+                used.origin,
                 read.parts.len(),
                 read.taken_over
             );
@@ -214,14 +229,21 @@ async fn git_diff(
         }
         // Not seen: the listing worked. Once more as one process, to be sure.
         None => {
-            let whole = Group {
-                paths: Vec::new(),
-                splittable: false,
-            };
-            let read = diff.parts(vec![whole], None).await?;
+            let mut once = Runs::new(used);
+            once.start(Group::whole());
+            let read = once.finish().await?;
             Some(diff::join_parts(read.parts))
         }
     }
+}
+
+/// A process for each of `groups`.
+fn in_groups<'a>(diff: &'a Diff<'a>, groups: Vec<Group>) -> Runs<'a> {
+    let mut runs = Runs::new(diff);
+    for g in groups {
+        runs.start(g);
+    }
+    runs
 }
 
 enum PrFilesError {

@@ -14,7 +14,7 @@ use tokio::task::JoinSet;
 
 use super::super::diff;
 use super::super::diff::split::{Group, Progress};
-use super::{Ask, Started};
+use super::Ask;
 
 /// The diff processes of one range.
 pub(super) struct Diff<'a> {
@@ -48,18 +48,14 @@ impl Part {
     }
 
     fn progress(&self) -> Progress {
+        let len = self.group.paths.len();
         Progress {
             started: self.begun.load(Ordering::Relaxed),
-            end: self
-                .limit
-                .load(Ordering::Relaxed)
-                .min(self.group.paths.len()),
-            splittable: self.group.splittable,
+            end: self.limit.load(Ordering::Relaxed).min(len),
+            cut_from: self.group.cut_from.min(len),
         }
     }
 }
-
-type Parts = JoinSet<(usize, Option<diff::Parsed>)>;
 
 /// What the diff processes of a range read.
 pub(super) struct Read {
@@ -69,84 +65,130 @@ pub(super) struct Read {
     pub taken_over: usize,
 }
 
-impl Diff<'_> {
-    /// The groups' patches, each group's process started, and its text read as it is
-    /// written, by a task of its own; `started` is told once every first process runs.
-    /// When a process ends while another still has files to begin, a new process takes
-    /// the later half of those over ([`diff::split::take_over`]). `None` when a process
-    /// fails, or a process that read to its end did not read a file per path (the
-    /// listing and the diff disagree).
-    pub(super) async fn parts(
-        &self,
-        groups: Vec<Group>,
-        started: Option<&mut Started>,
-    ) -> Option<Read> {
-        let mut set = Parts::new();
-        let mut parts: Vec<Part> = groups.into_iter().map(Part::new).collect();
-        let (spawned, mut all_spawned) = tokio::sync::mpsc::channel(parts.len());
-        for (id, part) in parts.iter().enumerate() {
-            self.spawn(&mut set, id, part, Some(spawned.clone()));
+/// The running diff processes of a range, each started, and its text read as it is
+/// written, by a task of its own. Dropped, it kills them.
+pub(super) struct Runs<'a> {
+    diff: &'a Diff<'a>,
+    set: JoinSet<(usize, Option<diff::Parsed>)>,
+    parts: Vec<Part>,
+    /// Told by each process first started, once it has.
+    spawned: tokio::sync::mpsc::UnboundedSender<()>,
+    all_spawned: tokio::sync::mpsc::UnboundedReceiver<()>,
+    first: usize,
+}
+
+impl<'a> Runs<'a> {
+    pub(super) fn new(diff: &'a Diff<'a>) -> Self {
+        let (spawned, all_spawned) = tokio::sync::mpsc::unbounded_channel();
+        Self {
+            diff,
+            set: JoinSet::new(),
+            parts: Vec::new(),
+            spawned,
+            all_spawned,
+            first: 0,
         }
-        drop(spawned);
-        // The parser starts once every process has started.
-        for _ in 0..parts.len() {
-            if all_spawned.recv().await.is_none() {
+    }
+
+    /// Start a process for `group`; its number.
+    pub(super) fn start(&mut self, group: Group) -> usize {
+        let id = self.parts.len();
+        let part = Part::new(group);
+        self.diff
+            .spawn(&mut self.set, id, &part, Some(self.spawned.clone()));
+        self.parts.push(part);
+        self.first += 1;
+        id
+    }
+
+    /// What the whole range's process `id` diffs, now that the listing says.
+    pub(super) fn listed(&mut self, id: usize, paths: Vec<Vec<u8>>, cut_from: usize) {
+        if let Some(part) = self.parts.get_mut(id) {
+            part.group.paths = paths;
+            part.group.cut_from = cut_from;
+        }
+    }
+
+    /// Once every process started so far has started; then, when one of them has
+    /// files to give up ([`diff::split::take_over`]), a new process takes them over.
+    pub(super) async fn started(&mut self) {
+        for _ in 0..self.first {
+            if self.all_spawned.recv().await.is_none() {
                 break;
             }
         }
-        if let Some(started) = started {
-            started.now();
-        }
-        let first = parts.len();
-        while let Some(joined) = set.join_next().await {
+        self.take_over();
+    }
+
+    /// A new process for the files a running one gives up, if one does.
+    fn take_over(&mut self) -> Option<()> {
+        let running: Vec<usize> = (0..self.parts.len())
+            .filter(|&k| self.parts[k].running)
+            .collect();
+        let progress: Vec<Progress> = running.iter().map(|&k| self.parts[k].progress()).collect();
+        let (k, from) = diff::split::take_over(&progress)?;
+        let victim = self.parts.get(running[k])?;
+        let paths = victim.group.paths.get(from..progress[k].end)?.to_vec();
+        victim.limit.store(from, Ordering::Relaxed);
+        let taken = Part::new(Group {
+            paths,
+            cut_from: 0,
+            whole: false,
+        });
+        self.diff
+            .spawn(&mut self.set, self.parts.len(), &taken, None);
+        self.parts.push(taken);
+        Some(())
+    }
+
+    /// Every process read to its end; when one ends while another still has files to
+    /// begin, a new process takes the later half of those over. `None` when a process
+    /// fails, or one that read to its end did not read a file per path (the listing and
+    /// the diff disagree).
+    pub(super) async fn finish(mut self) -> Option<Read> {
+        while let Some(joined) = self.set.join_next().await {
             let (id, parsed) = match joined {
                 Ok(done) => done,
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                 Err(_) => return None,
             };
             let parsed = parsed?;
-            let part = parts.get_mut(id)?;
+            let part = self.parts.get_mut(id)?;
             part.running = false;
-            if part.group.splittable
+            if part.group.one_file_per_path()
                 && !parsed.stopped()
                 && parsed.files() != part.group.paths.len()
             {
                 tracing::debug!(
                     "{}: {} files read for {} paths; diffed again as one",
-                    self.origin,
+                    self.diff.origin,
                     parsed.files(),
                     part.group.paths.len()
                 );
                 return None;
             }
             part.parsed = Some(parsed);
-            let running: Vec<usize> = (0..parts.len()).filter(|&k| parts[k].running).collect();
-            let progress: Vec<Progress> = running.iter().map(|&k| parts[k].progress()).collect();
-            if let Some((k, from)) = diff::split::take_over(&progress) {
-                let victim = &parts[running[k]];
-                let paths = victim.group.paths.get(from..progress[k].end)?.to_vec();
-                victim.limit.store(from, Ordering::Relaxed);
-                let taken = Part::new(Group {
-                    paths,
-                    splittable: true,
-                });
-                self.spawn(&mut set, parts.len(), &taken, None);
-                parts.push(taken);
-            }
+            self.take_over();
         }
         Some(Read {
-            taken_over: parts.len() - first,
-            parts: parts.into_iter().map(|p| p.parsed).collect::<Option<_>>()?,
+            taken_over: self.parts.len() - self.first,
+            parts: self
+                .parts
+                .into_iter()
+                .map(|p| p.parsed)
+                .collect::<Option<_>>()?,
         })
     }
+}
 
+impl Diff<'_> {
     /// Start `part`'s process as task `id` of `set`; `spawned` is told once it started.
     fn spawn(
         &self,
-        set: &mut Parts,
+        set: &mut JoinSet<(usize, Option<diff::Parsed>)>,
         id: usize,
         part: &Part,
-        spawned: Option<tokio::sync::mpsc::Sender<()>>,
+        spawned: Option<tokio::sync::mpsc::UnboundedSender<()>>,
     ) {
         let mut args: Vec<OsString> = self
             .ask
@@ -154,19 +196,21 @@ impl Diff<'_> {
             .into_iter()
             .map(OsString::from)
             .collect();
-        args.extend(
-            part.group
-                .paths
-                .iter()
-                .map(|p| OsStr::from_bytes(p).to_owned()),
-        );
+        if !part.group.whole {
+            args.extend(
+                part.group
+                    .paths
+                    .iter()
+                    .map(|p| OsStr::from_bytes(p).to_owned()),
+            );
+        }
         let (ws, origin) = (self.ws.to_owned(), self.origin.clone());
         let (begun, limit) = (part.begun.clone(), part.limit.clone());
         set.spawn(async move {
             let parsed = async {
                 let run = crate::git::spawn(&ws, &args);
                 if let Some(spawned) = spawned {
-                    let _ = spawned.send(()).await;
+                    let _ = spawned.send(());
                 }
                 let mut reader = diff::GitDiffReader::new(&origin);
                 run?.stream(|piece| {

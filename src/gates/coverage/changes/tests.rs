@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use super::parts::Diff;
+use super::parts::{Diff, Runs};
 use super::*;
 use crate::gates::coverage::diff::split::Group;
 
@@ -86,11 +86,11 @@ async fn the_split_diff_is_the_whole_diff() {
 
     let range = "main...HEAD";
     let raw = git(ws, &["diff", "-M", "--raw", "-z", range, "--"]);
-    let groups = diff::split::groups(&raw, 2).map(|g| g.len());
-    assert_eq!(
-        groups,
-        Some(2),
-        "a change of {} files is split",
+    // Added and renamed files late in the listing: groups, not the whole range's process.
+    let plan = diff::split::plan(&raw, 2);
+    assert!(
+        matches!(&plan, diff::split::Plan::Groups(g) if g.len() == 2),
+        "a change of {} files is split: {plan:?}",
         names.len()
     );
     let (tx, rx) = tokio::sync::oneshot::channel();
@@ -245,12 +245,15 @@ async fn files_taken_over_read_as_the_one_diff() {
     };
     let group = |paths: &[String]| Group {
         paths: paths.iter().map(|p| p.as_bytes().to_vec()).collect(),
-        splittable: true,
+        cut_from: 0,
+        whole: false,
     };
     let mut taken = 0;
     for _ in 0..20 {
-        let groups = vec![group(&["a.py".to_owned()]), group(&names)];
-        let read = diff.parts(groups, None).await.expect("the diff");
+        let mut runs = Runs::new(&diff);
+        runs.start(group(&["a.py".to_owned()]));
+        runs.start(group(&names));
+        let read = runs.finish().await.expect("the diff");
         taken += read.taken_over;
         assert_eq!(diff::join_parts(read.parts).expect("parses"), whole);
         if taken > 0 {
@@ -258,4 +261,18 @@ async fn files_taken_over_read_as_the_one_diff() {
         }
     }
     assert!(taken > 0, "a process took files over");
+
+    // The gate's own way: every file modified, so the whole range's process, started
+    // beside the listing, gives the later half of its files to a second at once.
+    let raw = git(ws, &["diff-tree", "-r", "--raw", "-z", "main", "HEAD"]);
+    assert!(matches!(
+        diff::split::plan(&raw, 2),
+        diff::split::Plan::Whole { cut_from: 0, .. }
+    ));
+    let (tx, _rx) = tokio::sync::oneshot::channel();
+    let lines = git_diff(ws, "main", &mut Started::new(tx))
+        .await
+        .expect("the diff")
+        .expect("parses");
+    assert_eq!(lines, whole);
 }

@@ -27,14 +27,83 @@ const MAX_PATH_BYTES: usize = 256 << 10;
 /// git's start costs about what four of the benchmark's files do).
 pub(crate) const MIN_TAKEN: usize = 4;
 
-/// Paths one process diffs.
+/// What one process diffs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Group {
-    /// The paths, in the listing's order, which is the order git writes their diffs in.
+    /// The paths, in the listing's order, which is the order git writes their diffs in:
+    /// one `diff --git` header each. For the whole range, one per listing entry (a
+    /// rename's destination), or none when the listing is not known.
     pub paths: Vec<Vec<u8>>,
-    /// Every path is a modified file (no rename or copy to pair): each diffs alike
-    /// whichever others are asked for, so another process can take any of them over.
-    pub splittable: bool,
+    /// From this path on every path is a modified file (no rename or copy to pair),
+    /// which diffs alike whichever others are asked for: another process can take any
+    /// of them over. `paths.len()` when none can be.
+    pub cut_from: usize,
+    /// The whole range, no paths asked for.
+    pub whole: bool,
+}
+
+impl Group {
+    /// Whether a process that reads to its end must have read one file per path (the
+    /// listing and the diff agree), as it must when the paths are known and none pairs.
+    pub(crate) fn one_file_per_path(&self) -> bool {
+        !self.paths.is_empty() && (self.whole || self.cut_from == 0)
+    }
+
+    /// The whole range, its files not known (yet).
+    pub(crate) fn whole() -> Self {
+        Self {
+            paths: Vec::new(),
+            cut_from: 0,
+            whole: true,
+        }
+    }
+}
+
+/// How the range is diffed, once its listing is known, given a process already diffing
+/// the whole of it.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// That process alone (too few or too many files, or a listing this reader does not
+    /// know); another takes files over only from `cut_from` on.
+    Whole {
+        paths: Vec<Vec<u8>>,
+        cut_from: usize,
+    },
+    /// In groups, one process each, that one stopped: renamed, added or deleted files
+    /// come late in the listing, where the whole range's process cannot give them up.
+    Groups(Vec<Group>),
+}
+
+/// How to diff the range of `raw`, its listing, on `n` cores (see [`Plan`]). The whole
+/// range's process keeps its work when the files it may give up (the modified files
+/// after the last other entry) are half of them or more.
+pub(crate) fn plan(raw: &[u8], n: usize) -> Plan {
+    let alone = Plan::Whole {
+        paths: Vec::new(),
+        cut_from: 0,
+    };
+    let Some(entries) = entries(raw) else {
+        return alone;
+    };
+    let count = entries.len();
+    let bytes: usize = entries.iter().flat_map(|e| &e.paths).map(Vec::len).sum();
+    if n < 2 || !(MIN_FILES..=MAX_PATHS).contains(&count) || bytes > MAX_PATH_BYTES {
+        return alone;
+    }
+    let modified_tail = entries
+        .iter()
+        .rev()
+        .take_while(|e| e.status == b'M')
+        .count();
+    let cut_from = count - modified_tail;
+    if cut_from <= count / 2 {
+        let paths = entries
+            .into_iter()
+            .map(|mut e| e.paths.pop().unwrap_or_default())
+            .collect();
+        return Plan::Whole { paths, cut_from };
+    }
+    groups(raw, n).map_or(alone, Plan::Groups)
 }
 
 /// The groups of paths to diff, one process each, or `None` for one `git diff` of the
@@ -73,34 +142,42 @@ pub(crate) fn groups(raw: &[u8], n: usize) -> Option<Vec<Group>> {
         .enumerate()
         .filter(|(_, g)| !g.is_empty())
         .map(|(k, paths)| Group {
+            cut_from: if k > 0 || !pairs { 0 } else { paths.len() },
             paths,
-            splittable: k > 0 || !pairs,
+            whole: false,
         })
         .collect();
     (out.len() > 1).then_some(out)
 }
 
 /// How far a running process is: it has begun its `started` first paths and stops
-/// before path `end` (the paths from `end` on are another's).
+/// before path `end` (the paths from `end` on are another's); from path `cut_from` on,
+/// another may take its paths over ([`Group::cut_from`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Progress {
     pub started: usize,
     pub end: usize,
-    pub splittable: bool,
+    pub cut_from: usize,
 }
 
-/// When a process has ended: which running one to take work from, and from which of
-/// its paths on, or `None`. The one with the most paths left to start gives up the
-/// later half of them, when it has [`MIN_TAKEN`] or more left: both cores stay busy to
-/// the end instead of one finishing alone.
+impl Progress {
+    /// Where to cut it, and how many paths the cut gives away: half of what it has left
+    /// to start, or less where it may not cut.
+    fn cut(&self) -> (usize, usize) {
+        let left = self.end.saturating_sub(self.started);
+        let at = (self.started + left / 2).max(self.cut_from);
+        (at, self.end.saturating_sub(at))
+    }
+}
+
+/// When a process has started or ended: which running one to take work from, and from
+/// which of its paths on, or `None`. The one that would give the most gives up the later
+/// half of what it has left to start, when that half is [`MIN_TAKEN`]` / 2` paths or
+/// more: both cores stay busy to the end instead of one finishing alone.
 pub(crate) fn take_over(running: &[Progress]) -> Option<(usize, usize)> {
-    let (k, p) = running
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.splittable)
-        .max_by_key(|(_, p)| p.end.saturating_sub(p.started))?;
-    let left = p.end.saturating_sub(p.started);
-    (left >= MIN_TAKEN).then_some((k, p.started + left / 2))
+    let (k, p) = running.iter().enumerate().max_by_key(|(_, p)| p.cut().1)?;
+    let (at, given) = p.cut();
+    (given >= MIN_TAKEN / 2 && p.end.saturating_sub(p.started) >= MIN_TAKEN).then_some((k, at))
 }
 
 /// One record of `git diff --raw -z`.
@@ -189,36 +266,91 @@ mod tests {
             ]
         );
         // The pairable ones' group stays whole; the dealt one can be taken over.
+        assert_eq!(g.iter().map(|g| g.cut_from).collect::<Vec<_>>(), [8, 0]);
+    }
+
+    #[test]
+    fn the_whole_range_keeps_its_process_when_half_its_files_can_be_given_up() {
+        let names: Vec<String> = (0..10).map(|i| format!("f{i}")).collect();
+        let with = |statuses: &[&'static str]| {
+            let recs: Vec<(&str, Vec<&str>)> = names
+                .iter()
+                .zip(statuses)
+                .map(|(n, s)| (*s, vec![n.as_str()]))
+                .collect();
+            let recs: Vec<(&str, &[&str])> = recs.iter().map(|(s, p)| (*s, p.as_slice())).collect();
+            plan(&raw(&recs), 2)
+        };
+        let all: Vec<Vec<u8>> = names.iter().map(|n| n.as_bytes().to_vec()).collect();
+        let m = ["M"; 10];
         assert_eq!(
-            g.iter().map(|g| g.splittable).collect::<Vec<_>>(),
-            [false, true]
+            with(&m),
+            Plan::Whole {
+                paths: all.clone(),
+                cut_from: 0
+            }
         );
+        let mut early = m;
+        early[..5].copy_from_slice(&["A", "D", "M", "A", "M"]);
+        assert_eq!(
+            with(&early),
+            Plan::Whole {
+                paths: all.clone(),
+                cut_from: 4
+            }
+        );
+        // A rename's header names its destination.
+        let renamed = plan(
+            &raw(&[
+                ("R090", &["old", "new"]),
+                ("M", &["a"]),
+                ("M", &["b"]),
+                ("M", &["c"]),
+                ("M", &["d"]),
+                ("M", &["e"]),
+                ("M", &["f"]),
+                ("M", &["g"]),
+            ]),
+            2,
+        );
+        let Plan::Whole { paths, cut_from: 1 } = renamed else {
+            panic!("{renamed:?}")
+        };
+        assert_eq!(paths[0], b"new");
+        // Added late: the groups instead.
+        let mut late = m;
+        late[9] = "A";
+        assert!(matches!(with(&late), Plan::Groups(g) if g.len() == 2));
+        // Too few, or not a listing: the whole range's process alone.
+        let alone = Plan::Whole {
+            paths: Vec::new(),
+            cut_from: 0,
+        };
+        assert_eq!(with(&m[..7]), alone);
+        assert_eq!(plan(b"diff --git a/x b/x\n", 2), alone);
     }
 
     #[test]
     fn the_one_with_most_left_gives_up_the_later_half() {
-        let p = |started, end, splittable| Progress {
+        let p = |started, end, cut_from| Progress {
             started,
             end,
-            splittable,
+            cut_from,
         };
         // The second has 40 paths left to start: it keeps 20, another takes 20 on.
-        assert_eq!(
-            take_over(&[p(90, 100, true), p(60, 100, true)]),
-            Some((1, 80))
-        );
+        assert_eq!(take_over(&[p(90, 100, 0), p(60, 100, 0)]), Some((1, 80)));
         // An odd count: the running one keeps the smaller half (it is inside a file).
-        assert_eq!(take_over(&[p(3, 8, true)]), Some((0, 5)));
+        assert_eq!(take_over(&[p(3, 8, 0)]), Some((0, 5)));
         // Pairable paths stay with their process, however many are left.
-        assert_eq!(
-            take_over(&[p(0, 100, false), p(95, 100, true)]),
-            Some((1, 97))
-        );
-        assert_eq!(take_over(&[p(0, 100, false)]), None);
+        assert_eq!(take_over(&[p(0, 100, 100), p(95, 100, 0)]), Some((1, 97)));
+        assert_eq!(take_over(&[p(0, 100, 100)]), None);
+        // The whole range's process gives up only its modified files at the end.
+        assert_eq!(take_over(&[p(0, 100, 70)]), Some((0, 70)));
+        assert_eq!(take_over(&[p(0, 100, 99)]), None);
         // Too few left to pay for a start, or past its end already (it saw the limit
         // late: it stops at its next file).
-        assert_eq!(take_over(&[p(97, 100, true)]), None);
-        assert_eq!(take_over(&[p(12, 10, true)]), None);
+        assert_eq!(take_over(&[p(97, 100, 0)]), None);
+        assert_eq!(take_over(&[p(12, 10, 0)]), None);
         assert_eq!(take_over(&[]), None);
     }
 
@@ -237,7 +369,7 @@ mod tests {
         assert_eq!(all, want);
         assert_eq!(g.len(), 2);
         assert_eq!(g[0].paths.len(), 20);
-        assert!(g.iter().all(|g| g.splittable), "modified files only");
+        assert!(g.iter().all(|g| g.cut_from == 0), "modified files only");
     }
 
     #[test]
