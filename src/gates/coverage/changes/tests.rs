@@ -276,3 +276,53 @@ async fn files_taken_over_read_as_the_one_diff() {
         .expect("parses");
     assert_eq!(lines, whole);
 }
+
+/// A file become a link is two `diff --git` headers for one listing entry: the change
+/// is diffed in groups, and still reads as the one diff.
+#[tokio::test]
+async fn a_type_change_reads_as_the_one_diff() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let ws = tmp.path();
+    git(ws, &["init", "-q", "-b", "main"]);
+    let names: Vec<String> = (0..20).map(|i| format!("m{i:02}.py")).collect();
+    for n in &names {
+        write(ws, n, &body(3000, "base"));
+    }
+    write(ws, "a-link", "a file\n");
+    git(ws, &["add", "-A"]);
+    git(ws, &["commit", "-qm", "base"]);
+    git(ws, &["checkout", "-qb", "pr"]);
+    for n in &names {
+        let text: String = body(3000, "base")
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i % 3 == 0 {
+                    format!("{l} changed\n")
+                } else {
+                    format!("{l}\n")
+                }
+            })
+            .collect();
+        write(ws, n, &text);
+    }
+    std::fs::remove_file(ws.join("a-link")).expect("rm");
+    std::os::unix::fs::symlink("m00.py", ws.join("a-link")).expect("symlink");
+    git(ws, &["add", "-A"]);
+    git(ws, &["commit", "-qm", "change"]);
+    let raw = git(ws, &["diff-tree", "-r", "--raw", "-z", "main", "HEAD"]);
+    assert!(raw.windows(3).any(|w| w == b" T\0"), "a type change");
+    assert!(matches!(
+        diff::split::plan(&raw, 2),
+        diff::split::Plan::Groups(_)
+    ));
+    let whole = git(ws, &["diff", "--no-color", "-M", "-U0", "main...HEAD"]);
+    let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
+    let (tx, _rx) = tokio::sync::oneshot::channel();
+    let lines = git_diff(ws, "main", &mut Started::new(tx))
+        .await
+        .expect("the diff")
+        .expect("parses");
+    assert_eq!(lines, whole);
+    assert!(lines.contains_key("a-link") && lines.len() == 21);
+}

@@ -96,7 +96,12 @@ pub(crate) fn plan(raw: &[u8], n: usize) -> Plan {
         .take_while(|e| e.status == b'M')
         .count();
     let cut_from = count - modified_tail;
-    if cut_from <= count / 2 {
+    // One `diff --git` header per entry, or the headers do not say which entry git is
+    // at: a type change (a file become a link) is written as a deletion and a creation.
+    let one_header_each = entries
+        .iter()
+        .all(|e| matches!(e.status, b'M' | b'A' | b'D' | b'R' | b'C'));
+    if one_header_each && cut_from <= count / 2 {
         let paths = entries
             .into_iter()
             .map(|mut e| e.paths.pop().unwrap_or_default())
@@ -317,6 +322,10 @@ mod tests {
             panic!("{renamed:?}")
         };
         assert_eq!(paths[0], b"new");
+        // A type change early: two headers for one entry, so the groups instead.
+        let mut typechange = m;
+        typechange[0] = "T";
+        assert!(matches!(with(&typechange), Plan::Groups(_)));
         // Added late: the groups instead.
         let mut late = m;
         late[9] = "A";
