@@ -199,6 +199,37 @@ async fn several_merge_bases_fall_back_to_porcelain() {
     assert_eq!(added("h.py"), Some(vec![5, 6, 7, 8]));
 }
 
+/// A repository whose branch `pr` changes every third line of each of `names` (3,000
+/// lines each: a diff of tens of milliseconds); `beside` adds to the base commit
+/// (`false`) and to the change (`true`).
+fn every_third_changed(ws: &Path, names: &[String], mut beside: impl FnMut(&Path, bool)) {
+    git(ws, &["init", "-q", "-b", "main"]);
+    for n in names {
+        write(ws, n, &body(3000, "base"));
+    }
+    beside(ws, false);
+    git(ws, &["add", "-A"]);
+    git(ws, &["commit", "-qm", "base"]);
+    git(ws, &["checkout", "-qb", "pr"]);
+    let changed: String = body(3000, "base")
+        .lines()
+        .enumerate()
+        .map(|(i, l)| {
+            if i % 3 == 0 {
+                format!("{l} changed\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    for n in names {
+        write(ws, n, &changed);
+    }
+    beside(ws, true);
+    git(ws, &["add", "-A"]);
+    git(ws, &["commit", "-qm", "change"]);
+}
+
 /// A process with many files left when another ends gives the later half of them to
 /// a new one, and the parts still read as the one diff. (Whether it happens depends
 /// on timing, so the test tries until it has; every try must read the whole diff.)
@@ -206,32 +237,11 @@ async fn several_merge_bases_fall_back_to_porcelain() {
 async fn files_taken_over_read_as_the_one_diff() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let ws = tmp.path();
-    git(ws, &["init", "-q", "-b", "main"]);
     let names: Vec<String> = (0..60).map(|i| format!("src/m{i:02}.py")).collect();
-    for n in &names {
-        write(ws, n, &body(3000, "base"));
-    }
-    write(ws, "a.py", &body(5, "base"));
-    git(ws, &["add", "-A"]);
-    git(ws, &["commit", "-qm", "base"]);
-    git(ws, &["checkout", "-qb", "pr"]);
-    for n in &names {
-        let text: String = body(3000, "base")
-            .lines()
-            .enumerate()
-            .map(|(i, l)| {
-                if i % 3 == 0 {
-                    format!("{l} changed\n")
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
-        write(ws, n, &text);
-    }
-    write(ws, "a.py", &(body(5, "base") + "added\n"));
-    git(ws, &["add", "-A"]);
-    git(ws, &["commit", "-qm", "change"]);
+    every_third_changed(ws, &names, |ws, changed| {
+        let added = if changed { "added\n" } else { "" };
+        write(ws, "a.py", &(body(5, "base") + added));
+    });
     let whole = git(ws, &["diff", "--no-color", "-M", "-U0", "main...HEAD"]);
     let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
     assert_eq!(whole.len(), 61);
@@ -283,33 +293,15 @@ async fn files_taken_over_read_as_the_one_diff() {
 async fn a_type_change_reads_as_the_one_diff() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let ws = tmp.path();
-    git(ws, &["init", "-q", "-b", "main"]);
     let names: Vec<String> = (0..20).map(|i| format!("m{i:02}.py")).collect();
-    for n in &names {
-        write(ws, n, &body(3000, "base"));
-    }
-    write(ws, "a-link", "a file\n");
-    git(ws, &["add", "-A"]);
-    git(ws, &["commit", "-qm", "base"]);
-    git(ws, &["checkout", "-qb", "pr"]);
-    for n in &names {
-        let text: String = body(3000, "base")
-            .lines()
-            .enumerate()
-            .map(|(i, l)| {
-                if i % 3 == 0 {
-                    format!("{l} changed\n")
-                } else {
-                    format!("{l}\n")
-                }
-            })
-            .collect();
-        write(ws, n, &text);
-    }
-    std::fs::remove_file(ws.join("a-link")).expect("rm");
-    std::os::unix::fs::symlink("m00.py", ws.join("a-link")).expect("symlink");
-    git(ws, &["add", "-A"]);
-    git(ws, &["commit", "-qm", "change"]);
+    every_third_changed(ws, &names, |ws, changed| {
+        if changed {
+            std::fs::remove_file(ws.join("a-link")).expect("rm");
+            std::os::unix::fs::symlink("m00.py", ws.join("a-link")).expect("symlink");
+        } else {
+            write(ws, "a-link", "a file\n");
+        }
+    });
     let raw = git(ws, &["diff-tree", "-r", "--raw", "-z", "main", "HEAD"]);
     assert!(raw.windows(3).any(|w| w == b" T\0"), "a type change");
     assert!(matches!(
