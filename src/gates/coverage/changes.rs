@@ -195,24 +195,14 @@ async fn git_diff(
     let (plumbing, porcelain) = (diff(Ask::Plumbing), diff(Ask::Porcelain));
     // The whole range's diff starts beside its listing; the listing then says whether
     // another process takes half its files over, or groups replace it.
-    let mut runs = Runs::new(&plumbing);
-    let whole = runs.start(Group::whole());
+    let mut early = Runs::new(&plumbing);
+    let whole = early.start(Group::whole());
     let (used, mut runs) = match list(Ask::Plumbing).await {
-        Some(raw) => match diff::split::plan(&raw, 2) {
-            Plan::Whole { paths, cut_from } => {
-                runs.listed(whole, paths, cut_from);
-                (&plumbing, runs)
-            }
-            Plan::Groups(groups) => {
-                drop(runs);
-                (&plumbing, in_groups(&plumbing, groups))
-            }
-        },
+        Some(raw) => (&plumbing, planned(&plumbing, Some((early, whole)), &raw)),
         None => {
-            drop(runs);
+            drop(early);
             let raw = list(Ask::Porcelain).await?;
-            let groups = diff::split::groups(&raw, 2).unwrap_or_else(|| vec![Group::whole()]);
-            (&porcelain, in_groups(&porcelain, groups))
+            (&porcelain, planned(&porcelain, None, &raw))
         }
     };
     runs.started().await;
@@ -237,13 +227,28 @@ async fn git_diff(
     }
 }
 
-/// A process for each of `groups`.
-fn in_groups<'a>(diff: &'a Diff<'a>, groups: Vec<Group>) -> Runs<'a> {
-    let mut runs = Runs::new(diff);
-    for g in groups {
-        runs.start(g);
+/// The processes [`diff::split::plan`] asks for once the listing `raw` is in; `early`,
+/// when given, already runs the whole range (its process's number beside it).
+fn planned<'a>(diff: &'a Diff<'a>, early: Option<(Runs<'a>, usize)>, raw: &[u8]) -> Runs<'a> {
+    match diff::split::plan(raw, 2) {
+        Plan::Whole { paths, cut_from } => {
+            let (mut runs, whole) = early.unwrap_or_else(|| {
+                let mut runs = Runs::new(diff);
+                let whole = runs.start(Group::whole());
+                (runs, whole)
+            });
+            runs.listed(whole, paths, cut_from);
+            runs
+        }
+        Plan::Groups(groups) => {
+            drop(early);
+            let mut runs = Runs::new(diff);
+            for g in groups {
+                runs.start(g);
+            }
+            runs
+        }
     }
-    runs
 }
 
 enum PrFilesError {

@@ -32,7 +32,7 @@ struct Part {
     begun: Arc<AtomicUsize>,
     /// Files it may begin: the paths from there on were taken over by another.
     limit: Arc<AtomicUsize>,
-    running: bool,
+    /// What it read, once it has ended.
     parsed: Option<diff::Parsed>,
 }
 
@@ -42,7 +42,6 @@ impl Part {
             group,
             begun: Arc::new(AtomicUsize::new(0)),
             limit: Arc::new(AtomicUsize::new(usize::MAX)),
-            running: true,
             parsed: None,
         }
     }
@@ -123,7 +122,7 @@ impl<'a> Runs<'a> {
     /// A new process for the files a running one gives up, if one does.
     fn take_over(&mut self) -> Option<()> {
         let running: Vec<usize> = (0..self.parts.len())
-            .filter(|&k| self.parts[k].running)
+            .filter(|&k| self.parts[k].parsed.is_none())
             .collect();
         let progress: Vec<Progress> = running.iter().map(|&k| self.parts[k].progress()).collect();
         let (k, from) = diff::split::take_over(&progress)?;
@@ -154,7 +153,6 @@ impl<'a> Runs<'a> {
             };
             let parsed = parsed?;
             let part = self.parts.get_mut(id)?;
-            part.running = false;
             if part.group.one_file_per_path()
                 && !parsed.stopped()
                 && parsed.files() != part.group.paths.len()

@@ -82,14 +82,10 @@ pub(crate) fn plan(raw: &[u8], n: usize) -> Plan {
         paths: Vec::new(),
         cut_from: 0,
     };
-    let Some(entries) = entries(raw) else {
+    let Some(entries) = to_split(raw, n) else {
         return alone;
     };
     let count = entries.len();
-    let bytes: usize = entries.iter().flat_map(|e| &e.paths).map(Vec::len).sum();
-    if n < 2 || !(MIN_FILES..=MAX_PATHS).contains(&count) || bytes > MAX_PATH_BYTES {
-        return alone;
-    }
     let modified_tail = entries
         .iter()
         .rev()
@@ -108,18 +104,28 @@ pub(crate) fn plan(raw: &[u8], n: usize) -> Plan {
             .collect();
         return Plan::Whole { paths, cut_from };
     }
-    groups(raw, n).map_or(alone, Plan::Groups)
+    deal(&entries, n).map_or(alone, Plan::Groups)
 }
 
-/// The groups of paths to diff, one process each, or `None` for one `git diff` of the
-/// whole range (too few or too many files, or a listing this reader does not know).
-pub(crate) fn groups(raw: &[u8], n: usize) -> Option<Vec<Group>> {
+/// The listing's entries, when it is one this reader knows and worth splitting on `n`
+/// cores (neither too few files nor too many).
+fn to_split(raw: &[u8], n: usize) -> Option<Vec<Entry>> {
     let entries = entries(raw)?;
     let count = entries.len();
     let bytes: usize = entries.iter().flat_map(|e| &e.paths).map(Vec::len).sum();
-    if n < 2 || !(MIN_FILES..=MAX_PATHS).contains(&count) || bytes > MAX_PATH_BYTES {
-        return None;
-    }
+    (n >= 2 && (MIN_FILES..=MAX_PATHS).contains(&count) && bytes <= MAX_PATH_BYTES)
+        .then_some(entries)
+}
+
+/// The listing's groups of paths, one process each, or `None` for one `git diff` of the
+/// whole range (too few or too many files, or a listing this reader does not know).
+#[cfg(test)]
+fn groups(raw: &[u8], n: usize) -> Option<Vec<Group>> {
+    deal(&to_split(raw, n)?, n)
+}
+
+/// `entries` dealt into `n` groups; `None` when they make only one.
+fn deal(entries: &[Entry], n: usize) -> Option<Vec<Group>> {
     let mut out: Vec<Vec<Vec<u8>>> = vec![Vec::new(); n];
     // Everything rename detection pairs goes to the first group, and a modified file
     // that is also a copy's source goes with it (asked for once, diffed once).
