@@ -22,8 +22,9 @@
 #   Beside them, git's own part: the gate's two `git diff-tree -p -U0` processes alone, at once.
 #
 # Peers are installed with pip into ${BENCH_DIR}/venv (pycobertura, diff-cover==11.0.1);
-# a peer that cannot be installed is reported as missing, not skipped silently. Peak
-# RSS, wall and CPU are the child's own, from wait4(2). Generated files go to
+# a peer that cannot be installed is reported as missing, not skipped silently. Wall and
+# CPU are the child's own, from wait4(2); peak RSS from min(RUNS, 3) more runs of each
+# under GNU time (see `rss` below for why). Generated files go to
 # ${BENCH_DIR:-/tmp/bench-coverage} and are reused.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -106,7 +107,7 @@ ws=$(mktemp -d)
 trap 'rm -rf "$ws"' EXIT
 
 python3 - "$gate" "$before" "$ws" "$runs" "$dir" "$big" "$venv" "$repo" <<'PY'
-import json, os, shlex, statistics, subprocess, sys, time
+import json, os, shlex, statistics, subprocess, sys, tempfile, time
 
 gate, before, ws, runs, d, big, venv, repo = sys.argv[1:9]
 runs, big = int(runs), big == "1"
@@ -171,9 +172,26 @@ def once(cmd, cwd):
     return (time.monotonic() - start, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024,
             os.waitstatus_to_exitcode(status), out)
 
+# Peak RSS: wait4's ru_maxrss for a child this harness starts directly is never below the
+# harness's own (the child's memory before its exec is the harness's: Linux keeps that
+# high-water mark across the exec), so the gate's 20-odd MB read as Python's 47. RSS is
+# taken from separate runs under GNU time instead, whose child starts from time's own
+# ~2 MB; the timed runs above stay direct, without time's extra process start.
+gnu_time = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+rss_runs = min(runs, 3)
+
+def rss(cmd, cwd):
+    with tempfile.NamedTemporaryFile("r") as f:
+        subprocess.run([gnu_time, "-f", "%M", "-o", f.name, *cmd], cwd=cwd, env=env,
+                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        return int(f.read().split()[-1]) / 1024
+
 def mmm(xs, fmt):
     return "/".join(fmt.format(x) for x in (min(xs), statistics.median(xs), max(xs)))
 
+if not gnu_time:
+    print("RSS: /usr/bin/time is missing; RSS is wait4's, never below this harness's own")
 print(f"runs={runs}  load average at start: {os.getloadavg()[0]:.2f} (2-core machine; others may be building)", flush=True)
 print(f"{'report':28} {'command':32} {'wall s min/med/max':>21} {'cpu s min/med/max':>21} {'RSS MB min/med/max':>21} exit")
 for title, path, cmds in rows:
@@ -189,6 +207,11 @@ for title, path, cmds in rows:
             r = once(cmd, cwd)
             results[label].append(r)
             last[label] = r[4]
+    peaks = {label: [] for label, _, _ in cmds}
+    for _ in range(rss_runs if gnu_time else 0):
+        for label, cmd, cwd in cmds:
+            if cmd is not None:
+                peaks[label].append(rss(cmd, cwd))
     for label, cmd, _ in cmds:
         rs = results[label]
         if not rs:
@@ -196,7 +219,7 @@ for title, path, cmds in rows:
             continue
         w = mmm([r[0] for r in rs], "{:.3f}")
         c = mmm([r[1] for r in rs], "{:.3f}")
-        m = mmm([r[2] for r in rs], "{:.0f}")
+        m = mmm(peaks[label] or [r[2] for r in rs], "{:.0f}")
         codes = ",".join(sorted({str(r[3]) for r in rs}))
         print(f"{title:28} {label:32} {w:>21} {c:>21} {m:>21} {codes}", flush=True)
     if target:

@@ -379,12 +379,18 @@ mod tests {
   <line number="3" hits="99999999999" branch="true" condition-coverage="100% (4/2)"/>
   <line number="1" hits="0" branch="true" condition-coverage="100%"/>
   <line number="2" hits="1" branch="false"></line>
+  <line number="4" hits="1" branch="true" condition-coverage="75% ( 3/4 )"/>
 </lines></class>"#,
             ),
         );
         assert_eq!(
             recs(&r, "x<1>.c"),
-            [(1, false, 0, 0), (2, true, 0, 0), (3, true, 2, 2)]
+            [
+                (1, false, 0, 0),
+                (2, true, 0, 0),
+                (3, true, 2, 2),
+                (4, true, 3, 4)
+            ]
         );
     }
 
@@ -447,6 +453,10 @@ mod tests {
             (
                 b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1' hits='1' condition-coverage='50% (1of2)'/>",
                 "coverage.xml: line 1: <line> element with invalid condition-coverage=\"50% (1of2)\" (expected a percentage followed by (covered/total))",
+            ),
+            (
+                b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1' hits='1' condition-coverage='50% (1/)'/>",
+                "coverage.xml: line 1: <line> element with invalid condition-coverage=\"50% (1/)\" (expected a percentage followed by (covered/total))",
             ),
             (
                 b"<coverage><packages><package><classes><class filename='a.py'><lines><line number='1' hits='1'/>",
