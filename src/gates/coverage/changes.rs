@@ -196,9 +196,9 @@ async fn git_diff(
     // The whole range's diff starts beside its listing; the listing then says whether
     // another process takes half its files over, or groups replace it.
     let mut early = Runs::new(&plumbing);
-    let whole = early.start(Group::whole());
+    early.start(Group::whole());
     let (used, mut runs) = match list(Ask::Plumbing).await {
-        Some(raw) => (&plumbing, planned(&plumbing, Some((early, whole)), &raw)),
+        Some(raw) => (&plumbing, planned(&plumbing, Some(early), &raw)),
         None => {
             drop(early);
             let raw = list(Ask::Porcelain).await?;
@@ -228,16 +228,16 @@ async fn git_diff(
 }
 
 /// The processes [`diff::split::plan`] asks for once the listing `raw` is in; `early`,
-/// when given, already runs the whole range (its process's number beside it).
-fn planned<'a>(diff: &'a Diff<'a>, early: Option<(Runs<'a>, usize)>, raw: &[u8]) -> Runs<'a> {
+/// when given, already runs the whole range.
+fn planned<'a>(diff: &'a Diff<'a>, early: Option<Runs<'a>>, raw: &[u8]) -> Runs<'a> {
     match diff::split::plan(raw, 2) {
         Plan::Whole { paths, cut_from } => {
-            let (mut runs, whole) = early.unwrap_or_else(|| {
+            let mut runs = early.unwrap_or_else(|| {
                 let mut runs = Runs::new(diff);
-                let whole = runs.start(Group::whole());
-                (runs, whole)
+                runs.start(Group::whole());
+                runs
             });
-            runs.listed(whole, paths, cut_from);
+            runs.listed(paths, cut_from);
             runs
         }
         Plan::Groups(groups) => {

@@ -89,20 +89,23 @@ impl<'a> Runs<'a> {
         }
     }
 
-    /// Start a process for `group`; its number.
-    pub(super) fn start(&mut self, group: Group) -> usize {
-        let id = self.parts.len();
+    /// Start a process for `group`.
+    pub(super) fn start(&mut self, group: Group) {
         let part = Part::new(group);
-        self.diff
-            .spawn(&mut self.set, id, &part, Some(self.spawned.clone()));
+        self.diff.spawn(
+            &mut self.set,
+            self.parts.len(),
+            &part,
+            Some(self.spawned.clone()),
+        );
         self.parts.push(part);
         self.first += 1;
-        id
     }
 
-    /// What the whole range's process `id` diffs, now that the listing says.
-    pub(super) fn listed(&mut self, id: usize, paths: Vec<Vec<u8>>, cut_from: usize) {
-        if let Some(part) = self.parts.get_mut(id) {
+    /// What the whole range's process (started first, alone) diffs, now that the
+    /// listing says.
+    pub(super) fn listed(&mut self, paths: Vec<Vec<u8>>, cut_from: usize) {
+        if let Some(part) = self.parts.first_mut().filter(|p| p.group.whole) {
             part.group.paths = paths;
             part.group.cut_from = cut_from;
         }

@@ -34,6 +34,24 @@ fn body(n: usize, salt: &str) -> String {
     (0..n).map(|i| format!("line {i} {salt}\n")).collect()
 }
 
+/// Porcelain `git diff <options> main...HEAD`, read: what the gate's diff must equal.
+fn porcelain(ws: &Path, options: &[&str]) -> ChangedLines {
+    let mut args = vec!["diff"];
+    args.extend(options);
+    args.push("main...HEAD");
+    let text = git(ws, &args);
+    diff::parse_git_diff(&String::from_utf8_lossy(&text), "r").expect("parses")
+}
+
+/// The gate's own diff of the range from `main`.
+async fn ours(ws: &Path) -> ChangedLines {
+    let (tx, _rx) = tokio::sync::oneshot::channel();
+    git_diff(ws, "main", &mut Started::new(tx))
+        .await
+        .expect("the diff")
+        .expect("parses")
+}
+
 /// The split diff is the one diff, file for file, on a change with every kind of
 /// entry and names that would be pathspec magic or globs if not taken literally.
 #[tokio::test]
@@ -99,11 +117,7 @@ async fn the_split_diff_is_the_whole_diff() {
         .expect("the diff")
         .expect("parts parse");
     assert!(rx.await.is_ok(), "told the parser to start");
-    let whole = git(
-        ws,
-        &["diff", "--no-color", "--no-ext-diff", "-M", "-U0", range],
-    );
-    let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), range).expect("parses");
+    let whole = porcelain(ws, &["--no-color", "--no-ext-diff", "-M", "-U0"]);
     assert_eq!(split, whole);
     // What the comparison covers: the renamed file under its new name, the added
     // file, and each modified name taken literally (18 of the 24).
@@ -170,24 +184,18 @@ async fn several_merge_bases_fall_back_to_porcelain() {
         .output();
     assert!(!refused.expect("git runs").status.success());
 
-    let (tx, _rx) = tokio::sync::oneshot::channel();
-    let lines = git_diff(ws, "main", &mut Started::new(tx))
-        .await
-        .expect("porcelain takes the range")
-        .expect("parses");
-    let whole = git(
+    // Porcelain takes the range.
+    let lines = ours(ws).await;
+    let whole = porcelain(
         ws,
         &[
-            "diff",
             "--no-textconv",
             "--diff-algorithm=myers",
             "--indent-heuristic",
             "-M",
             "-U0",
-            "main...HEAD",
         ],
     );
-    let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
     assert_eq!(lines, whole);
     let added = |name: &str| {
         lines
@@ -242,8 +250,7 @@ async fn files_taken_over_read_as_the_one_diff() {
         let added = if changed { "added\n" } else { "" };
         write(ws, "a.py", &(body(5, "base") + added));
     });
-    let whole = git(ws, &["diff", "--no-color", "-M", "-U0", "main...HEAD"]);
-    let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
+    let whole = porcelain(ws, &["--no-color", "-M", "-U0"]);
     assert_eq!(whole.len(), 61);
 
     let diff = Diff {
@@ -279,12 +286,7 @@ async fn files_taken_over_read_as_the_one_diff() {
         diff::split::plan(&raw, 2),
         diff::split::Plan::Whole { cut_from: 0, .. }
     ));
-    let (tx, _rx) = tokio::sync::oneshot::channel();
-    let lines = git_diff(ws, "main", &mut Started::new(tx))
-        .await
-        .expect("the diff")
-        .expect("parses");
-    assert_eq!(lines, whole);
+    assert_eq!(ours(ws).await, whole);
 }
 
 /// A file become a link is two `diff --git` headers for one listing entry: the change
@@ -308,13 +310,8 @@ async fn a_type_change_reads_as_the_one_diff() {
         diff::split::plan(&raw, 2),
         diff::split::Plan::Groups(_)
     ));
-    let whole = git(ws, &["diff", "--no-color", "-M", "-U0", "main...HEAD"]);
-    let whole = diff::parse_git_diff(&String::from_utf8_lossy(&whole), "r").expect("parses");
-    let (tx, _rx) = tokio::sync::oneshot::channel();
-    let lines = git_diff(ws, "main", &mut Started::new(tx))
-        .await
-        .expect("the diff")
-        .expect("parses");
+    let whole = porcelain(ws, &["--no-color", "-M", "-U0"]);
+    let lines = ours(ws).await;
     assert_eq!(lines, whole);
     assert!(lines.contains_key("a-link") && lines.len() == 21);
 }
