@@ -16,20 +16,23 @@ use super::evaluate::{DiffSource, DiffState};
 use parts::{Diff, Runs};
 
 /// Told once the `git diff` processes run, or that none will: the gate parses the reports
-/// from then on, so the few milliseconds of git before the diff proper do not wait for a
-/// core the parser holds.
-pub(super) struct Started(Option<tokio::sync::oneshot::Sender<()>>);
+/// and lists the tracked files from then on, so the few milliseconds of git before the
+/// diff proper do not wait for a core the parser or another git holds.
+pub(super) struct Started(tokio::sync::watch::Sender<bool>);
 
 impl Started {
-    pub(super) fn new(tx: tokio::sync::oneshot::Sender<()>) -> Self {
-        Self(Some(tx))
+    pub(super) fn new(tx: tokio::sync::watch::Sender<bool>) -> Self {
+        Self(tx)
     }
 
     fn now(&mut self) {
-        if let Some(tx) = self.0.take() {
-            let _ = tx.send(());
-        }
+        self.0.send_replace(true);
     }
+}
+
+/// Until [`Started`] is told, or is dropped untold.
+pub(super) async fn started(mut rx: tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|&now| now).await;
 }
 
 /// The changed lines: `git diff base...HEAD` when the base is in the clone; otherwise (a
@@ -196,7 +199,7 @@ async fn git_diff(
     // The whole range's diff starts beside its listing; the listing then says whether
     // another process takes half its files over, or groups replace it.
     let mut early = Runs::new(&plumbing);
-    early.start(Group::whole());
+    early.start_now(Group::whole());
     let (used, mut runs) = match list(Ask::Plumbing).await {
         Some(raw) => (&plumbing, planned(&plumbing, Some(early), &raw)),
         None => {

@@ -187,12 +187,17 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     // tracked files and the changed lines are fetched (processes, network).
     let forced = cfg.format;
     let ws_for_names = report_root.clone();
-    let (started_tx, started_rx) = tokio::sync::oneshot::channel();
+    let (started_tx, started_rx) = tokio::sync::watch::channel(false);
+    let tracking_rx = started_rx.clone();
     let parsing = async move {
         // The parser takes every core: it starts once git's diff processes run (or none
         // will), so git's short steps before them never queue behind it. A git slow to
         // get there holds it up 20 ms at most.
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(20), started_rx).await;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(20),
+            changes::started(started_rx),
+        )
+        .await;
         tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names)).await
     };
     let pr = ctx.event.pull_request.as_ref();
@@ -210,26 +215,47 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
     };
     let tracking = {
         let ws = ws.clone();
-        crate::git::Task::spawn(async move { tracked_files(&ws).await })
+        // Needed once the reports are parsed: it starts with the parser.
+        crate::git::Task::spawn(async move {
+            let _ = tokio::time::timeout(
+                std::time::Duration::from_millis(20),
+                changes::started(tracking_rx),
+            )
+            .await;
+            tracked_files(&ws).await
+        })
     };
-    let (parsed, tracked, diff, base_state) = tokio::join!(
-        parsing,
-        async { tracking.join().await.unwrap_or_default() },
+    // The reports are merged (their paths mapped to the repository's) while git still
+    // diffs: what waits for the diff's end is the evaluation alone.
+    let merging = {
+        let workspace = ws.display().to_string();
+        let (prefix, root) = (cfg.path_prefix.clone(), cfg.source_root.clone());
+        async move {
+            let (parsed, tracked) =
+                tokio::join!(parsing, async { tracking.join().await.unwrap_or_default() });
+            let parsed = parsed.map_err(|e| crate::reports::FindError::Read {
+                path: "reports".into(),
+                source: std::io::Error::other(e.to_string()),
+            })??;
+            let mapper = PathMapper::new(&workspace, tracked, prefix, root);
+            match tokio::task::spawn_blocking(move || merge_reports(parsed, &mapper)).await {
+                Ok(merged) => Ok::<Merged, Error>(merged),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => Err(crate::reports::FindError::Read {
+                    path: "reports".into(),
+                    source: std::io::Error::other(e.to_string()),
+                }
+                .into()),
+            }
+        }
+    };
+    let (merged, diff, base_state) = tokio::join!(
+        merging,
         changed_lines(ctx, &cfg, changes::Started::new(started_tx)),
         finding_base
     );
-    let parsed = parsed.map_err(|e| crate::reports::FindError::Read {
-        path: "reports".into(),
-        source: std::io::Error::other(e.to_string()),
-    })??;
+    let merged = merged?;
     let diff = diff?;
-    let mapper = PathMapper::new(
-        &ws.display().to_string(),
-        tracked,
-        cfg.path_prefix.clone(),
-        cfg.source_root.clone(),
-    );
-    let merged = merge_reports(parsed, &mapper);
     if let DiffState::Off(why) = &diff {
         tracing::info!("diff coverage off: {why}");
     }

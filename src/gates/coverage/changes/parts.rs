@@ -89,7 +89,7 @@ impl<'a> Runs<'a> {
         }
     }
 
-    /// Start a process for `group`.
+    /// Start a process for `group`, from a task of its own.
     pub(super) fn start(&mut self, group: Group) {
         let part = Part::new(group);
         self.diff.spawn(
@@ -100,6 +100,17 @@ impl<'a> Runs<'a> {
         );
         self.parts.push(part);
         self.first += 1;
+    }
+
+    /// Start a process for `group` on this thread, now, before anything else is
+    /// started: the whole range's diff, the longest process of the run, does not wait
+    /// for a worker thread while the listing and the report's parser start.
+    pub(super) fn start_now(&mut self, group: Group) {
+        let part = Part::new(group);
+        let run = crate::git::spawn(self.diff.ws, &self.diff.args(&part));
+        self.diff
+            .read(&mut self.set, self.parts.len(), &part, move || run, None);
+        self.parts.push(part);
     }
 
     /// What the whole range's process (started first, alone) diffs, now that the
@@ -183,14 +194,8 @@ impl<'a> Runs<'a> {
 }
 
 impl Diff<'_> {
-    /// Start `part`'s process as task `id` of `set`; `spawned` is told once it started.
-    fn spawn(
-        &self,
-        set: &mut JoinSet<(usize, Option<diff::Parsed>)>,
-        id: usize,
-        part: &Part,
-        spawned: Option<tokio::sync::mpsc::UnboundedSender<()>>,
-    ) {
+    /// The arguments of `part`'s process.
+    fn args(&self, part: &Part) -> Vec<OsString> {
         let mut args: Vec<OsString> = self
             .ask
             .args(self.base, &self.range, &["-p", "-U0"])
@@ -205,11 +210,42 @@ impl Diff<'_> {
                     .map(|p| OsStr::from_bytes(p).to_owned()),
             );
         }
-        let (ws, origin) = (self.ws.to_owned(), self.origin.clone());
+        args
+    }
+
+    /// Start `part`'s process as task `id` of `set`; `spawned` is told once it started.
+    fn spawn(
+        &self,
+        set: &mut JoinSet<(usize, Option<diff::Parsed>)>,
+        id: usize,
+        part: &Part,
+        spawned: Option<tokio::sync::mpsc::UnboundedSender<()>>,
+    ) {
+        let (ws, args) = (self.ws.to_owned(), self.args(part));
+        self.read(
+            set,
+            id,
+            part,
+            move || crate::git::spawn(&ws, &args),
+            spawned,
+        );
+    }
+
+    /// Read, as task `id` of `set`, the process `start` starts for `part` (there, or
+    /// already); `spawned` is told once it started.
+    fn read(
+        &self,
+        set: &mut JoinSet<(usize, Option<diff::Parsed>)>,
+        id: usize,
+        part: &Part,
+        start: impl FnOnce() -> Option<crate::git::Running> + Send + 'static,
+        spawned: Option<tokio::sync::mpsc::UnboundedSender<()>>,
+    ) {
+        let origin = self.origin.clone();
         let (begun, limit) = (part.begun.clone(), part.limit.clone());
         set.spawn(async move {
             let parsed = async {
-                let run = crate::git::spawn(&ws, &args);
+                let run = start();
                 if let Some(spawned) = spawned {
                     let _ = spawned.send(());
                 }

@@ -45,7 +45,7 @@ fn porcelain(ws: &Path, options: &[&str]) -> ChangedLines {
 
 /// The gate's own diff of the range from `main`.
 async fn ours(ws: &Path) -> ChangedLines {
-    let (tx, _rx) = tokio::sync::oneshot::channel();
+    let (tx, _rx) = tokio::sync::watch::channel(false);
     git_diff(ws, "main", &mut Started::new(tx))
         .await
         .expect("the diff")
@@ -111,12 +111,12 @@ async fn the_split_diff_is_the_whole_diff() {
         "a change of {} files is split: {plan:?}",
         names.len()
     );
-    let (tx, rx) = tokio::sync::oneshot::channel();
+    let (tx, rx) = tokio::sync::watch::channel(false);
     let split = git_diff(ws, "main", &mut Started::new(tx))
         .await
         .expect("the diff")
         .expect("parts parse");
-    assert!(rx.await.is_ok(), "told the parser to start");
+    assert!(*rx.borrow(), "told the parser to start");
     let whole = porcelain(ws, &["--no-color", "--no-ext-diff", "-M", "-U0"]);
     assert_eq!(split, whole);
     // What the comparison covers: the renamed file under its new name, the added
