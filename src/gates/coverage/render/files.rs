@@ -191,11 +191,15 @@ impl Columns {
 struct Budgeted {
     out: String,
     budget: usize,
+    /// A piece was left out for the budget.
+    refused: bool,
 }
 
 impl Budgeted {
-    fn fits(&self, extra: usize) -> bool {
-        self.out.len() + extra + NOTE_ROOM <= self.budget
+    fn fits(&mut self, extra: usize) -> bool {
+        let fits = self.out.len() + extra + NOTE_ROOM <= self.budget;
+        self.refused |= !fits;
+        fits
     }
     fn push(&mut self, piece: &str) -> bool {
         let ok = self.fits(piece.len());
@@ -294,6 +298,14 @@ fn dir_of(path: &str) -> &str {
 /// Render the tables within `budget` bytes. `collapse_all` puts the full table in one
 /// `<details>` (the comment, where changed files lead).
 pub(crate) fn render(input: &Input<'_>, budget: usize, collapse_all: bool) -> String {
+    render_whole(input, budget, collapse_all).0
+}
+
+/// [`render`], and whether nothing was left out for the budget: then any larger budget
+/// renders the same text (the budget is only ever asked whether a piece fits after the
+/// text so far; where the smaller one said yes each time, a larger one says yes to the
+/// same questions, in the same order).
+pub(crate) fn render_whole(input: &Input<'_>, budget: usize, collapse_all: bool) -> (String, bool) {
     let ev = input.ev;
     let cols = Columns {
         statements: ev.statements.is_some(),
@@ -329,6 +341,7 @@ pub(crate) fn render(input: &Input<'_>, budget: usize, collapse_all: bool) -> St
     let mut b = Budgeted {
         out: String::new(),
         budget,
+        refused: false,
     };
     let mut left: Vec<String> = Vec::new();
     if let Some(d) = input.deltas {
@@ -372,7 +385,7 @@ pub(crate) fn render(input: &Input<'_>, budget: usize, collapse_all: bool) -> St
             left.join(", ")
         );
     }
-    b.out
+    (b.out, !b.refused)
 }
 
 /// The failing-and-changed table, then a table of directories, then each directory's

@@ -370,3 +370,53 @@ fn hostile_names_stay_names_in_the_comment_and_the_rolled_up_tables() {
         "the check name is inert"
     );
 }
+
+/// The per-file tables are rendered once when the smaller budget holds them whole, and
+/// are then the same as two renders; otherwise each budget gets its own render.
+#[test]
+fn tables_rendered_once_are_the_two_renders() {
+    let evaluated = |n: usize| {
+        let mut m = Merger::default();
+        for i in 0..n {
+            m.add(format!("src/f{i:04}.py"), file(&[(1, 1, 0, 0)]), true);
+        }
+        let m = m.finish();
+        evaluate(&m, &DiffState::Off("x".into()), &cfg(&[])).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let changed = BTreeSet::new();
+    let ev = evaluated(40);
+    let input = files::Input {
+        ev: &ev,
+        deltas: None,
+        changed: &changed,
+    };
+    let (whole, is_whole) = files::render_whole(&input, 20_000, false);
+    assert!(is_whole && whole.contains("src/f0039.py"), "{whole}");
+    assert_eq!(files::render(&input, 1 << 20, false), whole);
+    let (cut, is_whole) = files::render_whole(&input, 1_500, false);
+    assert!(!is_whole && cut.contains("Not listed"), "{cut}");
+    // Whole under the smaller budget, cut under it, the budgets either way round, and
+    // more rows than the smaller budget could hold.
+    let big = evaluated(2_000);
+    let big_input = files::Input {
+        ev: &big,
+        deltas: None,
+        changed: &changed,
+    };
+    for (input, text_budget, long_budget) in [
+        (&input, 20_000, 1 << 20),
+        (&input, 1_500, 1 << 20),
+        (&input, 1 << 20, 1_500),
+        (&big_input, 20_000, 1 << 20),
+    ] {
+        let apart = (
+            files::render(input, text_budget, false),
+            files::render(input, long_budget, false),
+        );
+        assert_eq!(tables(input, text_budget, long_budget), apart);
+    }
+    assert_ne!(
+        tables(&input, 1_500, 1 << 20).0,
+        tables(&input, 1_500, 1 << 20).1
+    );
+}
