@@ -30,9 +30,11 @@ impl Started {
     }
 }
 
-/// Until [`Started`] is told, or is dropped untold.
+/// Until [`Started`] is told, or is dropped untold; 20 ms at most, so a git slow to get
+/// there holds up what waits for it no longer.
 pub(super) async fn started(mut rx: tokio::sync::watch::Receiver<bool>) {
-    let _ = rx.wait_for(|&now| now).await;
+    let told = rx.wait_for(|&now| now);
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(20), told).await;
 }
 
 /// The changed lines: `git diff base...HEAD` when the base is in the clone; otherwise (a

@@ -183,21 +183,16 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         .as_ref()
         .map_or_else(|| ws.clone(), |f| f.dir.path().to_path_buf());
     let reports = find_reports(&report_root, &cfg.files, cfg.default_files)?;
-    // Parsing (CPU, one thread per report up to the cores) runs while git lists the
-    // tracked files and the changed lines are fetched (processes, network).
+    // Parsing (CPU, one thread per report up to the cores) and listing the tracked files
+    // run while the changed lines are fetched (processes, network).
     let forced = cfg.format;
     let ws_for_names = report_root.clone();
     let (started_tx, started_rx) = tokio::sync::watch::channel(false);
     let tracking_rx = started_rx.clone();
     let parsing = async move {
         // The parser takes every core: it starts once git's diff processes run (or none
-        // will), so git's short steps before them never queue behind it. A git slow to
-        // get there holds it up 20 ms at most.
-        let _ = tokio::time::timeout(
-            std::time::Duration::from_millis(20),
-            changes::started(started_rx),
-        )
-        .await;
+        // will), so git's short steps before them never queue behind it.
+        changes::started(started_rx).await;
         tokio::task::spawn_blocking(move || parse_all(&reports, forced, &ws_for_names)).await
     };
     let pr = ctx.event.pull_request.as_ref();
@@ -217,11 +212,7 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         let ws = ws.clone();
         // Needed once the reports are parsed: it starts with the parser.
         crate::git::Task::spawn(async move {
-            let _ = tokio::time::timeout(
-                std::time::Duration::from_millis(20),
-                changes::started(tracking_rx),
-            )
-            .await;
+            changes::started(tracking_rx).await;
             tracked_files(&ws).await
         })
     };
@@ -233,19 +224,17 @@ pub async fn run(raw: &RawInputs, ctx: &Context) -> Result<Outcome, Error> {
         async move {
             let (parsed, tracked) =
                 tokio::join!(parsing, async { tracking.join().await.unwrap_or_default() });
-            let parsed = parsed.map_err(|e| crate::reports::FindError::Read {
+            // A blocking task that did not finish (the runtime shutting down).
+            let unfinished = |e: tokio::task::JoinError| crate::reports::FindError::Read {
                 path: "reports".into(),
                 source: std::io::Error::other(e.to_string()),
-            })??;
+            };
+            let parsed = parsed.map_err(unfinished)??;
             let mapper = PathMapper::new(&workspace, tracked, prefix, root);
             match tokio::task::spawn_blocking(move || merge_reports(parsed, &mapper)).await {
                 Ok(merged) => Ok::<Merged, Error>(merged),
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-                Err(e) => Err(crate::reports::FindError::Read {
-                    path: "reports".into(),
-                    source: std::io::Error::other(e.to_string()),
-                }
-                .into()),
+                Err(e) => Err(unfinished(e).into()),
             }
         }
     };

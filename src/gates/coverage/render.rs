@@ -112,7 +112,7 @@ pub(crate) fn outcome_with<T: Send>(
     }
     // The job summary holds the title, the summary and notes too: keep 64 KiB for them.
     let long_budget = STEP_SUMMARY_LIMIT.saturating_sub(summary.len() + 65_536);
-    // The check run's tables, the job summary's and `beside`, each on its own core.
+    // `beside` on its own core, beside the check run's tables and the job summary's.
     let (text, long, besides) = std::thread::scope(|s| {
         let besides = s.spawn(|| beside(ev, &summary));
         let (text, long) = tables(&input, text_budget, long_budget);
