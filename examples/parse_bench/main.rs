@@ -74,6 +74,34 @@ fn run_parse(path: &str, format: Option<&str>, full: bool) -> Result<(), String>
     Ok(())
 }
 
+/// Read a `git diff -U0` text as the gate reads a git's output (64 KiB pieces), 25
+/// times: the reader's own time, min / median / max.
+fn run_diff(path: &str) -> Result<(), String> {
+    use rust_ci_action::gates::coverage::diff::{GitDiffReader, join_parts};
+    let text = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let mut times = Vec::new();
+    let mut files = 0;
+    for _ in 0..25 {
+        let start = Instant::now();
+        let mut reader = GitDiffReader::new(path);
+        for piece in text.chunks(64 << 10) {
+            reader.push(piece);
+        }
+        let lines = join_parts(vec![reader.finish()]).map_err(|e| e.to_string())?;
+        times.push(start.elapsed().as_secs_f64() * 1e3);
+        files = lines.len();
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "diff: {} bytes, {files} files: {:.2} / {:.2} / {:.2} ms",
+        text.len(),
+        times[0],
+        times[times.len() / 2],
+        times[times.len() - 1]
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args
@@ -93,6 +121,7 @@ fn main() -> ExitCode {
                 _ => Err(format!("bad size {mb:?}")),
             }
         }
+        ["diff", path] => run_diff(path),
         ["parse", path] => run_parse(path, None, false),
         ["parse", path, format] => run_parse(path, Some(format), false),
         ["parse-full", path, format] => run_parse(path, Some(format), true),
@@ -105,7 +134,7 @@ fn main() -> ExitCode {
         },
         _ => Err(
             "usage: parse_bench gen <format> <out> <MB> [--same-files] | \
-                  parse_bench parse[-full] <report> [format]"
+                  parse_bench parse[-full] <report> [format] | parse_bench diff <git diff -U0 text>"
                 .to_owned(),
         ),
     };

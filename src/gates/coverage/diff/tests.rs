@@ -113,6 +113,72 @@ fn hunk_headers() {
     assert_eq!(h("@@ -1 +1,x @@"), None);
     assert_eq!(h("@@ -1 +1"), None);
     assert_eq!(h("@@ -1 + 1 @@"), None);
+    // Numbers: leading zeros read, the largest u32 read, one past it refused.
+    assert_eq!(
+        h("@@ -00000000000007 +4294967295,0 @@"),
+        Some((1, 4294967295, 0))
+    );
+    assert_eq!(h("@@ -4294967296 +1 @@"), None);
+    assert_eq!(h("@@ -1 +99999999999999999999999 @@"), None);
+    assert_eq!(h("@@ - +1 @@"), None);
+}
+
+/// Lines end as `str::lines` ends them: a `\r` before a `\n` is dropped, a bare `\r`
+/// stays, and a last line without `\n` is kept as it is.
+#[test]
+fn line_ends_as_str_lines() {
+    let text = "diff --git a/a b/a\r\n+++ b/a\r\n@@ -0,0 +1,3 @@\r\n+x\r\n+\ry\n+z\r";
+    let c = parse_git_diff(text, "git diff").unwrap();
+    assert_eq!(c, ChangedLines::from([("a".into(), set(&[1, 2, 3]))]));
+    // `+++ b/a\r` without its `\n` keeps the `\r` in the path.
+    let c = parse_git_diff("diff --git a/a b/a\n+++ b/a\r", "git diff").unwrap();
+    assert!(c.is_empty());
+    let bare = parse_git_diff("diff --git a/a b/a\n+++ b/a\rb\n@@ -0,0 +1 @@\n+x\n", "d");
+    assert_eq!(
+        bare.unwrap(),
+        ChangedLines::from([("a\rb".into(), set(&[1]))])
+    );
+}
+
+/// The git-diff reader splits lines as the API-patch reader (`str::lines`) does: random
+/// patches of `\r`, `\n` and `\r\n` ends, read both ways, give the same lines or the
+/// same error on the same line.
+#[test]
+fn git_reader_lines_are_str_lines() {
+    let mut seed = 0x9e37_79b9_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "@@ -1,2 +1,2 @@",
+        "+a",
+        "-b",
+        " c",
+        "",
+        "\\ x",
+        "@@ -0,0 +3 @@",
+        "+",
+    ];
+    let ends = ["\n", "\r\n", "\r", "\r\r\n", "\n\r"];
+    for _ in 0..4000 {
+        // From a hunk header on: before one, the git reader reads extended headers.
+        let mut patch = String::from("@@ -1,2 +1,2 @@\n");
+        for _ in 0..next() % 12 {
+            patch.push_str(pieces[(next() % pieces.len() as u64) as usize]);
+            patch.push_str(ends[(next() % ends.len() as u64) as usize]);
+        }
+        let header = "diff --git a/f b/f\n+++ b/f\n";
+        let git = parse_git_diff(&format!("{header}{patch}"), "o");
+        let api = added_lines(&patch, "o");
+        match (git, api) {
+            (Ok(g), Ok(a)) => assert_eq!(g.get("f").cloned().unwrap_or_default(), a, "{patch:?}"),
+            (Err(g), Err(a)) => assert_eq!(g.line, a.line + 2, "{patch:?}"),
+            (g, a) => panic!("{patch:?}: git reader {g:?}, patch reader {a:?}"),
+        }
+    }
 }
 
 #[test]
