@@ -140,18 +140,22 @@ fn line_ends_as_str_lines() {
     );
 }
 
+/// A xorshift generator from `seed` (not 0): the same numbers on every run.
+fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+    move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    }
+}
+
 /// The git-diff reader splits lines as the API-patch reader (`str::lines`) does: random
 /// patches of `\r`, `\n` and `\r\n` ends, read both ways, give the same lines or the
 /// same error on the same line.
 #[test]
 fn git_reader_lines_are_str_lines() {
-    let mut seed = 0x9e37_79b9_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x9e37_79b9_u64);
     let pieces = [
         "@@ -1,2 +1,2 @@",
         "+a",
@@ -191,13 +195,7 @@ fn quoted_paths() {
 /// inside its hunk's new range, and parsing never panics.
 #[test]
 fn added_lines_stay_in_their_hunks() {
-    let mut seed = 0x2545_f491_u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut next = xorshift(0x2545_f491_u64);
     for _ in 0..3000 {
         let mut patch = String::new();
         let mut ranges = Vec::new();
