@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Seed each fuzz target's corpus (fuzz/corpus/<target>/, not committed) with the real
-# reports in tests/fixtures/coverage plus the committed regression inputs in
-# fuzz/regressions/<target>/.
+# reports in tests/fixtures/coverage (the diff target: the diffs in tests/fixtures/diff)
+# plus the committed regression inputs in fuzz/regressions/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")"
 fx=../tests/fixtures/coverage
@@ -9,7 +9,7 @@ seed() { # target, then files
   local t=$1; shift
   mkdir -p "corpus/$t"
   for f in "$@"; do
-    [[ -f "$f" ]] && cp "$f" "corpus/$t/$(echo "${f#../tests/fixtures/coverage/}" | tr / _)"
+    [[ -f "$f" ]] && cp "$f" "corpus/$t/$(echo "${f#../tests/fixtures/}" | tr / _)"
   done
   if [[ -d "regressions/$t" ]]; then cp regressions/"$t"/* "corpus/$t/" 2>/dev/null || true; fi
 }
@@ -30,4 +30,6 @@ seed jacoco "${jac[@]}"
 seed clover "${clo[@]}"
 seed go "${go[@]}"
 seed detect "${cob[@]}" "${lcov[@]}" "${jac[@]}" "${clo[@]}" "${go[@]}"
+# The diff readers: the real git diffs of tests/fixtures/diff.
+seed diff ../tests/fixtures/diff/*.diff
 for t in corpus/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done
