@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Seed each fuzz target's corpus (fuzz/corpus/<target>/, not committed) with the real
-# reports in tests/fixtures/coverage (the diff target: the diffs in tests/fixtures/diff)
-# plus the committed regression inputs in fuzz/regressions/<target>/.
+# reports in tests/fixtures/coverage (the diff and tests_report targets: the diffs and test
+# reports under tests/fixtures) plus the committed regression inputs in
+# fuzz/regressions/<target>/.
 set -euo pipefail
 cd "$(dirname "$0")"
 fx=../tests/fixtures/coverage
@@ -32,4 +33,8 @@ seed go "${go[@]}"
 seed detect "${cob[@]}" "${lcov[@]}" "${jac[@]}" "${clo[@]}" "${go[@]}"
 # The diff readers: the real git diffs of tests/fixtures/diff.
 seed diff ../tests/fixtures/diff/*.diff
+# The tests gate's readers: the real JUnit XML and go test -json of tests/fixtures/tests-gate.
+seed tests_report ../tests/fixtures/tests-gate/*/*.xml ../tests/fixtures/tests-gate/*/*.json
+# Path mapping: its regression inputs (its cases are made up, not a tool's output).
+seed paths
 for t in corpus/*; do echo "$t: $(ls "$t" | wc -l) seeds"; done
