@@ -381,8 +381,8 @@ impl GitDiffReader {
     /// Text that ends where a line ends (or where the whole text ends).
     fn push_str(&mut self, text: &str) {
         // The lines `str::lines` gives (a `\r` before a `\n` dropped), found with the
-        // memchr crate's vector search: `str::lines` compares each `\n` it finds through a
-        // call to `memcmp`, a sixth of this reader's time on a big diff's short lines.
+        // memchr crate's vector search: `str::lines` calls `memcmp` for each `\n` it finds,
+        // and its search was 30 % of this reader's time on a big diff's short lines.
         let mut rest = text;
         while !rest.is_empty() {
             if self.error.is_some() || self.stopped {
