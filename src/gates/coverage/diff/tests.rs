@@ -130,7 +130,7 @@ fn line_ends_as_str_lines() {
     let text = "diff --git a/a b/a\r\n+++ b/a\r\n@@ -0,0 +1,3 @@\r\n+x\r\n+\ry\n+z\r";
     let c = parse_git_diff(text, "git diff").unwrap();
     assert_eq!(c, ChangedLines::from([("a".into(), set(&[1, 2, 3]))]));
-    // `+++ b/a\r` without its `\n` keeps the `\r` in the path.
+    // A last line without its `\n`, here a header, is read as it is (and adds nothing).
     let c = parse_git_diff("diff --git a/a b/a\n+++ b/a\r", "git diff").unwrap();
     assert!(c.is_empty());
     let bare = parse_git_diff("diff --git a/a b/a\n+++ b/a\rb\n@@ -0,0 +1 @@\n+x\n", "d");
